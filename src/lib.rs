@@ -1,0 +1,6 @@
+//! identifAI client.
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod transport;
+pub mod upload;

@@ -1,0 +1,274 @@
+//! Operations of the API ([`Route`]) and injectable failures ([`Fault`]).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
+
+/// An operation of the identifAI API, as recognised by the mock server.
+///
+/// Used to count requests ([`MockStats::by_route`](super::MockStats)) and
+/// to target injected faults ([`MockServer::inject`](super::MockServer)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Route {
+    /// Matches every operation below (only meaningful for fault injection
+    /// and [`MockStats::route`](super::MockStats::route)).
+    Any,
+    /// `GET /api/health`.
+    Health,
+    /// `POST /api/classification`.
+    ClassifyImage,
+    /// `POST /api/image_fromurl`.
+    ClassifyImageFromUrl,
+    /// `POST /api/classification_video`.
+    ClassifyVideo,
+    /// `POST /api/video_fromurl`.
+    ClassifyVideoFromUrl,
+    /// `GET /api/classification/{id}` and `GET /api/classification_image/{id}`.
+    GetImageClassification,
+    /// `GET /api/classification_video/{id}`.
+    GetVideoClassification,
+    /// `GET /api/classifications` and `GET /api/classifications_image`.
+    ListClassifications,
+    /// `GET /api/classification/heatmap/{id}` and
+    /// `GET /api/classification_image/heatmap/{id}`.
+    GetImageHeatmap,
+}
+
+impl Route {
+    /// Whether a fault queued for `self` applies to a request for `route`.
+    pub fn matches(self, route: Route) -> bool {
+        self == Route::Any || self == route
+    }
+
+    /// Whether this operation is a submission (a POST route).
+    pub fn is_submission(self) -> bool {
+        matches!(
+            self,
+            Route::ClassifyImage
+                | Route::ClassifyImageFromUrl
+                | Route::ClassifyVideo
+                | Route::ClassifyVideoFromUrl
+        )
+    }
+
+    /// Recognises the operation of a request from its method and path.
+    pub fn recognize(method: &str, path: &str) -> Option<Route> {
+        let segments: Vec<&str> = path.strip_prefix("/api/")?.split('/').collect();
+        let route = match (method, segments.as_slice()) {
+            ("GET", ["health"]) => Route::Health,
+            ("POST", ["classification"]) => Route::ClassifyImage,
+            ("POST", ["image_fromurl"]) => Route::ClassifyImageFromUrl,
+            ("POST", ["classification_video"]) => Route::ClassifyVideo,
+            ("POST", ["video_fromurl"]) => Route::ClassifyVideoFromUrl,
+            ("GET", ["classification" | "classification_image", "heatmap", _]) => {
+                Route::GetImageHeatmap
+            }
+            ("GET", ["classification" | "classification_image", _]) => {
+                Route::GetImageClassification
+            }
+            ("GET", ["classification_video", _]) => Route::GetVideoClassification,
+            ("GET", ["classifications" | "classifications_image"]) => Route::ListClassifications,
+            _ => return None,
+        };
+        Some(route)
+    }
+}
+
+/// A canned answer that replaces normal handling of one request.
+///
+/// Queue it with [`MockServer::inject`](super::MockServer::inject). The
+/// constructors cover the usual failures; the `with_*` methods adjust them.
+///
+/// ```
+/// use identifai::mock::Fault;
+/// use std::time::Duration;
+///
+/// let fault = Fault::new(500, "application/json", r#"{"message":"Server Error"}"#)
+///     .with_retry_after(2)
+///     .with_header("X-Request-Id", "abc")
+///     .with_delay(Duration::from_millis(5));
+/// assert_eq!(fault.status(), 500);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    status: u16,
+    content_type: Option<String>,
+    body: Vec<u8>,
+    retry_after: Option<u64>,
+    location: Option<String>,
+    headers: Vec<(String, String)>,
+    delay: Option<Duration>,
+    truncate: bool,
+}
+
+impl Fault {
+    /// A fault answering `status` with `body` of type `content_type`.
+    pub fn new(status: u16, content_type: impl Into<String>, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            content_type: Some(content_type.into()),
+            body: body.into(),
+            retry_after: None,
+            location: None,
+            headers: Vec::new(),
+            delay: None,
+            truncate: false,
+        }
+    }
+
+    /// A fault answering `status` with the JSON `body`.
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self::new(status, "application/json", body.to_string())
+    }
+
+    /// `500` with Laravel's `{"message":"Server Error"}`.
+    pub fn server_error() -> Self {
+        Self::json(500, &serde_json::json!({ "message": "Server Error" }))
+    }
+
+    /// `502` with an HTML page, as a reverse proxy sends it.
+    pub fn bad_gateway_html() -> Self {
+        Self::new(
+            502,
+            "text/html",
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+             <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
+             </body>\r\n</html>\r\n",
+        )
+    }
+
+    /// `503` with `{"message":"Service Unavailable"}` and an optional
+    /// `Retry-After` in seconds.
+    pub fn service_unavailable(retry_after: Option<u64>) -> Self {
+        let fault = Self::json(
+            503,
+            &serde_json::json!({ "message": "Service Unavailable" }),
+        );
+        match retry_after {
+            Some(secs) => fault.with_retry_after(secs),
+            None => fault,
+        }
+    }
+
+    /// `429` with `{"message":"Too Many Attempts."}` and an optional
+    /// `Retry-After` in seconds, as if the rate limit were hit.
+    pub fn too_many_attempts(retry_after: Option<u64>) -> Self {
+        let fault = Self::json(429, &serde_json::json!({ "message": "Too Many Attempts." }));
+        match retry_after {
+            Some(secs) => fault.with_retry_after(secs),
+            None => fault,
+        }
+    }
+
+    /// `200` whose JSON body is cut off mid-document.
+    pub fn truncated_json() -> Self {
+        Self::new(
+            200,
+            "application/json",
+            r#"{"identifier":"0123456789abcdef","status":"do"#,
+        )
+    }
+
+    /// `200` with an HTML body where JSON was expected.
+    pub fn wrong_content_type() -> Self {
+        Self::new(
+            200,
+            "text/html; charset=UTF-8",
+            "<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>",
+        )
+    }
+
+    /// `307 Temporary Redirect` to `location` (an absolute URL, or a path
+    /// on the mock server itself).
+    pub fn redirect(location: impl Into<String>) -> Self {
+        let mut fault = Self::new(307, "text/plain", "");
+        fault.content_type = None;
+        fault.location = Some(location.into());
+        fault
+    }
+
+    /// A response that promises a longer body (`Content-Length`) than it
+    /// sends, so the connection is closed mid-body and the client sees an
+    /// I/O error.
+    pub fn disconnect() -> Self {
+        let mut fault = Self::new(200, "application/json", r#"{"identifier":"#);
+        fault.truncate = true;
+        fault
+    }
+
+    /// Adds a `Retry-After: secs` header.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// Adds a header. Names or values that are not valid HTTP are skipped.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Waits `delay` before answering (to exercise client timeouts).
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Replaces the `Content-Type`.
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// The HTTP status this fault answers with.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The delay before answering, if any.
+    pub(crate) fn delay(&self) -> Option<Duration> {
+        self.delay
+    }
+
+    /// Builds the HTTP response. An invalid status becomes 500; invalid
+    /// headers are skipped.
+    pub(crate) fn to_response(&self) -> Response<Body> {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        if let Some(ct) = &self.content_type {
+            if let Ok(value) = HeaderValue::from_str(ct) {
+                headers.insert(header::CONTENT_TYPE, value);
+            }
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(location) = &self.location {
+            if let Ok(value) = HeaderValue::from_str(location) {
+                headers.insert(header::LOCATION, value);
+            }
+        }
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        if self.truncate {
+            let promised = self.body.len() as u64 + 1024;
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(promised));
+        }
+        response
+    }
+}

@@ -1,0 +1,323 @@
+//! Response bodies: the `ImageResponse` JSON for images and videos, and the
+//! heatmap PNG.
+
+use serde_json::{json, Map, Value};
+
+use super::state::{MediaKind, Phase, Submission};
+
+/// The API version reported by completed analyses.
+pub(crate) const API_VERSION: &str = "1.1.0";
+
+/// The error message of an `errored` classification.
+pub(crate) const ERRORED_MESSAGE: &str = "The media could not be processed (mock)";
+
+/// Models the mock pretends to run on images.
+const IMAGE_MODELS: [&str; 3] = ["mock-vit-v3", "mock-cnn-v2", "mock-diffusion-v1"];
+
+/// Models the mock pretends to run on video frames.
+const VIDEO_MODELS: [&str; 2] = ["mock-frame-vit-v2", "mock-frame-cnn-v1"];
+
+/// Heuristics reported in `verdicts`, the first being the default `verdict`.
+const HEURISTICS: [&str; 4] = [
+    "Majority",
+    "Average",
+    "AverageExcludeObsolete",
+    "TopRelevant",
+];
+
+/// Deterministic pseudo-random bytes of a submission (from its identifier).
+fn seed_bytes(submission: &Submission) -> Vec<u8> {
+    hex::decode(&submission.id).unwrap_or_else(|_| vec![0x5a; 32])
+}
+
+/// Rounds to 4 decimals, as the service does.
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// A score in `[0.62, 0.99]` for the winning label, from one seed byte.
+fn winning_score(byte: u8) -> f64 {
+    round4(0.62 + f64::from(byte) / 255.0 * 0.37)
+}
+
+fn label(artificial: bool) -> &'static str {
+    if artificial {
+        "artificial"
+    } else {
+        "human"
+    }
+}
+
+/// One `Result` object.
+fn result(model: &str, artificial: bool, byte: u8, unknown: bool) -> Value {
+    let (win, lose) = if unknown {
+        (0.5, 0.5)
+    } else {
+        let w = winning_score(byte);
+        (w, round4(1.0 - w))
+    };
+    let (human, ai) = if artificial { (lose, win) } else { (win, lose) };
+    json!({
+        "model": model,
+        "unknown": unknown,
+        "elapsed_time": round4(0.05 + f64::from(byte) / 400.0),
+        "classification": [
+            { "label": "human", "score": human },
+            { "label": "artificial", "score": ai },
+        ],
+        "classification_details": { "confidence": win },
+    })
+}
+
+/// The `verdict`/`verdicts` entries for the winning scores.
+fn verdicts(models: &[&str], artificial: bool, scores: &[f64]) -> Vec<Value> {
+    let n = scores.len().max(1) as f64;
+    let mean = round4(scores.iter().sum::<f64>() / n);
+    let head = &scores[..scores.len().min(2)];
+    let mean_recent = round4(head.iter().sum::<f64>() / head.len().max(1) as f64);
+    let top = scores.iter().copied().fold(0.0_f64, f64::max);
+    let confidences = [mean, mean, mean_recent, top];
+    HEURISTICS
+        .iter()
+        .zip(confidences)
+        .map(|(heuristic, confidence)| {
+            json!({
+                "models": models,
+                "heuristic": heuristic,
+                "confidence": confidence,
+                "classification": label(artificial),
+            })
+        })
+        .collect()
+}
+
+/// Fields every shape shares.
+fn base(submission: &Submission, base_url: &str) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("identifier".into(), json!(submission.id));
+    body.insert("hash".into(), json!(submission.hash));
+    body.insert("name".into(), json!(submission.name));
+    if let Some(ref_id) = &submission.options.ref_id {
+        body.insert("ref_id".into(), json!(ref_id));
+    }
+    let kind = match submission.kind {
+        MediaKind::Image => "classification",
+        MediaKind::Video => "classification_video",
+    };
+    body.insert(
+        "result_url".into(),
+        json!(format!("{base_url}/dashboard/{kind}/{}", submission.id)),
+    );
+    body
+}
+
+/// The body of a GET for `submission` in `phase` (image or video shape).
+pub(crate) fn classification_body(submission: &Submission, phase: Phase, base_url: &str) -> Value {
+    let mut body = base(submission, base_url);
+    let modern = !submission.pre_1_1;
+    match phase {
+        Phase::New => {
+            if modern {
+                body.insert("status".into(), json!("new"));
+                body.insert("api_version".into(), Value::Null);
+                body.insert("errors".into(), Value::Null);
+            }
+        }
+        Phase::Errored if modern => {
+            body.insert("status".into(), json!("errored"));
+            body.insert("api_version".into(), json!(API_VERSION));
+            body.insert("errors".into(), json!(ERRORED_MESSAGE));
+            body.insert("has_heatmap".into(), json!(false));
+            body.insert("c2pa".into(), Value::Null);
+        }
+        // Before 1.1.0 there was no status: an errored analysis simply never
+        // got a verdict.
+        Phase::Errored => {}
+        Phase::Done => {
+            if modern {
+                body.insert("status".into(), json!("done"));
+                body.insert("api_version".into(), json!(API_VERSION));
+                body.insert("errors".into(), Value::Null);
+            }
+            let opts = &submission.options;
+            if opts.with_nsfw {
+                body.insert("is_nsfw".into(), json!(false));
+            }
+            body.insert("c2pa".into(), Value::Null);
+            body.insert("has_heatmap".into(), json!(opts.with_heatmap));
+            match submission.kind {
+                MediaKind::Image => image_results(submission, &mut body),
+                MediaKind::Video => video_results(submission, &mut body),
+            }
+            body.insert("details".into(), json!([]));
+        }
+    }
+    Value::Object(body)
+}
+
+fn image_results(submission: &Submission, body: &mut Map<String, Value>) {
+    let seed = seed_bytes(submission);
+    let count = if seed.first().copied().unwrap_or(0) % 3 == 0 {
+        2
+    } else {
+        3
+    };
+    let models = &IMAGE_MODELS[..count];
+    let artificial = submission.artificial;
+    let mut scores = Vec::with_capacity(count);
+    let mut results = Vec::with_capacity(count);
+    for (i, model) in models.iter().enumerate() {
+        let byte = seed.get(i + 1).copied().unwrap_or(128);
+        scores.push(winning_score(byte));
+        results.push(result(model, artificial, byte, false));
+    }
+    let all = verdicts(models, artificial, &scores);
+    body.insert("verdict".into(), all[0].clone());
+    body.insert("verdicts".into(), Value::Array(all));
+    body.insert("results".into(), Value::Array(results));
+}
+
+fn video_results(submission: &Submission, body: &mut Map<String, Value>) {
+    let seed = seed_bytes(submission);
+    let artificial = submission.artificial;
+    let frames = submission.options.frames.max(1);
+    // One frame in two submissions is "unknown", for realism.
+    let unknown_frames = u32::from(seed.first().copied().unwrap_or(0) % 2 == 1 && frames > 1);
+    let mut images = Vec::new();
+    let mut scores = Vec::new();
+    for frame in 0..frames {
+        let unknown = frame < unknown_frames;
+        for (m, model) in VIDEO_MODELS.iter().enumerate() {
+            let byte = seed
+                .get((frame as usize * VIDEO_MODELS.len() + m + 1) % seed.len().max(1))
+                .copied()
+                .unwrap_or(128);
+            let mut r = result(model, artificial, byte, unknown);
+            if let Value::Object(map) = &mut r {
+                map.insert("frame".into(), json!(frame));
+            }
+            if !unknown {
+                scores.push(winning_score(byte));
+            }
+            images.push(r);
+        }
+    }
+    let mut all = verdicts(&VIDEO_MODELS, artificial, &scores);
+    for v in &mut all {
+        if let Value::Object(map) = v {
+            map.insert("count".into(), json!(frames - unknown_frames));
+            map.insert("unknown".into(), json!(unknown_frames));
+        }
+    }
+    let audios = if submission.options.with_audio {
+        let byte = seed.get(31).copied().unwrap_or(200);
+        vec![result("mock-audio-v1", artificial, byte, false)]
+    } else {
+        Vec::new()
+    };
+    body.insert("verdict".into(), all[0].clone());
+    body.insert("verdicts".into(), Value::Array(all));
+    body.insert(
+        "results".into(),
+        json!({ "images": images, "audios": audios }),
+    );
+}
+
+/// A valid 64x64 RGB PNG: a red-to-blue horizontal gradient with a green
+/// vertical ramp, the picture the mock serves as a heatmap.
+///
+/// ```
+/// let png = identifai::mock::heatmap_png();
+/// assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+/// ```
+pub fn heatmap_png() -> Vec<u8> {
+    const SIZE: u32 = 64;
+    let mut raw = Vec::with_capacity((SIZE * (SIZE * 3 + 1)) as usize);
+    for y in 0..SIZE {
+        raw.push(0); // filter type: None
+        for x in 0..SIZE {
+            let red = 255 - (x * 255 / (SIZE - 1)) as u8;
+            let blue = (x * 255 / (SIZE - 1)) as u8;
+            let green = (y * 96 / (SIZE - 1)) as u8;
+            raw.extend_from_slice(&[red, green, blue]);
+        }
+    }
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&SIZE.to_be_bytes());
+    ihdr.extend_from_slice(&SIZE.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &zlib_stored(&raw));
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// Appends one PNG chunk (length, type, data, CRC).
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A zlib stream of uncompressed (stored) deflate blocks.
+fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    let mut blocks = data.chunks(65_535).peekable();
+    if blocks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(block) = blocks.next() {
+        out.push(u8::from(blocks.peek().is_none()));
+        let len = block.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.extend_from_slice(&adler32(data).to_be_bytes());
+    out
+}
+
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    (b << 16) | a
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xedb8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_and_adler_match_known_vectors() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(adler32(b"Wikipedia"), 0x11e6_0398);
+    }
+
+    #[test]
+    fn heatmap_has_png_structure() {
+        let png = heatmap_png();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&png[12..16], b"IHDR");
+        assert_eq!(&png[png.len() - 8..png.len() - 4], b"IEND");
+    }
+}

@@ -1,0 +1,462 @@
+//! A stateful fake of the identifAI API that runs on loopback.
+//!
+//! [`MockServer`] starts an HTTP server bound to `127.0.0.1` on a free port,
+//! on a dedicated thread with its own tokio runtime, so it can be used from
+//! synchronous tests, async tests, benchmarks and command-line tools alike.
+//! It implements the published routes (health, the four submission routes,
+//! image and video results, the list endpoint and the heatmap), the service's
+//! authentication rules and error bodies, the published rate limits (as a
+//! sliding-window log with a configurable time scale) and fault injection.
+//!
+//! Outcomes are deterministic and can be steered per submission through
+//! `ref_id` directives:
+//!
+//! | `ref_id` contains | effect |
+//! |---|---|
+//! | `mock:artificial` | the verdict is `artificial` |
+//! | `mock:human` | the verdict is `human` |
+//! | `mock:errored` | the classification ends in `status: "errored"` |
+//! | `mock:pre-1.1` | the pre-1.1.0 response shape (no `status`, no `api_version`) |
+//!
+//! Without a directive the verdict is `artificial` when the file name or URL
+//! contains `ai` or `fake` (case-insensitive), else it follows the parity of
+//! the first byte of the media hash (odd: `artificial`, even: `human`).
+//!
+//! ```
+//! use identifai::mock::{MockConfig, MockServer};
+//!
+//! let server = MockServer::start_with(MockConfig {
+//!     rate_limits: None,
+//!     ..MockConfig::default()
+//! });
+//! assert!(server.base_url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(server.api_key(), "mock-api-key");
+//! assert_eq!(server.stats().requests, 0);
+//! // The server shuts down when `server` is dropped.
+//! ```
+
+mod faults;
+mod fixtures;
+mod limits;
+mod routes;
+mod state;
+mod upload;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use faults::{Fault, Route};
+pub use fixtures::heatmap_png;
+
+/// How long [`MockServer`]'s `Drop` waits for in-flight requests before it
+/// cuts them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The rate limits enforced per API key.
+///
+/// POST routes (submissions) and GET routes (results, list, heatmap) are
+/// counted separately; `/api/health` is never limited. A limit of `0`
+/// disables that window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// POST requests allowed in any trailing one-second window.
+    pub post_per_second: u32,
+    /// POST requests allowed in any trailing one-minute window.
+    pub post_per_minute: u32,
+    /// GET requests allowed in any trailing one-second window.
+    pub get_per_second: u32,
+    /// GET requests allowed in any trailing one-minute window.
+    pub get_per_minute: u32,
+}
+
+impl RateLimits {
+    /// The limits published by identifAI: POST 1/s and 30/min, GET 2/s and
+    /// 60/min.
+    pub const PUBLISHED: RateLimits = RateLimits {
+        post_per_second: 1,
+        post_per_minute: 30,
+        get_per_second: 2,
+        get_per_minute: 60,
+    };
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::PUBLISHED
+    }
+}
+
+/// Configuration of a [`MockServer`].
+///
+/// Build one with struct-update syntax over [`MockConfig::default`]:
+///
+/// ```
+/// use identifai::mock::{MockConfig, RateLimits};
+///
+/// let config = MockConfig {
+///     polls_until_done: 0,
+///     time_scale: 0.01,
+///     rate_limits: Some(RateLimits::PUBLISHED),
+///     ..MockConfig::default()
+/// };
+/// assert_eq!(config.api_keys, vec!["mock-api-key".to_string()]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    /// Keys accepted in the `X-Api-Key` header. Any other key gets 401.
+    pub api_keys: Vec<String>,
+    /// Keys that are known but forbidden (terms of service not accepted):
+    /// they get 403.
+    pub forbidden_keys: Vec<String>,
+    /// How many GETs of an identifier answer `status: "new"` before it is
+    /// `done` (or `errored`). `0` makes submissions complete at once.
+    pub polls_until_done: u32,
+    /// Per-key rate limits, or `None` to disable rate limiting.
+    pub rate_limits: Option<RateLimits>,
+    /// Multiplies every rate-limit window: `1.0` is real time, `0.01` makes
+    /// the windows 100 times shorter (10 ms and 600 ms). Values that are not
+    /// finite and positive are treated as `1.0`.
+    pub time_scale: f64,
+    /// Whether 429 answers carry a `Retry-After` header.
+    pub retry_after: bool,
+    /// Largest accepted image upload, in bytes.
+    pub max_image_bytes: u64,
+    /// Largest accepted video upload, in bytes.
+    pub max_video_bytes: u64,
+    /// How many requests [`MockServer::requests`] keeps (the oldest are
+    /// dropped first).
+    pub max_recorded_requests: usize,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            api_keys: vec!["mock-api-key".to_string()],
+            forbidden_keys: vec!["mock-forbidden-key".to_string()],
+            polls_until_done: 1,
+            rate_limits: Some(RateLimits::PUBLISHED),
+            time_scale: 1.0,
+            retry_after: true,
+            max_image_bytes: 50 * 1024 * 1024,
+            max_video_bytes: 5 * 1024 * 1024 * 1024,
+            max_recorded_requests: 10_000,
+        }
+    }
+}
+
+/// Counters kept by a [`MockServer`] since it started or since
+/// [`MockServer::reset_stats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MockStats {
+    /// Every request received, on any path.
+    pub requests: u64,
+    /// Requests with method POST.
+    pub posts: u64,
+    /// Requests with method GET.
+    pub gets: u64,
+    /// Requests per recognised operation.
+    pub by_route: BTreeMap<Route, u64>,
+    /// Answers per HTTP status code.
+    pub by_status: BTreeMap<u16, u64>,
+    /// Requests answered 429 by the rate limiter (injected 429s are not
+    /// counted here, but are in `by_status`).
+    pub rate_limited: u64,
+    /// Requests answered by an injected [`Fault`].
+    pub faults_served: u64,
+    /// Bytes of uploaded file contents read by the server (the payload of
+    /// `image` and `video` parts, whether accepted or not).
+    pub bytes_received: u64,
+    /// Submissions accepted (answered 200 with an identifier).
+    pub submissions: u64,
+}
+
+impl MockStats {
+    /// Requests received for `route` ([`Route::Any`] gives all recognised
+    /// operations).
+    pub fn route(&self, route: Route) -> u64 {
+        match route {
+            Route::Any => self.by_route.values().sum(),
+            other => self.by_route.get(&other).copied().unwrap_or(0),
+        }
+    }
+
+    /// Answers sent with HTTP status `code`.
+    pub fn status(&self, code: u16) -> u64 {
+        self.by_status.get(&code).copied().unwrap_or(0)
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// HTTP method, e.g. `"POST"`.
+    pub method: String,
+    /// Path of the request URI, e.g. `"/api/classification"`.
+    pub path: String,
+    /// Raw query string, without the `?`.
+    pub query: Option<String>,
+    /// Request headers as `(lower-case name, value)`, with the `X-Api-Key`
+    /// value replaced by `"<redacted>"`.
+    pub headers: Vec<(String, String)>,
+    /// The operation the request was recognised as, if any.
+    pub route: Option<Route>,
+    /// HTTP status answered.
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A running fake identifAI server on `127.0.0.1`.
+///
+/// The server runs on its own thread and tokio runtime; dropping the
+/// `MockServer` shuts it down gracefully (in-flight requests get
+/// a short grace period) and joins the thread.
+///
+/// ```
+/// use identifai::mock::{Fault, MockConfig, MockServer, Route};
+/// use std::io::{Read, Write};
+///
+/// let server = MockServer::start_with(MockConfig {
+///     rate_limits: None,
+///     ..MockConfig::default()
+/// });
+/// server.inject(Route::Health, Fault::service_unavailable(Some(3)));
+///
+/// let addr = server.base_url().trim_start_matches("http://").to_string();
+/// let mut stream = std::net::TcpStream::connect(addr).unwrap();
+/// stream
+///     .write_all(b"GET /api/health HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n")
+///     .unwrap();
+/// let mut answer = String::new();
+/// stream.read_to_string(&mut answer).unwrap();
+/// assert!(answer.starts_with("HTTP/1.1 503"));
+/// assert_eq!(server.stats().faults_served, 1);
+/// ```
+pub struct MockServer {
+    shared: Arc<state::Shared>,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// Starts a server with [`MockConfig::default`].
+    ///
+    /// # Panics
+    ///
+    /// Panics if no loopback port can be bound or the runtime cannot start;
+    /// use [`MockServer::try_start_with`] to get the error instead.
+    pub fn start() -> MockServer {
+        Self::start_with(MockConfig::default())
+    }
+
+    /// Starts a server with `config`. Returns once it accepts connections.
+    ///
+    /// # Panics
+    ///
+    /// Panics if no loopback port can be bound or the runtime cannot start;
+    /// use [`MockServer::try_start_with`] to get the error instead.
+    pub fn start_with(config: MockConfig) -> MockServer {
+        match Self::try_start_with(config) {
+            Ok(server) => server,
+            Err(err) => panic!("identifai mock server failed to start: {err}"),
+        }
+    }
+
+    /// Starts a server with `config`, returning an error instead of
+    /// panicking when it cannot start. Works inside or outside a tokio
+    /// runtime.
+    pub fn try_start_with(config: MockConfig) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let shared = Arc::new(state::Shared::new(config, base_url));
+
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let app_state = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("identifai-mock-{}", addr.port()))
+            .spawn(move || serve(listener, app_state, ready_tx, shutdown_rx))?;
+
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                let _ = thread.join();
+                return Err(err);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(std::io::Error::other("mock server thread exited early"));
+            }
+        }
+        tracing::debug!(%addr, "identifai mock server listening");
+        Ok(MockServer {
+            shared,
+            addr,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The server's base URL, `http://127.0.0.1:PORT`, without a trailing
+    /// slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A key the server accepts: the first of [`MockConfig::api_keys`]
+    /// (`"mock-api-key"` by default), or `""` if none is configured.
+    pub fn api_key(&self) -> &str {
+        self.shared
+            .config
+            .api_keys
+            .first()
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// The configuration the server runs with (with `time_scale` sanitised).
+    pub fn config(&self) -> &MockConfig {
+        &self.shared.config
+    }
+
+    /// A snapshot of the server's counters.
+    pub fn stats(&self) -> MockStats {
+        self.shared.stats()
+    }
+
+    /// The requests received so far (at most
+    /// [`MockConfig::max_recorded_requests`], oldest first).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// Queues `fault` to answer the next request matching `route`
+    /// ([`Route::Any`] matches every recognised operation, health included).
+    /// Faults are consumed in the order they were queued, one per request,
+    /// before authentication, rate limiting and normal handling; the request
+    /// body of a faulted request is not read.
+    pub fn inject(&self, route: Route, fault: Fault) {
+        self.shared.inject(route, fault);
+    }
+
+    /// Queues `fault` `times` times for `route`.
+    pub fn inject_times(&self, route: Route, fault: Fault, times: usize) {
+        for _ in 0..times {
+            self.shared.inject(route, fault.clone());
+        }
+    }
+
+    /// Faults still queued.
+    pub fn pending_faults(&self) -> usize {
+        self.shared.pending_faults()
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
+    /// Resets the counters of [`MockServer::stats`] and clears the request
+    /// log. Submissions, faults and rate-limit windows are kept.
+    pub fn reset_stats(&self) {
+        self.shared.reset_stats();
+    }
+
+    /// Forgets every request in the rate-limit windows, so the next requests
+    /// are allowed.
+    pub fn reset_rate_limits(&self) {
+        self.shared.reset_rate_limits();
+    }
+
+    /// Number of distinct identifiers the server knows.
+    pub fn submission_count(&self) -> usize {
+        self.shared.submission_count()
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        tracing::debug!(addr = %self.addr, "identifai mock server stopped");
+    }
+}
+
+/// Body of the server thread: runs the axum app until shutdown.
+fn serve(
+    listener: TcpListener,
+    shared: Arc<state::Shared>,
+    ready: std::sync::mpsc::Sender<std::io::Result<()>>,
+    shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("identifai-mock-worker")
+        .enable_io()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            let _ = ready.send(Err(err));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(err) => {
+                let _ = ready.send(Err(err));
+                return;
+            }
+        };
+        let app = routes::router(shared);
+        let (graceful_tx, graceful_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = graceful_rx.await;
+        });
+        let mut task = tokio::spawn(std::future::IntoFuture::into_future(server));
+        let _ = ready.send(Ok(()));
+        // Either `Drop` asked us to stop, or the sender vanished: stop.
+        let _ = shutdown.await;
+        let _ = graceful_tx.send(());
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_millis(200));
+}

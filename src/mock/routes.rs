@@ -1,0 +1,432 @@
+//! The axum application: the gate (faults, authentication, rate limits,
+//! recording) and one handler per operation.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::faults::Route;
+use super::fixtures::{classification_body, heatmap_png};
+use super::limits::{retry_after_secs, Decision, MethodClass};
+use super::state::{MediaKind, Phase, Shared};
+use super::upload::{read_submission, rejection_response, Source, Spec};
+use super::RecordedRequest;
+
+type AppState = Arc<Shared>;
+
+/// Most identifiers accepted by the list endpoint.
+const MAX_LIST_IDENTIFIERS: usize = 100;
+
+/// Builds the application.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/classification", post(classify_image))
+        .route("/api/image_fromurl", post(classify_image_from_url))
+        .route("/api/classification_video", post(classify_video))
+        .route("/api/video_fromurl", post(classify_video_from_url))
+        .route("/api/classification/{id}", get(get_image))
+        .route("/api/classification_image/{id}", get(get_image))
+        .route("/api/classification_video/{id}", get(get_video))
+        .route("/api/classifications", get(list))
+        .route("/api/classifications_image", get(list))
+        .route("/api/classification/heatmap/{id}", get(heatmap))
+        .route("/api/classification_image/heatmap/{id}", get(heatmap))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
+        // Uploads are streamed and limited by the handlers themselves.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(shared)
+}
+
+/// A JSON answer.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn error_response(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+fn not_found_response() -> Response {
+    error_response(StatusCode::NOT_FOUND, "Not Found")
+}
+
+async fn not_found() -> Response {
+    not_found_response()
+}
+
+async fn method_not_allowed() -> Response {
+    error_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+}
+
+/// Headers as recorded, with the API key redacted.
+fn recorded_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = if name.as_str().eq_ignore_ascii_case("x-api-key") {
+                "<redacted>".to_string()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_string(), value)
+        })
+        .collect()
+}
+
+/// How the gate answered, for the counters.
+#[derive(Default)]
+struct GateOutcome {
+    fault: bool,
+    rate_limited: bool,
+}
+
+/// Runs before every handler: counts and records the request, serves
+/// injected faults, then checks the key and the rate limit.
+async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().map(str::to_string);
+    let headers = recorded_headers(request.headers());
+    let route = Route::recognize(&method, &path);
+    shared.count_request(&method, route);
+
+    let mut outcome = GateOutcome::default();
+    let response = admit(&shared, route, request, next, &mut outcome).await;
+
+    let status = response.status().as_u16();
+    tracing::debug!(
+        method = %method,
+        path = %path,
+        route = ?route,
+        status,
+        fault = outcome.fault,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "identifai mock request"
+    );
+    shared.record_answer(
+        RecordedRequest {
+            method,
+            path,
+            query,
+            headers,
+            route,
+            status,
+        },
+        outcome.fault,
+        outcome.rate_limited,
+    );
+    response
+}
+
+async fn admit(
+    shared: &Shared,
+    route: Option<Route>,
+    request: Request,
+    next: Next,
+    outcome: &mut GateOutcome,
+) -> Response {
+    // Unknown paths go straight to the router's 404/405 answers.
+    let Some(route) = route else {
+        return next.run(request).await;
+    };
+    if let Some(fault) = shared.take_fault(route) {
+        outcome.fault = true;
+        if let Some(delay) = fault.delay() {
+            tokio::time::sleep(delay).await;
+        }
+        return fault.to_response();
+    }
+    if route == Route::Health {
+        return next.run(request).await;
+    }
+
+    let key = request
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let config = &shared.config;
+    if !key.is_empty() && config.forbidden_keys.iter().any(|k| k == key) {
+        return error_response(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    if key.is_empty() || !config.api_keys.iter().any(|k| k == key) {
+        return error_response(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+
+    let class = if route.is_submission() {
+        MethodClass::Post
+    } else {
+        MethodClass::Get
+    };
+    let limit_headers = match shared.rate_check(key, class) {
+        Decision::Limited { wait, limit } => {
+            outcome.rate_limited = true;
+            let mut response = json_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                &json!({ "message": "Too Many Attempts." }),
+            );
+            let headers = response.headers_mut();
+            headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+            headers.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
+            if config.retry_after {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after_secs(wait)),
+                );
+            }
+            return response;
+        }
+        Decision::Allowed { limit, remaining } => Some((limit, remaining)),
+        Decision::Unlimited => None,
+    };
+
+    let mut response = next.run(request).await;
+    if let Some((limit, remaining)) = limit_headers {
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    }
+    response
+}
+
+async fn health() -> Response {
+    json_response(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+/// Whether the client asked for a JSON identifier.
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .any(|v| String::from_utf8_lossy(v.as_bytes()).contains("application/json"))
+}
+
+async fn submit(shared: AppState, spec: Spec, request: Request) -> Response {
+    let json = wants_json(request.headers());
+    let accepted = match read_submission(&shared, spec, request).await {
+        Ok(accepted) => accepted,
+        Err(rejection) => return rejection_response(&rejection),
+    };
+    let id = shared.submit(
+        spec.kind,
+        &accepted.source,
+        accepted.hash,
+        accepted.name,
+        accepted.options,
+    );
+    if json {
+        json_response(StatusCode::OK, &json!({ "identifier": id }))
+    } else {
+        let mut response = Response::new(Body::from(id));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=UTF-8"),
+        );
+        response
+    }
+}
+
+async fn classify_image(State(shared): State<AppState>, request: Request) -> Response {
+    let spec = Spec {
+        kind: MediaKind::Image,
+        source: Source::File("image"),
+    };
+    submit(shared, spec, request).await
+}
+
+async fn classify_image_from_url(State(shared): State<AppState>, request: Request) -> Response {
+    let spec = Spec {
+        kind: MediaKind::Image,
+        source: Source::Url,
+    };
+    submit(shared, spec, request).await
+}
+
+async fn classify_video(State(shared): State<AppState>, request: Request) -> Response {
+    let spec = Spec {
+        kind: MediaKind::Video,
+        source: Source::File("video"),
+    };
+    submit(shared, spec, request).await
+}
+
+async fn classify_video_from_url(State(shared): State<AppState>, request: Request) -> Response {
+    let spec = Spec {
+        kind: MediaKind::Video,
+        source: Source::Url,
+    };
+    submit(shared, spec, request).await
+}
+
+fn classification(shared: &Shared, id: &str, kind: MediaKind) -> Response {
+    match shared.poll(id, kind) {
+        Some((submission, phase)) => json_response(
+            StatusCode::OK,
+            &classification_body(&submission, phase, &shared.base_url),
+        ),
+        None => not_found_response(),
+    }
+}
+
+async fn get_image(
+    State(shared): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    match id {
+        Ok(Path(id)) => classification(&shared, &id, MediaKind::Image),
+        Err(_) => not_found_response(),
+    }
+}
+
+async fn get_video(
+    State(shared): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    match id {
+        Ok(Path(id)) => classification(&shared, &id, MediaKind::Video),
+        Err(_) => not_found_response(),
+    }
+}
+
+async fn heatmap(
+    State(shared): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return not_found_response();
+    };
+    match shared.peek(&id, MediaKind::Image) {
+        None => not_found_response(),
+        Some((submission, Phase::Done)) if submission.options.with_heatmap => {
+            let mut response = Response::new(Body::from(heatmap_png()));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            response
+        }
+        Some(_) => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component.
+fn form_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len()
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit() =>
+            {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(0));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The identifiers of a list query, PHP style: `identifiers[]=A` (also
+/// percent-encoded as `identifiers%5B%5D`) or `identifiers[0]=A`. `Err` if
+/// `identifiers` was sent as a plain value rather than an array.
+fn list_identifiers(query: &str) -> Result<Vec<String>, ()> {
+    let mut ids = Vec::new();
+    let mut scalar = false;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = form_decode(name);
+        let Some(rest) = name.strip_prefix("identifiers") else {
+            continue;
+        };
+        if rest.is_empty() {
+            scalar = true;
+        } else if rest.starts_with('[') && rest.ends_with(']') {
+            let value = form_decode(value);
+            if !value.is_empty() {
+                ids.push(value);
+            }
+        }
+    }
+    if scalar && ids.is_empty() {
+        Err(())
+    } else {
+        Ok(ids)
+    }
+}
+
+async fn list(State(shared): State<AppState>, request: Request) -> Response {
+    let query = request.uri().query().unwrap_or("");
+    let ids = match list_identifiers(query) {
+        Ok(ids) => ids,
+        Err(()) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "identifiers": ["The identifiers field must be an array."] }),
+            );
+        }
+    };
+    if ids.is_empty() || ids.len() > MAX_LIST_IDENTIFIERS {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({
+                "identifiers": ["The identifiers field must have between 1 and 100 items."]
+            }),
+        );
+    }
+    let items: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| shared.poll(id, MediaKind::Image))
+        .map(|(submission, phase)| classification_body(&submission, phase, &shared.base_url))
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(form_decode("identifiers%5B%5D"), "identifiers[]");
+        assert_eq!(form_decode("a+b%20c"), "a b c");
+        assert_eq!(form_decode("bad%zz%"), "bad%zz%");
+        assert_eq!(form_decode("%4"), "%4");
+    }
+
+    #[test]
+    fn list_query_forms() {
+        assert_eq!(
+            list_identifiers("identifiers%5B%5D=a&identifiers[]=b&identifiers[2]=c&x=1"),
+            Ok(vec!["a".to_string(), "b".to_string(), "c".to_string()])
+        );
+        assert_eq!(list_identifiers("identifiers=a"), Err(()));
+        assert_eq!(list_identifiers(""), Ok(vec![]));
+    }
+}

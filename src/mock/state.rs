@@ -1,0 +1,356 @@
+//! Shared state of a running mock server: submissions, counters, the
+//! request log, queued faults and rate-limit windows.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use super::faults::{Fault, Route};
+use super::limits::{Decision, MethodClass, RateLimiter};
+use super::{MockConfig, MockStats, RecordedRequest};
+
+/// Whether a submission is an image or a video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MediaKind {
+    Image,
+    Video,
+}
+
+impl MediaKind {
+    fn tag(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+        }
+    }
+}
+
+/// What the caller asked for, validated and normalised.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
+    /// Every recognised option as `name -> normalised value`.
+    pub canonical: BTreeMap<String, String>,
+    pub ref_id: Option<String>,
+    pub with_heatmap: bool,
+    pub with_nsfw: bool,
+    pub with_audio: bool,
+    pub no_cache: bool,
+    /// Frames requested (video only).
+    pub frames: u32,
+}
+
+/// One media submission as the server stored it.
+#[derive(Clone, Debug)]
+pub(crate) struct Submission {
+    pub id: String,
+    pub kind: MediaKind,
+    /// SHA-256 hex of the file, or of the URL string.
+    pub hash: String,
+    pub name: String,
+    pub options: Options,
+    /// GETs answered so far.
+    pub polls: u32,
+    /// The final verdict is `artificial`.
+    pub artificial: bool,
+    /// The classification ends in `errored`.
+    pub errored: bool,
+    /// Answer with the pre-1.1.0 shape.
+    pub pre_1_1: bool,
+}
+
+/// What a GET shows for a submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    New,
+    Done,
+    Errored,
+}
+
+impl Submission {
+    /// The phase once `polls` GETs have been answered (`polls_until_done`
+    /// of them answer `new`).
+    pub(crate) fn phase_after(&self, polls: u32, polls_until_done: u32) -> Phase {
+        if polls <= polls_until_done {
+            Phase::New
+        } else if self.errored {
+            Phase::Errored
+        } else {
+            Phase::Done
+        }
+    }
+
+    /// The phase the submission is in now, without counting a poll: done
+    /// once `polls_until_done` GETs have been answered `new`.
+    pub(crate) fn current_phase(&self, polls_until_done: u32) -> Phase {
+        self.phase_after(self.polls + 1, polls_until_done)
+    }
+}
+
+/// Mutable state behind one lock.
+#[derive(Debug)]
+struct Inner {
+    submissions: HashMap<String, Submission>,
+    stats: MockStats,
+    requests: VecDeque<RecordedRequest>,
+    faults: VecDeque<(Route, Fault)>,
+    limiter: RateLimiter,
+    /// Mixed into identifiers of `no_cache` submissions.
+    nonce: u64,
+}
+
+/// State shared between the [`MockServer`](super::MockServer) handle and
+/// the request handlers.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub config: MockConfig,
+    pub base_url: String,
+    inner: Mutex<Inner>,
+    /// Upload bytes, updated per chunk without taking the lock.
+    bytes_received: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(mut config: MockConfig, base_url: String) -> Self {
+        if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
+            config.time_scale = 1.0;
+        }
+        let limiter = RateLimiter::new(config.rate_limits, config.time_scale);
+        Self {
+            base_url,
+            inner: Mutex::new(Inner {
+                submissions: HashMap::new(),
+                stats: MockStats::default(),
+                requests: VecDeque::new(),
+                faults: VecDeque::new(),
+                limiter,
+                nonce: 0,
+            }),
+            bytes_received: AtomicU64::new(0),
+            config,
+        }
+    }
+
+    /// Locks the state; a poisoned lock is recovered rather than panicking.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn stats(&self) -> MockStats {
+        let mut stats = self.lock().stats.clone();
+        stats.bytes_received = self.bytes_received.load(Ordering::Relaxed);
+        stats
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.iter().cloned().collect()
+    }
+
+    pub(crate) fn reset_stats(&self) {
+        let mut inner = self.lock();
+        inner.stats = MockStats::default();
+        inner.requests.clear();
+        self.bytes_received.store(0, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reset_rate_limits(&self) {
+        self.lock().limiter.reset();
+    }
+
+    pub(crate) fn inject(&self, route: Route, fault: Fault) {
+        self.lock().faults.push_back((route, fault));
+    }
+
+    pub(crate) fn pending_faults(&self) -> usize {
+        self.lock().faults.len()
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    pub(crate) fn submission_count(&self) -> usize {
+        self.lock().submissions.len()
+    }
+
+    /// Takes the first queued fault that applies to `route`.
+    pub(crate) fn take_fault(&self, route: Route) -> Option<Fault> {
+        let mut inner = self.lock();
+        let index = inner.faults.iter().position(|(r, _)| r.matches(route))?;
+        inner.faults.remove(index).map(|(_, fault)| fault)
+    }
+
+    /// Counts a request when it arrives.
+    pub(crate) fn count_request(&self, method: &str, route: Option<Route>) {
+        let mut inner = self.lock();
+        let stats = &mut inner.stats;
+        stats.requests += 1;
+        match method {
+            "POST" => stats.posts += 1,
+            "GET" => stats.gets += 1,
+            _ => {}
+        }
+        if let Some(route) = route {
+            *stats.by_route.entry(route).or_insert(0) += 1;
+        }
+    }
+
+    /// Records the answer to a request.
+    pub(crate) fn record_answer(&self, request: RecordedRequest, fault: bool, rate_limited: bool) {
+        let mut inner = self.lock();
+        let stats = &mut inner.stats;
+        *stats.by_status.entry(request.status).or_insert(0) += 1;
+        if fault {
+            stats.faults_served += 1;
+        }
+        if rate_limited {
+            stats.rate_limited += 1;
+        }
+        if request.route.is_some_and(Route::is_submission) && request.status == 200 && !fault {
+            stats.submissions += 1;
+        }
+        let cap = self.config.max_recorded_requests;
+        if cap > 0 {
+            while inner.requests.len() >= cap {
+                inner.requests.pop_front();
+            }
+            inner.requests.push_back(request);
+        }
+    }
+
+    pub(crate) fn add_bytes(&self, n: u64) {
+        self.bytes_received.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn rate_check(&self, key: &str, class: MethodClass) -> Decision {
+        self.lock().limiter.check(key, class, Instant::now())
+    }
+
+    /// Stores a submission (or finds the cached one) and returns its
+    /// identifier.
+    pub(crate) fn submit(
+        &self,
+        kind: MediaKind,
+        source: &str,
+        hash: String,
+        name: String,
+        options: Options,
+    ) -> String {
+        let mut inner = self.lock();
+        let mut hasher = Sha256::new();
+        hasher.update(kind.tag().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(source.as_bytes());
+        hasher.update(b"\n");
+        for (k, v) in &options.canonical {
+            hasher.update(k.as_bytes());
+            hasher.update(b"=");
+            hasher.update(v.as_bytes());
+            hasher.update(b"\n");
+        }
+        if options.no_cache {
+            inner.nonce += 1;
+            hasher.update(format!("nonce={}", inner.nonce).as_bytes());
+        }
+        let id = hex::encode(hasher.finalize());
+        if inner.submissions.contains_key(&id) {
+            return id;
+        }
+        let ref_id = options.ref_id.clone().unwrap_or_default();
+        let artificial = decide_artificial(&ref_id, &name, source, &hash);
+        let submission = Submission {
+            id: id.clone(),
+            kind,
+            hash,
+            name,
+            errored: ref_id.contains("mock:errored"),
+            pre_1_1: ref_id.contains("mock:pre-1.1"),
+            artificial,
+            options,
+            polls: 0,
+        };
+        inner.submissions.insert(id.clone(), submission);
+        id
+    }
+
+    /// Counts one poll of `id` (if it is a `kind` submission) and returns a
+    /// snapshot of it with the phase to show.
+    pub(crate) fn poll(&self, id: &str, kind: MediaKind) -> Option<(Submission, Phase)> {
+        let polls_until_done = self.config.polls_until_done;
+        let mut inner = self.lock();
+        let submission = inner.submissions.get_mut(id)?;
+        if submission.kind != kind {
+            return None;
+        }
+        submission.polls = submission.polls.saturating_add(1);
+        let phase = submission.phase_after(submission.polls, polls_until_done);
+        Some((submission.clone(), phase))
+    }
+
+    /// A snapshot of `id` (if it is a `kind` submission) without counting a
+    /// poll.
+    pub(crate) fn peek(&self, id: &str, kind: MediaKind) -> Option<(Submission, Phase)> {
+        let inner = self.lock();
+        let submission = inner.submissions.get(id)?;
+        if submission.kind != kind {
+            return None;
+        }
+        let phase = submission.current_phase(self.config.polls_until_done);
+        Some((submission.clone(), phase))
+    }
+}
+
+/// The verdict rule: `ref_id` directives first, then the name/URL words,
+/// then the parity of the hash's first byte.
+fn decide_artificial(ref_id: &str, name: &str, source: &str, hash: &str) -> bool {
+    if ref_id.contains("mock:artificial") {
+        return true;
+    }
+    if ref_id.contains("mock:human") {
+        return false;
+    }
+    let words = |s: &str| {
+        let lower = s.to_ascii_lowercase();
+        lower.contains("ai") || lower.contains("fake")
+    };
+    if words(name) || (source.contains("://") && words(source)) {
+        return true;
+    }
+    let first = hash
+        .get(..2)
+        .and_then(|b| u8::from_str_radix(b, 16).ok())
+        .unwrap_or(0);
+    first % 2 == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_rule_precedence() {
+        let even = "00ff";
+        let odd = "01ff";
+        assert!(!decide_artificial("", "photo.png", even, even));
+        assert!(decide_artificial("", "photo.png", odd, odd));
+        assert!(decide_artificial("", "my-AI-pic.png", even, even));
+        assert!(decide_artificial("", "FAKE.png", even, even));
+        assert!(decide_artificial(
+            "",
+            "x",
+            "https://example.com/fake.png",
+            even
+        ));
+        assert!(decide_artificial(
+            "x mock:artificial",
+            "photo.png",
+            even,
+            even
+        ));
+        assert!(!decide_artificial("mock:human", "ai.png", odd, odd));
+    }
+}

@@ -1,0 +1,20 @@
+//! Repository automation for the `identifai` crate (`cargo xtask ...`).
+//!
+//! * [`vendor`]: copy the OpenAPI fragments out of the published API pages
+//!   into `openapi/upstream/`.
+//! * [`merge`] + [`overlay`] + [`spec`]: build `openapi/identifai.yaml` from
+//!   those fragments and the documented fixes in `openapi/overlay.yaml`.
+
+pub mod merge;
+pub mod overlay;
+pub mod spec;
+pub mod vendor;
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (the parent of the `xtask` crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}

@@ -1,0 +1,147 @@
+//! `cargo xtask <command>`: see [`USAGE`].
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use xtask::{repo_root, spec, vendor};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  vendor [--seeds DIR] [--upstream DIR] [--check]
+      Extract the ````yaml blocks of DIR/0*.txt (default: <repo>/../shared/seeds)
+      into openapi/upstream/. --check fails if any file would change.
+  spec [--upstream DIR] [--overlay PATH] [--out PATH] [--check]
+      Merge openapi/upstream/*.yaml, apply openapi/overlay.yaml and write
+      openapi/identifai.yaml. --check fails if the committed file is stale.";
+
+/// Parsed command-line options shared by all commands.
+#[derive(Default)]
+struct Args {
+    check: bool,
+    seeds: Option<PathBuf>,
+    upstream: Option<PathBuf>,
+    overlay: Option<PathBuf>,
+    out: Option<PathBuf>,
+}
+
+fn parse(command: &str, rest: &[String]) -> Result<Args> {
+    let mut args = Args::default();
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let slot = match (command, flag.as_str()) {
+            (_, "--check") => {
+                args.check = true;
+                continue;
+            }
+            ("vendor", "--seeds") => &mut args.seeds,
+            (_, "--upstream") => &mut args.upstream,
+            ("spec", "--overlay") => &mut args.overlay,
+            ("spec", "--out") => &mut args.out,
+            _ => bail!("unknown option {flag:?} for `{command}`"),
+        };
+        let value = it.next().ok_or_else(|| anyhow!("{flag} needs a value"))?;
+        *slot = Some(PathBuf::from(value));
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = match argv.split_first() {
+        Some((cmd, rest)) if cmd == "vendor" || cmd == "spec" => {
+            parse(cmd, rest).and_then(|args| {
+                if cmd == "vendor" {
+                    run_vendor(args)
+                } else {
+                    run_spec(args)
+                }
+            })
+        }
+        Some((cmd, _)) if cmd == "-h" || cmd == "--help" || cmd == "help" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => Err(anyhow!("expected a command\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_vendor(args: Args) -> Result<()> {
+    let root = repo_root();
+    let seeds = args.seeds.unwrap_or_else(|| root.join("../shared/seeds"));
+    let upstream = args
+        .upstream
+        .unwrap_or_else(|| root.join("openapi/upstream"));
+    let problems = vendor::run(&seeds, &upstream, args.check)?;
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        bail!(
+            "{} is out of date: run `cargo xtask vendor` and commit the result",
+            upstream.display()
+        );
+    }
+    let verb = if args.check {
+        "up to date with"
+    } else {
+        "vendored from"
+    };
+    println!("vendor: {} {verb} {}", upstream.display(), seeds.display());
+    Ok(())
+}
+
+fn run_spec(args: Args) -> Result<()> {
+    let root = repo_root();
+    let upstream = args
+        .upstream
+        .unwrap_or_else(|| root.join("openapi/upstream"));
+    let overlay = args
+        .overlay
+        .unwrap_or_else(|| root.join("openapi/overlay.yaml"));
+    let out = args
+        .out
+        .unwrap_or_else(|| root.join("openapi/identifai.yaml"));
+    let built = spec::build(&upstream, &overlay)?;
+    if args.check {
+        if !out.exists() {
+            bail!(
+                "{} does not exist: run `cargo xtask spec` and commit the result",
+                out.display()
+            );
+        }
+        let committed =
+            fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))?;
+        if committed != built.text {
+            eprint!(
+                "{}",
+                spec::short_diff(
+                    &committed,
+                    &built.text,
+                    &out.display().to_string(),
+                    "generated",
+                    60
+                )
+            );
+            bail!(
+                "{} is out of date: run `cargo xtask spec` and commit the result",
+                out.display()
+            );
+        }
+        println!("spec: {} is up to date ({built})", out.display());
+    } else {
+        fs::write(&out, &built.text).with_context(|| format!("writing {}", out.display()))?;
+        println!("spec: wrote {} ({built})", out.display());
+    }
+    Ok(())
+}
