@@ -48,9 +48,11 @@ impl Transport {
 }
 
 impl ClientHooks<Transport> for api::Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
-        if let Some(key) = self.inner().api_key_header() {
-            request.headers_mut().insert(API_KEY_HEADER, key);
+    async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
+        if api::API_KEY_OPERATIONS.contains(&info.operation_id) {
+            if let Some(key) = self.inner().api_key_header() {
+                request.headers_mut().insert(API_KEY_HEADER, key);
+            }
         }
         Ok(())
     }
