@@ -19,6 +19,8 @@
 //!    catch-all variant keeping the unknown value, and substituted for
 //!    typify's with `with_replacement`.
 //!
+//! A component schema's `x-rust-name` extension renames its Rust type.
+//!
 //! The build fails, with a message naming the place, on anything in the spec
 //! it cannot turn into Rust faithfully (an inline string enum in a response
 //! schema, a form field of a type forms cannot carry).
@@ -62,6 +64,16 @@ fn run() -> Result<(), String> {
         .with_inner_type(quote! { crate::transport::Transport })
         .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("PartialEq");
+    // `x-rust-name` on a component schema renames its Rust type (for names
+    // that read badly in Rust, like `Result`).
+    for (name, schema) in spec.components.iter().flat_map(|c| &c.schemas) {
+        let rename = schema.as_item().and_then(|s| s.schema_data.extensions.get("x-rust-name"));
+        if let Some(rename) = rename.and_then(|v| v.as_str()) {
+            let mut patch = progenitor::TypePatch::default();
+            patch.with_rename(rename);
+            settings.with_patch(name, &patch);
+        }
+    }
     for e in &enums {
         settings.with_replacement(
             &e.name,

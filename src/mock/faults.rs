@@ -189,8 +189,9 @@ impl Fault {
     }
 
     /// A response that promises a longer body (`Content-Length`) than it
-    /// sends, so the connection is closed mid-body and the client sees an
-    /// I/O error.
+    /// sends: the server closes the connection before the response is
+    /// complete, and the client sees an I/O error (from `send` or while
+    /// reading the body, depending on buffering).
     pub fn disconnect() -> Self {
         let mut fault = Self::new(200, "application/json", r#"{"identifier":"#);
         fault.truncate = true;
@@ -203,7 +204,9 @@ impl Fault {
         self
     }
 
-    /// Adds a header. Names or values that are not valid HTTP are skipped.
+    /// Adds a header. Names or values that are not valid HTTP are skipped,
+    /// and so are `Content-Length` and `Transfer-Encoding` (the server
+    /// frames the body itself; see [`Fault::disconnect`]).
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -258,6 +261,12 @@ impl Fault {
             }
         }
         for (name, value) in &self.headers {
+            // The framing headers are hyper's to write.
+            if name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("transfer-encoding")
+            {
+                continue;
+            }
             if let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(value),
@@ -268,6 +277,10 @@ impl Fault {
         if self.truncate {
             let promised = self.body.len() as u64 + 1024;
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(promised));
+            // A streamed body has no exact size, so hyper trusts the header
+            // and closes the connection when the body ends early.
+            let (parts, body) = response.into_parts();
+            return Response::from_parts(parts, Body::from_stream(body.into_data_stream()));
         }
         response
     }
