@@ -113,6 +113,10 @@ fn run() -> Result<(), String> {
     for op in &own_ops {
         methods.push(own_method(&spec, op, &mut forms)?);
     }
+    let groups = std::mem::take(&mut forms.groups);
+    for (group, members) in &groups {
+        forms.items.push(options_group(group, members)?);
+    }
     let form_items = forms.items;
     let secured = secured_operations(&spec);
     let own: syn::File = syn::parse2(quote! {
@@ -460,6 +464,9 @@ fn open_enum_tokens(name: &str, doc: &str, values: &[String]) -> TokenStream {
 #[derive(Default)]
 struct Forms {
     items: Vec<TokenStream>,
+    /// `x-options-group` name -> the member forms and their optional,
+    /// non-file fields (name -> (type, doc)).
+    groups: BTreeMap<String, Vec<(syn::Ident, Vec<(String, TokenStream, String)>)>>,
     /// Closed enums of form fields, by type name, with their values (so two
     /// forms with the same field share one type).
     enums: BTreeMap<String, Vec<String>>,
@@ -663,6 +670,7 @@ fn form_struct(
     let mut ctor_fields = Vec::new();
     let mut parts = Vec::new();
     let mut consts = Vec::new();
+    let mut optional = Vec::new();
     for (name, prop) in &obj.properties {
         let field = format_ident!("{}", snake(name));
         let required = obj.required.contains(name);
@@ -697,6 +705,9 @@ fn form_struct(
             ctor_fields.push(quote! { #field, });
             parts.push(quote! { { let v = self.#field; #part } });
         } else {
+            if !matches!(kind, FieldKind::File { .. }) {
+                optional.push((name.clone(), ty.clone(), doc.clone()));
+            }
             fields.push(quote! { #[doc = #doc] pub #field: Option<#ty>, });
             ctor_fields.push(quote! { #field: None, });
             let setter_doc = format!("Sets `{name}`: {doc}");
@@ -715,6 +726,10 @@ fn form_struct(
             });
             parts.push(quote! { if let Some(v) = self.#field { #part } });
         }
+    }
+    if let Some(group) = schema.schema_data.extensions.get("x-options-group") {
+        let group = group.as_str().ok_or_else(|| format!("{op_id}: x-options-group must be a string"))?;
+        forms.groups.entry(group.to_string()).or_default().push((ident.clone(), optional));
     }
     let struct_doc = format!(
         "The `multipart/form-data` body of `{op_id}`, generated from the spec's schema. \
@@ -745,6 +760,82 @@ fn form_struct(
                 Ok(form)
             }
         }
+    })
+}
+
+/// The options struct of an `x-options-group`: the optional fields every
+/// member form has (same name, same type), and `with_options` on each form.
+fn options_group(
+    group: &str,
+    members: &[(syn::Ident, Vec<(String, TokenStream, String)>)],
+) -> Result<TokenStream, String> {
+    let (_, first) = members.first().ok_or("empty options group")?;
+    let shared: Vec<&(String, TokenStream, String)> = first
+        .iter()
+        .filter(|(name, ty, _)| {
+            members.iter().all(|(_, fields)| {
+                fields.iter().any(|(n, t, _)| n == name && t.to_string() == ty.to_string())
+            })
+        })
+        .collect();
+    let ident = format_ident!("{}", group);
+    let idents: Vec<syn::Ident> = shared.iter().map(|(n, _, _)| format_ident!("{}", snake(n))).collect();
+    let tys: Vec<&TokenStream> = shared.iter().map(|(_, t, _)| t).collect();
+    let docs: Vec<&String> = shared.iter().map(|(_, _, d)| d).collect();
+    let setter_docs: Vec<String> = shared.iter().map(|(n, _, d)| format!("Sets `{n}`: {d}")).collect();
+    let (arg_tys, convs): (Vec<TokenStream>, Vec<TokenStream>) = tys
+        .iter()
+        .map(|t| {
+            if t.to_string() == "String" {
+                (quote! { impl Into<String> }, quote! { value.into() })
+            } else {
+                (quote! { #t }, quote! { value })
+            }
+        })
+        .unzip();
+    let names: Vec<String> = members.iter().map(|(m, _)| format!("[`{m}`]")).collect();
+    let doc = format!(
+        "The options shared by {} (generated from the spec: the optional fields all of them \
+         have). Every field starts unset; unset fields are not sent.",
+        names.join(", ")
+    );
+    let member_impls: Vec<TokenStream> = members
+        .iter()
+        .map(|(m, _)| {
+            quote! {
+                impl #m {
+                    /// Replaces every shared option of this form with `options`' value.
+                    pub fn with_options(mut self, options: #ident) -> Self {
+                        #( self.#idents = options.#idents; )*
+                        self
+                    }
+                }
+            }
+        })
+        .collect();
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, Default, PartialEq)]
+        #[non_exhaustive]
+        pub struct #ident {
+            #( #[doc = #docs] pub #idents: Option<#tys>, )*
+        }
+
+        impl #ident {
+            /// No option set.
+            pub fn new() -> Self {
+                Self::default()
+            }
+            #(
+                #[doc = #setter_docs]
+                pub fn #idents(mut self, value: #arg_tys) -> Self {
+                    self.#idents = Some(#convs);
+                    self
+                }
+            )*
+        }
+
+        #(#member_impls)*
     })
 }
 

@@ -52,8 +52,10 @@ impl Route {
         )
     }
 
-    /// Recognises the operation of a request from its method and path.
+    /// Recognises the operation of a request from its method and path
+    /// (`HEAD` counts as `GET`).
     pub fn recognize(method: &str, path: &str) -> Option<Route> {
+        let method = if method == "HEAD" { "GET" } else { method };
         let segments: Vec<&str> = path.strip_prefix("/api/")?.split('/').collect();
         let route = match (method, segments.as_slice()) {
             ("GET", ["health"]) => Route::Health,
@@ -199,6 +201,7 @@ impl Fault {
     }
 
     /// Adds a `Retry-After: secs` header.
+    #[must_use]
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self
@@ -207,24 +210,28 @@ impl Fault {
     /// Adds a header. Names or values that are not valid HTTP are skipped,
     /// and so are `Content-Length` and `Transfer-Encoding` (the server
     /// frames the body itself; see [`Fault::disconnect`]).
+    #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
     /// Waits `delay` before answering (to exercise client timeouts).
+    #[must_use]
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
     }
 
     /// Replaces the body.
+    #[must_use]
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
     }
 
     /// Replaces the `Content-Type`.
+    #[must_use]
     pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = Some(content_type.into());
         self

@@ -277,6 +277,11 @@ impl MockServer {
     /// Starts a server with `config`, returning an error instead of
     /// panicking when it cannot start. Works inside or outside a tokio
     /// runtime.
+    ///
+    /// # Errors
+    ///
+    /// Fails if no port on `127.0.0.1` can be bound, or the server thread or
+    /// its runtime cannot be started.
     pub fn try_start_with(config: MockConfig) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
