@@ -67,7 +67,9 @@ fn run() -> Result<(), String> {
     // `x-rust-name` on a component schema renames its Rust type (for names
     // that read badly in Rust, like `Result`).
     for (name, schema) in spec.components.iter().flat_map(|c| &c.schemas) {
-        let rename = schema.as_item().and_then(|s| s.schema_data.extensions.get("x-rust-name"));
+        let rename = schema
+            .as_item()
+            .and_then(|s| s.schema_data.extensions.get("x-rust-name"));
         if let Some(rename) = rename.and_then(|v| v.as_str()) {
             let mut patch = progenitor::TypePatch::default();
             patch.with_rename(rename);
@@ -224,7 +226,11 @@ fn progenitor_cannot_take(spec: &OpenAPI, op: &Operation) -> Result<bool, String
 }
 
 fn body_kind(resp: &Response) -> &'static str {
-    if resp.content.keys().any(|k| k.starts_with("application/json")) {
+    if resp
+        .content
+        .keys()
+        .any(|k| k.starts_with("application/json"))
+    {
         "json"
     } else if resp.content.is_empty() {
         "none"
@@ -298,7 +304,9 @@ fn open_enums(spec: &OpenAPI) -> Result<Vec<OpenEnum>, String> {
         return Ok(out);
     };
     for (name, schema) in &components.schemas {
-        let ReferenceOr::Item(schema) = schema else { continue };
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(StringType { enumeration, .. }))
                 if !enumeration.is_empty() =>
@@ -362,7 +370,10 @@ fn find_inline_enums(schema: &Schema, at: &str) -> Result<(), String> {
 
 fn open_enum_tokens(name: &str, doc: &str, values: &[String]) -> TokenStream {
     let ident = format_ident!("{}", name);
-    let variants: Vec<syn::Ident> = values.iter().map(|v| format_ident!("{}", pascal(v))).collect();
+    let variants: Vec<syn::Ident> = values
+        .iter()
+        .map(|v| format_ident!("{}", pascal(v)))
+        .collect();
     let catch_all = if variants.iter().any(|v| v == "Unknown") {
         format_ident!("UnknownValue")
     } else {
@@ -461,12 +472,16 @@ fn open_enum_tokens(name: &str, doc: &str, values: &[String]) -> TokenStream {
 
 // ---------------------------------------------------------------------- forms
 
+/// An `x-options-group` member: the form and its optional non-file fields
+/// (name, type, doc).
+type GroupMember = (syn::Ident, Vec<(String, TokenStream, String)>);
+
 #[derive(Default)]
 struct Forms {
     items: Vec<TokenStream>,
     /// `x-options-group` name -> the member forms and their optional,
     /// non-file fields (name -> (type, doc)).
-    groups: BTreeMap<String, Vec<(syn::Ident, Vec<(String, TokenStream, String)>)>>,
+    groups: BTreeMap<String, Vec<GroupMember>>,
     /// Closed enums of form fields, by type name, with their values (so two
     /// forms with the same field share one type).
     enums: BTreeMap<String, Vec<String>>,
@@ -542,10 +557,9 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
     let mut body_stmt = quote! {};
     if let Some(body) = &op.request_body {
         let body = resolve_body(spec, body)?;
-        let media = body
-            .content
-            .get("multipart/form-data")
-            .ok_or_else(|| format!("{op_id}: only multipart/form-data bodies are generated here"))?;
+        let media = body.content.get("multipart/form-data").ok_or_else(|| {
+            format!("{op_id}: only multipart/form-data bodies are generated here")
+        })?;
         let form_ident = format_ident!("{}Form", pascal(op_id));
         let form = form_struct(spec, op_id, &form_ident, media, forms)?;
         forms.items.push(form);
@@ -572,7 +586,9 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
                 .and_then(|m| m.schema.as_ref())
                 .ok_or_else(|| format!("{op_id}: error {code} has no JSON schema"))?;
             let ReferenceOr::Reference { reference } = schema else {
-                return Err(format!("{op_id}: error {code} must use a $ref error schema"));
+                return Err(format!(
+                    "{op_id}: error {code} must use a $ref error schema"
+                ));
             };
             let ty = format_ident!("{}", ref_name(reference));
             let ty = quote! { types::#ty };
@@ -677,7 +693,9 @@ fn form_struct(
         let (prop_schema, doc) = match prop {
             ReferenceOr::Item(s) => (&**s, s.schema_data.description.clone().unwrap_or_default()),
             ReferenceOr::Reference { .. } => {
-                return Err(format!("{op_id}.{name}: $ref form fields are not supported"))
+                return Err(format!(
+                    "{op_id}.{name}: $ref form fields are not supported"
+                ))
             }
         };
         let kind = field_kind(op_id, name, prop_schema, media, forms)?;
@@ -696,8 +714,14 @@ fn form_struct(
                     quote! { form = form.part(#name, v.into_part(#name, Self::#konst)?); },
                 )
             }
-            FieldKind::Text(ty) => (ty.clone(), quote! { form = form.text(#name, v.to_string()); }),
-            FieldKind::Enum(e) => (quote! { #e }, quote! { form = form.text(#name, v.to_string()); }),
+            FieldKind::Text(ty) => (
+                ty.clone(),
+                quote! { form = form.text(#name, v.to_string()); },
+            ),
+            FieldKind::Enum(e) => (
+                quote! { #e },
+                quote! { form = form.text(#name, v.to_string()); },
+            ),
         };
         if required {
             fields.push(quote! { #[doc = #doc] pub #field: #ty, });
@@ -728,8 +752,14 @@ fn form_struct(
         }
     }
     if let Some(group) = schema.schema_data.extensions.get("x-options-group") {
-        let group = group.as_str().ok_or_else(|| format!("{op_id}: x-options-group must be a string"))?;
-        forms.groups.entry(group.to_string()).or_default().push((ident.clone(), optional));
+        let group = group
+            .as_str()
+            .ok_or_else(|| format!("{op_id}: x-options-group must be a string"))?;
+        forms
+            .groups
+            .entry(group.to_string())
+            .or_default()
+            .push((ident.clone(), optional));
     }
     let struct_doc = format!(
         "The `multipart/form-data` body of `{op_id}`, generated from the spec's schema. \
@@ -765,24 +795,29 @@ fn form_struct(
 
 /// The options struct of an `x-options-group`: the optional fields every
 /// member form has (same name, same type), and `with_options` on each form.
-fn options_group(
-    group: &str,
-    members: &[(syn::Ident, Vec<(String, TokenStream, String)>)],
-) -> Result<TokenStream, String> {
+fn options_group(group: &str, members: &[GroupMember]) -> Result<TokenStream, String> {
     let (_, first) = members.first().ok_or("empty options group")?;
     let shared: Vec<&(String, TokenStream, String)> = first
         .iter()
         .filter(|(name, ty, _)| {
             members.iter().all(|(_, fields)| {
-                fields.iter().any(|(n, t, _)| n == name && t.to_string() == ty.to_string())
+                fields
+                    .iter()
+                    .any(|(n, t, _)| n == name && t.to_string() == ty.to_string())
             })
         })
         .collect();
     let ident = format_ident!("{}", group);
-    let idents: Vec<syn::Ident> = shared.iter().map(|(n, _, _)| format_ident!("{}", snake(n))).collect();
+    let idents: Vec<syn::Ident> = shared
+        .iter()
+        .map(|(n, _, _)| format_ident!("{}", snake(n)))
+        .collect();
     let tys: Vec<&TokenStream> = shared.iter().map(|(_, t, _)| t).collect();
     let docs: Vec<&String> = shared.iter().map(|(_, _, d)| d).collect();
-    let setter_docs: Vec<String> = shared.iter().map(|(n, _, d)| format!("Sets `{n}`: {d}")).collect();
+    let setter_docs: Vec<String> = shared
+        .iter()
+        .map(|(n, _, d)| format!("Sets `{n}`: {d}"))
+        .collect();
     let (arg_tys, convs): (Vec<TokenStream>, Vec<TokenStream>) = tys
         .iter()
         .map(|t| {
@@ -851,7 +886,10 @@ fn field_kind(
         return Err(unsupported());
     };
     Ok(match t {
-        Type::String(st) if st.format == openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary) => {
+        Type::String(st)
+            if st.format
+                == openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary) =>
+        {
             let content_types = media
                 .encoding
                 .get(name)
@@ -870,7 +908,12 @@ fn field_kind(
         Type::String(_) => FieldKind::Text(quote! { String }),
         Type::Boolean(_) => FieldKind::Text(quote! { bool }),
         Type::Integer(it) if !it.enumeration.is_empty() => {
-            let values = it.enumeration.iter().flatten().map(|v| v.to_string()).collect();
+            let values = it
+                .enumeration
+                .iter()
+                .flatten()
+                .map(|v| v.to_string())
+                .collect();
             FieldKind::Enum(form_enum(op_id, name, values, true, forms))
         }
         Type::Integer(_) => FieldKind::Text(quote! { i64 }),
@@ -882,7 +925,13 @@ fn field_kind(
 /// A closed enum for a form field (the client only sends these, so a closed
 /// set is what catches a typo at compile time). Shared across forms when the
 /// field name and values agree.
-fn form_enum(op_id: &str, name: &str, values: Vec<String>, integer: bool, forms: &mut Forms) -> syn::Ident {
+fn form_enum(
+    op_id: &str,
+    name: &str,
+    values: Vec<String>,
+    integer: bool,
+    forms: &mut Forms,
+) -> syn::Ident {
     let mut type_name = pascal(name);
     if let Some(existing) = forms.enums.get(&type_name) {
         if existing == &values {
@@ -894,12 +943,21 @@ fn form_enum(op_id: &str, name: &str, values: Vec<String>, integer: bool, forms:
     let ident = format_ident!("{}", type_name);
     let variants: Vec<syn::Ident> = values
         .iter()
-        .map(|v| if integer { format_ident!("V{}", v) } else { format_ident!("{}", pascal(v)) })
+        .map(|v| {
+            if integer {
+                format_ident!("V{}", v)
+            } else {
+                format_ident!("{}", pascal(v))
+            }
+        })
         .collect();
     let docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     let doc = format!("Allowed values of the form field `{name}` (from the spec's enum).");
     let try_from = if integer {
-        let nums: Vec<i64> = values.iter().map(|v| v.parse().unwrap_or_default()).collect();
+        let nums: Vec<i64> = values
+            .iter()
+            .map(|v| v.parse().unwrap_or_default())
+            .collect();
         let err = format!("{name} must be one of {}", values.join(", "));
         quote! {
             impl ::std::convert::TryFrom<i64> for #ident {

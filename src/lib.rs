@@ -1,6 +1,96 @@
-//! identifAI client.
+//! # identifai
+//!
+//! A Rust client for the [identifAI](https://identifai.net) API, which tells
+//! whether an image or a video was made by a human or by generative AI, with
+//! heatmaps, C2PA provenance and per-model scores.
+//!
+//! ```no_run
+//! use identifai::{Client, Source, forms::ImageOptions};
+//!
+//! # async fn demo() -> identifai::Result<()> {
+//! let client = Client::from_env()?; // IDENTIFAI_API_KEY
+//! let id = client
+//!     .classify_image(Source::path("photo.jpg"))
+//!     .options(ImageOptions::new().with_heatmap(true))
+//!     .send()
+//!     .await?;
+//! let result = client.wait(&id).await?;
+//! if let Some(verdict) = &result.verdict {
+//!     println!("{}: {} ({:.0}%)", id, verdict.classification, verdict.confidence * 100.0);
+//! }
+//! if let Some(png) = client.heatmap(&id).await? {
+//!     std::fs::write("heatmap.png", png).ok();
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## How it is put together
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`api`] | the client **generated** by `build.rs` from `openapi/identifai.yaml` (progenitor, plus build.rs's own generator for multipart forms); every operation, every type |
+//! | [`Client`] ([`client`]) | the hand-written layer: configuration, submissions, results, heatmaps |
+//! | [`submit`], [`upload`] | checked, streamed submissions from paths, bytes, readers or URLs |
+//! | [`wait`] | polling until done, one or many at once |
+//! | [`error`] | one [`Error`] enum for everything |
+//! | [`retry`], [`pacing`], [`transport`] | retries, pacing under the published rate limits, the key and redirects |
+//! | [`webhook`] | parsing webhook bodies |
+//! | `mock` | (feature `mock`) a fake identifAI server for tests |
+//!
+//! Everything under [`api`] is generated: when identifAI changes its API,
+//! the spec is re-vendored and the client regenerates; nothing here is
+//! edited by hand.
+//!
+//! ## What the layer adds to the generated client
+//!
+//! - **Accept handling**: a submission's answer is JSON or bare text
+//!   depending on `Accept`; [`Identifier::from_response`] reads either, by
+//!   content type, with a fallback when the content type lies. Exactly one
+//!   `Accept` header is ever sent.
+//! - **Waiting** with backoff and a deadline ([`Client::wait`]), and for many
+//!   at once through the list endpoint ([`Client::wait_all`]).
+//! - **Pacing** under 1 POST/s, 30 POST/min, 2 GET/s, 60 GET/min, so batch
+//!   work does not meet 429s; **retries** of 429/502/503/504 and connection
+//!   failures with jittered backoff honouring `Retry-After`. A POST is only
+//!   retried when the server cannot have processed it.
+//! - **Checks before sending**: file exists, type and size allowed,
+//!   identifier safe in a path, URL is http(s). See [`error::InputError`].
+//! - **Security**: the key is a secret (never in `Debug`, logs, errors or
+//!   traces), is not sent to another origin on redirects, and is not sent
+//!   in clear text to a non-loopback `http://` URL unless allowed.
+//! - **Forward compatibility**: unknown fields are ignored, unknown enum
+//!   values are kept (`Unknown(String)` variants), optional fields may be
+//!   missing, and pre-1.1.0 results decode.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `rustls` | yes | HTTPS with rustls |
+//! | `native-tls` | no | HTTPS with the platform's TLS |
+//! | `mock` | no | [`mock::MockServer`], a stateful fake identifAI on loopback for your tests |
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod client;
+pub mod error;
+pub mod identifier;
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub mod mock;
+pub mod pacing;
+pub mod retry;
+pub mod submit;
 pub mod transport;
 pub mod upload;
+pub mod wait;
+pub mod webhook;
+
+pub use api::{forms, types};
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, InputError, Result};
+pub use identifier::Identifier;
+pub use pacing::RateLimits;
+pub use retry::RetryConfig;
+pub use upload::{Progress, Source, UploadLimits};
+pub use wait::WaitConfig;

@@ -1,21 +1,40 @@
-//! What every request goes through: the API key header, and the reqwest
-//! client that sends it.
+//! What every request goes through, generated operations included.
 //!
-//! [`Transport`] is the generated client's "inner" value; the hooks below
-//! run for every generated operation (progenitor's and build.rs's alike).
+//! [`Transport`] is the generated client's "inner" value, and the
+//! progenitor hooks below run for every operation (progenitor's and
+//! build.rs's alike):
+//!
+//! - **pre**: the API key goes into `X-Api-Key` (marked sensitive) for the
+//!   operations whose spec `security` asks for it, and the request gets its
+//!   timeout (a longer one for uploads).
+//! - **exec**: pacing under the published rate limits, redirects followed by
+//!   hand so the key never reaches another origin, GET retries, and one
+//!   tracing span per request.
+//! - **post**: remembers the status and content type, so a body that fails
+//!   to decode is reported with them.
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE, LOCATION};
+use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
+use tracing::Instrument;
 
 use crate::api;
+use crate::pacing::Pacer;
+use crate::retry::RetryConfig;
 
 /// The header that carries the API key.
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 
-/// Shared per-client state used by the request hooks. Cheap to clone.
+/// Redirects followed at most, per request.
+const MAX_REDIRECTS: usize = 10;
+
+/// Shared per-client state used by the request hooks. Cheap to clone; its
+/// `Debug` never shows the key.
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Inner>,
@@ -23,20 +42,55 @@ pub struct Transport {
 
 struct Inner {
     api_key: Option<SecretString>,
+    retry: RetryConfig,
+    pacer: Option<Pacer>,
+    request_timeout: Option<Duration>,
+    upload_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
-            .field("api_key", &self.inner.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "api_key",
+                &self.inner.api_key.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("retry", &self.inner.retry)
+            .field("paced", &self.inner.pacer.is_some())
+            .field("request_timeout", &self.inner.request_timeout)
+            .field("upload_timeout", &self.inner.upload_timeout)
             .finish()
     }
 }
 
 impl Transport {
-    /// A transport that sends `api_key` (if any) in `X-Api-Key`.
+    /// A transport that sends `api_key` (if any) in `X-Api-Key`, with no
+    /// pacing, no retries and no timeouts of its own: what the generated
+    /// client gets when used bare. [`crate::ClientBuilder`] makes the full one.
     pub fn new(api_key: Option<SecretString>) -> Self {
-        Self { inner: Arc::new(Inner { api_key }) }
+        Self::with_settings(api_key, RetryConfig::disabled(), None, None, None)
+    }
+
+    pub(crate) fn with_settings(
+        api_key: Option<SecretString>,
+        retry: RetryConfig,
+        pacer: Option<Pacer>,
+        request_timeout: Option<Duration>,
+        upload_timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                api_key,
+                retry,
+                pacer,
+                request_timeout,
+                upload_timeout,
+            }),
+        }
+    }
+
+    pub(crate) fn retry(&self) -> &RetryConfig {
+        &self.inner.retry
     }
 
     fn api_key_header(&self) -> Option<HeaderValue> {
@@ -45,19 +99,181 @@ impl Transport {
         value.set_sensitive(true);
         Some(value)
     }
+
+    /// Sends `request`, following redirects of body-less requests by hand:
+    /// the key is dropped as soon as the target's origin differs from the
+    /// one it was meant for (reqwest only strips `Authorization`).
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        for _ in 0..MAX_REDIRECTS {
+            let next = request.try_clone();
+            let response = client.execute(request).await?;
+            let status = response.status();
+            let (Some(mut next), true) = (next, status.is_redirection()) else {
+                return Ok(response);
+            };
+            let Some(target) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| next.url().join(l).ok())
+            else {
+                return Ok(response);
+            };
+            if !matches!(
+                status,
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            ) {
+                *next.method_mut() = Method::GET;
+            }
+            if target.origin() != next.url().origin() {
+                next.headers_mut().remove(API_KEY_HEADER);
+                tracing::debug!(to = %target.origin().ascii_serialization(), "cross-origin redirect: API key dropped");
+            }
+            *next.url_mut() = target;
+            request = next;
+        }
+        // Too many redirects: send once more and hand back whatever comes.
+        client.execute(request).await
+    }
+}
+
+tokio::task_local! {
+    static LAST_RESPONSE: RefCell<(Option<u16>, Option<String>)>;
+}
+
+/// Runs `fut` so that the status and content type of the responses it gets
+/// can be read with [`last_response`].
+pub(crate) async fn capture<F: std::future::Future>(fut: F) -> F::Output {
+    LAST_RESPONSE.scope(RefCell::new((None, None)), fut).await
+}
+
+/// The status and content type of the last response inside [`capture`].
+pub(crate) fn last_response() -> (Option<u16>, Option<String>) {
+    LAST_RESPONSE
+        .try_with(|c| c.borrow().clone())
+        .unwrap_or_default()
+}
+
+/// Reads at most `cap` bytes of a body (a hostile or broken server cannot
+/// make the client buffer more).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> reqwest::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap.saturating_sub(out.len());
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() >= cap {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 impl ClientHooks<Transport> for api::Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        let t = self.inner();
         if api::API_KEY_OPERATIONS.contains(&info.operation_id) {
-            if let Some(key) = self.inner().api_key_header() {
+            if let Some(key) = t.api_key_header() {
                 request.headers_mut().insert(API_KEY_HEADER, key);
             }
+        }
+        let timeout = if request.method() == Method::POST {
+            t.inner.upload_timeout
+        } else {
+            t.inner.request_timeout
+        };
+        if let Some(timeout) = timeout {
+            *request.timeout_mut() = Some(timeout);
         }
         Ok(())
     }
 
-    async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
-        self.client().execute(request).await
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let t = self.inner();
+        let span = tracing::info_span!(
+            "identifai.request",
+            operation = info.operation_id,
+            method = %request.method(),
+            path = request.url().path(),
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let paced = info.operation_id != "health";
+        async move {
+            // Only body-less requests can be sent again as they are; POSTs
+            // are retried by the layer above, which rebuilds the body.
+            let retry_get = request.method() == Method::GET && request.try_clone().is_some();
+            let mut schedule = t.retry().schedule();
+            let mut request = Some(request);
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                let this = if retry_get {
+                    request.as_ref().and_then(|r| r.try_clone())
+                } else {
+                    request.take()
+                };
+                let Some(this) = this else {
+                    unreachable!("a request is sent at most once unless it can be cloned")
+                };
+                if paced {
+                    if let Some(pacer) = &t.inner.pacer {
+                        pacer.ready(this.method()).await;
+                    }
+                }
+                let result = t.send(self.client(), this).await;
+                let span = tracing::Span::current();
+                span.record("attempts", attempt);
+                let retry_after = match &result {
+                    Ok(r) => {
+                        span.record("status", r.status().as_u16());
+                        crate::retry::retryable_get_status(r.status().as_u16())
+                            .then(|| crate::retry::retry_after(r.headers()))
+                    }
+                    Err(e) => (e.is_connect() || e.is_timeout() || e.is_request()).then_some(None),
+                };
+                let (true, Some(retry_after)) = (retry_get, retry_after) else {
+                    return result;
+                };
+                let Some(delay) = schedule.next_delay(retry_after) else {
+                    return result;
+                };
+                tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                drop(result);
+                tokio::time::sleep(delay).await;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        if let Ok(r) = result {
+            let ct = r
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = (Some(r.status().as_u16()), ct));
+        }
+        Ok(())
     }
 }

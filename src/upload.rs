@@ -24,7 +24,10 @@ pub struct FilePart {
 
 enum PartBody {
     Bytes(Bytes),
-    Stream { body: reqwest::Body, len: Option<u64> },
+    Stream {
+        body: reqwest::Body,
+        len: Option<u64>,
+    },
 }
 
 impl std::fmt::Debug for FilePart {
@@ -50,11 +53,18 @@ impl FilePart {
 
     /// A part read from `body` while it is sent. `len`, when known, is sent
     /// as the part's length.
-    pub fn stream(file_name: impl Into<String>, body: impl Into<reqwest::Body>, len: Option<u64>) -> Self {
+    pub fn stream(
+        file_name: impl Into<String>,
+        body: impl Into<reqwest::Body>,
+        len: Option<u64>,
+    ) -> Self {
         Self {
             file_name: file_name.into(),
             content_type: None,
-            body: PartBody::Stream { body: body.into(), len },
+            body: PartBody::Stream {
+                body: body.into(),
+                len,
+            },
         }
     }
 
@@ -92,7 +102,11 @@ impl FilePart {
     /// subtype). The part's content type is the file's own when allowed, or
     /// the single allowed one when the file has none; anything else is an
     /// error, so a video never goes out as `application/octet-stream`.
-    pub fn into_part(self, field: &'static str, allowed: &[&str]) -> Result<reqwest::multipart::Part, PartError> {
+    pub fn into_part(
+        self,
+        field: &'static str,
+        allowed: &[&str],
+    ) -> Result<reqwest::multipart::Part, PartError> {
         let content_type = match (&self.content_type, allowed) {
             (Some(own), _) if allowed.iter().any(|p| mime_matches(p, own)) => own.clone(),
             (None, [only]) if !only.contains('*') => (*only).to_string(),
@@ -105,8 +119,13 @@ impl FilePart {
             }
         };
         let part = match self.body {
-            PartBody::Bytes(b) => reqwest::multipart::Part::stream_with_length(b.clone(), b.len() as u64),
-            PartBody::Stream { body, len: Some(len) } => reqwest::multipart::Part::stream_with_length(body, len),
+            PartBody::Bytes(b) => {
+                reqwest::multipart::Part::stream_with_length(b.clone(), b.len() as u64)
+            }
+            PartBody::Stream {
+                body,
+                len: Some(len),
+            } => reqwest::multipart::Part::stream_with_length(body, len),
             PartBody::Stream { body, len: None } => reqwest::multipart::Part::stream(body),
         };
         part.file_name(self.file_name)
@@ -129,11 +148,19 @@ impl FilePart {
 /// assert!(!mime_matches("video/*", "application/octet-stream"));
 /// ```
 pub fn mime_matches(pattern: &str, mime: &str) -> bool {
-    let essence = |s: &str| s.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = |s: &str| {
+        s.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
     let (pattern, mime) = (essence(pattern), essence(mime));
     match pattern.split_once('/') {
         Some(("*", "*")) => mime.contains('/'),
-        Some((ty, "*")) => mime.split_once('/').is_some_and(|(t, s)| t == ty && !s.is_empty()),
+        Some((ty, "*")) => mime
+            .split_once('/')
+            .is_some_and(|(t, s)| t == ty && !s.is_empty()),
         _ => pattern == mime,
     }
 }
@@ -166,4 +193,457 @@ impl<E> From<PartError> for progenitor_client::Error<E> {
     fn from(e: PartError) -> Self {
         progenitor_client::Error::InvalidRequest(e.to_string())
     }
+}
+
+// ------------------------------------------------------------------ sources
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::error::{Error, InputError};
+
+/// How much of a file is read to tell its type.
+const SNIFF_LEN: usize = 8 * 1024;
+/// The chunk size files are streamed in.
+const CHUNK: usize = 64 * 1024;
+
+/// Where the media to classify comes from.
+///
+/// Files are streamed from disk while they are sent, never read whole; a
+/// reader is streamed too. Before anything is sent the media is checked:
+/// it exists, is a regular file, is not empty, is under the size limit
+/// ([`UploadLimits`]), and its type (told from its first bytes, or for
+/// videos from its extension) is one the endpoint takes.
+///
+/// ```
+/// use identifai::Source;
+/// let from_disk = Source::path("photo.jpg");
+/// let from_memory = Source::bytes("photo.png", vec![0x89, b'P', b'N', b'G']);
+/// let by_url = Source::url("https://example.com/photo.jpg");
+/// // A string is a URL when it starts with http:// or https://, a path otherwise.
+/// let guessed: Source = "https://example.com/v.mp4".into();
+/// assert!(guessed.is_url());
+/// # let _ = (from_disk, from_memory, by_url);
+/// ```
+pub struct Source {
+    kind: SourceKind,
+    content_type: Option<String>,
+}
+
+enum SourceKind {
+    Path(PathBuf),
+    Bytes {
+        name: String,
+        bytes: Bytes,
+    },
+    Reader {
+        name: String,
+        reader: Pin<Box<dyn AsyncRead + Send>>,
+        len: Option<u64>,
+    },
+    Url(String),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            SourceKind::Path(p) => write!(f, "Source::path({p:?})"),
+            SourceKind::Bytes { name, bytes } => {
+                write!(f, "Source::bytes({name:?}, {} bytes)", bytes.len())
+            }
+            SourceKind::Reader { name, len, .. } => {
+                write!(f, "Source::reader({name:?}, len {len:?})")
+            }
+            SourceKind::Url(u) => write!(f, "Source::url({u:?})"),
+        }
+    }
+}
+
+impl Source {
+    /// A file on disk, streamed while it is sent.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Self {
+            kind: SourceKind::Path(path.into()),
+            content_type: None,
+        }
+    }
+
+    /// Media already in memory; `name` is the file name sent with it.
+    pub fn bytes(name: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
+        Self {
+            kind: SourceKind::Bytes {
+                name: name.into(),
+                bytes: bytes.into(),
+            },
+            content_type: None,
+        }
+    }
+
+    /// Media read from `reader` while it is sent. A reader can be read only
+    /// once, so a submission from a reader is not retried.
+    pub fn reader(name: impl Into<String>, reader: impl AsyncRead + Send + 'static) -> Self {
+        Self {
+            kind: SourceKind::Reader {
+                name: name.into(),
+                reader: Box::pin(reader),
+                len: None,
+            },
+            content_type: None,
+        }
+    }
+
+    /// Media the service downloads itself (submitted by URL).
+    pub fn url(url: impl Into<String>) -> Self {
+        Self {
+            kind: SourceKind::Url(url.into()),
+            content_type: None,
+        }
+    }
+
+    /// Sets the content type instead of telling it from the content.
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// The length of a reader's content, when known (sent as the part's
+    /// length, and checked against the limit before sending).
+    pub fn with_len(mut self, len: u64) -> Self {
+        if let SourceKind::Reader { len: l, .. } = &mut self.kind {
+            *l = Some(len);
+        }
+        self
+    }
+
+    /// Whether the media is submitted by URL.
+    pub fn is_url(&self) -> bool {
+        matches!(self.kind, SourceKind::Url(_))
+    }
+}
+
+impl From<PathBuf> for Source {
+    fn from(p: PathBuf) -> Self {
+        Source::path(p)
+    }
+}
+
+impl From<&Path> for Source {
+    fn from(p: &Path) -> Self {
+        Source::path(p)
+    }
+}
+
+impl From<&str> for Source {
+    /// A URL when it starts with `http://` or `https://`, a path otherwise.
+    fn from(s: &str) -> Self {
+        let lower = s.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            Source::url(s)
+        } else {
+            Source::path(s)
+        }
+    }
+}
+
+impl From<String> for Source {
+    fn from(s: String) -> Self {
+        Source::from(s.as_str())
+    }
+}
+
+/// Size limits checked before an upload (the published ones by default:
+/// 50 MB for images, 5 GB for videos).
+///
+/// ```
+/// let limits = identifai::UploadLimits::default().max_video_bytes(1 << 30);
+/// assert_eq!(limits.image_limit(), 50 * 1024 * 1024);
+/// # let _ = limits;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadLimits {
+    max_image_bytes: u64,
+    max_video_bytes: u64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self {
+            max_image_bytes: 50 * 1024 * 1024,
+            max_video_bytes: 5 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+impl UploadLimits {
+    /// The largest image sent.
+    pub fn max_image_bytes(mut self, n: u64) -> Self {
+        self.max_image_bytes = n;
+        self
+    }
+
+    /// The largest video sent.
+    pub fn max_video_bytes(mut self, n: u64) -> Self {
+        self.max_video_bytes = n;
+        self
+    }
+
+    /// The image limit in bytes.
+    pub fn image_limit(&self) -> u64 {
+        self.max_image_bytes
+    }
+
+    /// The video limit in bytes.
+    pub fn video_limit(&self) -> u64 {
+        self.max_video_bytes
+    }
+}
+
+/// Bytes of an upload sent so far, reported to a progress callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the file handed to the connection so far.
+    pub sent: u64,
+    /// The file's size, when known.
+    pub total: Option<u64>,
+}
+
+/// A progress callback.
+pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// What a file submission needs to know about the endpoint (internal).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Accepts {
+    /// "image" / "video", for messages.
+    pub(crate) what: &'static str,
+    /// Content types from the spec's `encoding`.
+    pub(crate) allowed: &'static [&'static str],
+    pub(crate) max_bytes: u64,
+    /// Whether the type may be told from the extension when the content
+    /// does not tell it (videos: containers `infer` does not know).
+    pub(crate) extension_fallback: bool,
+}
+
+/// Media that passed the checks, ready to be sent (again, if it can be).
+pub(crate) enum Prepared {
+    File(PreparedFile),
+    Url(String),
+}
+
+pub(crate) struct PreparedFile {
+    name: String,
+    content_type: String,
+    len: Option<u64>,
+    max: u64,
+    origin: Origin,
+}
+
+enum Origin {
+    Path(PathBuf),
+    Bytes(Bytes),
+    /// Taken on first use.
+    Reader(Option<Pin<Box<dyn AsyncRead + Send>>>),
+}
+
+impl Prepared {
+    /// Whether the media can be sent again (for a retry).
+    pub(crate) fn can_resend(&self) -> bool {
+        match self {
+            Prepared::File(f) => !matches!(f.origin, Origin::Reader(_)),
+            Prepared::Url(_) => true,
+        }
+    }
+}
+
+impl PreparedFile {
+    /// A fresh part for one attempt (the file is reopened each time), or
+    /// `None` when a reader was already used.
+    pub(crate) async fn part(
+        &mut self,
+        progress: Option<&ProgressFn>,
+    ) -> Result<Option<FilePart>, Error> {
+        type ByteStream = futures::stream::BoxStream<'static, std::io::Result<Bytes>>;
+        let stream: ByteStream = match &mut self.origin {
+            Origin::Path(path) => {
+                let file = tokio::fs::File::open(&*path)
+                    .await
+                    .map_err(|e| unreadable(path, &e))?;
+                tokio_util::io::ReaderStream::with_capacity(file, CHUNK).boxed()
+            }
+            Origin::Bytes(bytes) => {
+                let bytes = bytes.clone();
+                let chunks = (0..bytes.len())
+                    .step_by(CHUNK)
+                    .map(move |i| Ok(bytes.slice(i..(i + CHUNK).min(bytes.len()))));
+                futures::stream::iter(chunks.collect::<Vec<_>>()).boxed()
+            }
+            Origin::Reader(reader) => match reader.take() {
+                Some(r) => tokio_util::io::ReaderStream::with_capacity(r, CHUNK).boxed(),
+                None => return Ok(None),
+            },
+        };
+        // Count what goes out: report progress, and stop a stream of unknown
+        // length at the limit instead of sending gigabytes to be refused.
+        let (total, max, progress) = (self.len, self.max, progress.cloned());
+        let mut sent = 0u64;
+        let stream = stream.and_then(move |chunk| {
+            sent += chunk.len() as u64;
+            let over = sent > max;
+            if let (Some(cb), false) = (&progress, over) {
+                cb(Progress { sent, total });
+            }
+            async move {
+                if over {
+                    Err(std::io::Error::other(format!(
+                        "the media is over the {max}-byte limit"
+                    )))
+                } else {
+                    Ok(chunk)
+                }
+            }
+        });
+        let body = reqwest::Body::wrap_stream(stream);
+        Ok(Some(
+            FilePart::stream(self.name.clone(), body, self.len)
+                .with_content_type(self.content_type.clone()),
+        ))
+    }
+}
+
+fn unreadable(path: &Path, e: &std::io::Error) -> Error {
+    InputError::Unreadable {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+    .into()
+}
+
+/// Checks `source` against what the endpoint accepts, before anything is
+/// sent.
+pub(crate) async fn prepare(source: Source, accepts: &Accepts) -> Result<Prepared, Error> {
+    let Source { kind, content_type } = source;
+    let (name, what, len, head, origin) = match kind {
+        SourceKind::Url(url) => return Ok(Prepared::Url(check_url(&url)?)),
+        SourceKind::Path(path) => {
+            let shown = path.display().to_string();
+            let meta = match tokio::fs::metadata(&path).await {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(InputError::FileNotFound { path: shown }.into())
+                }
+                Err(e) => return Err(unreadable(&path, &e)),
+            };
+            if !meta.is_file() {
+                return Err(InputError::NotAFile { path: shown }.into());
+            }
+            let mut head = Vec::with_capacity(SNIFF_LEN);
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| unreadable(&path, &e))?;
+            file.take(SNIFF_LEN as u64)
+                .read_to_end(&mut head)
+                .await
+                .map_err(|e| unreadable(&path, &e))?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "media".into());
+            (name, shown, Some(meta.len()), head, Origin::Path(path))
+        }
+        SourceKind::Bytes { name, bytes } => {
+            let head = bytes[..bytes.len().min(SNIFF_LEN)].to_vec();
+            (
+                name.clone(),
+                name,
+                Some(bytes.len() as u64),
+                head,
+                Origin::Bytes(bytes),
+            )
+        }
+        SourceKind::Reader {
+            name,
+            mut reader,
+            len,
+        } => {
+            // Read the head to tell the type, then send it ahead of the rest.
+            let mut head = Vec::with_capacity(SNIFF_LEN);
+            (&mut reader)
+                .take(SNIFF_LEN as u64)
+                .read_to_end(&mut head)
+                .await
+                .map_err(|e| InputError::Unreadable {
+                    path: name.clone(),
+                    reason: e.to_string(),
+                })?;
+            let rest = std::io::Cursor::new(head.clone()).chain(reader);
+            let len = len.or_else(|| (head.len() < SNIFF_LEN).then_some(head.len() as u64));
+            (
+                name.clone(),
+                name,
+                len,
+                head,
+                Origin::Reader(Some(Box::pin(rest))),
+            )
+        }
+    };
+    if len == Some(0) || head.is_empty() {
+        return Err(InputError::Empty { what }.into());
+    }
+    if let Some(size) = len.filter(|&l| l > accepts.max_bytes) {
+        return Err(InputError::TooLarge {
+            what,
+            size,
+            max: accepts.max_bytes,
+        }
+        .into());
+    }
+    let told = content_type
+        .or_else(|| infer::get(&head).map(|t| t.mime_type().to_string()))
+        .or_else(|| {
+            accepts
+                .extension_fallback
+                .then(|| {
+                    mime_guess::from_path(&name)
+                        .first()
+                        .map(|m| m.essence_str().to_string())
+                })
+                .flatten()
+        });
+    match told {
+        Some(ct) if accepts.allowed.iter().any(|p| mime_matches(p, &ct)) => {
+            Ok(Prepared::File(PreparedFile {
+                name,
+                content_type: ct,
+                len,
+                max: accepts.max_bytes,
+                origin,
+            }))
+        }
+        other => Err(InputError::UnsupportedType {
+            what: format!("{what} ({} expected)", accepts.what),
+            content_type: other,
+            allowed: accepts.allowed.join(", "),
+        }
+        .into()),
+    }
+}
+
+/// An absolute http(s) URL with a host.
+fn check_url(raw: &str) -> Result<String, Error> {
+    let bad = |reason: &str| InputError::InvalidUrl {
+        url: raw.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = url::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("only http and https URLs can be fetched by the service").into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host").into());
+    }
+    Ok(url.to_string())
 }

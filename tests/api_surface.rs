@@ -9,15 +9,20 @@ const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_api.rs
 fn surface() -> String {
     let file = syn::parse_file(GENERATED).expect("generated code parses");
     let mut out = Vec::new();
-    let mut walk = |prefix: &str, items: &[syn::Item], out: &mut Vec<String>| {
+    let walk = |prefix: &str, items: &[syn::Item], out: &mut Vec<String>| {
         for item in items {
             match item {
                 syn::Item::Struct(s) if matches!(s.vis, syn::Visibility::Public(_)) => {
                     out.push(format!("struct {prefix}{}", s.ident))
                 }
                 syn::Item::Enum(e) if matches!(e.vis, syn::Visibility::Public(_)) => {
-                    let variants: Vec<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
-                    out.push(format!("enum {prefix}{} {{ {} }}", e.ident, variants.join(", ")))
+                    let variants: Vec<String> =
+                        e.variants.iter().map(|v| v.ident.to_string()).collect();
+                    out.push(format!(
+                        "enum {prefix}{} {{ {} }}",
+                        e.ident,
+                        variants.join(", ")
+                    ))
                 }
                 syn::Item::Const(c) if matches!(c.vis, syn::Visibility::Public(_)) => {
                     out.push(format!("const {prefix}{}", c.ident))
@@ -82,7 +87,10 @@ fn every_spec_operation_is_a_client_method() {
         for (_, op) in item.as_object().unwrap() {
             if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
                 count += 1;
-                assert!(surface.contains(&format!("fn Client::async fn {id}<")), "{id} is not a method");
+                assert!(
+                    surface.contains(&format!("fn Client::async fn {id}<")),
+                    "{id} is not a method"
+                );
             }
         }
     }

@@ -23,7 +23,12 @@ fn client(server: &MockServer) -> api::Client {
 }
 
 /// Answers every request with `status`/`content_type`/`body` and records it.
-fn record(server: &MockServer, status: u16, content_type: &str, body: &[u8]) -> Arc<Mutex<Vec<HttpMockRequest>>> {
+fn record(
+    server: &MockServer,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) -> Arc<Mutex<Vec<HttpMockRequest>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let (ct, body) = (content_type.to_string(), body.to_vec());
@@ -51,14 +56,23 @@ fn header_values(req: &HttpMockRequest, name: &str) -> Vec<String> {
         .collect()
 }
 
-fn assert_common(req: &HttpMockRequest, method: &str, path: &str, accept: Option<&str>, keyed: bool) {
+fn assert_common(
+    req: &HttpMockRequest,
+    method: &str,
+    path: &str,
+    accept: Option<&str>,
+    keyed: bool,
+) {
     assert_eq!(req.method_str(), method);
     assert_eq!(req.uri().path(), path);
     let keys = header_values(req, "x-api-key");
     if keyed {
         assert_eq!(keys, vec![KEY.to_string()], "one X-Api-Key with the key");
     } else {
-        assert!(keys.is_empty(), "no key where the spec asks for none: {keys:?}");
+        assert!(
+            keys.is_empty(),
+            "no key where the spec asks for none: {keys:?}"
+        );
     }
     assert!(header_values(req, "authorization").is_empty());
     let accepts = header_values(req, "accept");
@@ -72,11 +86,14 @@ fn assert_common(req: &HttpMockRequest, method: &str, path: &str, accept: Option
 type Part = (String, Option<String>, Option<String>, Vec<u8>);
 
 async fn parts(req: &HttpMockRequest) -> Vec<Part> {
-    let ct = header_values(req, "content-type").pop().expect("content-type");
+    let ct = header_values(req, "content-type")
+        .pop()
+        .expect("content-type");
     assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
     let boundary = multer::parse_boundary(&ct).unwrap();
     let body = req.body_vec();
-    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(body)) });
+    let stream =
+        futures::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(body)) });
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut out = Vec::new();
     while let Some(field) = mp.next_field().await.unwrap() {
@@ -100,17 +117,30 @@ const ID: &str = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27
 #[tokio::test]
 async fn health_sends_no_key() {
     let server = MockServer::start_async().await;
-    let seen = record(&server, 200, "application/json", br#"{"status":"degraded"}"#);
+    let seen = record(
+        &server,
+        200,
+        "application/json",
+        br#"{"status":"degraded"}"#,
+    );
     let out = client(&server).health().await.unwrap();
     assert_eq!(out.status, types::HealthStatus::Degraded);
-    assert_common(&only(&seen), "GET", "/api/health", Some("application/json"), false);
+    assert_common(
+        &only(&seen),
+        "GET",
+        "/api/health",
+        Some("application/json"),
+        false,
+    );
 }
 
 #[tokio::test]
 async fn get_image_classification_and_its_alias() {
     for alias in [false, true] {
         let server = MockServer::start_async().await;
-        let body = format!(r#"{{"identifier":"{ID}","status":"done","verdict":{{"heuristic":"Majority","confidence":0.9,"classification":"artificial"}}}}"#);
+        let body = format!(
+            r#"{{"identifier":"{ID}","status":"done","verdict":{{"heuristic":"Majority","confidence":0.9,"classification":"artificial"}}}}"#
+        );
         let seen = record(&server, 200, "application/json", body.as_bytes());
         let c = client(&server);
         let out = if alias {
@@ -119,9 +149,22 @@ async fn get_image_classification_and_its_alias() {
             c.get_image_classification(ID).await
         }
         .unwrap();
-        assert_eq!(out.verdict.as_ref().unwrap().classification, types::Classification::Artificial);
-        let path = if alias { "/api/classification_image/" } else { "/api/classification/" };
-        assert_common(&only(&seen), "GET", &format!("{path}{ID}"), Some("application/json"), true);
+        assert_eq!(
+            out.verdict.as_ref().unwrap().classification,
+            types::Classification::Artificial
+        );
+        let path = if alias {
+            "/api/classification_image/"
+        } else {
+            "/api/classification/"
+        };
+        assert_common(
+            &only(&seen),
+            "GET",
+            &format!("{path}{ID}"),
+            Some("application/json"),
+            true,
+        );
     }
 }
 
@@ -129,7 +172,10 @@ async fn get_image_classification_and_its_alias() {
 async fn identifiers_are_percent_encoded_in_the_path() {
     let server = MockServer::start_async().await;
     let seen = record(&server, 200, "application/json", b"{}");
-    client(&server).get_image_classification("a b/c?d").await.unwrap();
+    client(&server)
+        .get_image_classification("a b/c?d")
+        .await
+        .unwrap();
     let req = only(&seen);
     assert_eq!(req.uri().path(), "/api/classification/a%20b%2Fc%3Fd");
 }
@@ -140,7 +186,13 @@ async fn get_video_classification() {
     let seen = record(&server, 200, "application/json", br#"{"status":"new"}"#);
     let out = client(&server).get_video_classification(ID).await.unwrap();
     assert_eq!(out.status, Some(types::Status::New));
-    assert_common(&only(&seen), "GET", &format!("/api/classification_video/{ID}"), Some("application/json"), true);
+    assert_common(
+        &only(&seen),
+        "GET",
+        &format!("/api/classification_video/{ID}"),
+        Some("application/json"),
+        true,
+    );
 }
 
 #[tokio::test]
@@ -158,14 +210,21 @@ async fn list_sends_repeated_identifiers_brackets() {
         .unwrap();
         assert_eq!(out.len(), 2);
         let req = only(&seen);
-        let path = if alias { "/api/classifications_image" } else { "/api/classifications" };
+        let path = if alias {
+            "/api/classifications_image"
+        } else {
+            "/api/classifications"
+        };
         assert_common(&req, "GET", path, Some("application/json"), true);
         assert_eq!(
             req.uri().query().unwrap(),
             "identifiers%5B%5D=id-1&identifiers%5B%5D=id-2&identifiers%5B%5D=id+3"
         );
         let decoded: Vec<(String, String)> = req.query_params();
-        assert!(decoded.iter().all(|(k, _)| k == "identifiers[]"), "{decoded:?}");
+        assert!(
+            decoded.iter().all(|(k, _)| k == "identifiers[]"),
+            "{decoded:?}"
+        );
     }
 }
 
@@ -187,13 +246,22 @@ async fn heatmap_png_and_no_content() {
         assert_eq!(out.status(), 200);
         let bytes = out.into_inner().collect_bytes().await;
         assert_eq!(&bytes[..], png);
-        let path = if alias { "/api/classification_image/heatmap/" } else { "/api/classification/heatmap/" };
+        let path = if alias {
+            "/api/classification_image/heatmap/"
+        } else {
+            "/api/classification/heatmap/"
+        };
         assert_common(&only(&seen), "GET", &format!("{path}{ID}"), None, true);
 
         let server = MockServer::start_async().await;
         record(&server, 204, "application/json", b"");
         let c = client(&server);
-        let out = if alias { c.get_image_heatmap_alias(ID).await } else { c.get_image_heatmap(ID).await }.unwrap();
+        let out = if alias {
+            c.get_image_heatmap_alias(ID).await
+        } else {
+            c.get_image_heatmap(ID).await
+        }
+        .unwrap();
         assert_eq!(out.status(), 204);
     }
 }
@@ -204,12 +272,13 @@ trait CollectBytes {
 impl CollectBytes for api::ByteStream {
     async fn collect_bytes(self) -> Vec<u8> {
         use futures::TryStreamExt;
-        self.into_inner().try_fold(Vec::new(), |mut acc, b| async move {
-            acc.extend_from_slice(&b);
-            Ok(acc)
-        })
-        .await
-        .unwrap()
+        self.into_inner()
+            .try_fold(Vec::new(), |mut acc, b| async move {
+                acc.extend_from_slice(&b);
+                Ok(acc)
+            })
+            .await
+            .unwrap()
     }
 }
 
@@ -217,7 +286,8 @@ impl CollectBytes for api::ByteStream {
 async fn classify_image_multipart() {
     let server = MockServer::start_async().await;
     let seen = record(&server, 200, "text/plain", ID.as_bytes());
-    let image = FilePart::bytes("cat.png", &b"\x89PNG\r\n\x1a\n0000"[..]).with_content_type("image/png");
+    let image =
+        FilePart::bytes("cat.png", &b"\x89PNG\r\n\x1a\n0000"[..]).with_content_type("image/png");
     let form = forms::ClassifyImageForm::new(image)
         .ref_id("order-42")
         .with_heatmap(true)
@@ -228,7 +298,13 @@ async fn classify_image_multipart() {
         .unwrap();
     assert_eq!(out.status(), 200);
     let req = only(&seen);
-    assert_common(&req, "POST", "/api/classification", Some("text/plain"), true);
+    assert_common(
+        &req,
+        "POST",
+        "/api/classification",
+        Some("text/plain"),
+        true,
+    );
     let p = parts(&req).await;
     let names: Vec<&str> = p.iter().map(|p| p.0.as_str()).collect();
     assert_eq!(names, ["image", "ref_id", "with_heatmap", "no_cache"]);
@@ -238,15 +314,25 @@ async fn classify_image_multipart() {
     assert_eq!(text(&p, "ref_id").as_deref(), Some("order-42"));
     assert_eq!(text(&p, "with_heatmap").as_deref(), Some("true"));
     assert_eq!(text(&p, "no_cache").as_deref(), Some("false"));
-    assert!(p[1..].iter().all(|p| p.1.is_none()), "only the file part has a file name");
+    assert!(
+        p[1..].iter().all(|p| p.1.is_none()),
+        "only the file part has a file name"
+    );
 }
 
 #[tokio::test]
 async fn classify_video_multipart_streamed() {
     let server = MockServer::start_async().await;
-    let seen = record(&server, 200, "application/json", format!(r#"{{"identifier":"{ID}"}}"#).as_bytes());
-    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
-        vec![Ok(bytes::Bytes::from_static(b"\x00\x00\x00\x18ftypmp42")), Ok(bytes::Bytes::from_static(b"moredata"))];
+    let seen = record(
+        &server,
+        200,
+        "application/json",
+        format!(r#"{{"identifier":"{ID}"}}"#).as_bytes(),
+    );
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+        Ok(bytes::Bytes::from_static(b"\x00\x00\x00\x18ftypmp42")),
+        Ok(bytes::Bytes::from_static(b"moredata")),
+    ];
     let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
     let video = FilePart::stream("clip.mp4", body, Some(20)).with_content_type("video/mp4");
     let form = forms::ClassifyVideoForm::new(video)
@@ -259,11 +345,21 @@ async fn classify_video_multipart_streamed() {
         .await
         .unwrap();
     let req = only(&seen);
-    assert_common(&req, "POST", "/api/classification_video", Some("application/json"), true);
+    assert_common(
+        &req,
+        "POST",
+        "/api/classification_video",
+        Some("application/json"),
+        true,
+    );
     let p = parts(&req).await;
     assert_eq!(p[0].0, "video");
     assert_eq!(p[0].1.as_deref(), Some("clip.mp4"));
-    assert_eq!(p[0].2.as_deref(), Some("video/mp4"), "a video goes out as video/..., never octet-stream");
+    assert_eq!(
+        p[0].2.as_deref(),
+        Some("video/mp4"),
+        "a video goes out as video/..., never octet-stream"
+    );
     assert_eq!(p[0].3, b"\x00\x00\x00\x18ftypmp42moredata");
     assert_eq!(text(&p, "frames").as_deref(), Some("10"));
     assert_eq!(text(&p, "key_frames_method").as_deref(), Some("flow"));
@@ -277,13 +373,15 @@ async fn by_url_submissions() {
     let c = client(&server);
     c.classify_image_from_url(
         None,
-        forms::ClassifyImageFromUrlForm::new("https://example.com/a.jpg".into()).with_tampering(true),
+        forms::ClassifyImageFromUrlForm::new("https://example.com/a.jpg".into())
+            .with_tampering(true),
     )
     .await
     .unwrap();
     c.classify_video_from_url(
         Some(types::ResponseFormat::TextPlain),
-        forms::ClassifyVideoFromUrlForm::new("https://example.com/v.mp4".into()).frames(forms::Frames::V30),
+        forms::ClassifyVideoFromUrlForm::new("https://example.com/v.mp4".into())
+            .frames(forms::Frames::V30),
     )
     .await
     .unwrap();
@@ -291,13 +389,28 @@ async fn by_url_submissions() {
     assert_eq!(seen.len(), 2);
     // No format asked: reqwest's default `*/*`, still exactly one header.
     assert_common(&seen[0], "POST", "/api/image_fromurl", Some("*/*"), true);
-    assert_common(&seen[1], "POST", "/api/video_fromurl", Some("text/plain"), true);
+    assert_common(
+        &seen[1],
+        "POST",
+        "/api/video_fromurl",
+        Some("text/plain"),
+        true,
+    );
     let p0 = parts(&seen[0]).await;
-    assert_eq!(text(&p0, "file_url").as_deref(), Some("https://example.com/a.jpg"));
+    assert_eq!(
+        text(&p0, "file_url").as_deref(),
+        Some("https://example.com/a.jpg")
+    );
     assert_eq!(text(&p0, "with_tampering").as_deref(), Some("true"));
-    assert!(p0.iter().all(|p| p.1.is_none()), "no file parts when submitting by URL");
+    assert!(
+        p0.iter().all(|p| p.1.is_none()),
+        "no file parts when submitting by URL"
+    );
     let p1 = parts(&seen[1]).await;
-    assert_eq!(text(&p1, "file_url").as_deref(), Some("https://example.com/v.mp4"));
+    assert_eq!(
+        text(&p1, "file_url").as_deref(),
+        Some("https://example.com/v.mp4")
+    );
     assert_eq!(text(&p1, "frames").as_deref(), Some("30"));
 }
 
@@ -306,17 +419,28 @@ async fn a_file_whose_type_the_spec_does_not_allow_is_refused_before_sending() {
     let server = MockServer::start_async().await;
     let seen = record(&server, 200, "text/plain", ID.as_bytes());
     let c = client(&server);
-    let octet = FilePart::bytes("clip.bin", vec![0u8; 4]).with_content_type("application/octet-stream");
+    let octet =
+        FilePart::bytes("clip.bin", vec![0u8; 4]).with_content_type("application/octet-stream");
     let err = c
         .classify_video(None, forms::ClassifyVideoForm::new(octet))
         .await
         .err()
         .unwrap();
-    assert!(err.to_string().contains("content type application/octet-stream is not allowed"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("content type application/octet-stream is not allowed"),
+        "{err}"
+    );
     let untyped = FilePart::bytes("clip", vec![0u8; 4]);
-    assert!(c.classify_video(None, forms::ClassifyVideoForm::new(untyped)).await.is_err());
+    assert!(c
+        .classify_video(None, forms::ClassifyVideoForm::new(untyped))
+        .await
+        .is_err());
     let svg = FilePart::bytes("x.svg", vec![0u8; 4]).with_content_type("image/svg+xml");
-    assert!(c.classify_image(None, forms::ClassifyImageForm::new(svg)).await.is_err());
+    assert!(c
+        .classify_image(None, forms::ClassifyImageForm::new(svg))
+        .await
+        .is_err());
     assert!(seen.lock().unwrap().is_empty(), "nothing was sent");
 }
 
@@ -324,7 +448,10 @@ async fn a_file_whose_type_the_spec_does_not_allow_is_refused_before_sending() {
 fn frames_accepts_only_5_10_30() {
     use std::convert::TryFrom;
     for ok in [5, 10, 30] {
-        assert_eq!(forms::Frames::try_from(ok).unwrap().as_str(), ok.to_string());
+        assert_eq!(
+            forms::Frames::try_from(ok).unwrap().as_str(),
+            ok.to_string()
+        );
     }
     for bad in [0, 1, 7, 15, 31, -5] {
         assert!(forms::Frames::try_from(bad).is_err(), "{bad}");
@@ -334,20 +461,40 @@ fn frames_accepts_only_5_10_30() {
 #[tokio::test]
 async fn documented_errors_decode_the_shared_error_body() {
     let server = MockServer::start_async().await;
-    record(&server, 400, "application/json", br#"{"video":["The video field is required."]}"#);
+    record(
+        &server,
+        400,
+        "application/json",
+        br#"{"video":["The video field is required."]}"#,
+    );
     let video = FilePart::bytes("a.mp4", vec![1u8]).with_content_type("video/mp4");
     let err = client(&server)
         .classify_video(None, forms::ClassifyVideoForm::new(video))
         .await
         .err()
         .unwrap();
-    let api::Error::ErrorResponse(rv) = err else { panic!("{err:?}") };
+    let api::Error::ErrorResponse(rv) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(rv.status(), 400);
-    assert_eq!(rv.extra["video"], vec!["The video field is required.".to_string()]);
+    assert_eq!(
+        rv.extra["video"],
+        vec!["The video field is required.".to_string()]
+    );
 
     let server = MockServer::start_async().await;
-    record(&server, 429, "application/json", br#"{"message":"Too Many Attempts."}"#);
-    let err = client(&server).get_image_classification(ID).await.unwrap_err();
-    let api::Error::ErrorResponse(rv) = err else { panic!("{err:?}") };
+    record(
+        &server,
+        429,
+        "application/json",
+        br#"{"message":"Too Many Attempts."}"#,
+    );
+    let err = client(&server)
+        .get_image_classification(ID)
+        .await
+        .unwrap_err();
+    let api::Error::ErrorResponse(rv) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(rv.message.as_deref(), Some("Too Many Attempts."));
 }

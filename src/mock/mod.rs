@@ -22,6 +22,16 @@
 //! contains `ai` or `fake` (case-insensitive), else it follows the parity of
 //! the first byte of the media hash (odd: `artificial`, even: `human`).
 //!
+//! Identifiers are the SHA-256 of the media (the file's SHA-256, or the URL)
+//! and the normalised option set, so resubmitting the same media with the
+//! same options returns the cached identifier and its state, as the service
+//! does; `no_cache=true` always makes a fresh identifier. Uploads are
+//! streamed and hashed chunk by chunk, never held in memory.
+//!
+//! Every request passes, in order: injected faults ([`MockServer::inject`]),
+//! then (except `/api/health`) the `X-Api-Key` check (401/403) and the rate
+//! limit (429), all before any of the body is read; then the handler.
+//!
 //! ```
 //! use identifai::mock::{MockConfig, MockServer};
 //!
@@ -120,7 +130,10 @@ pub struct MockConfig {
     /// the windows 100 times shorter (10 ms and 600 ms). Values that are not
     /// finite and positive are treated as `1.0`.
     pub time_scale: f64,
-    /// Whether 429 answers carry a `Retry-After` header.
+    /// Whether 429 answers carry a `Retry-After` header. Its value is the
+    /// real (scaled) wait until a request fits again, rounded up to whole
+    /// seconds, at least 1. Rate-limited routes also answer
+    /// `X-RateLimit-Limit` and `X-RateLimit-Remaining`, as Laravel does.
     pub retry_after: bool,
     /// Largest accepted image upload, in bytes.
     pub max_image_bytes: u64,

@@ -293,7 +293,7 @@ pub(crate) async fn read_submission(
                     texts.insert(name, Value::String(value));
                 }
             }
-            // Other parts are skipped unread by the multipart parser.
+            // Other parts are ignored: the parser reads past them.
         }
     }
 

@@ -1,0 +1,465 @@
+//! [`Client`] and its builder.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use identifai::{Client, RateLimits, RetryConfig};
+//! # fn demo() -> identifai::Result<()> {
+//! let client = Client::builder()
+//!     .api_key("my-api-key")
+//!     .base_url("https://backend.identifai.net")
+//!     .request_timeout(Duration::from_secs(30))
+//!     .upload_timeout(Duration::from_secs(600))
+//!     .retry(RetryConfig::default().max_attempts(6))
+//!     .rate_limits(Some(RateLimits::PUBLISHED))
+//!     .build()?;
+//! # let _ = client; Ok(()) }
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use secrecy::SecretString;
+
+use crate::api::types::{HealthStatus, ImageResponse, VideoResponse};
+use crate::error::{Error, InputError, Result};
+use crate::identifier::Identifier;
+use crate::pacing::{Pacer, RateLimits};
+use crate::retry::RetryConfig;
+use crate::submit::{Classify, Image, Video};
+use crate::transport::Transport;
+use crate::upload::{Source, UploadLimits};
+use crate::wait::{Wait, WaitAll, WaitConfig};
+
+/// The production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://backend.identifai.net";
+/// The environment variable read for the API key.
+pub const ENV_API_KEY: &str = "IDENTIFAI_API_KEY";
+/// The environment variable read for the base URL.
+pub const ENV_BASE_URL: &str = "IDENTIFAI_BASE_URL";
+/// The largest heatmap read (a PNG; real ones are far smaller).
+const MAX_HEATMAP: usize = 64 * 1024 * 1024;
+
+/// The identifAI client. Cheap to clone; clones share the connection pool
+/// and the rate-limit pacing. Its `Debug` never shows the API key.
+///
+/// ```no_run
+/// # async fn demo() -> identifai::Result<()> {
+/// let client = identifai::Client::from_env()?; // IDENTIFAI_API_KEY, IDENTIFAI_BASE_URL
+/// let result = client.classify_image("photo.jpg").wait().await?;
+/// if let Some(v) = &result.verdict {
+///     println!("{} ({:.0}%)", v.classification, v.confidence * 100.0);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    api: crate::api::Client,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    wait: WaitConfig,
+    limits: UploadLimits,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.api.baseurl())
+            .field("transport", self.transport())
+            .field("wait", &self.shared.wait)
+            .field("limits", &self.shared.limits)
+            .finish()
+    }
+}
+
+use progenitor_client::ClientInfo;
+
+impl Client {
+    /// A client for the production service with `api_key` and default
+    /// settings.
+    pub fn new(api_key: impl Into<String>) -> Result<Self> {
+        Self::builder().api_key(api_key).build()
+    }
+
+    /// A client from `IDENTIFAI_API_KEY` (required) and
+    /// `IDENTIFAI_BASE_URL` (optional).
+    pub fn from_env() -> Result<Self> {
+        Self::builder().from_env().build()
+    }
+
+    /// A builder with every setting at its default.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The generated client, for anything this layer does not wrap. It
+    /// shares this client's key, pacing, retries and timeouts.
+    pub fn api(&self) -> &crate::api::Client {
+        &self.api
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.api.baseurl()
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        self.api.inner()
+    }
+
+    pub(crate) fn wait_config(&self) -> &WaitConfig {
+        &self.shared.wait
+    }
+
+    pub(crate) fn upload_limits(&self) -> &UploadLimits {
+        &self.shared.limits
+    }
+
+    /// The infrastructure status (no key needed, not rate limited).
+    pub async fn health(&self) -> Result<HealthStatus> {
+        let r = crate::transport::capture(self.api.health()).await;
+        match r {
+            Ok(v) => Ok(v.into_inner().status),
+            Err(e) => Err(Error::from_api(e).await),
+        }
+    }
+
+    /// Starts an image submission: a path, bytes, a reader or a URL.
+    pub fn classify_image(&self, source: impl Into<Source>) -> Classify<'_, Image> {
+        Classify::new(self, source.into())
+    }
+
+    /// Starts a video submission: a path, bytes, a reader or a URL.
+    pub fn classify_video(&self, source: impl Into<Source>) -> Classify<'_, Video> {
+        Classify::new(self, source.into())
+    }
+
+    /// The current result of an image classification (one GET, no waiting).
+    pub async fn result(&self, id: &Identifier) -> Result<ImageResponse> {
+        let r = crate::transport::capture(self.api.get_image_classification(id.as_str())).await;
+        match r {
+            Ok(v) => Ok(v.into_inner()),
+            Err(e) => Err(crate::transport::capture(Error::from_api(e)).await),
+        }
+    }
+
+    /// The current result of a video classification (one GET, no waiting).
+    pub async fn video_result(&self, id: &Identifier) -> Result<VideoResponse> {
+        let r = crate::transport::capture(self.api.get_video_classification(id.as_str())).await;
+        match r {
+            Ok(v) => Ok(v.into_inner()),
+            Err(e) => Err(Error::from_api(e).await),
+        }
+    }
+
+    /// The current results of 1 to 100 image classifications, in one GET.
+    /// Identifiers the server does not know are left out of the answer.
+    pub async fn results(&self, ids: &[Identifier]) -> Result<Vec<ImageResponse>> {
+        if ids.is_empty() || ids.len() > crate::wait::LIST_BATCH {
+            return Err(InputError::IdentifierCount { count: ids.len() }.into());
+        }
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        crate::transport::capture(async {
+            match self.api.list_image_classifications(&ids).await {
+                Ok(v) => Ok(v.into_inner()),
+                Err(e) => Err(Error::from_api(e).await),
+            }
+        })
+        .await
+    }
+
+    /// Waits for an image classification to finish; `.await` the returned
+    /// [`Wait`], after tuning it if needed.
+    pub fn wait(&self, id: &Identifier) -> Wait<'_, ImageResponse> {
+        Wait::new(self, id)
+    }
+
+    /// Waits for a video classification to finish.
+    pub fn wait_video(&self, id: &Identifier) -> Wait<'_, VideoResponse> {
+        Wait::new(self, id)
+    }
+
+    /// Waits for many image classifications at once, polling 100 per
+    /// request. One result per identifier given, in order.
+    pub fn wait_all(&self, ids: impl IntoIterator<Item = Identifier>) -> WaitAll<'_> {
+        WaitAll::new(self, ids.into_iter().collect())
+    }
+
+    /// The AI heatmap PNG of an image, or `None` when it has none (204:
+    /// submitted without `with_heatmap`, or not done yet).
+    pub async fn heatmap(&self, id: &Identifier) -> Result<Option<Bytes>> {
+        crate::transport::capture(async {
+            let answer = match self.api.get_image_heatmap(id.as_str()).await {
+                Ok(a) => a,
+                Err(e) => return Err(Error::from_api(e).await),
+            };
+            if answer.status() == reqwest::StatusCode::NO_CONTENT {
+                return Ok(None);
+            }
+            let status = answer.status().as_u16();
+            let content_type = answer
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let mut body = Vec::new();
+            let mut stream = answer.into_inner().into_inner();
+            use futures::TryStreamExt;
+            while let Some(chunk) = stream.try_next().await.map_err(Error::transport)? {
+                if body.len() + chunk.len() > MAX_HEATMAP {
+                    return Err(Error::decode(
+                        Some(status),
+                        content_type.as_deref(),
+                        "heatmap larger than 64 MiB",
+                        &body,
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if !body.starts_with(b"\x89PNG\r\n\x1a\n") {
+                return Err(Error::decode(
+                    Some(status),
+                    content_type.as_deref(),
+                    "the heatmap is not a PNG",
+                    &body,
+                ));
+            }
+            Ok(Some(Bytes::from(body)))
+        })
+        .await
+    }
+
+    /// Saves the heatmap PNG to `path`; returns `false` (and writes nothing)
+    /// when the image has none.
+    pub async fn save_heatmap(&self, id: &Identifier, path: impl AsRef<Path>) -> Result<bool> {
+        let Some(png) = self.heatmap(id).await? else {
+            return Ok(false);
+        };
+        let path = path.as_ref();
+        tokio::fs::write(path, &png).await.map_err(|e| Error::Io {
+            context: format!("writing the heatmap to {}", path.display()),
+            source: Arc::new(e),
+        })?;
+        Ok(true)
+    }
+}
+
+/// Builds a [`Client`]. Every setting has a default; only the key is
+/// needed (it may also come from the environment).
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<SecretString>,
+    base_url: Option<String>,
+    allow_insecure_http: bool,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    upload_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    retry: Option<RetryConfig>,
+    rate_limits: Option<Option<RateLimits>>,
+    wait: Option<WaitConfig>,
+    limits: Option<UploadLimits>,
+    http: Option<reqwest::ClientBuilder>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key, sent in `X-Api-Key`.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// Reads `IDENTIFAI_API_KEY` and `IDENTIFAI_BASE_URL`, for what was not
+    /// set already.
+    pub fn from_env(mut self) -> Self {
+        if self.api_key.is_none() {
+            if let Ok(key) = std::env::var(ENV_API_KEY) {
+                if !key.trim().is_empty() {
+                    self.api_key = Some(SecretString::from(key.trim().to_string()));
+                }
+            }
+        }
+        if self.base_url.is_none() {
+            self.base_url = std::env::var(ENV_BASE_URL)
+                .ok()
+                .filter(|u| !u.trim().is_empty());
+        }
+        self
+    }
+
+    /// The base URL (default [`DEFAULT_BASE_URL`]).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Allows an `http://` base URL for a host other than loopback (the key
+    /// then travels in clear text). Off by default.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = Some(d);
+        self
+    }
+
+    /// The time allowed for one GET, answer included (default 30 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = Some(d);
+        self
+    }
+
+    /// The time allowed for one submission, upload included (default 30
+    /// minutes: videos may be gigabytes).
+    pub fn upload_timeout(mut self, d: Duration) -> Self {
+        self.upload_timeout = Some(d);
+        self
+    }
+
+    /// The `User-Agent` (default `identifai-rust/<version>`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// How requests are retried (default [`RetryConfig::default`]).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The limits the client paces itself under; `None` turns pacing off
+    /// (default [`RateLimits::PUBLISHED`]).
+    pub fn rate_limits(mut self, limits: Option<RateLimits>) -> Self {
+        self.rate_limits = Some(limits);
+        self
+    }
+
+    /// How waits poll (default [`WaitConfig::default`]).
+    pub fn wait(mut self, wait: WaitConfig) -> Self {
+        self.wait = Some(wait);
+        self
+    }
+
+    /// Upload size limits (default [`UploadLimits::default`]).
+    pub fn upload_limits(mut self, limits: UploadLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// A `reqwest::ClientBuilder` to start from (proxies, TLS roots,
+    /// pools, ...). The client's own settings are applied on top, and
+    /// redirects are always turned off in reqwest: the client follows them
+    /// itself so that the key never goes to another origin (reqwest strips
+    /// `Authorization` on such redirects, not `X-Api-Key`). That is why this
+    /// takes a builder, not a built `reqwest::Client`.
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(builder);
+        self
+    }
+
+    /// Builds the client. Fails on a missing or unusable key, a bad base
+    /// URL, or an `http://` URL to a non-loopback host.
+    pub fn build(self) -> Result<Client> {
+        use secrecy::ExposeSecret;
+        let key = self.api_key.ok_or(InputError::MissingApiKey)?;
+        if key.expose_secret().is_empty()
+            || reqwest::header::HeaderValue::from_str(key.expose_secret()).is_err()
+        {
+            return Err(InputError::InvalidApiKey.into());
+        }
+        let base = self
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base = check_base_url(&base, self.allow_insecure_http)?;
+        let http = self
+            .http
+            .unwrap_or_default()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .user_agent(
+                self.user_agent
+                    .unwrap_or_else(|| format!("identifai-rust/{}", env!("CARGO_PKG_VERSION"))),
+            )
+            .build()
+            .map_err(|e| InputError::InvalidSetting {
+                setting: "http client",
+                reason: e.to_string(),
+            })?;
+        let limits = self.rate_limits.unwrap_or(Some(RateLimits::PUBLISHED));
+        let pacer = match limits {
+            Some(l) => Some(Pacer::new(&l).ok_or(InputError::InvalidSetting {
+                setting: "rate_limits",
+                reason: "the limits give no usable interval".into(),
+            })?),
+            None => None,
+        };
+        let transport = Transport::with_settings(
+            Some(key),
+            self.retry.unwrap_or_default(),
+            pacer,
+            Some(self.request_timeout.unwrap_or(Duration::from_secs(30))),
+            Some(self.upload_timeout.unwrap_or(Duration::from_secs(1800))),
+        );
+        Ok(Client {
+            api: crate::api::Client::new_with_client(&base, http, transport),
+            shared: Arc::new(Shared {
+                wait: self.wait.unwrap_or_default(),
+                limits: self.limits.unwrap_or_default(),
+            }),
+        })
+    }
+}
+
+/// An absolute http(s) URL, without a trailing slash; `http` only for
+/// loopback unless allowed.
+fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
+    let bad = |reason: &str| InputError::InvalidBaseUrl {
+        url: raw.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = url::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("a base URL has no query or fragment").into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("a base URL carries no credentials").into());
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if !loopback && !allow_insecure_http {
+                return Err(InputError::InsecureBaseUrl {
+                    url: raw.to_string(),
+                }
+                .into());
+            }
+        }
+        _ => return Err(bad("the scheme must be http or https").into()),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host").into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}

@@ -1,0 +1,426 @@
+//! One error type for everything the client does.
+//!
+//! [`Error`] says what went wrong in terms of the API (unauthorized, rate
+//! limited, validation, ...), not of HTTP plumbing. Every variant has a
+//! `Display` fit for a log line or a terminal, and none of them ever holds
+//! the API key. Decode errors keep the status, the content type and a short
+//! snippet of the body, so a server that drifted from the spec is easy to
+//! diagnose.
+//!
+//! ```
+//! use identifai::Error;
+//! fn advice(e: &Error) -> &'static str {
+//!     match e {
+//!         Error::Unauthorized { .. } => "check IDENTIFAI_API_KEY",
+//!         Error::RateLimited { .. } => "slow down (the client paces itself by default)",
+//!         e if e.is_retryable() => "try again later",
+//!         _ => "see the message",
+//!     }
+//! }
+//! # let _ = advice;
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::types::{ErrorBody, Status};
+
+/// The largest body snippet an error keeps.
+const SNIPPET: usize = 200;
+
+/// Everything that can go wrong.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 401: the API key is missing or invalid.
+    #[error("unauthorized (401): the API key is missing or invalid{}", suffix(.message))]
+    Unauthorized {
+        /// The server's message.
+        message: Option<String>,
+    },
+    /// 403: the account may not use the API, or has not accepted the terms of service.
+    #[error("forbidden (403): this account may not use the API or has not accepted the terms of service{}", suffix(.message))]
+    Forbidden {
+        /// The server's message.
+        message: Option<String>,
+    },
+    /// 429: too many requests, after the retries allowed by [`crate::RetryConfig`].
+    #[error("rate limited (429){}{}", .retry_after.map(|d| format!(": retry after {}s", d.as_secs_f64())).unwrap_or_default(), suffix(.message))]
+    RateLimited {
+        /// How long the server asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+        /// The server's message (`Too Many Attempts.`).
+        message: Option<String>,
+    },
+    /// 400: the service rejected the request (wrong parameters, media that
+    /// failed validation, no credits left).
+    #[error("rejected (400): {}", validation_text(.message, .fields))]
+    Validation {
+        /// The `error` / `message` text, if any.
+        message: Option<String>,
+        /// Messages per form field, e.g. `video: ["The video field is required."]`.
+        fields: BTreeMap<String, Vec<String>>,
+    },
+    /// 404: no such classification (or not yours).
+    #[error("not found (404){}", suffix(.message))]
+    NotFound {
+        /// The server's message.
+        message: Option<String>,
+    },
+    /// A 5xx answer, or another status the API does not document.
+    #[error("server error ({status}){}", .snippet.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        snippet: Option<String>,
+    },
+    /// The classification finished with `status: errored`.
+    #[error("classification {identifier} errored: {}", if .errors.is_empty() { "(the server gave no reason)" } else { .errors.as_str() })]
+    ClassificationErrored {
+        /// The classification.
+        identifier: String,
+        /// The server's `errors` text.
+        errors: String,
+    },
+    /// The deadline passed before the classification was done.
+    #[error("classification {identifier} not done after {:.1}s (last status: {})", .waited.as_secs_f64(), .last_status.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "none".into()))]
+    WaitTimeout {
+        /// The classification.
+        identifier: String,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// The last status seen, if any.
+        last_status: Option<Status>,
+    },
+    /// Refused before anything was sent: see [`InputError`].
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InputError),
+    /// The request could not be sent or its answer not read (connection,
+    /// timeout, TLS, ...).
+    #[error("transport error: {0}")]
+    Transport(#[source] Arc<reqwest::Error>),
+    /// The answer could not be decoded as the spec says.
+    #[error("could not decode the answer (status {}, content type {}): {reason}; body starts: {snippet:?}", .status.map(|s| s.to_string()).unwrap_or_else(|| "?".into()), .content_type.as_deref().unwrap_or("none"))]
+    Decode {
+        /// The HTTP status, when known.
+        status: Option<u16>,
+        /// The `Content-Type` of the answer.
+        content_type: Option<String>,
+        /// Why decoding failed.
+        reason: String,
+        /// The start of the body.
+        snippet: String,
+    },
+    /// Reading or writing a local file failed (e.g. saving a heatmap).
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+}
+
+/// A request refused on the client side, before anything was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// No API key was given (or `IDENTIFAI_API_KEY` is not set).
+    #[error("no API key: set IDENTIFAI_API_KEY or pass one to Client::new (get one from the identifAI dashboard, user menu > API Key)")]
+    MissingApiKey,
+    /// The API key cannot be sent in a header (control characters, ...).
+    #[error("the API key contains characters that cannot be sent in a header")]
+    InvalidApiKey,
+    /// The base URL is not a valid http(s) URL.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An `http://` base URL for a host other than loopback, without
+    /// [`crate::ClientBuilder::allow_insecure_http`].
+    #[error("refusing to send the API key in clear text to {url}: use https, or allow_insecure_http(true)")]
+    InsecureBaseUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// An identifier that is empty or has characters an identifier cannot have.
+    #[error("invalid identifier {identifier:?}: {reason}")]
+    InvalidIdentifier {
+        /// The identifier given.
+        identifier: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A media URL that is not an absolute http(s) URL.
+    #[error("invalid media URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file does not exist.
+    #[error("file not found: {path}")]
+    FileNotFound {
+        /// The path given.
+        path: String,
+    },
+    /// The path is not a regular file (a directory, a socket, ...).
+    #[error("not a regular file: {path}")]
+    NotAFile {
+        /// The path given.
+        path: String,
+    },
+    /// The file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Unreadable {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The media is empty.
+    #[error("{what} is empty")]
+    Empty {
+        /// What was empty.
+        what: String,
+    },
+    /// The media is larger than the limit.
+    #[error("{what} is {size} bytes, over the {max}-byte limit")]
+    TooLarge {
+        /// What was too large.
+        what: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes ([`crate::UploadLimits`]).
+        max: u64,
+    },
+    /// The media's type is unknown or not one the endpoint takes.
+    #[error("{what}: content type {} is not accepted here (accepted: {allowed})", .content_type.as_deref().unwrap_or("unknown"))]
+    UnsupportedType {
+        /// The media.
+        what: String,
+        /// Its content type, when it could be told.
+        content_type: Option<String>,
+        /// The accepted content types.
+        allowed: String,
+    },
+    /// A form value the spec does not allow (e.g. `frames` 7).
+    #[error(transparent)]
+    Form(#[from] crate::upload::PartError),
+    /// More identifiers than one request can carry.
+    #[error("{count} identifiers given; the list endpoint takes 1 to 100")]
+    IdentifierCount {
+        /// How many were given.
+        count: usize,
+    },
+    /// A builder setting out of range.
+    #[error("invalid setting {setting}: {reason}")]
+    InvalidSetting {
+        /// The setting.
+        setting: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn suffix(message: &Option<String>) -> String {
+    message
+        .as_deref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default()
+}
+
+fn validation_text(message: &Option<String>, fields: &BTreeMap<String, Vec<String>>) -> String {
+    let mut parts: Vec<String> = message.iter().cloned().collect();
+    parts.extend(fields.iter().map(|(k, v)| format!("{k}: {}", v.join(" "))));
+    if parts.is_empty() {
+        "(no reason given)".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+impl Error {
+    /// Whether trying again later may succeed (429, 5xx, transport errors).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } => true,
+            Error::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Error::Transport(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status the error came with, if any.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { .. } => Some(401),
+            Error::Forbidden { .. } => Some(403),
+            Error::RateLimited { .. } => Some(429),
+            Error::Validation { .. } => Some(400),
+            Error::NotFound { .. } => Some(404),
+            Error::Server { status, .. } => Some(*status),
+            Error::Decode { status, .. } => *status,
+            Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn transport(e: reqwest::Error) -> Self {
+        // reqwest errors carry the URL; ours never has the key in it (the key
+        // travels in a header), but strip the query anyway.
+        Error::Transport(Arc::new(e.without_url()))
+    }
+
+    pub(crate) fn decode(
+        status: Option<u16>,
+        content_type: Option<&str>,
+        reason: impl fmt::Display,
+        body: &[u8],
+    ) -> Self {
+        Error::Decode {
+            status,
+            content_type: content_type.map(str::to_string),
+            reason: reason.to_string(),
+            snippet: snippet(body),
+        }
+    }
+
+    /// An error for a response with a non-success `status` and its body.
+    pub(crate) fn from_status(
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Self {
+        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+        let message = parsed
+            .as_ref()
+            .and_then(|b| b.error.clone().or_else(|| b.message.clone()));
+        Self::from_parts(status, headers, parsed, message, body)
+    }
+
+    fn from_parts(
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        parsed: Option<ErrorBody>,
+        message: Option<String>,
+        body: &[u8],
+    ) -> Self {
+        match status {
+            400 | 422 => Error::Validation {
+                message,
+                fields: parsed
+                    .map(|b| b.extra.into_iter().collect())
+                    .unwrap_or_default(),
+            },
+            401 => Error::Unauthorized { message },
+            403 => Error::Forbidden { message },
+            404 => Error::NotFound { message },
+            429 => Error::RateLimited {
+                retry_after: crate::retry::retry_after(headers),
+                message,
+            },
+            s => Error::Server {
+                status: s,
+                snippet: message.or_else(|| (!body.is_empty()).then(|| snippet(body))),
+            },
+        }
+    }
+
+    /// Maps an error of the generated client, reading the body of an
+    /// undocumented answer.
+    pub(crate) async fn from_api<E: MaybeErrorBody>(err: progenitor_client::Error<E>) -> Self {
+        use progenitor_client::Error as E2;
+        match err {
+            E2::ErrorResponse(rv) => {
+                let status = rv.status().as_u16();
+                let headers = rv.headers().clone();
+                let parsed = rv.into_inner().into_body();
+                let message = parsed
+                    .as_ref()
+                    .and_then(|b| b.error.clone().or_else(|| b.message.clone()));
+                Self::from_parts(status, &headers, parsed, message, b"")
+            }
+            E2::UnexpectedResponse(resp) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = crate::transport::read_capped(resp, 64 * 1024)
+                    .await
+                    .unwrap_or_default();
+                if (200..300).contains(&status) || (300..400).contains(&status) {
+                    let ct = headers
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok());
+                    return Error::decode(
+                        Some(status),
+                        ct,
+                        format!("status {status} is not one the spec documents here"),
+                        &body,
+                    );
+                }
+                Self::from_status(status, &headers, &body)
+            }
+            E2::InvalidResponsePayload(bytes, e) => {
+                let (status, ct) = crate::transport::last_response();
+                Error::decode(status, ct.as_deref(), e, &bytes)
+            }
+            E2::CommunicationError(e) | E2::ResponseBodyError(e) | E2::InvalidUpgrade(e) => {
+                Error::transport(e)
+            }
+            E2::InvalidRequest(s) | E2::Custom(s) => {
+                Error::InvalidInput(InputError::InvalidSetting {
+                    setting: "request",
+                    reason: s,
+                })
+            }
+        }
+    }
+}
+
+/// The error body types of the generated operations (`ErrorBody`, or `()`
+/// where the spec documents none).
+pub(crate) trait MaybeErrorBody {
+    fn into_body(self) -> Option<ErrorBody>;
+}
+
+impl MaybeErrorBody for ErrorBody {
+    fn into_body(self) -> Option<ErrorBody> {
+        Some(self)
+    }
+}
+
+impl MaybeErrorBody for () {
+    fn into_body(self) -> Option<ErrorBody> {
+        None
+    }
+}
+
+/// The start of a body, as text, for error messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET)]);
+    let mut s: String = text
+        .chars()
+        .filter(|c| !c.is_control() || *c == ' ')
+        .collect();
+    if body.len() > SNIPPET {
+        s.push('…');
+    }
+    s
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(e: std::convert::Infallible) -> Self {
+        match e {}
+    }
+}
+
+/// Shorthand for `Result<T, identifai::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
