@@ -1,0 +1,183 @@
+//! Submissions give an `Identifier` whatever the server answers: JSON or
+//! bare text, by content type, with a fallback when the content type lies;
+//! and every request carries exactly one `Accept`.
+
+mod common;
+
+use common::*;
+use httpmock::prelude::*;
+use identifai::forms::{Frames, ImageOptions, VideoOptions};
+use identifai::mock::Route;
+use identifai::types::ResponseFormat;
+use identifai::{Identifier, Source};
+
+#[tokio::test]
+async fn text_and_json_answers_give_the_same_identifier() {
+    let server = mock();
+    let client = client(&server);
+    let json = client
+        .classify_image(Source::bytes("a.png", png(1)))
+        .response_format(ResponseFormat::ApplicationJson)
+        .send()
+        .await
+        .unwrap();
+    let text = client
+        .classify_image(Source::bytes("a.png", png(1)))
+        .response_format(ResponseFormat::TextPlain)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json, text,
+        "same media, same options: the service's cache gives one id"
+    );
+    let posts: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 2);
+    let content_types: Vec<_> = posts.iter().map(|r| r.status).collect();
+    assert_eq!(content_types, [200, 200]);
+    for (req, want) in posts.iter().zip(["application/json", "text/plain"]) {
+        let accepts: Vec<_> = req.headers.iter().filter(|(k, _)| k == "accept").collect();
+        assert_eq!(accepts.len(), 1, "exactly one Accept: {accepts:?}");
+        assert_eq!(accepts[0].1, want);
+    }
+}
+
+#[tokio::test]
+async fn every_request_of_a_classification_has_one_accept() {
+    let server = mock();
+    let client = client(&server);
+    let id = client
+        .classify_video(Source::bytes("v.mp4", mp4(1)))
+        .options(VideoOptions::new().frames(Frames::V5).with_audio(true))
+        .send()
+        .await
+        .unwrap();
+    client.wait_video(&id).await.unwrap();
+    client.heatmap(&id).await.ok();
+    for r in server.requests() {
+        let n = r.headers.iter().filter(|(k, _)| k == "accept").count();
+        assert_eq!(n, 1, "{} {} sent {n} Accept headers", r.method, r.path);
+    }
+}
+
+/// A server whose content types lie: JSON labelled text, text labelled JSON.
+#[tokio::test]
+async fn a_lying_content_type_falls_back() {
+    let id = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27b0";
+    for (ct, body) in [
+        ("text/plain", format!(r#"{{"identifier":"{id}"}}"#)),
+        ("application/json", id.to_string()),
+        ("application/json", format!("\"{id}\"")),
+        ("text/html; charset=utf-8", format!("{id}\n")),
+        (
+            "application/octet-stream",
+            format!(r#"{{"identifier": "{id}", "extra": 1}}"#),
+        ),
+    ] {
+        let server = MockServer::start_async().await;
+        server.mock(|when, then| {
+            when.method(POST).path("/api/image_fromurl");
+            then.status(200)
+                .header("content-type", ct)
+                .body(body.clone());
+        });
+        let client = identifai::Client::builder()
+            .api_key("k")
+            .base_url(server.base_url())
+            .build()
+            .unwrap();
+        let got = client
+            .classify_image(Source::url("https://example.com/a.jpg"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{ct} {body:?}: {e}"));
+        assert_eq!(got, id.parse::<Identifier>().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn an_answer_with_no_identifier_is_a_decode_error_with_context() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(POST);
+        then.status(200)
+            .header("content-type", "text/html")
+            .body("<html><body>Bad gateway</body></html>");
+    });
+    let client = identifai::Client::builder()
+        .api_key("k")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let err = client
+        .classify_image(Source::url("https://example.com/a.jpg"))
+        .send()
+        .await
+        .unwrap_err();
+    let identifai::Error::Decode {
+        status,
+        content_type,
+        snippet,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, Some(200));
+    assert_eq!(content_type.as_deref(), Some("text/html"));
+    assert!(snippet.contains("Bad gateway"), "{snippet}");
+    assert!(err.to_string().contains("text/html"), "{err}");
+}
+
+#[tokio::test]
+async fn options_reach_the_wire_and_urls_use_the_url_endpoints() {
+    let server = mock();
+    let client = client(&server);
+    client
+        .classify_image(Source::url("https://example.com/pictures/cat.jpg"))
+        .options(ImageOptions::new().with_heatmap(true).ref_id("r-1"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .classify_video(Source::url("https://example.com/clip.mp4"))
+        .send()
+        .await
+        .unwrap();
+    let stats = server.stats();
+    assert_eq!(stats.route(Route::ClassifyImageFromUrl), 1);
+    assert_eq!(stats.route(Route::ClassifyVideoFromUrl), 1);
+    assert_eq!(
+        stats.bytes_received, 0,
+        "nothing uploaded for URL submissions"
+    );
+}
+
+#[tokio::test]
+async fn progress_reports_every_byte_of_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.png");
+    let mut bytes = png(9);
+    bytes.resize(300_000, 42);
+    std::fs::write(&path, &bytes).unwrap();
+    let server = mock();
+    let client = client(&server);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    client
+        .classify_image(Source::path(&path))
+        .on_progress(move |p| sink.lock().unwrap().push(p))
+        .send()
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 4, "streamed in chunks: {}", seen.len());
+    assert!(seen.windows(2).all(|w| w[0].sent < w[1].sent));
+    let last = seen.last().unwrap();
+    assert_eq!((last.sent, last.total), (300_000, Some(300_000)));
+    assert_eq!(server.stats().bytes_received, 300_000);
+}
