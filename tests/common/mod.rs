@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+pub mod errors;
+
 use identifai::mock::{MockConfig, MockServer};
 use identifai::{Client, RateLimits, RetryConfig, WaitConfig};
 
