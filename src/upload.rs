@@ -296,6 +296,19 @@ impl Source {
         }
     }
 
+    /// Media read from a stream of byte chunks while it is sent (e.g. a
+    /// body being received elsewhere). Like [`Source::reader`], it is sent
+    /// at most once.
+    pub fn stream<S, B, E>(name: impl Into<String>, stream: S) -> Self
+    where
+        S: futures::Stream<Item = Result<B, E>> + Send + 'static,
+        B: bytes::Buf + Send + 'static,
+        E: Into<std::io::Error> + 'static,
+    {
+        let stream = stream.map(|r| r.map_err(Into::into));
+        Self::reader(name, tokio_util::io::StreamReader::new(stream))
+    }
+
     /// Media the service downloads itself (submitted by URL).
     pub fn url(url: impl Into<String>) -> Self {
         Self {

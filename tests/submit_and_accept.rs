@@ -181,3 +181,31 @@ async fn progress_reports_every_byte_of_a_file() {
     assert_eq!((last.sent, last.total), (300_000, Some(300_000)));
     assert_eq!(server.stats().bytes_received, 300_000);
 }
+
+#[tokio::test]
+async fn streams_and_readers_are_sent_whole() {
+    let server = mock();
+    let client = client(&server);
+    let mut body = mp4(77);
+    body.resize(200_000, 9);
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = body
+        .chunks(7_000)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    client
+        .classify_video(Source::stream("live.mp4", futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    client
+        .classify_video(
+            Source::reader("file.mp4", std::io::Cursor::new(body.clone()))
+                .with_len(body.len() as u64),
+        )
+        .send()
+        .await
+        .unwrap();
+    let stats = server.stats();
+    assert_eq!(stats.bytes_received, 400_000);
+    assert_eq!(stats.submissions, 2);
+}
