@@ -145,6 +145,24 @@ fn run() -> Result<(), String> {
     let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     fs::write(out.join("identifai_api.rs"), prettyplease::unparse(&file))
         .map_err(|e| format!("writing generated code: {e}"))?;
+
+    // progenitor's typed httpmock helpers, for the `mock` feature only (the
+    // operations build.rs generates itself have none: their bodies are
+    // multipart, which these helpers do not describe).
+    if env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        let mut generator = progenitor::Generator::new(&settings);
+        let tokens = generator
+            .httpmock(&progenitor_spec, "crate::api")
+            .map_err(|e| format!("progenitor httpmock: {e}"))?;
+        let mut file: syn::File =
+            syn::parse2(tokens).map_err(|e| format!("httpmock output does not parse: {e}"))?;
+        syn::visit_mut::VisitMut::visit_file_mut(&mut ArrayQueryFix, &mut file);
+        fs::write(
+            out.join("identifai_httpmock.rs"),
+            prettyplease::unparse(&file),
+        )
+        .map_err(|e| format!("writing generated httpmock helpers: {e}"))?;
+    }
     Ok(())
 }
 
@@ -161,6 +179,38 @@ fn secured_operations(spec: &OpenAPI) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// progenitor 0.15's httpmock helpers match an array query parameter with
+/// `value.to_string()`, which does not compile for a `Vec`. This rewrites
+/// such matchers to expect one `name=value` pair per element (how the client
+/// sends `identifiers[]`).
+struct ArrayQueryFix;
+
+impl syn::visit_mut::VisitMut for ArrayQueryFix {
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        let takes_vec = f.sig.inputs.iter().any(|arg| {
+            matches!(arg, syn::FnArg::Typed(t) if quote!(#t).to_string().contains(":: vec :: Vec <"))
+        });
+        let body = quote!(#f).to_string();
+        if takes_vec && body.contains("query_param") && body.contains("value . to_string ()") {
+            if let Some(name) = body
+                .split("query_param (")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+            {
+                let name: TokenStream = name.trim().parse().unwrap_or_default();
+                f.block = syn::parse_quote!({
+                    let mut inner = self.0;
+                    for v in value {
+                        inner = inner.query_param(#name, v.to_string());
+                    }
+                    Self(inner)
+                });
+            }
+        }
+        syn::visit_mut::visit_impl_item_fn_mut(self, f);
+    }
 }
 
 // ------------------------------------------------------------------ partition

@@ -47,6 +47,7 @@
 
 mod faults;
 mod fixtures;
+pub mod httpmock;
 mod limits;
 mod routes;
 mod state;
