@@ -4,7 +4,9 @@
 //!   into `openapi/upstream/`.
 //! * [`merge`] + [`overlay`] + [`spec`]: build `openapi/identifai.yaml` from
 //!   those fragments and the documented fixes in `openapi/overlay.yaml`.
+//! * [`contract`]: the contract checks, live or against the mock.
 
+pub mod contract;
 pub mod merge;
 pub mod overlay;
 pub mod spec;

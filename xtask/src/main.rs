@@ -16,7 +16,10 @@ commands:
       into openapi/upstream/. --check fails if any file would change.
   spec [--upstream DIR] [--overlay PATH] [--out PATH] [--check]
       Merge openapi/upstream/*.yaml, apply openapi/overlay.yaml and write
-      openapi/identifai.yaml. --check fails if the committed file is stale.";
+      openapi/identifai.yaml. --check fails if the committed file is stale.
+  contract
+      Run the contract checks (tests/contract.rs) against IDENTIFAI_BASE_URL with
+      IDENTIFAI_API_KEY; without a key, against the built-in MockServer.";
 
 /// Parsed command-line options shared by all commands.
 #[derive(Default)]
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Some((cmd, _)) if cmd == "contract" => xtask::contract::run(&repo_root()),
         Some((cmd, _)) if cmd == "-h" || cmd == "--help" || cmd == "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
