@@ -21,10 +21,10 @@
 //!
 //! A component schema's `x-rust-name` extension renames its Rust type.
 //!
-//! 4. **conformance registry** (below): a `#[doc(hidden)] mod conformance`
-//!    that reaches every component's Rust type by schema name (for the
-//!    spec-driven tests in `tests/conformance_*.rs`), so a new schema is
-//!    tested with no hand-written list.
+//! Beside the client, the **conformance registry** (below): a
+//! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
+//! by schema name, for the spec-driven tests (`tests/conformance_*.rs`), so a
+//! new schema is tested with no hand-written list.
 //!
 //! The build fails, with a message naming the place, on anything in the spec
 //! it cannot turn into Rust faithfully (an inline string enum in a response
@@ -478,7 +478,12 @@ fn open_enum_tokens(name: &str, schema_name: &str, doc: &str, values: &[String])
 /// The Rust type of component schema `name`: its `x-rust-name`, else the name
 /// typify gives it ([`typify_name`]).
 fn rust_type_name(name: &str, schema: &Schema) -> String {
-    match schema.schema_data.extensions.get("x-rust-name").and_then(|v| v.as_str()) {
+    match schema
+        .schema_data
+        .extensions
+        .get("x-rust-name")
+        .and_then(|v| v.as_str())
+    {
         Some(rename) => rename.to_string(),
         None => typify_name(name),
     }
@@ -494,7 +499,13 @@ fn typify_name(name: &str) -> String {
     let cleaned: String = name
         .replace('\'', "")
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let mut out = cleaned.to_pascal_case();
     if !out.starts_with(char::is_alphabetic) {
@@ -527,7 +538,9 @@ fn conformance_registry(
     let (mut names, mut tys) = (Vec::new(), Vec::new());
     for (name, schema) in spec.components.iter().flat_map(|c| &c.schemas) {
         let ReferenceOr::Item(schema) = schema else {
-            return Err(format!("components.schemas.{name}: a $ref alias has no type of its own"));
+            return Err(format!(
+                "components.schemas.{name}: a $ref alias has no type of its own"
+            ));
         };
         let ty = rust_type_name(name, schema);
         if !defined.contains(&ty) {
@@ -606,12 +619,16 @@ fn conformance_registry(
 
 // ---------------------------------------------------------------------- forms
 
+/// A member form of an options group and its optional, non-file fields
+/// (name, type, doc).
+type GroupMember = (syn::Ident, Vec<(String, TokenStream, String)>);
+
 #[derive(Default)]
 struct Forms {
     items: Vec<TokenStream>,
     /// `x-options-group` name -> the member forms and their optional,
     /// non-file fields (name -> (type, doc)).
-    groups: BTreeMap<String, Vec<(syn::Ident, Vec<(String, TokenStream, String)>)>>,
+    groups: BTreeMap<String, Vec<GroupMember>>,
     /// Closed enums of form fields, by type name, with their values (so two
     /// forms with the same field share one type).
     enums: BTreeMap<String, Vec<String>>,
@@ -912,7 +929,7 @@ fn form_struct(
 /// member form has (same name, same type), and `with_options` on each form.
 fn options_group(
     group: &str,
-    members: &[(syn::Ident, Vec<(String, TokenStream, String)>)],
+    members: &[GroupMember],
 ) -> Result<TokenStream, String> {
     let (_, first) = members.first().ok_or("empty options group")?;
     let shared: Vec<&(String, TokenStream, String)> = first

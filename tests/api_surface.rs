@@ -9,7 +9,7 @@ const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_api.rs
 fn surface() -> String {
     let file = syn::parse_file(GENERATED).expect("generated code parses");
     let mut out = Vec::new();
-    let mut walk = |prefix: &str, items: &[syn::Item], out: &mut Vec<String>| {
+    let walk = |prefix: &str, items: &[syn::Item], out: &mut Vec<String>| {
         for item in items {
             match item {
                 syn::Item::Struct(s) if matches!(s.vis, syn::Visibility::Public(_)) => {
