@@ -204,21 +204,25 @@ fn print_table(rows: &BTreeMap<String, Row>, op_examples: &BTreeMap<String, (usi
     }
 
     println!(
-        "\n{:<34} {:<52} {:<10} {:<10}",
-        "operation", "response bodies (status media -> type)", "roundtrip", "examples"
+        "\n{:<33} {:<10} {:<10} {:<14} request -> response bodies (statuses type)",
+        "operation", "roundtrip", "examples", "forward-compat"
     );
     for (op_id, method, path, bodies) in operations() {
         let components: BTreeSet<&str> =
             bodies.iter().flat_map(|(_, _, t)| t.components()).collect();
-        let roundtrip = if components.is_empty() {
-            "n/a"
-        } else if components
-            .iter()
-            .all(|c| matches!(rows.get(*c).map(|r| &r.roundtrip), Some(Some(Ok(())))))
-        {
-            "ok"
-        } else {
-            "FAIL"
+        // A group covers an operation when it passed for every component the
+        // operation answers with.
+        let all = |group: fn(&Row) -> &Option<Result<(), String>>| {
+            if components.is_empty() {
+                "n/a"
+            } else if components
+                .iter()
+                .all(|c| matches!(rows.get(*c).map(group), Some(Some(Ok(())))))
+            {
+                "ok"
+            } else {
+                "FAIL"
+            }
         };
         let examples = match op_examples.get(&op_id) {
             Some((n, ok)) => format!("{ok}/{n} ok"),
@@ -227,6 +231,7 @@ fn print_table(rows: &BTreeMap<String, Row>, op_examples: &BTreeMap<String, (usi
         let mut summary: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (status, media, target) in &bodies {
             let ty = match target {
+                _ if media.is_empty() => "no body".to_string(),
                 Target::Component(n) => rust_type(n).trim_start_matches("types::").to_string(),
                 Target::ArrayOf(n) => {
                     format!("Vec<{}>", rust_type(n).trim_start_matches("types::"))
@@ -235,24 +240,20 @@ fn print_table(rows: &BTreeMap<String, Row>, op_examples: &BTreeMap<String, (usi
                 Target::Primitive => "bytes".into(),
                 Target::Inline(w) => w.clone(),
             };
-            let ty = if media.is_empty() {
-                "no body".to_string()
-            } else {
-                ty
-            };
             summary.entry(ty).or_default().insert(status.clone());
         }
         let summary: Vec<String> = summary
             .iter()
             .map(|(ty, st)| format!("{} {ty}", st.iter().cloned().collect::<Vec<_>>().join(",")))
             .collect();
-        let op = format!("{op_id} ({} {path})", method.to_uppercase());
         println!(
-            "{:<34} {:<52} {:<10} {:<10}",
-            op,
+            "{:<33} {:<10} {:<10} {:<14} {} {path} -> {}",
+            op_id,
+            all(|r| &r.roundtrip),
+            examples,
+            all(|r| &r.forward),
+            method.to_uppercase(),
             summary.join("; "),
-            roundtrip,
-            examples
         );
     }
 }
