@@ -4,8 +4,11 @@
 //!   into `openapi/upstream/`.
 //! * [`merge`] + [`overlay`] + [`spec`]: build `openapi/identifai.yaml` from
 //!   those fragments and the documented fixes in `openapi/overlay.yaml`.
+//! * [`mutate`]: check that the conformance tests catch a client that drifted
+//!   from the spec.
 
 pub mod merge;
+pub mod mutate;
 pub mod overlay;
 pub mod spec;
 pub mod vendor;

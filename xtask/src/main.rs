@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use xtask::{repo_root, spec, vendor};
+use xtask::{mutate, repo_root, spec, vendor};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -16,7 +16,11 @@ commands:
       into openapi/upstream/. --check fails if any file would change.
   spec [--upstream DIR] [--overlay PATH] [--out PATH] [--check]
       Merge openapi/upstream/*.yaml, apply openapi/overlay.yaml and write
-      openapi/identifai.yaml. --check fails if the committed file is stale.";
+      openapi/identifai.yaml. --check fails if the committed file is stale.
+  mutate
+      Run the conformance tests (conformance_examples, conformance_roundtrip)
+      against mutated copies of openapi/identifai.yaml (IDENTIFAI_SPEC); fails
+      unless every mutation makes at least one test fail.";
 
 /// Parsed command-line options shared by all commands.
 #[derive(Default)]
@@ -61,6 +65,10 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Some((cmd, rest)) if cmd == "mutate" => match rest.first() {
+            Some(flag) => Err(anyhow!("unknown option {flag:?} for `mutate`")),
+            None => mutate::run(&repo_root()),
+        },
         Some((cmd, _)) if cmd == "-h" || cmd == "--help" || cmd == "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
