@@ -211,7 +211,7 @@ impl Gen<'_> {
                 "null" => Just(Value::Null).boxed(),
                 "boolean" => any::<bool>().prop_map(Value::Bool).boxed(),
                 "integer" => integer(obj, path),
-                "number" => number(obj),
+                "number" => number(obj, path),
                 "string" => string(obj, path),
                 "array" => self.array(obj, depth, path),
                 "object" => self.object(obj, depth, path),
@@ -426,11 +426,23 @@ fn integer(obj: &Map<String, Value>, path: &str) -> BoxedStrategy<Value> {
     prop_oneof![small, lo..=hi].prop_map(Value::from).boxed()
 }
 
-fn number(obj: &Map<String, Value>) -> BoxedStrategy<Value> {
+fn number(obj: &Map<String, Value>, path: &str) -> BoxedStrategy<Value> {
     let bound = |k: &str| obj.get(k).and_then(Value::as_f64);
     let (min, max) = (bound("minimum"), bound("maximum"));
     let (xmin, xmax) = (bound("exclusiveMinimum"), bound("exclusiveMaximum"));
-    if min.is_none() && max.is_none() && xmin.is_none() && xmax.is_none() {
+    let unbounded = min.is_none() && max.is_none() && xmin.is_none() && xmax.is_none();
+    match obj.get("format").and_then(Value::as_str) {
+        None | Some("double") => {}
+        // Single precision: values an f32 holds exactly.
+        Some("float") if unbounded => {
+            use proptest::num::f32::{NORMAL, SUBNORMAL, ZERO};
+            return (NORMAL | SUBNORMAL | ZERO)
+                .prop_map(|f| float(f64::from(f)))
+                .boxed();
+        }
+        Some(f) => panic!("schema_strategy: {path}: number format {f} is not supported here"),
+    }
+    if unbounded {
         // JSON integers too (a server may send `1` for a number), within the
         // ±2^53 every JSON implementation reads exactly (I-JSON).
         const EXACT: i64 = 1 << 53;
