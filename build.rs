@@ -21,6 +21,11 @@
 //!
 //! A component schema's `x-rust-name` extension renames its Rust type.
 //!
+//! Beside the client, the **conformance registry** (below): a
+//! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
+//! by schema name, for the spec-driven tests (`tests/conformance_*.rs`), so a
+//! new schema is tested with no hand-written list.
+//!
 //! The build fails, with a message naming the place, on anything in the spec
 //! it cannot turn into Rust faithfully (an inline string enum in a response
 //! schema, a form field of a type forms cannot carry).
@@ -77,9 +82,10 @@ fn run() -> Result<(), String> {
         }
     }
     for e in &enums {
+        // typify looks replacements up by its own (sanitized) name.
         settings.with_replacement(
-            &e.name,
-            format!("crate::api::types::{}", e.name),
+            typify_name(&e.name),
+            format!("crate::api::types::{}", e.ident),
             [
                 progenitor::TypeImpl::Display,
                 progenitor::TypeImpl::FromStr,
@@ -109,6 +115,7 @@ fn run() -> Result<(), String> {
         let item: syn::File = syn::parse2(e.tokens.clone()).map_err(|e| e.to_string())?;
         content.extend(item.items);
     }
+    let registry = conformance_registry(&spec, content, &enums)?;
 
     let mut forms = Forms::default();
     let mut methods = Vec::new();
@@ -138,6 +145,8 @@ fn run() -> Result<(), String> {
         impl Client {
             #(#methods)*
         }
+
+        #registry
     })
     .map_err(|e| format!("generated forms do not parse: {e}"))?;
     file.items.extend(own.items);
@@ -341,7 +350,10 @@ fn ref_name(reference: &str) -> &str {
 // ----------------------------------------------------------------- open enums
 
 struct OpenEnum {
+    /// The component schema name.
     name: String,
+    /// The Rust type name ([`rust_type_name`]).
+    ident: String,
     tokens: TokenStream,
 }
 
@@ -363,9 +375,11 @@ fn open_enums(spec: &OpenAPI) -> Result<Vec<OpenEnum>, String> {
             {
                 let values: Vec<String> = enumeration.iter().flatten().cloned().collect();
                 let doc = schema.schema_data.description.clone().unwrap_or_default();
+                let ident = rust_type_name(name, schema);
                 out.push(OpenEnum {
                     name: name.clone(),
-                    tokens: open_enum_tokens(name, &doc, &values),
+                    tokens: open_enum_tokens(&ident, name, &doc, &values),
+                    ident,
                 });
             }
             _ => find_inline_enums(schema, name)?,
@@ -418,7 +432,7 @@ fn find_inline_enums(schema: &Schema, at: &str) -> Result<(), String> {
     }
 }
 
-fn open_enum_tokens(name: &str, doc: &str, values: &[String]) -> TokenStream {
+fn open_enum_tokens(name: &str, schema_name: &str, doc: &str, values: &[String]) -> TokenStream {
     let ident = format_ident!("{}", name);
     let variants: Vec<syn::Ident> = values
         .iter()
@@ -506,7 +520,7 @@ fn open_enum_tokens(name: &str, doc: &str, values: &[String]) -> TokenStream {
 
         impl ::schemars::JsonSchema for #ident {
             fn schema_name() -> ::std::string::String {
-                #name.to_string()
+                #schema_name.to_string()
             }
             fn json_schema(_: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
                 ::schemars::schema::SchemaObject {
@@ -518,6 +532,150 @@ fn open_enum_tokens(name: &str, doc: &str, values: &[String]) -> TokenStream {
             }
         }
     }
+}
+
+// ------------------------------------------------------- conformance registry
+
+/// The Rust type of component schema `name`: its `x-rust-name`, else the name
+/// typify gives it ([`typify_name`]).
+fn rust_type_name(name: &str, schema: &Schema) -> String {
+    match schema
+        .schema_data
+        .extensions
+        .get("x-rust-name")
+        .and_then(|v| v.as_str())
+    {
+        Some(rename) => rename.to_string(),
+        None => typify_name(name),
+    }
+}
+
+/// typify 0.8's `sanitize(name, Case::Pascal)`: heck's PascalCase, with `'`
+/// dropped and other characters that cannot continue an identifier made word
+/// breaks; `X` in front if the result cannot start one, `_` after a keyword.
+/// (`C2PA` -> `C2pa`.) The registry checks the result against the generated
+/// code, so a typify that names differently fails the build here.
+fn typify_name(name: &str) -> String {
+    use heck::ToPascalCase;
+    let cleaned: String = name
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut out = cleaned.to_pascal_case();
+    if !out.starts_with(char::is_alphabetic) {
+        out.insert(0, 'X');
+    }
+    if syn::parse_str::<syn::Ident>(&out).is_err() {
+        out.push('_');
+    }
+    out
+}
+
+/// `mod conformance`: every component schema's Rust type reachable by schema
+/// name, so the spec-driven tests (`tests/conformance_*.rs`) cover a new
+/// schema with no hand-written list. Fails if a component's type is missing
+/// from the generated `types`.
+fn conformance_registry(
+    spec: &OpenAPI,
+    types: &[syn::Item],
+    enums: &[OpenEnum],
+) -> Result<TokenStream, String> {
+    let defined: std::collections::BTreeSet<String> = types
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            syn::Item::Type(t) => Some(t.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let (mut names, mut tys) = (Vec::new(), Vec::new());
+    for (name, schema) in spec.components.iter().flat_map(|c| &c.schemas) {
+        let ReferenceOr::Item(schema) = schema else {
+            return Err(format!(
+                "components.schemas.{name}: a $ref alias has no type of its own"
+            ));
+        };
+        let ty = rust_type_name(name, schema);
+        if !defined.contains(&ty) {
+            return Err(format!(
+                "components.schemas.{name}: the conformance registry expects its Rust type at \
+                 `api::types::{ty}` (its x-rust-name, else typify's name), but the generated \
+                 `types` has no such type: teach build.rs's `typify_name` the new naming"
+            ));
+        }
+        names.push(name.clone());
+        tys.push(ty);
+    }
+    let idents: Vec<syn::Ident> = tys.iter().map(|t| format_ident!("{}", t)).collect();
+    let enum_names: Vec<&String> = enums.iter().map(|e| &e.name).collect();
+    let enum_idents: Vec<syn::Ident> = enums.iter().map(|e| format_ident!("{}", e.ident)).collect();
+    Ok(quote! {
+        /// Every component schema's Rust type, by schema name, for the
+        /// spec-driven conformance tests. Generated by `build.rs`; not API.
+        #[doc(hidden)]
+        pub mod conformance {
+            use super::types;
+            use ::serde_json::{Error, Value};
+
+            /// Every component schema name, in spec order.
+            pub const COMPONENTS: &[&str] = &[#(#names),*];
+
+            /// (component schema name, Rust type name in `api::types`).
+            pub const RUST_TYPES: &[(&str, &str)] = &[#((#names, #tys)),*];
+
+            /// (string-enum component, the values its open enum knows).
+            pub const ENUM_VALUES: &[(&str, &[&str])] = &[#((#enum_names, &types::#enum_idents::KNOWN)),*];
+
+            /// Decodes `json` into the Rust type of component `name` and
+            /// encodes it again; `None` if no component has that name.
+            pub fn roundtrip(name: &str, json: &Value) -> Option<Result<Value, Error>> {
+                Some(match name {
+                    #( #names => reencode::<types::#idents>(json), )*
+                    _ => return None,
+                })
+            }
+
+            /// Decodes `json` into the Rust type of component `name`, encodes
+            /// that and decodes the result again: `Err` unless both decodes
+            /// succeed and give equal Rust values (`None`: no such component).
+            pub fn redecode(name: &str, json: &Value) -> Option<Result<(), String>> {
+                Some(match name {
+                    #( #names => redecode_as::<types::#idents>(json), )*
+                    _ => return None,
+                })
+            }
+
+            fn reencode<T>(json: &Value) -> Result<Value, Error>
+            where
+                T: ::serde::de::DeserializeOwned + ::serde::Serialize,
+            {
+                let value = T::deserialize(json)?;
+                ::serde_json::to_value(&value)
+            }
+
+            fn redecode_as<T>(json: &Value) -> Result<(), String>
+            where
+                T: ::serde::de::DeserializeOwned + ::serde::Serialize + PartialEq + ::std::fmt::Debug,
+            {
+                let first = T::deserialize(json).map_err(|e| format!("decode: {e}"))?;
+                let encoded = ::serde_json::to_value(&first).map_err(|e| format!("encode: {e}"))?;
+                let second = T::deserialize(&encoded).map_err(|e| format!("re-decode of {encoded}: {e}"))?;
+                if first == second {
+                    Ok(())
+                } else {
+                    Err(format!("decode -> encode -> decode changed the value: {first:?} became {second:?}"))
+                }
+            }
+        }
+    })
 }
 
 // ---------------------------------------------------------------------- forms

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use xtask::{repo_root, spec, vendor};
+use xtask::{mutate, repo_root, spec, vendor};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -19,7 +19,11 @@ commands:
       openapi/identifai.yaml. --check fails if the committed file is stale.
   contract
       Run the contract checks (tests/contract.rs) against IDENTIFAI_BASE_URL with
-      IDENTIFAI_API_KEY; without a key, against the built-in MockServer.";
+      IDENTIFAI_API_KEY; without a key, against the built-in MockServer.
+  mutate
+      Run the conformance tests (conformance_examples, conformance_roundtrip)
+      against mutated copies of openapi/identifai.yaml (IDENTIFAI_SPEC); fails
+      unless every mutation makes at least one test fail.";
 
 /// Parsed command-line options shared by all commands.
 #[derive(Default)]
@@ -65,6 +69,10 @@ fn main() -> ExitCode {
             })
         }
         Some((cmd, _)) if cmd == "contract" => xtask::contract::run(&repo_root()),
+        Some((cmd, rest)) if cmd == "mutate" => match rest.first() {
+            Some(flag) => Err(anyhow!("unknown option {flag:?} for `mutate`")),
+            None => mutate::run(&repo_root()),
+        },
         Some((cmd, _)) if cmd == "-h" || cmd == "--help" || cmd == "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
