@@ -300,7 +300,7 @@ impl Error {
         headers: &reqwest::header::HeaderMap,
         body: &[u8],
     ) -> Self {
-        let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+        let parsed = lenient_error_body(body);
         let message = parsed
             .as_ref()
             .and_then(|b| b.error.clone().or_else(|| b.message.clone()));
@@ -370,7 +370,14 @@ impl Error {
             }
             E2::InvalidResponsePayload(bytes, e) => {
                 let (status, ct) = crate::transport::last_response();
-                Error::decode(status, ct.as_deref(), e, &bytes)
+                match status {
+                    // An error body of another shape than the spec's (e.g.
+                    // Laravel's {"message", "errors": {...}}): keep its text.
+                    Some(s) if s >= 400 => {
+                        Self::from_status(s, &reqwest::header::HeaderMap::new(), &bytes)
+                    }
+                    _ => Error::decode(status, ct.as_deref(), e, &bytes),
+                }
             }
             E2::CommunicationError(e) | E2::ResponseBodyError(e) | E2::InvalidUpgrade(e) => {
                 Error::transport(e)
@@ -383,6 +390,50 @@ impl Error {
             }
         }
     }
+}
+
+/// Reads an error body of any reasonable shape: the spec's `ErrorBody`
+/// (`error`, `message`, field -> messages), plus what servers send beyond
+/// it: a nested `errors` map (Laravel), a single message per field, and
+/// other fields (ignored).
+fn lenient_error_body(body: &[u8]) -> Option<ErrorBody> {
+    let serde_json::Value::Object(map) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let messages = |v: &serde_json::Value| -> Option<Vec<String>> {
+        match v {
+            serde_json::Value::String(s) => Some(vec![s.clone()]),
+            serde_json::Value::Array(a) => {
+                a.iter().map(|m| m.as_str().map(str::to_string)).collect()
+            }
+            _ => None,
+        }
+    };
+    let mut out = ErrorBody {
+        error: None,
+        message: None,
+        extra: Default::default(),
+    };
+    for (k, v) in &map {
+        match k.as_str() {
+            "error" => out.error = text(v),
+            "message" => out.message = text(v),
+            "errors" if v.is_object() => {
+                for (field, m) in v.as_object().into_iter().flatten() {
+                    if let Some(m) = messages(m) {
+                        out.extra.insert(field.clone(), m);
+                    }
+                }
+            }
+            _ => {
+                if let Some(m) = v.as_array().and_then(|_| messages(v)) {
+                    out.extra.insert(k.clone(), m);
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The error body types of the generated operations (`ErrorBody`, or `()`

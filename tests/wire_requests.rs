@@ -498,3 +498,30 @@ async fn documented_errors_decode_the_shared_error_body() {
     };
     assert_eq!(rv.message.as_deref(), Some("Too Many Attempts."));
 }
+
+/// Error bodies beyond the spec's shape keep their text (through the layer).
+#[tokio::test]
+async fn laravel_style_error_bodies_keep_their_messages() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(GET);
+        then.status(400).header("content-type", "application/json").body(
+            r#"{"message":"The given data was invalid.","errors":{"identifiers":["The identifiers field is required."]},"code":5}"#,
+        );
+    });
+    let client = identifai::Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let id: identifai::Identifier = "abc".parse().unwrap();
+    let err = client.results(&[id]).await.unwrap_err();
+    let identifai::Error::Validation { message, fields } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(message.as_deref(), Some("The given data was invalid."));
+    assert_eq!(
+        fields["identifiers"],
+        vec!["The identifiers field is required.".to_string()]
+    );
+}
