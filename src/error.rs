@@ -97,11 +97,11 @@ pub enum Error {
     },
     /// Refused before anything was sent: see [`InputError`].
     #[error("invalid input: {0}")]
-    InvalidInput(#[from] InputError),
+    InvalidInput(InputError),
     /// The request could not be sent or its answer not read (connection,
-    /// timeout, TLS, ...).
-    #[error("transport error: {0}")]
-    Transport(#[source] Arc<reqwest::Error>),
+    /// timeout, TLS, ...). The message carries the whole cause chain.
+    #[error("transport error: {}", chain(.0.as_ref()))]
+    Transport(Arc<reqwest::Error>),
     /// The answer could not be decoded as the spec says.
     #[error("could not decode the answer (status {}, content type {}): {reason}; body starts: {snippet:?}", .status.map(|s| s.to_string()).unwrap_or_else(|| "?".into()), .content_type.as_deref().unwrap_or("none"))]
     Decode {
@@ -231,6 +231,26 @@ pub enum InputError {
     },
 }
 
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::InvalidInput(e)
+    }
+}
+
+/// An error and its causes, `a: b: c`, without repeats.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
 fn suffix(message: &Option<String>) -> String {
     message
         .as_deref()
@@ -335,9 +355,19 @@ impl Error {
         }
     }
 
-    /// Maps an error of the generated client, reading the body of an
-    /// undocumented answer.
-    pub(crate) async fn from_api<E: MaybeErrorBody>(err: progenitor_client::Error<E>) -> Self {
+    /// Maps an error of the generated client ([`crate::api`]) to this one,
+    /// reading the body of an undocumented answer: for code that calls the
+    /// generated client directly and wants the typed errors.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: identifai::Client) {
+    /// match client.api().get_image_classification_alias("abc").await {
+    ///     Ok(r) => println!("{:?}", r.into_inner().status),
+    ///     Err(e) => println!("{}", identifai::Error::from_api(e).await),
+    /// }
+    /// # }
+    /// ```
+    pub async fn from_api<E: MaybeErrorBody>(err: progenitor_client::Error<E>) -> Self {
         use progenitor_client::Error as E2;
         match err {
             E2::ErrorResponse(rv) => {
@@ -438,7 +468,8 @@ fn lenient_error_body(body: &[u8]) -> Option<ErrorBody> {
 
 /// The error body types of the generated operations (`ErrorBody`, or `()`
 /// where the spec documents none).
-pub(crate) trait MaybeErrorBody {
+pub trait MaybeErrorBody {
+    /// The body, if the operation has one.
     fn into_body(self) -> Option<ErrorBody>;
 }
 

@@ -135,7 +135,8 @@ impl Identifier {
 
 impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        // `pad` honours width and precision: `{:.12}` shortens.
+        f.pad(&self.0)
     }
 }
 

@@ -42,6 +42,8 @@ pub trait MediaKind: Send + Sync + 'static {
     /// The result type of a classification.
     type Output;
     #[doc(hidden)]
+    const NAME: &'static str;
+    #[doc(hidden)]
     fn accepts(client: &Client) -> Accepts;
     #[doc(hidden)]
     fn submit_file(
@@ -70,6 +72,7 @@ pub enum Video {}
 impl MediaKind for Image {
     type Options = forms::ImageOptions;
     type Output = ImageResponse;
+    const NAME: &'static str = "image";
     fn accepts(client: &Client) -> Accepts {
         Accepts {
             what: "an image",
@@ -101,6 +104,7 @@ impl MediaKind for Image {
 impl MediaKind for Video {
     type Options = forms::VideoOptions;
     type Output = VideoResponse;
+    const NAME: &'static str = "video";
     fn accepts(client: &Client) -> Accepts {
         Accepts {
             what: "a video",
@@ -192,7 +196,7 @@ impl<'c, K: MediaKind> Classify<'c, K> {
     pub async fn send(self) -> Result<Identifier> {
         let span = tracing::info_span!(
             "identifai.submit",
-            kind = std::any::type_name::<K>(),
+            kind = K::NAME,
             identifier = tracing::field::Empty
         );
         let client = self.client;

@@ -208,8 +208,9 @@ use crate::error::{Error, InputError};
 
 /// How much of a file is read to tell its type.
 const SNIFF_LEN: usize = 8 * 1024;
-/// The chunk size files are streamed in.
-const CHUNK: usize = 64 * 1024;
+/// The chunk size files are streamed in (larger reads mean fewer trips
+/// through tokio's blocking pool).
+const CHUNK: usize = 256 * 1024;
 
 /// Where the media to classify comes from.
 ///

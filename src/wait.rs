@@ -31,6 +31,12 @@ use crate::identifier::Identifier;
 /// The defaults fit the published limits (2 GET/s, 60 GET/min per key):
 /// first poll after 1 s, then every 1.5x longer up to 15 s, for at most
 /// 10 minutes.
+///
+/// ```
+/// use std::time::Duration;
+/// let patient = identifai::WaitConfig::default().deadline(Duration::from_secs(3600));
+/// assert_eq!(patient.deadline, Duration::from_secs(3600));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct WaitConfig {
     /// Give up after this long.
@@ -55,6 +61,30 @@ impl Default for WaitConfig {
 }
 
 impl WaitConfig {
+    /// Gives up after `d`.
+    pub fn deadline(mut self, d: Duration) -> Self {
+        self.deadline = d;
+        self
+    }
+
+    /// The first pause between polls.
+    pub fn initial_interval(mut self, d: Duration) -> Self {
+        self.initial_interval = d;
+        self
+    }
+
+    /// The longest pause between polls.
+    pub fn max_interval(mut self, d: Duration) -> Self {
+        self.max_interval = d;
+        self
+    }
+
+    /// Each pause is this many times the previous one (at least 1).
+    pub fn multiplier(mut self, m: f64) -> Self {
+        self.multiplier = m;
+        self
+    }
+
     fn next(&self, interval: Duration) -> Duration {
         let m = if self.multiplier.is_finite() && self.multiplier >= 1.0 {
             self.multiplier

@@ -23,10 +23,19 @@ use crate::error::{Error, Result};
 
 /// Parses an image result posted to a webhook.
 pub fn parse_image_result(body: &[u8]) -> Result<ImageResponse> {
-    serde_json::from_slice(body).map_err(|e| Error::decode(None, Some("application/json"), e, body))
+    serde_json::from_slice(body).map_err(|e| invalid(e, body))
+}
+
+fn invalid(e: serde_json::Error, body: &[u8]) -> Error {
+    Error::Decode {
+        status: None,
+        content_type: None,
+        reason: format!("not a result object (webhook body): {e}"),
+        snippet: crate::error::snippet(body),
+    }
 }
 
 /// Parses a video result posted to a webhook.
 pub fn parse_video_result(body: &[u8]) -> Result<VideoResponse> {
-    serde_json::from_slice(body).map_err(|e| Error::decode(None, Some("application/json"), e, body))
+    serde_json::from_slice(body).map_err(|e| invalid(e, body))
 }

@@ -162,7 +162,7 @@ async fn progress_reports_every_byte_of_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.png");
     let mut bytes = png(9);
-    bytes.resize(300_000, 42);
+    bytes.resize(1_200_000, 42);
     std::fs::write(&path, &bytes).unwrap();
     let server = mock();
     let client = client(&server);
@@ -178,8 +178,8 @@ async fn progress_reports_every_byte_of_a_file() {
     assert!(seen.len() >= 4, "streamed in chunks: {}", seen.len());
     assert!(seen.windows(2).all(|w| w[0].sent < w[1].sent));
     let last = seen.last().unwrap();
-    assert_eq!((last.sent, last.total), (300_000, Some(300_000)));
-    assert_eq!(server.stats().bytes_received, 300_000);
+    assert_eq!((last.sent, last.total), (1_200_000, Some(1_200_000)));
+    assert_eq!(server.stats().bytes_received, 1_200_000);
 }
 
 #[tokio::test]

@@ -352,6 +352,38 @@ impl MockServer {
             .unwrap_or("")
     }
 
+    /// A [`crate::ClientBuilder`] for this server: its key and base URL,
+    /// pacing under its limits on its clock (`time_scale`), and polls as
+    /// fast as its clock allows. Add settings and `build()`.
+    ///
+    /// ```
+    /// let server = identifai::mock::MockServer::start();
+    /// let client = server.client_builder().build()?;
+    /// # Ok::<(), identifai::Error>(())
+    /// ```
+    pub fn client_builder(&self) -> crate::ClientBuilder {
+        let scale = self.config().time_scale;
+        // A limit of 0 turns that window off on the server: no pacing for it.
+        let off = |n: u32| if n == 0 { u32::MAX } else { n };
+        let pacing = self.config().rate_limits.map(|l| crate::RateLimits {
+            posts_per_second: off(l.post_per_second),
+            posts_per_minute: off(l.post_per_minute),
+            gets_per_second: off(l.get_per_second),
+            gets_per_minute: off(l.get_per_minute),
+            scale,
+        });
+        let tick = std::time::Duration::from_secs_f64(scale.clamp(0.005, 1.0));
+        crate::Client::builder()
+            .api_key(self.api_key())
+            .base_url(self.base_url())
+            .rate_limits(pacing)
+            .wait(
+                crate::WaitConfig::default()
+                    .initial_interval(tick)
+                    .max_interval(tick * 5),
+            )
+    }
+
     /// The configuration the server runs with (with `time_scale` sanitised).
     pub fn config(&self) -> &MockConfig {
         &self.shared.config
