@@ -369,8 +369,18 @@ impl Error {
                 Self::from_status(status, &headers, &body)
             }
             E2::InvalidResponsePayload(bytes, e) => {
-                let (status, ct) = crate::transport::last_response();
-                Error::decode(status, ct.as_deref(), e, &bytes)
+                let (status, headers) = crate::transport::last_response();
+                match status {
+                    // An error status whose body is not the documented JSON
+                    // (an empty 401, a proxy's HTML 429) is still its error.
+                    Some(s) if s >= 400 => Self::from_status(s, &headers, &bytes),
+                    _ => {
+                        let ct = headers
+                            .get(reqwest::header::CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok());
+                        Error::decode(status, ct, e, &bytes)
+                    }
+                }
             }
             E2::CommunicationError(e) | E2::ResponseBodyError(e) | E2::InvalidUpgrade(e) => {
                 Error::transport(e)
