@@ -314,11 +314,18 @@ impl Error {
         message: Option<String>,
         body: &[u8],
     ) -> Self {
+        // The server's words end up in a Display: one line, not too long.
+        let message = message.map(|m| one_line(&m));
         match status {
             400 | 422 => Error::Validation {
                 message,
                 fields: parsed
-                    .map(|b| b.extra.into_iter().collect())
+                    .map(|b| {
+                        b.extra
+                            .into_iter()
+                            .map(|(k, v)| (one_line(&k), v.iter().map(|m| one_line(m)).collect()))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             },
             401 => Error::Unauthorized { message },
@@ -411,6 +418,19 @@ impl MaybeErrorBody for () {
     fn into_body(self) -> Option<ErrorBody> {
         None
     }
+}
+
+/// A server's message as one line of at most [`SNIPPET`] characters.
+fn one_line(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .take(SNIPPET)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(SNIPPET).is_some() {
+        s.push('…');
+    }
+    s
 }
 
 /// The start of a body, as text, for error messages.
