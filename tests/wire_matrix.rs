@@ -152,6 +152,7 @@ enum Kind {
     LyingContentType,
     EmptyBody,
     NoContent,
+    MultiLineMessage,
 }
 
 #[derive(Clone, Debug)]
@@ -353,6 +354,13 @@ fn undocumented(documented: &[Answer]) -> Vec<Answer> {
             b"",
         ),
         Answer::new(
+            "400 with a multi-line message and an escape sequence",
+            Kind::MultiLineMessage,
+            400,
+            Some("application/json"),
+            br#"{"error":"line one\nline two\u001b[31m red","ref_id":["bad\r\nvalue"]}"#,
+        ),
+        Answer::new(
             "200 truncated JSON",
             Kind::Truncated,
             200,
@@ -483,7 +491,7 @@ fn video_summary(r: &types::VideoResponse) -> String {
     )
 }
 
-fn list_summary(v: &Vec<types::ImageResponse>) -> String {
+fn list_summary(v: &[types::ImageResponse]) -> String {
     let items: Vec<String> = v.iter().map(image_summary).collect();
     format!("{} result(s): [{}]", v.len(), items.join("; "))
 }
@@ -609,7 +617,7 @@ async fn call(client: &Client, op: &str) -> Outcome {
         ),
         "get_image_classification" => typed(client.result(&id).await, image_summary),
         "get_video_classification" => typed(client.video_result(&id).await, video_summary),
-        "list_image_classifications" => typed(client.results(&ids).await, list_summary),
+        "list_image_classifications" => typed(client.results(&ids).await, |v| list_summary(v)),
         "get_image_heatmap" => typed(client.heatmap(&id).await, heatmap_summary),
         "get_image_classification_alias" => {
             raw(
@@ -624,7 +632,7 @@ async fn call(client: &Client, op: &str) -> Outcome {
                     .api()
                     .list_image_classifications_alias(&raw_ids)
                     .await,
-                list_summary,
+                |v| list_summary(v),
             )
             .await
         }
@@ -940,6 +948,14 @@ fn expectations(case: &Case) -> Result<(), String> {
                 ..
             } => Ok(()),
             _ => fail("a 200 that is not the documented body is a Decode error with status and content type"),
+        },
+        (Kind::MultiLineMessage, _) => match err {
+            Error::Validation { fields, .. }
+                if fields.contains_key("ref_id") && !display.chars().any(char::is_control) =>
+            {
+                Ok(())
+            }
+            _ => fail("a server's message shows on one line, without control characters"),
         },
         (Kind::LyingContentType, _) => fail("a documented body decodes whatever its content type"),
         _ => Ok(()),
