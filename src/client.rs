@@ -120,11 +120,15 @@ impl Client {
 
     /// The infrastructure status (no key needed, not rate limited).
     pub async fn health(&self) -> Result<HealthStatus> {
-        let r = crate::transport::capture(self.api.health()).await;
-        match r {
-            Ok(v) => Ok(v.into_inner().status),
-            Err(e) => Err(Error::from_api(e).await),
-        }
+        // One capture around the call and the error mapping, so that a
+        // Decode error knows the status and content type.
+        crate::transport::capture(async {
+            match self.api.health().await {
+                Ok(v) => Ok(v.into_inner().status),
+                Err(e) => Err(Error::from_api(e).await),
+            }
+        })
+        .await
     }
 
     /// Starts an image submission: a path, bytes, a reader or a URL.
@@ -139,20 +143,24 @@ impl Client {
 
     /// The current result of an image classification (one GET, no waiting).
     pub async fn result(&self, id: &Identifier) -> Result<ImageResponse> {
-        let r = crate::transport::capture(self.api.get_image_classification(id.as_str())).await;
-        match r {
-            Ok(v) => Ok(v.into_inner()),
-            Err(e) => Err(crate::transport::capture(Error::from_api(e)).await),
-        }
+        crate::transport::capture(async {
+            match self.api.get_image_classification(id.as_str()).await {
+                Ok(v) => Ok(v.into_inner()),
+                Err(e) => Err(Error::from_api(e).await),
+            }
+        })
+        .await
     }
 
     /// The current result of a video classification (one GET, no waiting).
     pub async fn video_result(&self, id: &Identifier) -> Result<VideoResponse> {
-        let r = crate::transport::capture(self.api.get_video_classification(id.as_str())).await;
-        match r {
-            Ok(v) => Ok(v.into_inner()),
-            Err(e) => Err(Error::from_api(e).await),
-        }
+        crate::transport::capture(async {
+            match self.api.get_video_classification(id.as_str()).await {
+                Ok(v) => Ok(v.into_inner()),
+                Err(e) => Err(Error::from_api(e).await),
+            }
+        })
+        .await
     }
 
     /// The current results of 1 to 100 image classifications, in one GET.

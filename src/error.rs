@@ -334,11 +334,18 @@ impl Error {
         message: Option<String>,
         body: &[u8],
     ) -> Self {
+        // The server's words end up in a Display: one line, not too long.
+        let message = message.map(|m| one_line(&m));
         match status {
             400 | 422 => Error::Validation {
                 message,
                 fields: parsed
-                    .map(|b| b.extra.into_iter().collect())
+                    .map(|b| {
+                        b.extra
+                            .into_iter()
+                            .map(|(k, v)| (one_line(&k), v.iter().map(|m| one_line(m)).collect()))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             },
             401 => Error::Unauthorized { message },
@@ -399,14 +406,18 @@ impl Error {
                 Self::from_status(status, &headers, &body)
             }
             E2::InvalidResponsePayload(bytes, e) => {
-                let (status, ct) = crate::transport::last_response();
+                let (status, headers) = crate::transport::last_response();
                 match status {
-                    // An error body of another shape than the spec's (e.g.
-                    // Laravel's {"message", "errors": {...}}): keep its text.
-                    Some(s) if s >= 400 => {
-                        Self::from_status(s, &reqwest::header::HeaderMap::new(), &bytes)
+                    // An error status whose body is not the documented JSON (an
+                    // empty 401, a proxy's HTML 429, Laravel's nested
+                    // errors map) is still its error, with its text.
+                    Some(s) if s >= 400 => Self::from_status(s, &headers, &bytes),
+                    _ => {
+                        let ct = headers
+                            .get(reqwest::header::CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok());
+                        Error::decode(status, ct, e, &bytes)
                     }
-                    _ => Error::decode(status, ct.as_deref(), e, &bytes),
                 }
             }
             E2::CommunicationError(e) | E2::ResponseBodyError(e) | E2::InvalidUpgrade(e) => {
@@ -483,6 +494,19 @@ impl MaybeErrorBody for () {
     fn into_body(self) -> Option<ErrorBody> {
         None
     }
+}
+
+/// A server's message as one line of at most [`SNIPPET`] characters.
+fn one_line(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .take(SNIPPET)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(SNIPPET).is_some() {
+        s.push('…');
+    }
+    s
 }
 
 /// The start of a body, as text, for error messages.

@@ -126,6 +126,11 @@ impl Identifier {
             }
         }
         let reason = match first_error {
+            // The body is in the error's snippet already: give the reason
+            // only (the whole body could be 64 KiB).
+            Some(Error::InvalidInput(InputError::InvalidIdentifier { reason, .. })) => {
+                format!("no valid identifier in the answer ({reason})")
+            }
             Some(e) => format!("no identifier in the answer ({e})"),
             None => "no identifier in the answer".to_string(),
         };

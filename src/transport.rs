@@ -10,15 +10,15 @@
 //! - **exec**: pacing under the published rate limits, redirects followed by
 //!   hand so the key never reaches another origin, GET retries, and one
 //!   tracing span per request.
-//! - **post**: remembers the status and content type, so a body that fails
-//!   to decode is reported with them.
+//! - **post**: remembers the status and headers, so a body that fails to
+//!   decode is reported with them.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE, LOCATION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
@@ -142,17 +142,19 @@ impl Transport {
 }
 
 tokio::task_local! {
-    static LAST_RESPONSE: RefCell<(Option<u16>, Option<String>)>;
+    static LAST_RESPONSE: RefCell<(Option<u16>, HeaderMap)>;
 }
 
-/// Runs `fut` so that the status and content type of the responses it gets
-/// can be read with [`last_response`].
+/// Runs `fut` so that the status and headers of the responses it gets can
+/// be read with [`last_response`].
 pub(crate) async fn capture<F: std::future::Future>(fut: F) -> F::Output {
-    LAST_RESPONSE.scope(RefCell::new((None, None)), fut).await
+    LAST_RESPONSE
+        .scope(RefCell::new((None, HeaderMap::new())), fut)
+        .await
 }
 
-/// The status and content type of the last response inside [`capture`].
-pub(crate) fn last_response() -> (Option<u16>, Option<String>) {
+/// The status and headers of the last response inside [`capture`].
+pub(crate) fn last_response() -> (Option<u16>, HeaderMap) {
     LAST_RESPONSE
         .try_with(|c| c.borrow().clone())
         .unwrap_or_default()
@@ -267,12 +269,8 @@ impl ClientHooks<Transport> for api::Client {
         _info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         if let Ok(r) = result {
-            let ct = r
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = (Some(r.status().as_u16()), ct));
+            let seen = (Some(r.status().as_u16()), r.headers().clone());
+            let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = seen);
         }
         Ok(())
     }
