@@ -299,12 +299,13 @@ impl<'c> WaitAll<'c> {
         let mut interval = self.config.initial_interval;
         let mut outcome: HashMap<Identifier, Result<ImageResponse>> = HashMap::new();
         let mut last_status: HashMap<Identifier, Option<Status>> = HashMap::new();
-        let mut pending: Vec<Identifier> = Vec::new();
-        for id in &self.ids {
-            if !pending.contains(id) {
-                pending.push(id.clone());
-            }
-        }
+        let mut unique = std::collections::HashSet::new();
+        let mut pending: Vec<Identifier> = self
+            .ids
+            .iter()
+            .filter(|id| unique.insert(*id))
+            .cloned()
+            .collect();
         let mut round = 0u32;
         while !pending.is_empty() {
             round += 1;
