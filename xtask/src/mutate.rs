@@ -86,6 +86,8 @@ pub fn run_tests(root: &Path, spec: &Path, log: &Path) -> Result<Outcome> {
     let status = Command::new(cargo)
         .args([
             "test",
+            // The same features as README's test command, so CI reuses its build.
+            "--all-features",
             "--no-fail-fast",
             "--test",
             "conformance_examples",
