@@ -13,7 +13,8 @@ Exit codes:
   0  success
   1  an error: network, server, file, or an input that could not be classified
   2  usage: bad arguments, or no API key (use --mock to try without one)
-  3  --fail-on matched: some verdict is the one given to --fail-on";
+  3  --fail-on matched: some verdict is the one given to --fail-on
+     (and nothing failed: a failure's 1 comes first)";
 
 const ABOUT: &str = "Tell whether images and videos were made by a human or by generative AI, with the identifAI API.";
 
@@ -47,7 +48,9 @@ pub struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The identifAI API key (dashboard: user menu > API Key). Never printed.
+    /// The identifAI API key (dashboard: user menu > API Key). Never
+    /// printed. Prefer the environment variable: other users can see
+    /// command lines in the process list.
     #[arg(
         long,
         env = "IDENTIFAI_API_KEY",
@@ -76,7 +79,8 @@ pub struct Global {
     pub verbose: u8,
 
     /// For tests: multiply the client's pacing, retry and poll intervals by
-    /// this factor (0.01 against a MockServer with time_scale 0.01).
+    /// this factor (e.g. 0.02 against a MockServer with time_scale 0.01:
+    /// twice the spacing that server needs).
     #[arg(long, env = "IDENTIFAI_RATE_SCALE", hide = true, global = true)]
     pub rate_scale: Option<f64>,
 }

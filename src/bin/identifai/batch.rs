@@ -88,7 +88,7 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
         eprintln!("{summary}");
     } else {
         let p = Paint(ctx.color);
-        println!("{}", p.bold(&summary));
+        crate::output::out(&p.bold(&summary));
     }
     Ok(exit)
 }

@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use crate::args::{ClassifyArgs, KindArg, ResultArgs, SubmitArgs, VerdictArg};
 use crate::context::Context;
 use crate::media::{image_options, video_options, Input, Kind};
-use crate::output::{summary, Notes, Paint, Record, Typed};
+use crate::output::{out, summary, Notes, Paint, Record, Typed};
 use crate::{usage, Exit};
 
 /// `identifai health`: exits 1 unless the status is `ok`.
@@ -17,9 +17,9 @@ pub async fn health(ctx: &Context) -> anyhow::Result<Exit> {
     let status = ctx.client.health().await?;
     let ok = status == identifai::types::HealthStatus::Ok;
     if ctx.json {
-        println!(
-            "{}",
-            serde_json::json!({ "status": status.to_string(), "base_url": ctx.client.base_url() })
+        out(
+            &serde_json::json!({ "status": status.to_string(), "base_url": ctx.client.base_url() })
+                .to_string(),
         );
     } else {
         let p = Paint(ctx.color);
@@ -28,7 +28,7 @@ pub async fn health(ctx: &Context) -> anyhow::Result<Exit> {
         } else {
             p.red(status.as_str())
         };
-        println!("{}: {word}", ctx.client.base_url());
+        out(&format!("{}: {word}", ctx.client.base_url()));
     }
     Ok(if ok { Exit::Ok } else { Exit::Error })
 }
@@ -217,6 +217,12 @@ pub async fn classify_one(
             }
         }
     } else if let Some(Typed::Image(r)) = &outcome.typed {
+        if args.submit.heatmap && r.has_heatmap == Some(false) {
+            outcome
+                .notes
+                .lines
+                .push(("heatmap", "none was made".into()));
+        }
         if r.has_heatmap == Some(true) {
             let hint = if ctx.mock {
                 "available: add --heatmap-out heatmap.png to save it (the mock forgets it on exit)"

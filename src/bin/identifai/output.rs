@@ -175,6 +175,23 @@ impl Record {
     }
 }
 
+// ------------------------------------------------------------------ stdout
+
+/// Writes a line on stdout. When the reader went away (`identifai ... |
+/// head -1`) the program ends quietly with 0, as it would by SIGPIPE in a
+/// C tool, instead of panicking.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{text}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 // ------------------------------------------------------------------ errors
 
 /// Prints `error: ...` on stderr: the error, then the causes it does not
@@ -400,11 +417,6 @@ fn image_details(out: &mut String, r: &ImageResponse, p: Paint) {
             let _ = writeln!(out, "  {}{}", p.first(i, "models"), model_line(m, p));
         }
     }
-    if let Some(h) = r.has_heatmap {
-        if !h {
-            let _ = writeln!(out, "  {}none", p.cell("heatmap"));
-        }
-    }
 }
 
 /// One model's scores: `name  human 93.1%  artificial 6.9%`.
@@ -449,8 +461,8 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
         Some(VideoResultsImages::LegacyFrameResults(f)) => f.iter().flatten().collect(),
         None => Vec::new(),
     };
-    // model -> (frames, label -> (sum of scores, scores))
-    type Sums = BTreeMap<String, (f64, usize)>;
+    // model -> (frames, [(label, sum of scores, scores)] in the order served)
+    type Sums = Vec<(String, f64, usize)>;
     let mut per_model: BTreeMap<String, (usize, Sums)> = BTreeMap::new();
     for m in &frames {
         let entry = per_model
@@ -462,15 +474,20 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
         }
         for s in &m.classification {
             if let (Some(l), Some(score)) = (&s.label, s.score) {
-                let e = entry.1.entry(l.to_string()).or_default();
-                e.0 += score;
-                e.1 += 1;
+                let l = l.to_string();
+                match entry.1.iter_mut().find(|(name, _, _)| *name == l) {
+                    Some(e) => {
+                        e.1 += score;
+                        e.2 += 1;
+                    }
+                    None => entry.1.push((l, score, 1)),
+                }
             }
         }
     }
     for (i, (model, (n, labels))) in per_model.iter().enumerate() {
         let mut scores = String::new();
-        for (label, (sum, count)) in labels {
+        for (label, sum, count) in labels {
             let _ = write!(scores, "{label} {}  ", pct(sum / *count.max(&1) as f64));
         }
         let _ = writeln!(

@@ -9,7 +9,7 @@ use image::{DynamicImage, ImageFormat, ImageReader, RgbaImage};
 
 use crate::args::HeatmapArgs;
 use crate::context::Context;
-use crate::output::Paint;
+use crate::output::{out, Paint};
 use crate::Exit;
 
 /// `identifai heatmap ID -o FILE [--overlay ORIGINAL]`.
@@ -49,32 +49,30 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
         }
     };
     if ctx.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "identifier": args.id.as_str(),
-                "path": args.out.display().to_string(),
-                "overlay": args.overlay.as_ref().map(|p| p.display().to_string()),
-                "opacity": args.overlay.as_ref().map(|_| args.opacity),
-                "width": width,
-                "height": height,
-            })
-        );
+        out(&serde_json::json!({
+            "identifier": args.id.as_str(),
+            "path": args.out.display().to_string(),
+            "overlay": args.overlay.as_ref().map(|p| p.display().to_string()),
+            "opacity": args.overlay.as_ref().map(|_| args.opacity),
+            "width": width,
+            "height": height,
+        })
+        .to_string());
     } else {
         let p = Paint(ctx.color);
         match &args.overlay {
-            None => println!(
+            None => out(&format!(
                 "saved the heatmap of {} to {} ({width}×{height})",
                 args.id,
                 p.bold(&args.out.display().to_string())
-            ),
-            Some(original) => println!(
+            )),
+            Some(original) => out(&format!(
                 "saved {} ({width}×{height}): the heatmap of {} over {} at {:.0}% opacity",
                 p.bold(&args.out.display().to_string()),
                 args.id,
                 original.display(),
                 args.opacity * 100.0
-            ),
+            )),
         }
     }
     Ok(Exit::Ok)
