@@ -1029,3 +1029,62 @@ fn the_key_never_appears_in_any_output() {
         outputs[1].2
     );
 }
+
+// ------------------------------------------------------------------ progress
+
+/// Runs `args` under a pseudo-terminal (util-linux `script`), or `None`
+/// where there is no `script`.
+fn on_a_terminal(args: &[&str], dir: &Path) -> Option<String> {
+    let line = std::iter::once(env!("CARGO_BIN_EXE_identifai"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("IDENTIFAI_API_KEY")
+        .env_remove("IDENTIFAI_BASE_URL")
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then(|| stdout_of(&out))
+}
+
+#[test]
+fn progress_bars_only_on_a_terminal_and_never_with_json() {
+    let work = tempfile::tempdir().unwrap();
+    for i in 0..6 {
+        png(&work.path().join(format!("p{i}.png")), 70 + i);
+    }
+    let Some(tty) = on_a_terminal(&["--mock", "batch", ".", "--out", "a.jsonl"], work.path())
+    else {
+        eprintln!("no `script` here: the terminal half of this test is skipped");
+        return;
+    };
+    assert!(
+        tty.contains("(eta"),
+        "no progress bar on a terminal:\n{tty}"
+    );
+    assert!(tty.contains("/6"), "{tty}");
+
+    let tty = on_a_terminal(
+        &["--mock", "--json", "batch", ".", "--out", "b.jsonl"],
+        work.path(),
+    )
+    .unwrap();
+    assert!(!tty.contains("(eta"), "a progress bar with --json:\n{tty}");
+    assert!(!tty.contains('\x1b'), "escape codes with --json:\n{tty}");
+
+    // Piped (as every other test runs it): no bars either.
+    let out = bare()
+        .current_dir(work.path())
+        .args(["--mock", "batch", ".", "--out", "c.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stderr_of(&out).contains("(eta"));
+    assert!(!stdout_of(&out).contains('\x1b'));
+}
