@@ -69,6 +69,7 @@
 //! | `rustls` | yes | HTTPS with rustls |
 //! | `native-tls` | no | HTTPS with the platform's TLS |
 //! | `mock` | no | [`mock::MockServer`], a stateful fake identifAI on loopback for your tests |
+//! | `cli` | no | the `identifai` command-line tool (`cargo run --features cli -- --mock classify examples/media/sunset.png --heatmap`); brings `mock` |
 #![warn(missing_docs)]
 
 pub mod api;

@@ -1,0 +1,359 @@
+//! The command line, declared with clap's derive API.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use identifai::forms::{Frames, KeyFramesMethod};
+use identifai::Identifier;
+
+/// Shown under every `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  an error: network, server, file, or an input that could not be classified
+  2  usage: bad arguments, or no API key (use --mock to try without one)
+  3  --fail-on matched: some verdict is the one given to --fail-on
+     (and nothing failed: a failure's 1 comes first)";
+
+const ABOUT: &str = "Tell whether images and videos were made by a human or by generative AI, with the identifAI API.";
+
+const LONG_ABOUT: &str = "\
+Tell whether images and videos were made by a human or by generative AI, with the identifAI API.
+
+Get an API key from the identifAI dashboard (user menu > API Key) and set IDENTIFAI_API_KEY, or try everything without one with --mock, which starts a built-in fake identifAI on loopback (its verdicts are made up).
+
+  identifai --mock classify examples/media/sunset.png --heatmap
+  identifai classify photo.jpg https://example.com/clip.mp4 --fail-on artificial
+  identifai batch ./photos --out results.jsonl --resume";
+
+/// `identifai`: the identifAI command-line client.
+#[derive(Debug, Parser)]
+#[command(
+    name = "identifai",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The identifAI API key (dashboard: user menu > API Key). Never
+    /// printed. Prefer the environment variable: other users can see
+    /// command lines in the process list.
+    #[arg(
+        long,
+        env = "IDENTIFAI_API_KEY",
+        hide_env_values = true,
+        global = true,
+        value_name = "KEY"
+    )]
+    pub api_key: Option<String>,
+
+    /// The API's base URL [default: https://backend.identifai.net].
+    #[arg(long, env = "IDENTIFAI_BASE_URL", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Start a built-in fake identifAI on loopback and use it: no key
+    /// needed, nothing leaves the machine, the verdicts are made up.
+    #[arg(long, global = true)]
+    pub mock: bool,
+
+    /// Machine-readable output: JSON on stdout (one object per input; JSON
+    /// lines for batch), messages and errors on stderr only.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Log what the client does on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// For tests: multiply the client's pacing, retry and poll intervals by
+    /// this factor (e.g. 0.02 against a MockServer with time_scale 0.01:
+    /// twice the spacing that server needs).
+    #[arg(long, env = "IDENTIFAI_RATE_SCALE", hide = true, global = true)]
+    pub rate_scale: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that the service is up (needs no key).
+    Health,
+    /// Classify images and videos (files or URLs) as human- or AI-made.
+    #[command(after_help = EXIT_CODES)]
+    Classify(ClassifyArgs),
+    /// Show the results of earlier classifications, by identifier.
+    #[command(after_help = EXIT_CODES)]
+    Result(ResultArgs),
+    /// Save the AI heatmap of an image, or a picture of it over the original.
+    Heatmap(HeatmapArgs),
+    /// Classify every media file of a directory or list file into a
+    /// JSON-lines file, under the published rate limits.
+    #[command(after_help = EXIT_CODES)]
+    Batch(BatchArgs),
+    /// Print a shell completion script (e.g. `identifai completions bash >
+    /// /etc/bash_completion.d/identifai`).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// What an input is classified as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Told from the content (then the extension); URLs by their extension.
+    Auto,
+    /// An image.
+    Image,
+    /// A video.
+    Video,
+}
+
+/// A verdict, for `--fail-on`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerdictArg {
+    /// Made by generative AI.
+    Artificial,
+    /// Made by a human.
+    Human,
+}
+
+impl VerdictArg {
+    /// The verdict as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictArg::Artificial => "artificial",
+            VerdictArg::Human => "human",
+        }
+    }
+}
+
+/// The submission options (the API's form fields) and how inputs are sent.
+#[derive(Debug, Clone, Args)]
+pub struct SubmitArgs {
+    /// Classify inputs as this kind instead of telling it from their type.
+    #[arg(long, value_enum, default_value_t = KindArg::Auto, help_heading = "Input")]
+    pub kind: KindArg,
+
+    /// Send files with this content type instead of the detected one
+    /// (e.g. video/quicktime); image/* or video/* also sets the kind.
+    #[arg(long, value_name = "MIME", help_heading = "Input")]
+    pub content_type: Option<String>,
+
+    /// Images: also compute an AI heatmap.
+    #[arg(long, help_heading = "Options")]
+    pub heatmap: bool,
+
+    /// Also look for tampering or manipulation done without generative AI.
+    #[arg(long, help_heading = "Options")]
+    pub tampering: bool,
+
+    /// Also analyse people's faces for morphing.
+    #[arg(long, help_heading = "Options")]
+    pub morphing: bool,
+
+    /// Also detect NSFW content.
+    #[arg(long, help_heading = "Options")]
+    pub nsfw: bool,
+
+    /// Videos: classify at most this many frames (5, 10 or 30).
+    #[arg(long, value_name = "N", value_parser = parse_frames, help_heading = "Options")]
+    pub frames: Option<Frames>,
+
+    /// Videos: classify key frames instead of evenly spaced ones.
+    #[arg(long, help_heading = "Options")]
+    pub key_frames: bool,
+
+    /// Videos: how key frames are found (iframes, flow or color); implies
+    /// --key-frames.
+    #[arg(long, value_name = "METHOD", value_parser = parse_key_frames_method, help_heading = "Options")]
+    pub key_frames_method: Option<KeyFramesMethod>,
+
+    /// Videos: also analyse the audio track (beta; needs a plan that has it).
+    #[arg(long, help_heading = "Options")]
+    pub audio: bool,
+
+    /// Videos: make sure every classified frame shows a face (with --morphing).
+    #[arg(long, help_heading = "Options")]
+    pub ensure_face_per_frame: bool,
+
+    /// A reference of yours, kept with the classification.
+    #[arg(long, value_name = "REF", help_heading = "Options")]
+    pub ref_id: Option<String>,
+
+    /// Classify again even if the same media was already classified with
+    /// the same options (may cost credits).
+    #[arg(long, help_heading = "Options")]
+    pub no_cache: bool,
+
+    /// Keep C2PA signatures from forcing the verdict to artificial.
+    #[arg(long, help_heading = "Options")]
+    pub prevent_c2pa_forces: bool,
+
+    /// Also send the result to this URL (needs enabling by identifAI).
+    #[arg(long, value_name = "URL", help_heading = "Options")]
+    pub webhook_url: Option<String>,
+}
+
+/// Waiting for verdicts.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Give up waiting for a verdict after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+
+    /// Exit with 3 when any verdict is this one (for pipelines).
+    #[arg(long, value_enum, value_name = "VERDICT")]
+    pub fail_on: Option<VerdictArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Files or http(s) URLs of images and videos.
+    #[arg(required = true, value_name = "PATH|URL")]
+    pub inputs: Vec<OsString>,
+
+    #[command(flatten)]
+    pub submit: SubmitArgs,
+
+    /// Print the identifiers and return, without waiting for verdicts.
+    #[arg(long, conflicts_with_all = ["fail_on", "heatmap_out"])]
+    pub no_wait: bool,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+
+    /// With --heatmap: save the heatmap here (a file for one input, a
+    /// directory for several: DIR/<name>.heatmap.png).
+    #[arg(long, value_name = "PATH", requires = "heatmap")]
+    pub heatmap_out: Option<PathBuf>,
+
+    /// Inputs in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ResultArgs {
+    /// Identifiers given by `classify`.
+    #[arg(required = true, value_name = "ID", value_parser = parse_identifier)]
+    pub ids: Vec<Identifier>,
+
+    /// Whether the identifiers are images' or videos' (auto: image, then
+    /// video when the image endpoint does not know it).
+    #[arg(long, value_enum, default_value_t = KindArg::Auto)]
+    pub kind: KindArg,
+
+    /// Wait until each classification is finished.
+    #[arg(long)]
+    pub wait: bool,
+
+    #[command(flatten)]
+    pub waiting: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HeatmapArgs {
+    /// The identifier of an image classified with --heatmap.
+    #[arg(value_name = "ID", value_parser = parse_identifier)]
+    pub id: Identifier,
+
+    /// Where to write the picture (PNG, or the format of the extension:
+    /// .jpg, .webp, .tiff, .gif).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Blend the heatmap over this original image instead of saving it bare.
+    #[arg(long, value_name = "ORIGINAL")]
+    pub overlay: Option<PathBuf>,
+
+    /// How strongly the heatmap shows over the original, from 0 to 1.
+    #[arg(long, value_name = "ALPHA", default_value_t = 0.5, value_parser = parse_unit, requires = "overlay")]
+    pub opacity: f32,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// A directory of media files, or a list file: one path or URL a line,
+    /// `#` starts a comment, relative paths are taken from the current
+    /// directory.
+    #[arg(value_name = "DIR|LIST-FILE")]
+    pub source: PathBuf,
+
+    /// The JSON-lines file the results go to, one line per input as soon as
+    /// it finishes (in completion order).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Continue an earlier run: skip inputs already in --out with the same
+    /// path and SHA-256 (inputs that failed with `status: error` are tried
+    /// again).
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
+
+    /// Start over when --out already has results.
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Look into subdirectories too.
+    #[arg(long, short)]
+    pub recursive: bool,
+
+    /// Inputs in flight at once (requests are paced under the published
+    /// rate limits whatever this is).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+
+    #[command(flatten)]
+    pub submit: SubmitArgs,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+fn parse_frames(s: &str) -> Result<Frames, String> {
+    let n: i64 = s
+        .trim()
+        .parse()
+        .map_err(|_| "frames must be one of 5, 10, 30".to_string())?;
+    Frames::try_from(n).map_err(|e| e.to_string())
+}
+
+fn parse_key_frames_method(s: &str) -> Result<KeyFramesMethod, String> {
+    s.trim()
+        .parse()
+        .map_err(|e: identifai::upload::PartError| e.to_string())
+}
+
+fn parse_identifier(s: &str) -> Result<Identifier, String> {
+    Identifier::new(s.trim()).map_err(|e| e.to_string())
+}
+
+fn parse_unit(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err("expected a number from 0 to 1".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

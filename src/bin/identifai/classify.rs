@@ -1,0 +1,453 @@
+//! `health`, `classify` and `result`.
+
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use identifai::{Error, Identifier};
+use indicatif::ProgressBar;
+
+use crate::args::{ClassifyArgs, KindArg, ResultArgs, SubmitArgs, VerdictArg};
+use crate::context::Context;
+use crate::media::{image_options, video_options, Input, Kind};
+use crate::output::{out, summary, Notes, Paint, Record, Typed};
+use crate::{usage, Exit};
+
+/// `identifai health`: exits 1 unless the status is `ok`.
+pub async fn health(ctx: &Context) -> anyhow::Result<Exit> {
+    let status = ctx.client.health().await?;
+    let ok = status == identifai::types::HealthStatus::Ok;
+    if ctx.json {
+        out(
+            &serde_json::json!({ "status": status.to_string(), "base_url": ctx.client.base_url() })
+                .to_string(),
+        );
+    } else {
+        let p = Paint(ctx.color);
+        let word = if ok {
+            p.green(status.as_str())
+        } else {
+            p.red(status.as_str())
+        };
+        out(&format!("{}: {word}", ctx.client.base_url()));
+    }
+    Ok(if ok { Exit::Ok } else { Exit::Error })
+}
+
+/// What became of one input.
+pub struct Outcome {
+    /// Its record (printed with `--json`).
+    pub record: Record,
+    /// The typed result, for the summary.
+    pub typed: Option<Typed>,
+    /// Extra lines for the summary.
+    pub notes: Notes,
+    /// Errors to print (besides the record's own).
+    pub problems: Vec<String>,
+}
+
+impl Outcome {
+    fn failed(ctx: &Context, record: Record, what: &str, e: &Error) -> Outcome {
+        Outcome {
+            problems: vec![ctx.error_line(what, e)],
+            record,
+            typed: None,
+            notes: Notes::default(),
+        }
+    }
+}
+
+/// `identifai classify`.
+pub async fn classify(ctx: &Context, args: ClassifyArgs) -> anyhow::Result<Exit> {
+    let inputs: Vec<Input> = args.inputs.iter().map(|s| Input::parse(s)).collect();
+    let heatmap_dir = match &args.heatmap_out {
+        Some(out) if inputs.len() > 1 || out.is_dir() => {
+            if out.exists() && !out.is_dir() {
+                return Err(usage(format!(
+                    "--heatmap-out {} must be a directory when several inputs are given",
+                    out.display()
+                )));
+            }
+            std::fs::create_dir_all(out)?;
+            Some(out.clone())
+        }
+        _ => None,
+    };
+    let p = Paint(ctx.color);
+    let mut outcomes = futures::stream::iter(inputs.iter())
+        .map(|input| {
+            let target = args.heatmap_out.as_ref().map(|out| match &heatmap_dir {
+                Some(dir) => dir.join(heatmap_name(input)),
+                None => out.clone(),
+            });
+            classify_one(ctx, &args, input, target)
+        })
+        .buffered(args.concurrency.into());
+    let mut exit = Exit::Ok;
+    let mut first = true;
+    while let Some(o) = outcomes.next().await {
+        exit = exit.max(verdict_exit(&o.record, args.wait.fail_on));
+        if !o.problems.is_empty() {
+            exit = exit.max(Exit::Error);
+        }
+        print_outcome(ctx, &o, args.no_wait, &mut first, p);
+    }
+    Ok(exit)
+}
+
+/// `photo.jpg` -> `photo.heatmap.png`.
+fn heatmap_name(input: &Input) -> String {
+    let stem = match input {
+        Input::Path(p) => p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "media".into()),
+        Input::Url(u) => u
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .and_then(|last| last.split(['?', '#']).next())
+            .map(|last| {
+                Path::new(last)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "url".into()),
+    };
+    format!("{stem}.heatmap.png")
+}
+
+/// The exit an outcome calls for: 1 for a failure, 3 for a `--fail-on`
+/// match, else 0.
+pub fn verdict_exit(record: &Record, fail_on: Option<VerdictArg>) -> Exit {
+    if record.is_failure() {
+        return Exit::Error;
+    }
+    match (fail_on, &record.verdict) {
+        (Some(f), Some(v)) if f.as_str() == v => Exit::Matched,
+        _ => Exit::Ok,
+    }
+}
+
+fn print_outcome(ctx: &Context, o: &Outcome, no_wait: bool, first: &mut bool, p: Paint) {
+    for problem in &o.problems {
+        ctx.eprintln(problem);
+    }
+    if ctx.json {
+        ctx.println(&o.record.to_line());
+        return;
+    }
+    if no_wait {
+        if let (Some(id), "submitted") = (&o.record.identifier, o.record.status.as_str()) {
+            ctx.println(id);
+        }
+        return;
+    }
+    if let Some(typed) = &o.typed {
+        if !*first {
+            ctx.println("");
+        }
+        *first = false;
+        let title = o
+            .record
+            .path
+            .clone()
+            .or_else(|| o.record.identifier.clone())
+            .unwrap_or_default();
+        ctx.println(summary(&title, typed, &o.notes, p).trim_end());
+    }
+}
+
+/// Submits one input, and unless `--no-wait` waits for its verdict.
+pub async fn classify_one(
+    ctx: &Context,
+    args: &ClassifyArgs,
+    input: &Input,
+    heatmap_out: Option<PathBuf>,
+) -> Outcome {
+    let shown = input.display();
+    let kind = input.kind(&args.submit);
+    let bar = ctx.upload_bar(&shown, file_len(input));
+    let id = match submit(ctx, &args.submit, input, kind, &bar).await {
+        Ok(id) => id,
+        Err(e) => {
+            bar.finish_and_clear();
+            let record = Record::failed(Some(shown.clone()), Some(kind.as_str()), e.to_string());
+            return Outcome::failed(ctx, record, &shown, &e);
+        }
+    };
+    if args.no_wait {
+        bar.finish_and_clear();
+        let record = Record {
+            path: Some(shown),
+            kind: Some(kind.as_str()),
+            identifier: Some(id.to_string()),
+            status: "submitted".into(),
+            ..Record::default()
+        };
+        return Outcome {
+            record,
+            typed: None,
+            notes: Notes::default(),
+            problems: Vec::new(),
+        };
+    }
+    ctx.waiting(&bar);
+    let waited = wait(ctx, &id, kind, args.wait.timeout).await;
+    bar.finish_and_clear();
+    let mut outcome = outcome_of(ctx, Some(shown.clone()), &id, kind, waited).await;
+    if let (Some(Typed::Image(r)), Some(out)) = (&outcome.typed, heatmap_out) {
+        if r.has_heatmap == Some(true) {
+            match ctx.client.save_heatmap(&id, &out).await {
+                Ok(true) => {
+                    outcome.record.heatmap = Some(out.display().to_string());
+                    outcome
+                        .notes
+                        .lines
+                        .push(("heatmap", format!("saved to {}", out.display())));
+                }
+                Ok(false) => outcome
+                    .notes
+                    .lines
+                    .push(("heatmap", "none was served".into())),
+                Err(e) => outcome
+                    .problems
+                    .push(ctx.error_line(&format!("{shown}: heatmap"), &e)),
+            }
+        }
+    } else if let Some(Typed::Image(r)) = &outcome.typed {
+        if args.submit.heatmap && r.has_heatmap == Some(false) {
+            outcome
+                .notes
+                .lines
+                .push(("heatmap", "none was made".into()));
+        }
+        if r.has_heatmap == Some(true) {
+            let hint = if ctx.mock {
+                "available: add --heatmap-out heatmap.png to save it (the mock forgets it on exit)"
+                    .to_string()
+            } else {
+                format!("available: identifai heatmap {id} -o heatmap.png")
+            };
+            outcome.notes.lines.push(("heatmap", hint));
+        }
+    }
+    outcome
+}
+
+fn file_len(input: &Input) -> Option<u64> {
+    input
+        .path()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+}
+
+/// Checks and sends one input; warns about flags that do not apply to its
+/// kind.
+pub async fn submit(
+    ctx: &Context,
+    a: &SubmitArgs,
+    input: &Input,
+    kind: Kind,
+    bar: &ProgressBar,
+) -> identifai::Result<Identifier> {
+    let source = input.source(a);
+    let progress = {
+        let bar = bar.clone();
+        move |p: identifai::Progress| {
+            if let Some(total) = p.total {
+                bar.set_length(total);
+            }
+            if bar.position() == 0 {
+                bar.set_message("uploading");
+            }
+            bar.set_position(p.sent);
+        }
+    };
+    let warn = |ignored: Vec<&'static str>| {
+        if !ignored.is_empty() {
+            ctx.eprintln(&format!(
+                "warning: {}: {} {} not apply to {}s; ignored",
+                input.display(),
+                ignored.join(", "),
+                if ignored.len() == 1 { "does" } else { "do" },
+                kind.as_str()
+            ));
+        }
+    };
+    match kind {
+        Kind::Image => {
+            let (options, ignored) = image_options(a);
+            warn(ignored);
+            ctx.client
+                .classify_image(source)
+                .options(options)
+                .on_progress(progress)
+                .send()
+                .await
+        }
+        Kind::Video => {
+            let (options, ignored) = video_options(a);
+            warn(ignored);
+            ctx.client
+                .classify_video(source)
+                .options(options)
+                .on_progress(progress)
+                .send()
+                .await
+        }
+    }
+}
+
+/// Waits for one classification's verdict.
+pub async fn wait(
+    ctx: &Context,
+    id: &Identifier,
+    kind: Kind,
+    timeout: u64,
+) -> identifai::Result<Typed> {
+    let deadline = Context::deadline(timeout);
+    match kind {
+        Kind::Image => ctx
+            .client
+            .wait(id)
+            .deadline(deadline)
+            .await
+            .map(|r| Typed::Image(Box::new(r))),
+        Kind::Video => ctx
+            .client
+            .wait_video(id)
+            .deadline(deadline)
+            .await
+            .map(|r| Typed::Video(Box::new(r))),
+    }
+}
+
+/// One GET of a result.
+async fn fetch(ctx: &Context, id: &Identifier, kind: Kind) -> identifai::Result<Typed> {
+    match kind {
+        Kind::Image => ctx
+            .client
+            .result(id)
+            .await
+            .map(|r| Typed::Image(Box::new(r))),
+        Kind::Video => ctx
+            .client
+            .video_result(id)
+            .await
+            .map(|r| Typed::Video(Box::new(r))),
+    }
+}
+
+/// The outcome of a wait: the result, or for an `errored` classification
+/// the service's answer (fetched once more), or the error.
+pub async fn outcome_of(
+    ctx: &Context,
+    path: Option<String>,
+    id: &Identifier,
+    kind: Kind,
+    waited: identifai::Result<Typed>,
+) -> Outcome {
+    let what = path.clone().unwrap_or_else(|| id.to_string());
+    match waited {
+        Ok(typed) => {
+            let record = Record::from_result(path, &typed);
+            let problems = match record.status.as_str() {
+                "errored" => vec![crate::output::scrub(
+                    &format!(
+                        "error: {what}: classification {id} errored: {}",
+                        record.error.as_deref().unwrap_or("")
+                    ),
+                    ctx.secret.as_deref(),
+                )],
+                _ => Vec::new(),
+            };
+            Outcome {
+                record,
+                typed: Some(typed),
+                notes: Notes::default(),
+                problems,
+            }
+        }
+        Err(e @ Error::ClassificationErrored { .. }) => {
+            let problems = vec![ctx.error_line(&what, &e)];
+            match fetch(ctx, id, kind).await {
+                Ok(typed) => {
+                    let mut record = Record::from_result(path, &typed);
+                    record.status = "errored".into();
+                    if record.error.is_none() {
+                        if let Error::ClassificationErrored { errors, .. } = &e {
+                            record.error = Some(errors.clone());
+                        }
+                    }
+                    Outcome {
+                        record,
+                        typed: Some(typed),
+                        notes: Notes::default(),
+                        problems,
+                    }
+                }
+                Err(_) => {
+                    let mut record = Record::failed(path, Some(kind.as_str()), e.to_string());
+                    record.status = "errored".into();
+                    record.identifier = Some(id.to_string());
+                    Outcome {
+                        record,
+                        typed: None,
+                        notes: Notes::default(),
+                        problems,
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            let mut record = Record::failed(path, Some(kind.as_str()), e.to_string());
+            record.identifier = Some(id.to_string());
+            Outcome::failed(ctx, record, &what, &e)
+        }
+    }
+}
+
+/// `identifai result`.
+pub async fn result(ctx: &Context, args: ResultArgs) -> anyhow::Result<Exit> {
+    let p = Paint(ctx.color);
+    let mut outcomes = futures::stream::iter(args.ids.iter())
+        .map(|id| result_one(ctx, &args, id))
+        .buffered(4);
+    let mut exit = Exit::Ok;
+    let mut first = true;
+    while let Some(o) = outcomes.next().await {
+        exit = exit.max(verdict_exit(&o.record, args.waiting.fail_on));
+        if !o.problems.is_empty() {
+            exit = exit.max(Exit::Error);
+        }
+        print_outcome(ctx, &o, false, &mut first, p);
+    }
+    Ok(exit)
+}
+
+async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcome {
+    let bar = if args.wait {
+        ctx.spinner(id.as_str())
+    } else {
+        ProgressBar::hidden()
+    };
+    // Which endpoint knows it, and its current state.
+    let (kind, first) = match args.kind {
+        KindArg::Image => (Kind::Image, fetch(ctx, id, Kind::Image).await),
+        KindArg::Video => (Kind::Video, fetch(ctx, id, Kind::Video).await),
+        KindArg::Auto => match fetch(ctx, id, Kind::Image).await {
+            Err(Error::NotFound { .. }) => (Kind::Video, fetch(ctx, id, Kind::Video).await),
+            other => (Kind::Image, other),
+        },
+    };
+    let current = match first {
+        Ok(typed) if args.wait && typed.status_text() == "new" => {
+            wait(ctx, id, kind, args.waiting.timeout).await
+        }
+        other => other,
+    };
+    bar.finish_and_clear();
+    outcome_of(ctx, None, id, kind, current).await
+}

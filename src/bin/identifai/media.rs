@@ -1,0 +1,276 @@
+//! Inputs (files or URLs), telling images from videos, and the submission
+//! options from the flags.
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use identifai::forms::{ImageOptions, VideoOptions};
+use identifai::Source;
+
+use crate::args::{KindArg, SubmitArgs};
+
+/// Image or video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Sent to the image endpoints.
+    Image,
+    /// Sent to the video endpoints.
+    Video,
+}
+
+impl Kind {
+    /// `"image"` or `"video"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Image => "image",
+            Kind::Video => "video",
+        }
+    }
+}
+
+/// One thing to classify.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A file on disk.
+    Path(PathBuf),
+    /// An http(s) URL the service downloads itself.
+    Url(String),
+}
+
+impl Input {
+    /// A URL when it starts with `http://` or `https://`, a path otherwise.
+    pub fn parse(raw: &OsStr) -> Input {
+        match raw.to_str() {
+            Some(s) if is_url(s) => Input::Url(s.trim().to_string()),
+            _ => Input::Path(PathBuf::from(raw)),
+        }
+    }
+
+    /// How the input is shown and recorded.
+    pub fn display(&self) -> String {
+        match self {
+            Input::Path(p) => p.display().to_string(),
+            Input::Url(u) => u.clone(),
+        }
+    }
+
+    /// The path, for files.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Input::Path(p) => Some(p),
+            Input::Url(_) => None,
+        }
+    }
+
+    /// Image or video: from `--kind`, then `--content-type`, then the
+    /// content's magic bytes, then the extension. Unknown: image (and the
+    /// client's own checks then say what is wrong with it).
+    pub fn kind(&self, args: &SubmitArgs) -> Kind {
+        match args.kind {
+            KindArg::Image => return Kind::Image,
+            KindArg::Video => return Kind::Video,
+            KindArg::Auto => {}
+        }
+        if let Some(kind) = args.content_type.as_deref().and_then(kind_of_mime) {
+            return kind;
+        }
+        match self {
+            Input::Url(u) => {
+                let path = url::Url::parse(u)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default();
+                kind_of_extension(Path::new(&path)).unwrap_or(Kind::Image)
+            }
+            Input::Path(p) => sniff(p)
+                .or_else(|| kind_of_extension(p))
+                .unwrap_or(Kind::Image),
+        }
+    }
+
+    /// The library's source, with `--content-type` if given.
+    pub fn source(&self, args: &SubmitArgs) -> Source {
+        let source = match self {
+            Input::Path(p) => Source::path(p.clone()),
+            Input::Url(u) => Source::url(u.clone()),
+        };
+        match (&args.content_type, self) {
+            (Some(ct), Input::Path(_)) => source.content_type(ct.clone()),
+            _ => source,
+        }
+    }
+}
+
+/// Whether `s` is an http(s) URL (by its scheme).
+pub fn is_url(s: &str) -> bool {
+    let lower = s.trim_start().to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+fn kind_of_mime(mime: &str) -> Option<Kind> {
+    let lower = mime.trim().to_ascii_lowercase();
+    if lower.starts_with("image/") {
+        Some(Kind::Image)
+    } else if lower.starts_with("video/") {
+        Some(Kind::Video)
+    } else {
+        None
+    }
+}
+
+/// Image or video by the file's extension.
+pub fn kind_of_extension(path: &Path) -> Option<Kind> {
+    mime_guess::from_path(path)
+        .iter()
+        .find_map(|m| kind_of_mime(m.essence_str()))
+}
+
+/// Image or video by the file's first bytes.
+pub fn sniff(path: &Path) -> Option<Kind> {
+    let mut head = Vec::with_capacity(8192);
+    std::fs::File::open(path)
+        .ok()?
+        .take(8192)
+        .read_to_end(&mut head)
+        .ok()?;
+    infer::get(&head).and_then(|t| kind_of_mime(t.mime_type()))
+}
+
+/// The options of an image submission, and the flags that do not apply to
+/// images.
+pub fn image_options(a: &SubmitArgs) -> (ImageOptions, Vec<&'static str>) {
+    let mut o = ImageOptions::new();
+    if a.heatmap {
+        o = o.with_heatmap(true);
+    }
+    if a.tampering {
+        o = o.with_tampering(true);
+    }
+    if a.morphing {
+        o = o.with_morphing(true);
+    }
+    if a.nsfw {
+        o = o.with_nsfw(true);
+    }
+    if a.no_cache {
+        o = o.no_cache(true);
+    }
+    if a.prevent_c2pa_forces {
+        o = o.prevent_c2pa_forces(true);
+    }
+    if let Some(r) = &a.ref_id {
+        o = o.ref_id(r.clone());
+    }
+    if let Some(w) = &a.webhook_url {
+        o = o.webhook_url(w.clone());
+    }
+    let mut ignored = Vec::new();
+    if a.frames.is_some() {
+        ignored.push("--frames");
+    }
+    if a.key_frames || a.key_frames_method.is_some() {
+        ignored.push("--key-frames");
+    }
+    if a.audio {
+        ignored.push("--audio");
+    }
+    if a.ensure_face_per_frame {
+        ignored.push("--ensure-face-per-frame");
+    }
+    (o, ignored)
+}
+
+/// The options of a video submission, and the flags that do not apply to
+/// videos.
+pub fn video_options(a: &SubmitArgs) -> (VideoOptions, Vec<&'static str>) {
+    let mut o = VideoOptions::new();
+    if let Some(f) = a.frames {
+        o = o.frames(f);
+    }
+    if a.key_frames || a.key_frames_method.is_some() {
+        o = o.key_frames(true);
+    }
+    if let Some(m) = a.key_frames_method {
+        o = o.key_frames_method(m);
+    }
+    if a.tampering {
+        o = o.with_tampering(true);
+    }
+    if a.morphing {
+        o = o.with_morphing(true);
+    }
+    if a.audio {
+        o = o.with_audio(true);
+    }
+    if a.nsfw {
+        o = o.with_nsfw(true);
+    }
+    if a.ensure_face_per_frame {
+        o = o.ensure_face_per_frame(true);
+    }
+    if a.no_cache {
+        o = o.no_cache(true);
+    }
+    if a.prevent_c2pa_forces {
+        o = o.prevent_c2pa_forces(true);
+    }
+    if let Some(r) = &a.ref_id {
+        o = o.ref_id(r.clone());
+    }
+    if let Some(w) = &a.webhook_url {
+        o = o.webhook_url(w.clone());
+    }
+    let ignored = if a.heatmap {
+        vec!["--heatmap"]
+    } else {
+        Vec::new()
+    };
+    (o, ignored)
+}
+
+/// The SHA-256 of a file, in hex, read in chunks.
+pub async fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_paths() {
+        assert_eq!(
+            Input::parse(OsStr::new("https://x.test/a.mp4")),
+            Input::Url("https://x.test/a.mp4".into())
+        );
+        assert_eq!(
+            Input::parse(OsStr::new("HTTP://x.test/a")),
+            Input::Url("HTTP://x.test/a".into())
+        );
+        assert_eq!(
+            Input::parse(OsStr::new("photos/http.png")),
+            Input::Path("photos/http.png".into())
+        );
+    }
+
+    #[test]
+    fn kinds_by_extension_and_mime() {
+        assert_eq!(kind_of_extension(Path::new("a.MP4")), Some(Kind::Video));
+        assert_eq!(kind_of_extension(Path::new("a.webp")), Some(Kind::Image));
+        assert_eq!(kind_of_extension(Path::new("a.txt")), None);
+        assert_eq!(kind_of_mime("Video/QuickTime"), Some(Kind::Video));
+        assert_eq!(kind_of_mime("application/pdf"), None);
+    }
+}

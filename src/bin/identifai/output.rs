@@ -1,0 +1,590 @@
+//! What is printed: the JSON record of an input (the same for `classify
+//! --json`, `result --json` and the lines of `batch`), the readable
+//! summaries, and errors.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use identifai::types::{
+    C2pa, Classification, ImageResponse, ModelResult, Status, VideoResponse, VideoResultsImages,
+};
+use serde::Serialize;
+
+/// What became of one input (or one identifier).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Record {
+    /// The file or URL given (absent for `result`, which starts from an
+    /// identifier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The file's SHA-256 (`batch` only; null for URLs).
+    #[serde(skip_serializing_if = "Skip::skip")]
+    pub sha256: Skip<String>,
+    /// `image` or `video`, when known.
+    pub kind: Option<&'static str>,
+    /// The classification's identifier, once submitted.
+    pub identifier: Option<String>,
+    /// `done`, `errored` (the service could not classify it), `new` (not
+    /// finished), `submitted` (`--no-wait`) or `error` (it failed here or on
+    /// the way).
+    pub status: String,
+    /// `human` or `artificial`, when done.
+    pub verdict: Option<String>,
+    /// The verdict's confidence, from 0 to 1.
+    pub confidence: Option<f64>,
+    /// Where the heatmap was saved (`classify --heatmap-out`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heatmap: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The service's whole answer.
+    pub result: Option<serde_json::Value>,
+}
+
+/// A field that is either left out of the JSON or written (possibly null).
+#[derive(Clone, Debug, Default)]
+pub enum Skip<T> {
+    /// Not written.
+    #[default]
+    Absent,
+    /// Written, `null` for `None`.
+    Present(Option<T>),
+}
+
+impl<T> Skip<T> {
+    fn skip(&self) -> bool {
+        matches!(self, Skip::Absent)
+    }
+}
+
+impl<T: Serialize> Serialize for Skip<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Skip::Absent | Skip::Present(None) => s.serialize_none(),
+            Skip::Present(Some(v)) => v.serialize(s),
+        }
+    }
+}
+
+/// A typed result, for the readable summary.
+#[derive(Clone, Debug)]
+pub enum Typed {
+    /// An image's.
+    Image(Box<ImageResponse>),
+    /// A video's.
+    Video(Box<VideoResponse>),
+}
+
+impl Typed {
+    fn status(&self) -> Option<&Status> {
+        match self {
+            Typed::Image(r) => r.status.as_ref(),
+            Typed::Video(r) => r.status.as_ref(),
+        }
+    }
+
+    /// The default verdict and its confidence.
+    pub fn verdict(&self) -> Option<(&Classification, f64)> {
+        match self {
+            Typed::Image(r) => r
+                .verdict
+                .as_ref()
+                .map(|v| (&v.classification, v.confidence)),
+            Typed::Video(r) => r
+                .verdict
+                .as_ref()
+                .map(|v| (&v.classification, v.confidence)),
+        }
+    }
+
+    fn identifier(&self) -> Option<&str> {
+        match self {
+            Typed::Image(r) => r.identifier.as_deref(),
+            Typed::Video(r) => r.identifier.as_deref(),
+        }
+    }
+
+    fn to_json(&self) -> Option<serde_json::Value> {
+        match self {
+            Typed::Image(r) => serde_json::to_value(r).ok(),
+            Typed::Video(r) => serde_json::to_value(r).ok(),
+        }
+    }
+
+    /// The status to record: the service's, or for servers before 1.1.0
+    /// (no status) `done` once there is a verdict.
+    pub fn status_text(&self) -> String {
+        match (self.status(), self.verdict()) {
+            (Some(s), _) => s.to_string(),
+            (None, Some(_)) => "done".into(),
+            (None, None) => "new".into(),
+        }
+    }
+}
+
+impl Record {
+    /// The record of a result.
+    pub fn from_result(path: Option<String>, typed: &Typed) -> Record {
+        let kind = match typed {
+            Typed::Image(_) => "image",
+            Typed::Video(_) => "video",
+        };
+        let errors = match typed {
+            Typed::Image(r) => r.errors.clone(),
+            Typed::Video(r) => r.errors.clone(),
+        };
+        let status = typed.status_text();
+        Record {
+            path,
+            kind: Some(kind),
+            identifier: typed.identifier().map(str::to_string),
+            verdict: typed.verdict().map(|(c, _)| c.to_string()),
+            confidence: typed.verdict().map(|(_, c)| c),
+            error: if status == "errored" {
+                Some(errors.unwrap_or_else(|| "(the service gave no reason)".into()))
+            } else {
+                None
+            },
+            status,
+            result: typed.to_json(),
+            ..Record::default()
+        }
+    }
+
+    /// The record of an input that failed.
+    pub fn failed(path: Option<String>, kind: Option<&'static str>, error: String) -> Record {
+        Record {
+            path,
+            kind,
+            status: "error".into(),
+            error: Some(error),
+            ..Record::default()
+        }
+    }
+
+    /// The record as one line of JSON.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(r#"{{"status":"error","error":"cannot encode the record: {e}"}}"#)
+        })
+    }
+
+    /// Whether this input failed (here, or at the service).
+    pub fn is_failure(&self) -> bool {
+        self.status == "error" || self.status == "errored"
+    }
+}
+
+// ------------------------------------------------------------------ stdout
+
+/// Writes a line on stdout. When the reader went away (`identifai ... |
+/// head -1`) the program ends quietly with 0, as it would by SIGPIPE in a
+/// C tool, instead of panicking.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{text}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+// ------------------------------------------------------------------ errors
+
+/// Prints `error: ...` on stderr: the error, then the causes it does not
+/// already spell out. The key is scrubbed from it, should anything ever
+/// carry it.
+pub fn print_error(e: &anyhow::Error, secret: Option<&str>) {
+    eprintln!("error: {}", scrub(&error_text(e.as_ref()), secret));
+}
+
+/// An error and the causes it does not already spell out, on one line.
+pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !c.is_empty() && !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// `text` with every occurrence of `secret` replaced.
+pub fn scrub(text: &str, secret: Option<&str>) -> String {
+    match secret.map(str::trim) {
+        Some(s) if s.len() >= 4 => text.replace(s, "[REDACTED]"),
+        _ => text.to_string(),
+    }
+}
+
+// ------------------------------------------------------------------ human
+
+/// ANSI styling, or none.
+#[derive(Clone, Copy)]
+pub struct Paint(pub bool);
+
+impl Paint {
+    fn wrap(self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    /// Bold.
+    pub fn bold(self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    /// Dimmed.
+    pub fn dim(self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    /// A label padded to the label column, dimmed.
+    pub fn cell(self, name: &str) -> String {
+        self.dim(&format!("{name:<12}"))
+    }
+    /// The label on the first row of a group, blanks on the others.
+    pub fn first(self, i: usize, name: &str) -> String {
+        if i == 0 {
+            self.cell(name)
+        } else {
+            " ".repeat(12)
+        }
+    }
+    /// Red (bold).
+    pub fn red(self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+    /// Green (bold).
+    pub fn green(self, s: &str) -> String {
+        self.wrap("1;32", s)
+    }
+    /// Yellow.
+    pub fn yellow(self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    /// A verdict's word, in its colour.
+    pub fn verdict(self, c: &str, upper: bool) -> String {
+        let word = if upper {
+            c.to_uppercase()
+        } else {
+            c.to_string()
+        };
+        match c {
+            "artificial" => self.red(&word),
+            "human" => self.green(&word),
+            _ => self.yellow(&word),
+        }
+    }
+}
+
+/// A bar of `width` cells filled to `fraction`.
+pub fn bar(fraction: f64, width: usize) -> String {
+    let f = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let full = (f * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(full), "░".repeat(width - full))
+}
+
+/// `95.2%`, ` 4.8%`: a percentage in 5 columns (6 for 100%).
+fn pct(x: f64) -> String {
+    format!("{:4.1}%", x * 100.0)
+}
+
+/// Extra lines for the summary (heatmap saved, how to get it, ...).
+#[derive(Default)]
+pub struct Notes {
+    /// `(label, text)` pairs shown after the result.
+    pub lines: Vec<(&'static str, String)>,
+}
+
+/// The readable summary of a result.
+pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
+    let mut out = String::new();
+    let status = typed.status_text();
+    let head = match typed.verdict() {
+        Some((c, conf)) if status == "done" => format!(
+            "{}  {}  {} confident",
+            p.bold(title),
+            p.verdict(c.as_str(), true),
+            p.bold(pct(conf).trim())
+        ),
+        _ if status == "errored" => format!("{}  {}", p.bold(title), p.red("ERRORED")),
+        _ => format!("{}  {}", p.bold(title), p.yellow(&status.to_uppercase())),
+    };
+    let _ = writeln!(out, "{head}");
+    let label = |out: &mut String, name: &str, value: &str| {
+        let _ = writeln!(out, "  {}{value}", p.cell(name));
+    };
+    let (identifier, api_version) = match typed {
+        Typed::Image(r) => (r.identifier.clone(), r.api_version.clone()),
+        Typed::Video(r) => (r.identifier.clone(), r.api_version.clone()),
+    };
+    if let Some(id) = identifier {
+        label(&mut out, "identifier", &id);
+    }
+    let kind = match typed {
+        Typed::Image(_) => "image",
+        Typed::Video(_) => "video",
+    };
+    let mut status_line = format!("{status} ({kind}");
+    if let Some(v) = api_version {
+        let _ = write!(status_line, ", API {v}");
+    }
+    status_line.push(')');
+    label(&mut out, "status", &status_line);
+    if status == "errored" {
+        let errors = match typed {
+            Typed::Image(r) => r.errors.clone(),
+            Typed::Video(r) => r.errors.clone(),
+        };
+        label(
+            &mut out,
+            "errors",
+            &errors.unwrap_or_else(|| "(no reason given)".into()),
+        );
+    }
+    match typed {
+        Typed::Image(r) => image_details(&mut out, r, p),
+        Typed::Video(r) => video_details(&mut out, r, p),
+    }
+    let (c2pa, nsfw, forced, url) = match typed {
+        Typed::Image(r) => (
+            r.c2pa.as_ref(),
+            r.is_nsfw,
+            r.force_classification.as_ref(),
+            r.result_url.as_deref(),
+        ),
+        Typed::Video(r) => (
+            r.c2pa.as_ref(),
+            r.is_nsfw,
+            r.force_classification.as_ref(),
+            r.result_url.as_deref(),
+        ),
+    };
+    if status == "done" {
+        label(&mut out, "c2pa", &c2pa_text(c2pa));
+    }
+    if let Some(nsfw) = nsfw {
+        label(&mut out, "nsfw", if nsfw { "detected" } else { "none" });
+    }
+    if let Some(forced) = forced {
+        label(&mut out, "forced", &format!("to {forced} by the account"));
+    }
+    for (name, text) in &notes.lines {
+        label(&mut out, name, text);
+    }
+    if let Some(url) = url {
+        label(&mut out, "dashboard", &p.dim(url));
+    }
+    out
+}
+
+fn heuristic_line(
+    name: &str,
+    c: &Classification,
+    confidence: f64,
+    extra: &str,
+    p: Paint,
+) -> String {
+    format!(
+        "{name:<24}{} {} {}{extra}",
+        p.verdict(&format!("{:<10}", c.as_str()), false),
+        bar(confidence, 20),
+        pct(confidence)
+    )
+}
+
+fn image_details(out: &mut String, r: &ImageResponse, p: Paint) {
+    if !r.verdicts.is_empty() {
+        for (i, v) in r.verdicts.iter().enumerate() {
+            let line = heuristic_line(&v.heuristic, &v.classification, v.confidence, "", p);
+            let _ = writeln!(out, "  {}{line}", p.first(i, "heuristics"));
+        }
+    }
+    if !r.results.is_empty() {
+        for (i, m) in r.results.iter().enumerate() {
+            let _ = writeln!(out, "  {}{}", p.first(i, "models"), model_line(m, p));
+        }
+    }
+}
+
+/// One model's scores: `name  human 93.1%  artificial 6.9%`.
+fn model_line(m: &ModelResult, p: Paint) -> String {
+    let name = m.model.as_deref().unwrap_or("(unnamed model)");
+    let mut scores = String::new();
+    for s in &m.classification {
+        let label = s
+            .label
+            .as_ref()
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "?".into());
+        let score = s.score.map(pct).unwrap_or_else(|| "    ?".into());
+        let _ = write!(scores, "{label} {score}  ");
+    }
+    let mut line = format!("{name:<24}{}", scores.trim_end());
+    if m.unknown == Some(true) {
+        let _ = write!(line, "  {}", p.yellow("(uncertain)"));
+    }
+    if let Some(t) = m.elapsed_time {
+        let _ = write!(line, "  {}", p.dim(&format!("{:.2}s", t)));
+    }
+    line
+}
+
+fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
+    for (i, v) in r.verdicts.iter().enumerate() {
+        let mut extra = String::new();
+        if let Some(n) = v.count {
+            let _ = write!(extra, "  {n} frames");
+        }
+        if let Some(u) = v.unknown.filter(|&u| u > 0) {
+            let _ = write!(extra, ", {u} uncertain");
+        }
+        let line = heuristic_line(&v.heuristic, &v.classification, v.confidence, &extra, p);
+        let _ = writeln!(out, "  {}{line}", p.first(i, "heuristics"));
+    }
+    let Some(results) = &r.results else { return };
+    // Frames: each model's mean score per label over the frames it saw.
+    let frames: Vec<&ModelResult> = match &results.images {
+        Some(VideoResultsImages::FrameResults(f)) => f.iter().collect(),
+        Some(VideoResultsImages::LegacyFrameResults(f)) => f.iter().flatten().collect(),
+        None => Vec::new(),
+    };
+    // model -> (frames, [(label, sum of scores, scores)] in the order served)
+    type Sums = Vec<(String, f64, usize)>;
+    let mut per_model: BTreeMap<String, (usize, Sums)> = BTreeMap::new();
+    for m in &frames {
+        let entry = per_model
+            .entry(m.model.clone().unwrap_or_else(|| "(unnamed model)".into()))
+            .or_default();
+        entry.0 += 1;
+        if m.unknown == Some(true) {
+            continue;
+        }
+        for s in &m.classification {
+            if let (Some(l), Some(score)) = (&s.label, s.score) {
+                let l = l.to_string();
+                match entry.1.iter_mut().find(|(name, _, _)| *name == l) {
+                    Some(e) => {
+                        e.1 += score;
+                        e.2 += 1;
+                    }
+                    None => entry.1.push((l, score, 1)),
+                }
+            }
+        }
+    }
+    for (i, (model, (n, labels))) in per_model.iter().enumerate() {
+        let mut scores = String::new();
+        for (label, sum, count) in labels {
+            let _ = write!(scores, "{label} {}  ", pct(sum / *count.max(&1) as f64));
+        }
+        let _ = writeln!(
+            out,
+            "  {}{model:<24}{}  {}",
+            p.first(i, "models"),
+            scores.trim_end(),
+            p.dim(&format!("mean over {n} frames"))
+        );
+    }
+    for (i, m) in results.audios.iter().enumerate() {
+        let _ = writeln!(out, "  {}{}", p.first(i, "audio"), model_line(m, p));
+    }
+}
+
+/// The C2PA state in a few words.
+fn c2pa_text(c2pa: Option<&C2pa>) -> String {
+    let Some(c) = c2pa else {
+        return "no C2PA manifest".into();
+    };
+    let mut parts = Vec::new();
+    match &c.validation_state {
+        Some(s) => parts.push(format!("manifest {}", s.as_str().to_lowercase())),
+        None => parts.push("manifest present".into()),
+    }
+    let active = c
+        .active_manifest
+        .as_ref()
+        .and_then(|urn| c.manifests.get(urn))
+        .or_else(|| c.manifests.values().next());
+    if let Some(m) = active {
+        if let Some(g) = m.claim_generator_info.iter().find_map(|g| g.name.clone()) {
+            parts.push(format!("made with {g}"));
+        }
+        if let Some(issuer) = m
+            .signature_info
+            .as_ref()
+            .and_then(|s| s.issuer.clone().or_else(|| s.common_name.clone()))
+        {
+            parts.push(format!("signed by {issuer}"));
+        }
+    }
+    if c.manifests.len() > 1 {
+        parts.push(format!("{} manifests", c.manifests.len()));
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_are_clamped() {
+        assert_eq!(bar(0.5, 4), "██░░");
+        assert_eq!(bar(2.0, 2), "██");
+        assert_eq!(bar(f64::NAN, 2), "░░");
+    }
+
+    #[test]
+    fn the_secret_is_scrubbed() {
+        assert_eq!(
+            scrub("key sk-123 here", Some("sk-123")),
+            "key [REDACTED] here"
+        );
+        assert_eq!(scrub("abc", None), "abc");
+    }
+
+    #[test]
+    fn c2pa_in_words() {
+        assert_eq!(c2pa_text(None), "no C2PA manifest");
+        let c: C2pa = serde_json::from_value(serde_json::json!({
+            "active_manifest": "urn:1",
+            "validation_state": "Valid",
+            "manifests": {"urn:1": {
+                "claim_generator_info": [{"name": "Adobe Firefly"}],
+                "signature_info": {"issuer": "Adobe Inc."}
+            }}
+        }))
+        .unwrap();
+        assert_eq!(
+            c2pa_text(Some(&c)),
+            "manifest valid, made with Adobe Firefly, signed by Adobe Inc."
+        );
+    }
+
+    #[test]
+    fn records_keep_sha256_null_for_urls() {
+        let r = Record {
+            sha256: Skip::Present(None),
+            status: "error".into(),
+            ..Record::default()
+        };
+        let v: serde_json::Value = serde_json::from_str(&r.to_line()).unwrap();
+        assert!(v.get("sha256").unwrap().is_null());
+        let r = Record::default();
+        let v: serde_json::Value = serde_json::from_str(&r.to_line()).unwrap();
+        assert!(v.get("sha256").is_none());
+    }
+}

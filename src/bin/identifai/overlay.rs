@@ -1,0 +1,136 @@
+//! `identifai heatmap`: the heatmap PNG as served, or blended over the
+//! original image (`--overlay`).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageFormat, ImageReader, RgbaImage};
+
+use crate::args::HeatmapArgs;
+use crate::context::Context;
+use crate::output::{out, Paint};
+use crate::Exit;
+
+/// `identifai heatmap ID -o FILE [--overlay ORIGINAL]`.
+pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
+    let bar = ctx.spinner(args.id.as_str());
+    bar.set_message("fetching the heatmap…");
+    let png = ctx.client.heatmap(&args.id).await;
+    bar.finish_and_clear();
+    let Some(png) = png? else {
+        anyhow::bail!(
+            "{} has no heatmap: it was classified without --heatmap, is not an image, or is not done yet",
+            args.id
+        );
+    };
+    let heat = image::load_from_memory_with_format(&png, ImageFormat::Png)
+        .context("the heatmap served is not a readable PNG")?;
+    let (width, height) = match &args.overlay {
+        None => {
+            if is_png(&args.out) {
+                std::fs::write(&args.out, &png)
+                    .with_context(|| format!("writing {}", args.out.display()))?;
+            } else {
+                save(&heat, &args.out)?;
+            }
+            (heat.width(), heat.height())
+        }
+        Some(original) => {
+            let base = ImageReader::open(original)
+                .with_context(|| format!("opening {}", original.display()))?
+                .with_guessed_format()
+                .with_context(|| format!("reading {}", original.display()))?
+                .decode()
+                .with_context(|| format!("decoding {}", original.display()))?;
+            let blended = blend(&base, &heat, args.opacity);
+            save(&DynamicImage::ImageRgba8(blended), &args.out)?;
+            (base.width(), base.height())
+        }
+    };
+    if ctx.json {
+        out(&serde_json::json!({
+            "identifier": args.id.as_str(),
+            "path": args.out.display().to_string(),
+            "overlay": args.overlay.as_ref().map(|p| p.display().to_string()),
+            "opacity": args.overlay.as_ref().map(|_| args.opacity),
+            "width": width,
+            "height": height,
+        })
+        .to_string());
+    } else {
+        let p = Paint(ctx.color);
+        match &args.overlay {
+            None => out(&format!(
+                "saved the heatmap of {} to {} ({width}×{height})",
+                args.id,
+                p.bold(&args.out.display().to_string())
+            )),
+            Some(original) => out(&format!(
+                "saved {} ({width}×{height}): the heatmap of {} over {} at {:.0}% opacity",
+                p.bold(&args.out.display().to_string()),
+                args.id,
+                original.display(),
+                args.opacity * 100.0
+            )),
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn is_png(path: &Path) -> bool {
+    matches!(ImageFormat::from_path(path), Ok(ImageFormat::Png) | Err(_))
+}
+
+/// Writes `img` in the format of `path`'s extension (PNG when it has none
+/// that is known); JPEG gets no alpha channel.
+fn save(img: &DynamicImage, path: &Path) -> anyhow::Result<()> {
+    let format = ImageFormat::from_path(path).unwrap_or(ImageFormat::Png);
+    let result = match format {
+        ImageFormat::Jpeg => DynamicImage::ImageRgb8(img.to_rgb8()).save_with_format(path, format),
+        _ => img.save_with_format(path, format),
+    };
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+/// The heatmap stretched to the original's size and laid over it: each
+/// pixel is `original * (1 - a) + heat * a`, with `a` the opacity times
+/// the heatmap's own alpha. The original's alpha is kept.
+pub fn blend(original: &DynamicImage, heat: &DynamicImage, opacity: f32) -> RgbaImage {
+    let mut out = original.to_rgba8();
+    let (w, h) = out.dimensions();
+    let heat = image::imageops::resize(&heat.to_rgba8(), w, h, FilterType::Triangle);
+    let opacity = opacity.clamp(0.0, 1.0);
+    for (o, hp) in out.pixels_mut().zip(heat.pixels()) {
+        let a = opacity * f32::from(hp[3]) / 255.0;
+        for c in 0..3 {
+            let v = f32::from(o[c]) * (1.0 - a) + f32::from(hp[c]) * a;
+            o[c] = v.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgba;
+
+    #[test]
+    fn blending_mixes_by_opacity_and_keeps_the_size() {
+        let original = DynamicImage::ImageRgba8(RgbaImage::from_pixel(4, 3, Rgba([0, 0, 0, 200])));
+        let heat = DynamicImage::ImageRgba8(RgbaImage::from_pixel(2, 2, Rgba([200, 100, 0, 255])));
+        let out = blend(&original, &heat, 0.5);
+        assert_eq!(out.dimensions(), (4, 3));
+        assert_eq!(out.get_pixel(1, 1), &Rgba([100, 50, 0, 200]));
+        let none = blend(&original, &heat, 0.0);
+        assert_eq!(none.get_pixel(0, 0), &Rgba([0, 0, 0, 200]));
+    }
+
+    #[test]
+    fn png_unless_the_extension_says_otherwise() {
+        assert!(is_png(Path::new("a.png")));
+        assert!(is_png(Path::new("a")));
+        assert!(!is_png(Path::new("a.jpg")));
+    }
+}
