@@ -29,6 +29,7 @@ fn traces_never_show_the_key() {
     let buf = Buf::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(buf.clone())
         .finish();
