@@ -5,9 +5,11 @@
 //! * [`merge`] + [`overlay`] + [`spec`]: build `openapi/identifai.yaml` from
 //!   those fragments and the documented fixes in `openapi/overlay.yaml`.
 //! * [`contract`]: the contract checks, live or against the mock.
+//! * [`bench`]: the benchmarks and BENCHMARKS.md.
 //! * [`mutate`]: check that the conformance tests catch a client that drifted
 //!   from the spec.
 
+pub mod bench;
 pub mod contract;
 pub mod merge;
 pub mod mutate;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use xtask::{mutate, repo_root, spec, vendor};
+use xtask::{bench, mutate, repo_root, spec, vendor};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -23,7 +23,12 @@ commands:
   mutate
       Run the conformance tests (conformance_examples, conformance_roundtrip)
       against mutated copies of openapi/identifai.yaml (IDENTIFAI_SPEC); fails
-      unless every mutation makes at least one test fail.";
+      unless every mutation makes at least one test fail.
+  bench [--quick] [--write] [--debug]
+      Run the benchmarks (benches/client.rs in release, and the build benchmark)
+      and write BENCHMARKS.md. --quick: small sizes, no build benchmark, seconds;
+      prints only, unless --write. --debug: build the harness with `cargo test
+      --all-features` (reuses the test build; for CI, figures not representative).";
 
 /// Parsed command-line options shared by all commands.
 #[derive(Default)]
@@ -73,6 +78,9 @@ fn main() -> ExitCode {
             Some(flag) => Err(anyhow!("unknown option {flag:?} for `mutate`")),
             None => mutate::run(&repo_root()),
         },
+        Some((cmd, rest)) if cmd == "bench" => {
+            bench::parse(rest).and_then(|opts| bench::run(&repo_root(), &opts))
+        }
         Some((cmd, _)) if cmd == "-h" || cmd == "--help" || cmd == "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -1,0 +1,749 @@
+//! The client's benchmarks (`cargo xtask bench`, or directly
+//! `cargo bench --features mock --bench client -- [--quick]`).
+//!
+//! A small harness rather than criterion: every figure is a ratio against a
+//! baseline measured in the same run, on loopback, A and B interleaved to
+//! cancel drift. It prints Markdown (sections and tables) on stdout, which
+//! `cargo xtask bench` puts into BENCHMARKS.md. Nothing here is asserted:
+//! goals are reported as met or missed.
+//!
+//! 1. per-request overhead of `Client::result` vs raw reqwest + serde_json;
+//! 2. peak RSS of a video upload streamed from disk vs read into memory
+//!    (each upload in a fresh child process: `client child-upload ...`);
+//! 3. a batch of submissions + `wait_all` under the published rate limits
+//!    (time-compressed) vs the lower bound those limits allow;
+//! 4. decoding a large `ImageResponse` into the generated types vs into
+//!    `serde_json::Value`.
+
+use std::fmt::Write as _;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use identifai::mock::{MockConfig, MockServer};
+use identifai::types::ImageResponse;
+use identifai::{Client, RateLimits, RetryConfig, Source, WaitConfig};
+use serde_json::{json, Value};
+
+const MIB: u64 = 1024 * 1024;
+
+struct Mode {
+    quick: bool,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("child-upload") {
+        child_upload(&args[1..]);
+        return;
+    }
+    // `cargo bench` passes `--bench`; anything else unknown is refused.
+    let mut quick = false;
+    for a in &args {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--bench" => {}
+            other => {
+                eprintln!("unknown argument {other:?} (expected --quick)");
+                std::process::exit(2);
+            }
+        }
+    }
+    let mode = Mode { quick };
+    let mut out = String::new();
+    let mut summary = Vec::new();
+    let started = Instant::now();
+    eprintln!("[bench] 1/4 per-request overhead");
+    overhead(&mode, &mut out, &mut summary);
+    eprintln!("[bench] 2/4 upload memory");
+    upload_memory(&mode, &mut out, &mut summary);
+    eprintln!("[bench] 3/4 batch under the rate limits");
+    batch(&mode, &mut out, &mut summary);
+    eprintln!("[bench] 4/4 decode");
+    decode(&mode, &mut out, &mut summary);
+    eprintln!("[bench] done in {:.1} s", started.elapsed().as_secs_f64());
+
+    if cfg!(debug_assertions) {
+        println!(
+            "> **Debug build** (`cargo xtask bench --debug`): this run only shows that the \
+             benchmarks work; its timings are not representative.\n"
+        );
+    }
+    println!("## Summary\n");
+    println!("| # | benchmark | figure | goal | met |");
+    println!("|---|---|---|---|---|");
+    for row in &summary {
+        println!("{row}");
+    }
+    println!();
+    print!("{out}");
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+struct Stats {
+    median: f64,
+    p90: f64,
+}
+
+fn stats(mut v: Vec<f64>) -> Stats {
+    v.sort_by(f64::total_cmp);
+    Stats {
+        median: percentile(&v, 0.5),
+        p90: percentile(&v, 0.9),
+    }
+}
+
+fn yes(ok: bool) -> &'static str {
+    if ok {
+        "yes"
+    } else {
+        "**no**"
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A PNG-looking image, distinct per `n`.
+fn png(n: u32) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    v.extend_from_slice(&n.to_be_bytes());
+    v.extend_from_slice(&[7u8; 64]);
+    v
+}
+
+/// An `ImageResponse` body: `verdicts` verdicts, `models` model results,
+/// `detections` object detections (in groups of 10), and, when `manifests`
+/// is not 0, C2PA data with that many manifests.
+fn image_response(verdicts: usize, models: usize, detections: usize, manifests: usize) -> Value {
+    let label_scores = |i: usize| {
+        let s = (i % 100) as f64 / 100.0;
+        json!([{"label": "artificial", "score": s}, {"label": "human", "score": 1.0 - s}])
+    };
+    let verdict = |i: usize| {
+        json!({
+            "models": (0..4).map(|m| format!("model-{}", (i + m) % 20)).collect::<Vec<_>>(),
+            "heuristic": (["Majority", "Average", "AverageExcludeObsolete", "TopRelevant"][i % 4]),
+            "confidence": 0.5 + (i % 50) as f64 / 100.0,
+            "classification": if i % 3 == 0 { "human" } else { "artificial" },
+        })
+    };
+    let results: Vec<Value> = (0..models)
+        .map(|i| {
+            json!({
+                "model": format!("model-{i}"),
+                "unknown": i % 7 == 0,
+                "elapsed_time": 0.1234 + i as f64 * 0.01,
+                "classification": label_scores(i),
+                "classification_details": {"confidence": 0.9, "threshold": 0.5, "version": "2.3.1"},
+            })
+        })
+        .collect();
+    let details: Vec<Value> = (0..detections.div_ceil(10))
+        .map(|g| {
+            let n = (detections - g * 10).min(10);
+            json!({
+                "detections": (0..n).map(|d| {
+                    let i = g * 10 + d;
+                    json!({
+                        "box": {"x1": i as f64, "y1": i as f64 * 2.0, "x2": i as f64 + 64.5, "y2": i as f64 * 2.0 + 48.25},
+                        "results": (0..3).map(|m| json!({
+                            "model": format!("object-model-{m}"),
+                            "unknown": false,
+                            "elapsed_time": 0.05,
+                            "classification": label_scores(i + m),
+                            "classification_details": {"confidence": 0.75},
+                        })).collect::<Vec<_>>(),
+                        "verdict": {"heuristic": "Majority", "confidence": 0.8, "classification": "artificial"},
+                    })
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let c2pa = (manifests > 0).then(|| {
+        let mut map = serde_json::Map::new();
+        for m in 0..manifests {
+            let urn = format!("urn:c2pa:0b1c2d3e-{m:04}-4f5a-8b6c-7d8e9f0a1b2c");
+            map.insert(
+                urn.clone(),
+                json!({
+                    "label": urn,
+                    "title": format!("image-{m}.jpg"),
+                    "instance_id": format!("xmp:iid:{m:08x}-aaaa-bbbb-cccc-dddddddddddd"),
+                    "claim_generator_info": [{"name": "Adobe Photoshop", "version": "25.0"}, {"name": "c2pa-rs"}],
+                    "signature_info": {"alg": "Es256", "issuer": "Adobe Inc.", "common_name": "Adobe Content Credentials", "cert_serial_number": "1234567890abcdef"},
+                    "assertions": (0..8).map(|a| json!({
+                        "label": (["c2pa.actions.v2", "c2pa.hash.data", "stds.schema-org.CreativeWork", "c2pa.thumbnail.claim.jpeg"][a % 4]),
+                        "data": {
+                            "actions": [{"action": "c2pa.created", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia", "softwareAgent": {"name": "Firefly", "version": "3"}}, {"action": "c2pa.edited", "parameters": {"description": "crop", "ingredients": [{"url": "self#jumbf=c2pa.assertions/c2pa.ingredient"}]}}],
+                            "exclusions": [{"start": 1024 * a, "length": 65536}],
+                            "hash": "JmNbYEXqTp2p0D/6I8k3z2Ot1XQm4C2kVn0d1zC0w9E=",
+                            "alg": "sha256",
+                        },
+                    })).collect::<Vec<_>>(),
+                    "ingredients": (0..2).map(|i| json!({
+                        "label": "c2pa.ingredient.v3",
+                        "title": format!("source-{i}.png"),
+                        "format": "image/png",
+                        "relationship": if i == 0 { "parentOf" } else { "componentOf" },
+                        "active_manifest": format!("urn:c2pa:ingredient-{m}-{i}"),
+                        "validation_results": {"activeManifest": {"success": [{"code": "claimSignature.validated", "url": "self#jumbf=/c2pa"}], "failure": [], "informational": []}},
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        json!({
+            "manifests": map,
+            "active_manifest": "urn:c2pa:0b1c2d3e-0000-4f5a-8b6c-7d8e9f0a1b2c",
+            "validation_status": (0..10).map(|i| json!({"url": format!("self#jumbf=/c2pa/assertion-{i}"), "code": "assertion.hashedURI.match", "explanation": "hashed uri matched"})).collect::<Vec<_>>(),
+            "validation_results": {
+                "activeManifest": {
+                    "success": (0..20).map(|i| json!({"code": "assertion.dataHash.match", "url": format!("self#jumbf=/c2pa/{i}"), "explanation": "data hash valid"})).collect::<Vec<_>>(),
+                    "failure": [],
+                    "informational": [{"code": "timeStamp.untrusted", "url": "self#jumbf=/c2pa", "explanation": "timestamp untrusted"}],
+                },
+                "ingredientDeltas": [{"ingredientAssertionURI": "self#jumbf=c2pa.assertions/c2pa.ingredient", "validationDeltas": {"success": [], "failure": [], "informational": []}}],
+            },
+            "validation_state": "Valid",
+        })
+    });
+    json!({
+        "hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "identifier": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "api_version": "1.1.0",
+        "status": "done",
+        "errors": null,
+        "name": "photo.jpg",
+        "ref_id": "batch-42",
+        "result_url": "https://app.identifai.net/classification/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "is_nsfw": false,
+        "c2pa": c2pa,
+        "has_heatmap": true,
+        "verdict": verdict(0),
+        "verdicts": (0..verdicts).map(verdict).collect::<Vec<_>>(),
+        "results": results,
+        "details": details,
+        "force_classification": null,
+    })
+}
+
+// ------------------------------------------------ 1. per-request overhead
+
+/// A minimal in-process server answering every result GET with `body`.
+struct FixedServer {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FixedServer {
+    fn start(body: Vec<u8>) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let body = bytes::Bytes::from(body);
+        let thread = std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = axum::Router::new().route(
+                    "/api/classification/{identifier}",
+                    axum::routing::get(move || {
+                        let body = body.clone();
+                        async move {
+                            (
+                                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                                body,
+                            )
+                        }
+                    }),
+                );
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        Self {
+            base,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FixedServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
+    let (rounds, block) = if mode.quick { (10, 30) } else { (100, 100) };
+    let body = serde_json::to_vec(&image_response(4, 6, 0, 0)).unwrap();
+    let server = FixedServer::start(body.clone());
+    let key = "bench-key";
+    let id: identifai::Identifier =
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+            .parse()
+            .unwrap();
+    let rt = runtime();
+    let client = Client::builder()
+        .api_key(key)
+        .base_url(&server.base)
+        .rate_limits(None)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    // The raw side: the same reqwest settings the client's builder applies.
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent("identifai-rust/bench")
+        .build()
+        .unwrap();
+    let base = server.base.clone();
+    let raw_get = |raw: &reqwest::Client, id: &str| {
+        let url = format!("{base}/api/classification/{id}");
+        let req = raw
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("x-api-key", key)
+            .timeout(Duration::from_secs(30));
+        async move {
+            let response = req.send().await.unwrap();
+            assert!(response.status().is_success());
+            let bytes = response.bytes().await.unwrap();
+            serde_json::from_slice::<ImageResponse>(&bytes).unwrap()
+        }
+    };
+    let mut t_client = Vec::new();
+    let mut t_api = Vec::new();
+    let mut t_raw = Vec::new();
+    rt.block_on(async {
+        // Warm up: connections open and kept alive on all sides.
+        for _ in 0..block {
+            client.result(&id).await.unwrap();
+            client
+                .api()
+                .get_image_classification(id.as_str())
+                .await
+                .unwrap();
+            raw_get(&raw, id.as_str()).await;
+        }
+        for round in 0..rounds {
+            // Rotate the order so that no side always runs first.
+            for k in 0..3 {
+                match (round + k) % 3 {
+                    0 => {
+                        for _ in 0..block {
+                            let t = Instant::now();
+                            let r = client.result(&id).await.unwrap();
+                            t_client.push(t.elapsed().as_secs_f64() * 1e6);
+                            std::hint::black_box(r);
+                        }
+                    }
+                    1 => {
+                        for _ in 0..block {
+                            let t = Instant::now();
+                            let r = client
+                                .api()
+                                .get_image_classification(id.as_str())
+                                .await
+                                .unwrap();
+                            t_api.push(t.elapsed().as_secs_f64() * 1e6);
+                            std::hint::black_box(r);
+                        }
+                    }
+                    _ => {
+                        for _ in 0..block {
+                            let t = Instant::now();
+                            let r = raw_get(&raw, id.as_str()).await;
+                            t_raw.push(t.elapsed().as_secs_f64() * 1e6);
+                            std::hint::black_box(r);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let n = t_raw.len();
+    let (c, a, r) = (stats(t_client), stats(t_api), stats(t_raw));
+    let ratio = c.median / r.median;
+    let _ = writeln!(
+        out,
+        "## 1. Per-request overhead\n\n\
+         `GET /api/classification/{{id}}` answered by a minimal in-process axum server with a fixed \
+         {} B `ImageResponse`, decoded into `identifai::types::ImageResponse` on every side; \
+         one current-thread runtime for the client side, one for the server; keep-alive on \
+         all sides; {n} requests per side in blocks of {block}, the three sides interleaved \
+         with a rotating order. The client is built with `rate_limits(None)` and \
+         `retry(RetryConfig::disabled())`.\n\n\
+         | side | median (µs) | p90 (µs) | median ratio vs raw |\n|---|---|---|---|\n\
+         | raw reqwest + serde_json (baseline) | {:.1} | {:.1} | 1.000 |\n\
+         | generated client (`client.api().get_image_classification`) | {:.1} | {:.1} | {:.3} |\n\
+         | full client (`client.result`) | {:.1} | {:.1} | {:.3} |\n",
+        body.len(),
+        r.median,
+        r.p90,
+        a.median,
+        a.p90,
+        a.median / r.median,
+        c.median,
+        c.p90,
+        ratio,
+    );
+    summary.push(format!(
+        "| 1 | per-request overhead, full client vs raw reqwest | median ratio {ratio:.3} ({:.1} µs vs {:.1} µs) | <= 1.05 | {} |",
+        c.median,
+        r.median,
+        yes(ratio <= 1.05)
+    ));
+}
+
+// ------------------------------------------------------- 2. upload memory
+
+/// A sparse file of `size` bytes that sniffs as video/mp4.
+fn sparse_mp4(path: &Path, size: u64) {
+    let mut f = std::fs::File::create(path).unwrap();
+    f.set_len(size).unwrap();
+    f.seek(SeekFrom::Start(0)).unwrap();
+    f.write_all(b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom").unwrap();
+}
+
+fn vm_hwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The child: `child-upload <path> <stream|in-memory|idle>`; prints
+/// `VmHWM_KIB <n> SECS <s>`.
+fn child_upload(args: &[String]) {
+    let (path, how) = (&args[0], args[1].as_str());
+    let server = MockServer::start_with(MockConfig {
+        rate_limits: None,
+        polls_until_done: 0,
+        ..MockConfig::default()
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .rate_limits(None)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    rt.block_on(async {
+        let source = match how {
+            "stream" => Source::path(path),
+            "in-memory" => Source::bytes("video.mp4", tokio::fs::read(path).await.unwrap()),
+            "idle" => {
+                client.health().await.unwrap();
+                return;
+            }
+            other => panic!("unknown mode {other}"),
+        };
+        client.classify_video(source).send().await.unwrap();
+    });
+    let secs = t.elapsed().as_secs_f64();
+    let received = server.stats().bytes_received;
+    println!(
+        "VmHWM_KIB {} SECS {secs:.3} RECEIVED {received}",
+        vm_hwm_kib()
+    );
+}
+
+fn run_child(path: &Path, how: &str) -> (f64, f64, u64) {
+    let exe = std::env::current_exe().unwrap();
+    let output = std::process::Command::new(exe)
+        .args(["child-upload", path.to_str().unwrap(), how])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "child-upload {how} failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let kib: f64 = words[1].parse().unwrap();
+    let secs: f64 = words[3].parse().unwrap();
+    let received: u64 = words[5].parse().unwrap();
+    (kib / 1024.0, secs, received)
+}
+
+fn upload_memory(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
+    let sizes: &[u64] = if mode.quick {
+        &[16 * MIB, 64 * MIB]
+    } else {
+        &[256 * MIB, 1024 * MIB]
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (idle, _, _) = run_child(&dir.path().join("none"), "idle");
+    let _ = writeln!(
+        out,
+        "## 2. Upload memory\n\n\
+         Peak RSS (`VmHWM`) of a fresh child process that starts the `MockServer` (which streams \
+         and hashes uploads without buffering them) and the client, then submits one sparse \
+         video file (`ftyp` header, zeros elsewhere) with `classify_video`. `stream`: \
+         `Source::path` (the client streams the file); `in-memory` (baseline): the file read \
+         into a `Vec` first, then `Source::bytes`. The same child doing only a health check \
+         peaks at **{idle:.1} MiB**.\n\n\
+         | file | stream peak (MiB) | in-memory peak (MiB) | stream / in-memory | stream upload (s) | in-memory upload (s) |\n\
+         |---|---|---|---|---|---|"
+    );
+    let mut peaks = Vec::new();
+    for &size in sizes {
+        let path = dir.path().join(format!("video-{}.mp4", size / MIB));
+        sparse_mp4(&path, size);
+        let (s_mib, s_secs, s_rx) = run_child(&path, "stream");
+        let (m_mib, m_secs, m_rx) = run_child(&path, "in-memory");
+        assert_eq!(s_rx, size, "the server received the whole streamed file");
+        assert_eq!(m_rx, size, "the server received the whole in-memory file");
+        std::fs::remove_file(&path).ok();
+        let _ = writeln!(
+            out,
+            "| {} MiB | {s_mib:.1} | {m_mib:.1} | {:.3} | {s_secs:.2} | {m_secs:.2} |",
+            size / MIB,
+            s_mib / m_mib
+        );
+        peaks.push((size, s_mib, m_mib));
+    }
+    out.push('\n');
+    let worst = peaks.iter().map(|p| p.1).fold(0.0, f64::max);
+    let spread = peaks.iter().map(|p| p.1).fold(0.0, f64::max)
+        - peaks.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+    let figures: Vec<String> = peaks
+        .iter()
+        .map(|(size, s, m)| format!("{} MiB: {s:.1} vs {m:.1} MiB", size / MIB))
+        .collect();
+    summary.push(format!(
+        "| 2 | upload peak RSS, streamed vs in memory | {} (spread {spread:.1} MiB) | <= 64 MiB, size-independent | {} |",
+        figures.join("; "),
+        yes(worst <= 64.0 && spread <= 8.0)
+    ));
+}
+
+// ------------------------------------------- 3. batch under the rate limits
+
+/// The earliest the `k`-th (0-based) request can go out, in unscaled
+/// seconds, when at most `per_second` fit in any 1 s window and
+/// `per_minute` in any 60 s window, the first at 0.
+fn earliest(k: usize, per_second: usize, per_minute: usize) -> f64 {
+    let mut t: Vec<f64> = Vec::with_capacity(k + 1);
+    for i in 0..=k {
+        let mut at = 0.0f64;
+        if i >= per_second {
+            at = at.max(t[i - per_second] + 1.0);
+        }
+        if i >= per_minute {
+            at = at.max(t[i - per_minute] + 60.0);
+        }
+        if i > 0 {
+            at = at.max(t[i - 1]);
+        }
+        t.push(at);
+    }
+    t[k]
+}
+
+fn batch(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
+    let (n, scale) = if mode.quick { (20, 0.02) } else { (200, 0.05) };
+    let polls_until_done = 1;
+    let server = MockServer::start_with(MockConfig {
+        rate_limits: Some(identifai::mock::RateLimits::PUBLISHED),
+        time_scale: scale,
+        polls_until_done,
+        ..MockConfig::default()
+    });
+    let limits = RateLimits::PUBLISHED.time_scale(scale);
+    let client = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .rate_limits(Some(limits))
+        .wait(WaitConfig {
+            deadline: Duration::from_secs(600),
+            initial_interval: Duration::from_secs_f64(1.0 * scale),
+            max_interval: Duration::from_secs_f64(15.0 * scale),
+            multiplier: 1.5,
+        })
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (wall, posts_done, results) = rt.block_on(async {
+        let t = Instant::now();
+        let ids = futures::future::join_all((0..n).map(|i| {
+            let client = &client;
+            async move {
+                client
+                    .classify_image(Source::bytes(format!("{i}.png"), png(i as u32)))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        }))
+        .await;
+        let posts_done = t.elapsed();
+        let results = client.wait_all(ids).await;
+        (t.elapsed(), posts_done, results)
+    });
+    let ok = results.iter().filter(|(_, r)| r.is_ok()).count();
+    let stats = server.stats();
+    // The lower bound: the last POST can go out no earlier than
+    // earliest(n-1) (both POST windows); after it, its result needs
+    // `polls_until_done` GETs answering "new" and one answering "done",
+    // under the GET windows (2/s: two may go at once; the 60/min window is
+    // not reached by the few GETs a batch needs).
+    let post_bound = earliest(n - 1, 1, 30);
+    let get_after = earliest(polls_until_done as usize, 2, 60);
+    let bound = (post_bound + get_after) * scale;
+    let ratio = wall.as_secs_f64() / bound;
+    let client_posts = (n - 1) as f64 * limits.post_interval().as_secs_f64();
+    let _ = writeln!(
+        out,
+        "## 3. Batch under the published rate limits\n\n\
+         {n} image submissions (distinct bytes, sent concurrently through one client, which \
+         paces them) then one `wait_all` of the {n} identifiers, against a `MockServer` \
+         enforcing the published limits (POST 1/s and 30/min, GET 2/s and 60/min, sliding \
+         windows) with `time_scale = {scale}` (all windows {scale} times as long), \
+         `polls_until_done = {polls_until_done}`; the client is paced with \
+         `RateLimits::PUBLISHED.time_scale({scale})` and waits with intervals scaled the same \
+         way (1 s → 15 s, x1.5).\n\n\
+         **Lower bound.** Number the POSTs k = 0..N-1, the first at t = 0. Under the 1/s \
+         window POST k goes out no earlier than POST k-1 + 1 s; under the 30/min window no \
+         earlier than POST k-30 + 60 s. So t(k) = k + 30·⌊k/30⌋ s, and for N = {n} the last \
+         POST is at t(N-1) = {post_bound:.0} s. Its result then needs {polls_until_done} GET(s) \
+         answering `new` and one answering `done`; the GET windows (2/s, 60/min) let the \
+         first {} of them go out at once, so they add {get_after:.1} s (earlier identifiers \
+         are polled while the POSTs go out, and {n} identifiers fit in ⌈{n}/100⌉ list GETs \
+         per round, far under 60/min). Bound = ({post_bound:.0} + \
+         {get_after:.1}) s × {scale} = **{bound:.3} s**. The client's own pacing spaces \
+         POSTs by the tighter window plus 2% headroom, 2.04 s, so its POSTs alone take \
+         (N-1) × 2.04 s × {scale} = {client_posts:.3} s.\n\n\
+         | figure | value |\n|---|---|\n\
+         | wall time, first POST to last result | {:.3} s |\n\
+         | of which submissions | {:.3} s |\n\
+         | lower bound (baseline) | {bound:.3} s |\n\
+         | wall / bound | {ratio:.3} |\n\
+         | results done | {ok} / {n} |\n\
+         | 429s answered by the server (`stats().rate_limited`) | {} |\n\
+         | POSTs / GETs received | {} / {} |\n\
+         | GETs per result | {:.3} |\n",
+        2,
+        wall.as_secs_f64(),
+        posts_done.as_secs_f64(),
+        stats.rate_limited,
+        stats.posts,
+        stats.gets,
+        stats.gets as f64 / n as f64,
+    );
+    summary.push(format!(
+        "| 3 | batch of {n} under the published limits (x{scale}) | wall/bound {ratio:.3}; {} 429s; {:.3} GETs/result | <= 1.10, zero 429s | {} |",
+        stats.rate_limited,
+        stats.gets as f64 / n as f64,
+        yes(ratio <= 1.10 && stats.rate_limited == 0 && ok == n)
+    ));
+}
+
+// --------------------------------------------------------------- 4. decode
+
+fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
+    let (rounds, block) = if mode.quick { (10, 5) } else { (60, 20) };
+    let body = serde_json::to_vec(&image_response(50, 20, 100, 5)).unwrap();
+    // It must decode, and keep what it was given.
+    let typed: ImageResponse = serde_json::from_slice(&body).expect("the fixture decodes");
+    assert_eq!(typed.verdicts.len(), 50);
+    assert_eq!(typed.results.len(), 20);
+    assert_eq!(
+        typed
+            .details
+            .iter()
+            .map(|d| d.detections.len())
+            .sum::<usize>(),
+        100
+    );
+    let mut t_typed = Vec::new();
+    let mut t_value = Vec::new();
+    for round in 0..rounds {
+        for k in 0..2 {
+            if (round + k) % 2 == 0 {
+                for _ in 0..block {
+                    let t = Instant::now();
+                    let v: ImageResponse =
+                        serde_json::from_slice(std::hint::black_box(&body)).unwrap();
+                    t_typed.push(t.elapsed().as_secs_f64() * 1e6);
+                    drop(std::hint::black_box(v));
+                }
+            } else {
+                for _ in 0..block {
+                    let t = Instant::now();
+                    let v: Value = serde_json::from_slice(std::hint::black_box(&body)).unwrap();
+                    t_value.push(t.elapsed().as_secs_f64() * 1e6);
+                    drop(std::hint::black_box(v));
+                }
+            }
+        }
+    }
+    let n = t_typed.len();
+    let (t, v) = (stats(t_typed), stats(t_value));
+    let ratio = v.median / t.median;
+    let _ = writeln!(
+        out,
+        "## 4. Decode\n\n\
+         One `ImageResponse` of {} KiB (50 verdicts, 20 model results, 100 object detections \
+         with 3 model results each, C2PA with 5 manifests of 8 assertions and 2 ingredients, \
+         10 validation statuses, 20 validation successes), built in code; `serde_json::from_slice` \
+         into the generated `ImageResponse` vs into `serde_json::Value` (baseline), {n} decodes \
+         each, interleaved in blocks of {block}; the value is dropped inside the timing on both \
+         sides. Ratio = Value time / typed time (>= 1 means the typed decode is not slower).\n\n\
+         | target | median (µs) | p90 (µs) |\n|---|---|---|\n\
+         | `serde_json::Value` (baseline) | {:.1} | {:.1} |\n\
+         | `identifai::types::ImageResponse` | {:.1} | {:.1} |\n\n\
+         Ratio (median): **{ratio:.3}**.\n",
+        body.len() / 1024,
+        v.median,
+        v.p90,
+        t.median,
+        t.p90,
+    );
+    summary.push(format!(
+        "| 4 | decode a {} KiB `ImageResponse`, typed vs `Value` | ratio {ratio:.3} ({:.1} µs vs {:.1} µs) | >= 1.0 | {} |",
+        body.len() / 1024,
+        v.median,
+        t.median,
+        yes(ratio >= 1.0)
+    ));
+}
