@@ -138,7 +138,7 @@ fn image_response(verdicts: usize, models: usize, detections: usize, manifests: 
             "models": (0..4).map(|m| format!("model-{}", (i + m) % 20)).collect::<Vec<_>>(),
             "heuristic": (["Majority", "Average", "AverageExcludeObsolete", "TopRelevant"][i % 4]),
             "confidence": 0.5 + (i % 50) as f64 / 100.0,
-            "classification": if i % 3 == 0 { "human" } else { "artificial" },
+            "classification": if i.is_multiple_of(3) { "human" } else { "artificial" },
         })
     };
     let results: Vec<Value> = (0..models)
