@@ -325,44 +325,12 @@ impl<'c> WaitAll<'c> {
                                 continue;
                             }
                             seen.insert(id.clone());
-                            match r.state() {
-                                State::Done => {
-                                    outcome.insert(id, Ok(r));
-                                }
-                                State::Errored(errors) => {
-                                    outcome.insert(
-                                        id.clone(),
-                                        Err(Error::ClassificationErrored {
-                                            identifier: id.to_string(),
-                                            errors,
-                                        }),
-                                    );
-                                }
-                                State::Pending(s) => {
-                                    last_status.insert(id, s);
-                                }
-                            }
+                            record(&mut outcome, &mut last_status, id, r);
                         }
                         // Left out of the list: ask one by one, for a typed answer (404, ...).
                         for id in chunk.iter().filter(|id| !seen.contains(*id)) {
                             match self.client.result(id).await {
-                                Ok(r) => match r.state() {
-                                    State::Done => {
-                                        outcome.insert(id.clone(), Ok(r));
-                                    }
-                                    State::Errored(errors) => {
-                                        outcome.insert(
-                                            id.clone(),
-                                            Err(Error::ClassificationErrored {
-                                                identifier: id.to_string(),
-                                                errors,
-                                            }),
-                                        );
-                                    }
-                                    State::Pending(s) => {
-                                        last_status.insert(id.clone(), s);
-                                    }
-                                },
+                                Ok(r) => record(&mut outcome, &mut last_status, id.clone(), r),
                                 Err(e) if e.is_retryable() => {}
                                 Err(e) => {
                                     outcome.insert(id.clone(), Err(e));
@@ -417,6 +385,31 @@ impl<'c> WaitAll<'c> {
                 (id, r)
             })
             .collect()
+    }
+}
+
+/// Files one poll's answer for `id`: done or errored ends it; pending
+/// remembers the status for a timeout message.
+fn record(
+    outcome: &mut HashMap<Identifier, Result<ImageResponse>>,
+    last_status: &mut HashMap<Identifier, Option<Status>>,
+    id: Identifier,
+    r: ImageResponse,
+) {
+    match r.state() {
+        State::Done => {
+            outcome.insert(id, Ok(r));
+        }
+        State::Errored(errors) => {
+            let err = Error::ClassificationErrored {
+                identifier: id.to_string(),
+                errors,
+            };
+            outcome.insert(id, Err(err));
+        }
+        State::Pending(s) => {
+            last_status.insert(id, s);
+        }
     }
 }
 
