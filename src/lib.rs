@@ -72,6 +72,7 @@
 //! | `cli` | no | the `identifai` command-line tool (`cargo run --features cli -- --mock classify examples/media/sunset.png --heatmap`); brings `mock` |
 #![warn(missing_docs)]
 
+pub mod answer;
 pub mod api;
 pub mod client;
 pub mod error;
@@ -87,6 +88,8 @@ pub mod upload;
 pub mod wait;
 pub mod webhook;
 
+pub use answer::Classified;
+pub use api::kinds::{AnyResult, Kind};
 pub use api::{forms, types};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, InputError, Result};

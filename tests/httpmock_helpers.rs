@@ -43,7 +43,7 @@ async fn typed_helpers_script_the_json_operations() {
     });
     let c = client(&server);
     assert_eq!(c.health().await.unwrap(), HealthStatus::Degraded);
-    let r = c.result(&"abc".parse().unwrap()).await.unwrap();
+    let r = c.image_result(&"abc".parse().unwrap()).await.unwrap();
     assert_eq!(r.status, Some(Status::New));
     let wanted: Vec<Identifier> = ids.iter().map(|i| i.parse().unwrap()).collect();
     let rs = c.results(&wanted).await.unwrap();

@@ -234,7 +234,7 @@ async fn wait_all_polls_100_per_request_and_drops_none() {
         if id.as_str() == "unknown-id" {
             assert!(matches!(result, Err(Error::NotFound { .. })), "{result:?}");
         } else {
-            assert_eq!(result.as_ref().unwrap().status, Some(Status::Done));
+            assert_eq!(result.as_ref().unwrap().status(), Some(&Status::Done));
         }
     }
     let stats = server.stats();

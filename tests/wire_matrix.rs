@@ -615,9 +615,11 @@ async fn call(client: &Client, op: &str) -> Outcome {
                 .await,
             identifier,
         ),
-        "get_image_classification" => typed(client.result(&id).await, image_summary),
-        "get_video_classification" => typed(client.video_result(&id).await, video_summary),
-        "list_image_classifications" => typed(client.results(&ids).await, |v| list_summary(v)),
+        "get_image_classification" => typed(client.image_result(&id).await, |r| image_summary(r)),
+        "get_video_classification" => typed(client.video_result(&id).await, |r| video_summary(r)),
+        "list_image_classifications" => typed(client.results(&ids).await, |v| {
+            list_summary(&v.iter().map(|r| r.value().clone()).collect::<Vec<_>>())
+        }),
         "get_image_heatmap" => typed(client.heatmap(&id).await, heatmap_summary),
         "get_image_classification_alias" => {
             raw(

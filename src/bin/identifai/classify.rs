@@ -311,33 +311,22 @@ pub async fn wait(
     match kind {
         Kind::Image => ctx
             .client
-            .wait(id)
+            .wait_image(id)
             .deadline(deadline)
             .await
-            .map(|r| Typed::Image(Box::new(r))),
+            .map(Typed::Image),
         Kind::Video => ctx
             .client
             .wait_video(id)
             .deadline(deadline)
             .await
-            .map(|r| Typed::Video(Box::new(r))),
+            .map(Typed::Video),
     }
 }
 
 /// One GET of a result.
 async fn fetch(ctx: &Context, id: &Identifier, kind: Kind) -> identifai::Result<Typed> {
-    match kind {
-        Kind::Image => ctx
-            .client
-            .result(id)
-            .await
-            .map(|r| Typed::Image(Box::new(r))),
-        Kind::Video => ctx
-            .client
-            .video_result(id)
-            .await
-            .map(|r| Typed::Video(Box::new(r))),
-    }
+    ctx.client.result_as(kind.library(), id).await
 }
 
 /// The outcome of a wait: the result, or for an `errored` classification
@@ -443,7 +432,7 @@ async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcom
         },
     };
     let current = match first {
-        Ok(typed) if args.wait && typed.status_text() == "new" => {
+        Ok(typed) if args.wait && crate::output::status_text(&typed) == "new" => {
             wait(ctx, id, kind, args.waiting.timeout).await
         }
         other => other,

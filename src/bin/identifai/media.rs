@@ -27,6 +27,14 @@ impl Kind {
             Kind::Video => "video",
         }
     }
+
+    /// The library's kind.
+    pub fn library(self) -> identifai::Kind {
+        match self {
+            Kind::Image => identifai::Kind::Image,
+            Kind::Video => identifai::Kind::Video,
+        }
+    }
 }
 
 /// One thing to classify.
