@@ -183,35 +183,57 @@ fn video_results(submission: &Submission, body: &mut Map<String, Value>) {
     let frames = submission.options.frames.max(1);
     // One frame in two submissions is "unknown", for realism.
     let unknown_frames = u32::from(seed.first().copied().unwrap_or(0) % 2 == 1 && frames > 1);
+    // One full image-like result per analysed frame, as the published page
+    // shows them.
     let mut images = Vec::new();
     let mut scores = Vec::new();
     for frame in 0..frames {
         let unknown = frame < unknown_frames;
+        let mut results = Vec::new();
+        let mut frame_scores = Vec::new();
         for (m, model) in VIDEO_MODELS.iter().enumerate() {
             let byte = seed
                 .get((frame as usize * VIDEO_MODELS.len() + m + 1) % seed.len().max(1))
                 .copied()
                 .unwrap_or(128);
-            let mut r = result(model, artificial, byte, unknown);
-            if let Value::Object(map) = &mut r {
-                map.insert("frame".into(), json!(frame));
-            }
+            results.push(result(model, artificial, byte, unknown));
             if !unknown {
                 scores.push(winning_score(byte));
+                frame_scores.push(winning_score(byte));
             }
-            images.push(r);
         }
+        let verdicts = verdicts(&VIDEO_MODELS, artificial, &frame_scores);
+        images.push(json!({
+            "hash": part_hash(submission, &format!("frame {frame}")),
+            "identifier": part_hash(submission, &format!("frame id {frame}")),
+            "name": format!("frame_{:04}.jpg", frame + 1),
+            "has_heatmap": false,
+            "c2pa": null,
+            "verdict": verdicts[0],
+            "verdicts": verdicts,
+            "force_classification": null,
+            "results": results,
+        }));
     }
     let mut all = verdicts(&VIDEO_MODELS, artificial, &scores);
     for v in &mut all {
         if let Value::Object(map) = v {
-            map.insert("count".into(), json!(frames - unknown_frames));
-            map.insert("unknown".into(), json!(unknown_frames));
+            map.insert("count".into(), json!(frames));
+            map.insert("unknown".into(), json!(unknown_frames == frames));
         }
     }
     let audios = if submission.options.with_audio {
         let byte = seed.get(31).copied().unwrap_or(200);
-        vec![result("mock-audio-v1", artificial, byte, false)]
+        let verdicts = verdicts(&["mock-audio-v1"], artificial, &[winning_score(byte)]);
+        vec![json!({
+            "hash": part_hash(submission, "audio 0"),
+            "identifier": part_hash(submission, "audio id 0"),
+            "name": "audio_0.wav",
+            "verdict": verdicts[0],
+            "verdicts": verdicts,
+            "force_classification": null,
+            "results": [result("mock-audio-v1", artificial, byte, false)],
+        })]
     } else {
         Vec::new()
     };
@@ -221,6 +243,12 @@ fn video_results(submission: &Submission, body: &mut Map<String, Value>) {
         "results".into(),
         json!({ "images": images, "audios": audios }),
     );
+}
+
+/// A SHA-256-like hash for a frame or track of `submission`.
+fn part_hash(submission: &Submission, part: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{}\n{part}", submission.hash)))
 }
 
 /// A valid 64x64 RGB PNG: a red-to-blue horizontal gradient with a green
