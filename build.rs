@@ -19,9 +19,15 @@
 //!    catch-all variant keeping the unknown value, and substituted for
 //!    typify's with `with_replacement`.
 //!
+//! 4. **Laravel's empty maps** (below): the backend's `json_encode` writes an
+//!    empty map as `[]`, so wherever the spec says `object` an empty JSON
+//!    array decodes as the empty object. One pass over the generated types
+//!    does it for every object type and every map field (`src/laravel.rs`
+//!    holds the two serde adaptors it wires in).
+//!
 //! A component schema's `x-rust-name` extension renames its Rust type.
 //!
-//! 4. **media kinds** (below): the per-kind code of the layer (which
+//! 5. **media kinds** (below): the per-kind code of the layer (which
 //!    operations submit, fetch, list and override each kind, its options,
 //!    content types and size limit), from the operations marked
 //!    `x-identifai: {kind, role}`; a kind the spec adds needs no hand-written
@@ -121,6 +127,7 @@ fn run() -> Result<(), String> {
         let item: syn::File = syn::parse2(e.tokens.clone()).map_err(|e| e.to_string())?;
         content.extend(item.items);
     }
+    laravel_empty_maps(content);
     let registry = conformance_registry(&spec, content, &enums)?;
 
     let mut forms = Forms::default();
@@ -544,6 +551,127 @@ fn open_enum_tokens(name: &str, schema_name: &str, doc: &str, values: &[String])
     }
 }
 
+// ------------------------------------------------------ Laravel's empty maps
+
+/// The decoding rule "wherever the spec says `object`, `[]` is the empty
+/// object", applied once to progenitor's (typify's) generated types:
+///
+/// * Every object type (a struct with named fields, or a newtype over a map,
+///   i.e. every `type: object` schema, component or inline) gets
+///   `#[serde(remote = "Self")]`, which turns its derived impls into
+///   inherent functions, and a `Deserialize` impl that calls the derived one
+///   through `crate::laravel::Object`: `[]` reads as `{}`, a non-empty array
+///   is an error, anything else is the derived behaviour. Its `Serialize`
+///   impl calls the derived one unchanged. Being on the type, the rule holds
+///   wherever the type is used: a field, an `Option`, a `Vec` item, a map
+///   value, a `oneOf` branch, a whole response body.
+/// * Every field whose type holds a foreign map (`serde_json::Map` for a
+///   free-form object, `HashMap` for `additionalProperties`), alone or inside
+///   `Option`/`Vec`/another map, gets `deserialize_with =
+///   "crate::laravel::deep"` (and `default` if it is an `Option`, which serde
+///   then no longer defaults by itself). Flattened fields are left alone:
+///   they are the object's own map, not a JSON value.
+///
+/// Types are recognised by their Rust shape, not their name, so a new schema
+/// gets the rule by regeneration.
+fn laravel_empty_maps(items: &mut Vec<syn::Item>) {
+    let mut shims: Vec<syn::Item> = Vec::new();
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else { continue };
+        if !derives(&s.attrs, "Deserialize") {
+            continue;
+        }
+        let object = match &mut s.fields {
+            syn::Fields::Named(named) => {
+                for f in named.named.iter_mut() {
+                    if !holds_map(&f.ty) || serde_attr_has(&f.attrs, "flatten") {
+                        continue;
+                    }
+                    f.attrs.push(
+                        syn::parse_quote!(#[serde(deserialize_with = "crate::laravel::deep")]),
+                    );
+                    let ty = &f.ty;
+                    let optional = quote!(#ty)
+                        .to_string()
+                        .starts_with(":: std :: option :: Option <");
+                    if optional && !serde_attr_has(&f.attrs, "default") {
+                        f.attrs.push(syn::parse_quote!(#[serde(default)]));
+                    }
+                }
+                true
+            }
+            syn::Fields::Unnamed(t) => t.unnamed.len() == 1 && is_map(&t.unnamed[0].ty),
+            syn::Fields::Unit => false,
+        };
+        if !object {
+            continue;
+        }
+        s.attrs.push(syn::parse_quote!(#[serde(remote = "Self")]));
+        let ident = &s.ident;
+        shims.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #ident {
+                fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+                where
+                    D: ::serde::Deserializer<'de>,
+                {
+                    // The derived impl (inherent, `remote = "Self"`), through
+                    // the rule of `crate::laravel`.
+                    #ident::deserialize(crate::laravel::Object(deserializer))
+                }
+            }
+        });
+        if derives(&s.attrs, "Serialize") {
+            shims.push(syn::parse_quote! {
+                impl ::serde::Serialize for #ident {
+                    fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+                    where
+                        S: ::serde::Serializer,
+                    {
+                        #ident::serialize(self, serializer)
+                    }
+                }
+            });
+        }
+    }
+    items.extend(shims);
+}
+
+/// Whether `attrs` derive the serde trait `name`.
+fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("derive") && quote!(#a).to_string().contains(&format!("serde :: {name}"))
+    })
+}
+
+/// Whether a `#[serde(...)]` attribute of `attrs` names `word`.
+fn serde_attr_has(attrs: &[syn::Attribute], word: &str) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("serde")
+            && quote!(#a)
+                .to_string()
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == word)
+    })
+}
+
+const MAP_TYPES: [&str; 3] = [
+    ":: serde_json :: Map <",
+    ":: std :: collections :: HashMap <",
+    ":: std :: collections :: BTreeMap <",
+];
+
+/// Whether `ty` is a map type.
+fn is_map(ty: &syn::Type) -> bool {
+    let t = quote!(#ty).to_string();
+    MAP_TYPES.iter().any(|m| t.starts_with(m))
+}
+
+/// Whether `ty` holds a map type anywhere.
+fn holds_map(ty: &syn::Type) -> bool {
+    let t = quote!(#ty).to_string();
+    MAP_TYPES.iter().any(|m| t.contains(m))
+}
+
 // ------------------------------------------------------- conformance registry
 
 /// The Rust type of component schema `name`: its `x-rust-name`, else the name
@@ -860,21 +988,17 @@ fn own_method(
     }
     let error_type = error_type.unwrap_or(quote! { () });
     let method_ident = format_ident!("{}", own.method);
-    // Like progenitor: a JSON answer is asked for with one Accept header.
-    let json_success = op.responses.responses.iter().any(|(status, resp)| {
-        matches!(status, openapiv3::StatusCode::Code(200..=299))
-            && resolve_response(spec, resp).is_ok_and(|r| body_kind(r) == "json")
-    });
-    let accept_stmt = if json_success && !has_accept {
-        quote! {
-            .header(
+    // Without an Accept parameter, an operation whose every success answer
+    // is JSON asks for JSON, as progenitor's operations do (exactly one
+    // Accept: reqwest adds `*/*` only when none is set).
+    if !has_accept && answers_only_json(spec, op)? {
+        header_stmts.push(quote! {
+            header_map.append(
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-        }
-    } else {
-        quote! {}
-    };
+            );
+        });
+    }
     let header_count = header_stmts.len() + 1;
 
     Ok(quote! {
@@ -894,7 +1018,6 @@ fn own_method(
             let mut request = self
                 .client
                 .#method_ident(url)
-                #accept_stmt
                 #(#query_stmts)*
                 #body_stmt
                 .headers(header_map)
@@ -911,6 +1034,26 @@ fn own_method(
             }
         }
     })
+}
+
+/// Whether every success response of `op` has a body, all of it JSON.
+fn answers_only_json(spec: &OpenAPI, op: &Operation) -> Result<bool, String> {
+    let mut any = false;
+    for (status, resp) in &op.responses.responses {
+        if matches!(status, openapiv3::StatusCode::Code(200..=299)) {
+            let resp = resolve_response(spec, resp)?;
+            if resp.content.is_empty()
+                || !resp
+                    .content
+                    .keys()
+                    .all(|k| k.starts_with("application/json"))
+            {
+                return Ok(false);
+            }
+            any = true;
+        }
+    }
+    Ok(any)
 }
 
 fn param_type(data: &openapiv3::ParameterData) -> Result<TokenStream, String> {

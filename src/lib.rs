@@ -77,6 +77,7 @@ pub mod api;
 pub mod client;
 pub mod error;
 pub mod identifier;
+mod laravel;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;

@@ -410,8 +410,8 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
         if let Some(n) = v.count {
             let _ = write!(extra, "  {n} frames");
         }
-        if let Some(u) = v.unknown.filter(|&u| u > 0) {
-            let _ = write!(extra, ", {u} uncertain");
+        if v.unknown == Some(true) {
+            let _ = write!(extra, ", uncertain");
         }
         let line = heuristic_line(&v.heuristic, &v.classification, v.confidence, &extra, p);
         let _ = writeln!(out, "  {}{line}", p.first(i, "heuristics"));
@@ -419,7 +419,7 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
     let Some(results) = &r.results else { return };
     // Frames: each model's mean score per label over the frames it saw.
     let frames: Vec<&ModelResult> = match &results.images {
-        Some(VideoResultsImages::FrameResults(f)) => f.iter().collect(),
+        Some(VideoResultsImages::FrameResults(f)) => f.iter().flat_map(|f| &f.results).collect(),
         Some(VideoResultsImages::LegacyFrameResults(f)) => f.iter().flatten().collect(),
         None => Vec::new(),
     };
@@ -460,7 +460,8 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
             p.dim(&format!("mean over {n} frames"))
         );
     }
-    for (i, m) in results.audios.iter().enumerate() {
+    let audio = results.audios.iter().flat_map(|track| &track.results);
+    for (i, m) in audio.enumerate() {
         let _ = writeln!(out, "  {}{}", p.first(i, "audio"), model_line(m, p));
     }
 }
