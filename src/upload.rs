@@ -166,6 +166,33 @@ pub fn mime_matches(pattern: &str, mime: &str) -> bool {
     }
 }
 
+/// Whether two concrete content types name the same format under different
+/// spellings: an `x-` prefix (`audio/x-wav`, `audio/x-flac`) and the few
+/// aliases sniffers and systems use for the audio formats the API takes.
+fn same_type(a: &str, b: &str) -> bool {
+    fn canonical(mime: &str) -> String {
+        let lower = mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let Some((ty, sub)) = lower.split_once('/') else {
+            return lower;
+        };
+        let sub = sub.strip_prefix("x-").unwrap_or(sub);
+        let sub = match (ty, sub) {
+            ("audio", "wave" | "vnd.wave") => "wav",
+            ("audio", "mp3") => "mpeg",
+            ("audio", "mp4" | "mp4a-latm") => "m4a",
+            ("audio", "3gpp") => "3gp",
+            _ => sub,
+        };
+        format!("{ty}/{sub}")
+    }
+    canonical(a) == canonical(b)
+}
+
 /// A form that cannot be sent as the spec describes it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -631,6 +658,18 @@ pub(crate) async fn prepare(source: Source, accepts: &Accepts) -> Result<Prepare
                 })
                 .flatten()
         });
+    // The spec's own spelling of the type when only an alias matched
+    // (`infer` says `audio/x-wav`, the spec lists `audio/wav`).
+    let told = told.map(
+        |ct| match accepts.allowed.iter().any(|p| mime_matches(p, &ct)) {
+            true => ct,
+            false => accepts
+                .allowed
+                .iter()
+                .find(|p| !p.contains('*') && same_type(p, &ct))
+                .map_or(ct, |p| p.to_string()),
+        },
+    );
     match told {
         Some(ct) if accepts.allowed.iter().any(|p| mime_matches(p, &ct)) => {
             Ok(Prepared::File(PreparedFile {

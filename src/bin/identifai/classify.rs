@@ -8,7 +8,7 @@ use indicatif::ProgressBar;
 
 use crate::args::{ClassifyArgs, KindArg, ResultArgs, SubmitArgs, VerdictArg};
 use crate::context::Context;
-use crate::media::{image_options, video_options, Input, Kind};
+use crate::media::{audio_options, image_options, video_options, Input, Kind};
 use crate::output::{out, summary, Notes, Paint, Record, Typed};
 use crate::{usage, Exit};
 
@@ -297,6 +297,16 @@ pub async fn submit(
                 .send()
                 .await
         }
+        Kind::Audio => {
+            let (options, ignored) = audio_options(a);
+            warn(ignored);
+            ctx.client
+                .classify_audio(source)
+                .options(options)
+                .on_progress(progress)
+                .send()
+                .await
+        }
     }
 }
 
@@ -321,6 +331,12 @@ pub async fn wait(
             .deadline(deadline)
             .await
             .map(Typed::Video),
+        Kind::Audio => ctx
+            .client
+            .wait_audio(id)
+            .deadline(deadline)
+            .await
+            .map(Typed::Audio),
     }
 }
 
@@ -426,9 +442,11 @@ async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcom
     let (kind, first) = match args.kind {
         KindArg::Image => (Kind::Image, fetch(ctx, id, Kind::Image).await),
         KindArg::Video => (Kind::Video, fetch(ctx, id, Kind::Video).await),
-        KindArg::Auto => match fetch(ctx, id, Kind::Image).await {
-            Err(Error::NotFound { .. }) => (Kind::Video, fetch(ctx, id, Kind::Video).await),
-            other => (Kind::Image, other),
+        KindArg::Audio => (Kind::Audio, fetch(ctx, id, Kind::Audio).await),
+        // The library asks image, then video, then audio, on 404.
+        KindArg::Auto => match ctx.client.result(id).await {
+            Ok(r) => (Kind::of(r.kind()), Ok(r)),
+            Err(e) => (Kind::Image, Err(e)),
         },
     };
     let current = match first {

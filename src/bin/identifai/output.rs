@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use identifai::types::{
-    C2pa, Classification, ImageResponse, ModelResult, VideoResponse, VideoResultsImages,
+    AudioClip, AudioResponse, C2pa, Classification, ImageResponse, ModelResult, VideoResponse,
+    VideoResultsImages,
 };
 use serde::Serialize;
 
@@ -324,6 +325,10 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
             video_details(&mut out, r, p);
             (Some(r.c2pa.as_ref()), r.is_nsfw)
         }
+        Typed::Audio(r) => {
+            audio_details(&mut out, r, p);
+            (None, None)
+        }
         _ => (None, None),
     };
     let forced = raw
@@ -417,6 +422,24 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
         let _ = writeln!(out, "  {}{line}", p.first(i, "heuristics"));
     }
     let Some(results) = &r.results else { return };
+    // Each analysed frame's own verdict, several to a line.
+    if let Some(VideoResultsImages::FrameResults(f)) = &results.images {
+        let cells: Vec<String> = f
+            .iter()
+            .enumerate()
+            .map(|(i, frame)| match &frame.verdict {
+                Some(v) => format!(
+                    "#{i:<3}{} {}",
+                    p.verdict(&format!("{:<10}", v.classification.as_str()), false),
+                    pct(v.confidence)
+                ),
+                None => format!("#{i:<3}{:<10} {:>5}", "-", "-"),
+            })
+            .collect();
+        for (row, chunk) in cells.chunks(FRAMES_PER_LINE).enumerate() {
+            let _ = writeln!(out, "  {}{}", p.first(row, "frames"), chunk.join("   "));
+        }
+    }
     // Frames: each model's mean score per label over the frames it saw.
     let frames: Vec<&ModelResult> = match &results.images {
         Some(VideoResultsImages::FrameResults(f)) => f.iter().flat_map(|f| &f.results).collect(),
@@ -463,6 +486,53 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
     let audio = results.audios.iter().flat_map(|track| &track.results);
     for (i, m) in audio.enumerate() {
         let _ = writeln!(out, "  {}{}", p.first(i, "audio"), model_line(m, p));
+    }
+}
+
+/// Frame verdicts per line of the video summary.
+const FRAMES_PER_LINE: usize = 4;
+
+/// Clips listed in the audio summary (the rest is counted).
+const MAX_CLIPS_SHOWN: usize = 20;
+
+fn audio_details(out: &mut String, r: &AudioResponse, p: Paint) {
+    for (i, v) in r.verdicts.iter().enumerate() {
+        let line = heuristic_line(&v.heuristic, &v.classification, v.confidence, "", p);
+        let _ = writeln!(out, "  {}{line}", p.first(i, "heuristics"));
+    }
+    for (i, m) in r.results.iter().enumerate() {
+        let _ = writeln!(out, "  {}{}", p.first(i, "models"), model_line(m, p));
+    }
+    // The pages show the per-clip details as `chunk_details` or
+    // `details.clips`: whichever came.
+    let clips: &[AudioClip] = if !r.chunk_details.is_empty() {
+        &r.chunk_details
+    } else {
+        r.details.as_ref().map_or(&[], |d| &d.clips)
+    };
+    for (i, clip) in clips.iter().take(MAX_CLIPS_SHOWN).enumerate() {
+        let span = format!(
+            "#{:<3}{:<16}",
+            clip.index,
+            format!("{:.1}s-{:.1}s", clip.start, clip.end)
+        );
+        let verdict = match &clip.verdict {
+            Some(v) => format!(
+                "{} {}",
+                p.verdict(&format!("{:<10}", v.classification.as_str()), false),
+                pct(v.confidence)
+            ),
+            None => "-".into(),
+        };
+        let _ = writeln!(out, "  {}{span} {verdict}", p.first(i, "clips"));
+    }
+    if clips.len() > MAX_CLIPS_SHOWN {
+        let _ = writeln!(
+            out,
+            "  {}{}",
+            p.first(1, "clips"),
+            p.dim(&format!("... {} more clips", clips.len() - MAX_CLIPS_SHOWN))
+        );
     }
 }
 
