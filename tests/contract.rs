@@ -141,7 +141,11 @@ async fn contract() {
             .await
             .map_err(|e| e.to_string())?
             .into_inner();
-        let again = c.result(&id).await.map_err(|e| e.to_string())?;
+        let again = c
+            .image_result(&id)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_inner();
         (raw_json(&alias) == raw_json(&again))
             .then_some(())
             .ok_or_else(|| "alias and canonical differ".to_string())
