@@ -104,7 +104,7 @@ async fn typed_helpers_script_the_new_json_operations() {
     assert_eq!(vs[0].identifier.as_deref(), Some("v1"));
     let p = api.get_partner_pricings().await.unwrap();
     assert_eq!(p["basic"]["id"], 1);
-    over.assert_hits(1);
+    over.assert_calls(1);
     list.assert();
     pricings.assert();
 }
