@@ -170,7 +170,8 @@ async fn contract() {
         if found.verdict != result.verdict {
             return Err("the list's verdict differs from the single result's".into());
         }
-        (raw_json(&list) == raw_json(&alias))
+        let typed: Vec<_> = list.iter().map(|r| r.value().clone()).collect();
+        (raw_json(&typed) == raw_json(&alias))
             .then_some(())
             .ok_or_else(|| "list alias differs".to_string())
     })
