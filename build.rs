@@ -1615,7 +1615,7 @@ fn media_kinds(
 
         let output = json_ref_type(spec, result, false)?;
         let list_output = json_ref_type(spec, list, true)?;
-        if output.to_string() != list_output.to_string() {
+        if output != list_output {
             return Err(format!(
                 "kind {kind}: {} answers items of another type than {}",
                 list.op_id, result.op_id
@@ -1740,7 +1740,7 @@ fn media_kinds(
         Some(t)
             if override_types
                 .iter()
-                .all(|o| o.to_string() == t.to_string()) =>
+                .all(|o| o == t) =>
         {
             quote! { types::#t }
         }
