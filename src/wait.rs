@@ -342,7 +342,15 @@ impl<'c> WaitAll<'c> {
                         }
                         Err(e) => {
                             for id in chunk {
-                                outcome.insert(id.clone(), Err(e.clone()));
+                                let t = tracked.entry(id.clone()).or_default();
+                                match (&e, t.kind) {
+                                    // A server without this kind's list: the
+                                    // ones of unknown kind are asked elsewhere.
+                                    (Error::NotFound { .. }, None) => t.not_in.push(kind),
+                                    _ => {
+                                        outcome.insert(id.clone(), Err(e.clone()));
+                                    }
+                                }
                             }
                         }
                     }

@@ -399,3 +399,30 @@ async fn wait_all_polls_each_kind_through_its_own_list() {
     assert_eq!(server.stats().gets, 2);
     assert_eq!(server.stats().route(Route::ListVideoClassifications), 2);
 }
+
+#[tokio::test]
+async fn wait_all_moves_on_when_a_kinds_list_is_missing() {
+    let server = mock_with(MockConfig {
+        polls_until_done: 0,
+        rate_limits: None,
+        ..MockConfig::default()
+    });
+    let client = builder(&server).rate_limits(None).build().unwrap();
+    let audio = client
+        .classify_audio(Source::bytes("a.wav", wav(77)))
+        .send()
+        .await
+        .unwrap();
+    // A server without the video list: its 404 is no answer about the audio.
+    server.inject(
+        Route::ListVideoClassifications,
+        Fault::json(404, &serde_json::json!({ "error": "Not Found" })),
+    );
+    server.reset_stats();
+    let out = client.wait_all([audio.clone()]).await;
+    let r = out[0].1.as_ref().unwrap();
+    assert_eq!(r.kind(), identifai::Kind::Audio);
+    let stats = server.stats();
+    assert_eq!(stats.route(Route::ListVideoClassifications), 1);
+    assert_eq!(stats.route(Route::ListAudioClassifications), 1);
+}
