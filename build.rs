@@ -12,7 +12,9 @@
 //!    spec handed to progenitor and generated here instead: each multipart
 //!    schema becomes a documented form struct (file parts carry the content
 //!    types of the schema's `encoding`), and each operation becomes a method
-//!    of the same `Client`, going through the same hooks.
+//!    of the same `Client`, going through the same hooks. Its answer is a
+//!    stream, or, when every success answer is JSON of one schema, that
+//!    schema's type (and then it asks for `Accept: application/json`).
 //! 3. **open enums** (below): typify makes closed enums, so a value a newer
 //!    server sends would fail to decode. Every named string enum of the
 //!    components is generated here as a `#[non_exhaustive]` enum with a
@@ -951,7 +953,10 @@ fn own_method(
     }
 
     // Responses: success statuses hand back the body as a stream (the layer
-    // above decides by content type); documented errors decode ErrorBody.
+    // above decides by content type), unless every one is JSON of one
+    // component schema: then it is decoded into that type, as progenitor
+    // does; documented errors decode ErrorBody.
+    let json_type = json_success_type(spec, op)?;
     let mut success = Vec::new();
     let mut errors = Vec::new();
     let mut error_type: Option<TokenStream> = None;
@@ -961,7 +966,10 @@ fn own_method(
         };
         let resp = resolve_response(spec, resp)?;
         if (200..300).contains(code) {
-            success.push(quote! { #code => Ok(ResponseValue::stream(response)), });
+            success.push(match &json_type {
+                Some(_) => quote! { #code => ResponseValue::from_response(response).await, },
+                None => quote! { #code => Ok(ResponseValue::stream(response)), },
+            });
         } else {
             let schema = resp
                 .content
@@ -1000,13 +1008,17 @@ fn own_method(
         });
     }
     let header_count = header_stmts.len() + 1;
+    let success_type = match &json_type {
+        Some(ty) => quote! { types::#ty },
+        None => quote! { ByteStream },
+    };
 
     Ok(quote! {
         #[doc = #doc]
         pub async fn #fn_ident<'a>(
             &'a self,
             #(#args,)*
-        ) -> Result<ResponseValue<ByteStream>, Error<#error_type>> {
+        ) -> Result<ResponseValue<#success_type>, Error<#error_type>> {
             let url = format!(concat!("{}", #path_fmt), self.baseurl, #(#path_args,)*);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(#header_count);
             header_map.append(
@@ -1034,6 +1046,39 @@ fn own_method(
             }
         }
     })
+}
+
+/// The Rust type of the one component schema every success response of `op`
+/// answers with as JSON (and nothing else), if there is one.
+fn json_success_type(spec: &OpenAPI, op: &Operation) -> Result<Option<syn::Ident>, String> {
+    if !answers_only_json(spec, op)? {
+        return Ok(None);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (status, resp) in &op.responses.responses {
+        if matches!(status, openapiv3::StatusCode::Code(200..=299)) {
+            let resp = resolve_response(spec, resp)?;
+            for media in resp.content.values() {
+                match &media.schema {
+                    Some(ReferenceOr::Reference { reference }) => {
+                        names.insert(ref_name(reference).to_string());
+                    }
+                    _ => return Ok(None),
+                }
+            }
+        }
+    }
+    let names: Vec<String> = names.into_iter().collect();
+    let [name] = &names[..] else {
+        return Ok(None);
+    };
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("unresolved schema {name}"))?;
+    Ok(Some(format_ident!("{}", rust_type_name(name, schema))))
 }
 
 /// Whether every success response of `op` has a body, all of it JSON.

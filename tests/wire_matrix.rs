@@ -772,7 +772,10 @@ async fn call(client: &Client, op: &str) -> Outcome {
                 "Average".into(),
                 1,
             );
-            raw_stream(client.api().save_partner_user(form).await).await
+            raw(client.api().save_partner_user(form).await, |u| {
+                format!("user {} {:?}", u.data.id, u.data.name)
+            })
+            .await
         }
         "get_audio_classification" => {
             raw(
