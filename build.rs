@@ -956,7 +956,12 @@ fn own_method(
     // above decides by content type), unless every one is JSON of one
     // component schema: then it is decoded into that type, as progenitor
     // does; documented errors decode ErrorBody.
-    let json_type = json_success_type(spec, op)?;
+    // A `*_raw` twin (`fn_name`) always hands back the body undecoded: the
+    // layer keeps the JSON text beside the typed value.
+    let json_type = match fn_name {
+        Some(_) => None,
+        None => json_success_type(spec, op)?,
+    };
     let mut success = Vec::new();
     let mut errors = Vec::new();
     let mut error_type: Option<TokenStream> = None;
@@ -1782,11 +1787,7 @@ fn media_kinds(
         return Err("no operation carries x-identifai: the layer has no media kinds".into());
     }
     let override_type = match override_types.first() {
-        Some(t)
-            if override_types
-                .iter()
-                .all(|o| o == t) =>
-        {
+        Some(t) if override_types.iter().all(|o| o == t) => {
             quote! { types::#t }
         }
         Some(_) => return Err("the override operations answer different schemas".into()),
