@@ -128,6 +128,8 @@ pub struct Classify<'c, K: MediaKind> {
 pub type ClassifyImage<'c> = Classify<'c, Image>;
 /// A video submission.
 pub type ClassifyVideo<'c> = Classify<'c, Video>;
+/// An audio submission.
+pub type ClassifyAudio<'c> = Classify<'c, Audio>;
 
 impl<K: MediaKind> std::fmt::Debug for Classify<'_, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
