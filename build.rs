@@ -12,14 +12,28 @@
 //!    spec handed to progenitor and generated here instead: each multipart
 //!    schema becomes a documented form struct (file parts carry the content
 //!    types of the schema's `encoding`), and each operation becomes a method
-//!    of the same `Client`, going through the same hooks.
+//!    of the same `Client`, going through the same hooks. Its answer is a
+//!    stream, or, when every success answer is JSON of one schema, that
+//!    schema's type (and then it asks for `Accept: application/json`).
 //! 3. **open enums** (below): typify makes closed enums, so a value a newer
 //!    server sends would fail to decode. Every named string enum of the
 //!    components is generated here as a `#[non_exhaustive]` enum with a
 //!    catch-all variant keeping the unknown value, and substituted for
 //!    typify's with `with_replacement`.
 //!
+//! 4. **Laravel's empty maps** (below): the backend's `json_encode` writes an
+//!    empty map as `[]`, so wherever the spec says `object` an empty JSON
+//!    array decodes as the empty object. One pass over the generated types
+//!    does it for every object type and every map field (`src/laravel.rs`
+//!    holds the two serde adaptors it wires in).
+//!
 //! A component schema's `x-rust-name` extension renames its Rust type.
+//!
+//! 5. **media kinds** (below): the per-kind code of the layer (which
+//!    operations submit, fetch, list and override each kind, its options,
+//!    content types and size limit), from the operations marked
+//!    `x-identifai: {kind, role}`; a kind the spec adds needs no hand-written
+//!    code.
 //!
 //! Beside the client, the **conformance registry** (below): a
 //! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
@@ -115,13 +129,16 @@ fn run() -> Result<(), String> {
         let item: syn::File = syn::parse2(e.tokens.clone()).map_err(|e| e.to_string())?;
         content.extend(item.items);
     }
+    laravel_empty_maps(content);
     let registry = conformance_registry(&spec, content, &enums)?;
 
     let mut forms = Forms::default();
     let mut methods = Vec::new();
     for op in &own_ops {
-        methods.push(own_method(&spec, op, &mut forms)?);
+        methods.push(own_method(&spec, op, &mut forms, None)?);
     }
+    let (kinds_mod, raw_methods) = media_kinds(&spec, &mut forms)?;
+    methods.extend(raw_methods);
     let groups = std::mem::take(&mut forms.groups);
     for (group, members) in &groups {
         forms.items.push(options_group(group, members)?);
@@ -145,6 +162,8 @@ fn run() -> Result<(), String> {
         impl Client {
             #(#methods)*
         }
+
+        #kinds_mod
 
         #registry
     })
@@ -534,6 +553,127 @@ fn open_enum_tokens(name: &str, schema_name: &str, doc: &str, values: &[String])
     }
 }
 
+// ------------------------------------------------------ Laravel's empty maps
+
+/// The decoding rule "wherever the spec says `object`, `[]` is the empty
+/// object", applied once to progenitor's (typify's) generated types:
+///
+/// * Every object type (a struct with named fields, or a newtype over a map,
+///   i.e. every `type: object` schema, component or inline) gets
+///   `#[serde(remote = "Self")]`, which turns its derived impls into
+///   inherent functions, and a `Deserialize` impl that calls the derived one
+///   through `crate::laravel::Object`: `[]` reads as `{}`, a non-empty array
+///   is an error, anything else is the derived behaviour. Its `Serialize`
+///   impl calls the derived one unchanged. Being on the type, the rule holds
+///   wherever the type is used: a field, an `Option`, a `Vec` item, a map
+///   value, a `oneOf` branch, a whole response body.
+/// * Every field whose type holds a foreign map (`serde_json::Map` for a
+///   free-form object, `HashMap` for `additionalProperties`), alone or inside
+///   `Option`/`Vec`/another map, gets `deserialize_with =
+///   "crate::laravel::deep"` (and `default` if it is an `Option`, which serde
+///   then no longer defaults by itself). Flattened fields are left alone:
+///   they are the object's own map, not a JSON value.
+///
+/// Types are recognised by their Rust shape, not their name, so a new schema
+/// gets the rule by regeneration.
+fn laravel_empty_maps(items: &mut Vec<syn::Item>) {
+    let mut shims: Vec<syn::Item> = Vec::new();
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else { continue };
+        if !derives(&s.attrs, "Deserialize") {
+            continue;
+        }
+        let object = match &mut s.fields {
+            syn::Fields::Named(named) => {
+                for f in named.named.iter_mut() {
+                    if !holds_map(&f.ty) || serde_attr_has(&f.attrs, "flatten") {
+                        continue;
+                    }
+                    f.attrs.push(
+                        syn::parse_quote!(#[serde(deserialize_with = "crate::laravel::deep")]),
+                    );
+                    let ty = &f.ty;
+                    let optional = quote!(#ty)
+                        .to_string()
+                        .starts_with(":: std :: option :: Option <");
+                    if optional && !serde_attr_has(&f.attrs, "default") {
+                        f.attrs.push(syn::parse_quote!(#[serde(default)]));
+                    }
+                }
+                true
+            }
+            syn::Fields::Unnamed(t) => t.unnamed.len() == 1 && is_map(&t.unnamed[0].ty),
+            syn::Fields::Unit => false,
+        };
+        if !object {
+            continue;
+        }
+        s.attrs.push(syn::parse_quote!(#[serde(remote = "Self")]));
+        let ident = &s.ident;
+        shims.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #ident {
+                fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+                where
+                    D: ::serde::Deserializer<'de>,
+                {
+                    // The derived impl (inherent, `remote = "Self"`), through
+                    // the rule of `crate::laravel`.
+                    #ident::deserialize(crate::laravel::Object(deserializer))
+                }
+            }
+        });
+        if derives(&s.attrs, "Serialize") {
+            shims.push(syn::parse_quote! {
+                impl ::serde::Serialize for #ident {
+                    fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+                    where
+                        S: ::serde::Serializer,
+                    {
+                        #ident::serialize(self, serializer)
+                    }
+                }
+            });
+        }
+    }
+    items.extend(shims);
+}
+
+/// Whether `attrs` derive the serde trait `name`.
+fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("derive") && quote!(#a).to_string().contains(&format!("serde :: {name}"))
+    })
+}
+
+/// Whether a `#[serde(...)]` attribute of `attrs` names `word`.
+fn serde_attr_has(attrs: &[syn::Attribute], word: &str) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("serde")
+            && quote!(#a)
+                .to_string()
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == word)
+    })
+}
+
+const MAP_TYPES: [&str; 3] = [
+    ":: serde_json :: Map <",
+    ":: std :: collections :: HashMap <",
+    ":: std :: collections :: BTreeMap <",
+];
+
+/// Whether `ty` is a map type.
+fn is_map(ty: &syn::Type) -> bool {
+    let t = quote!(#ty).to_string();
+    MAP_TYPES.iter().any(|m| t.starts_with(m))
+}
+
+/// Whether `ty` holds a map type anywhere.
+fn holds_map(ty: &syn::Type) -> bool {
+    let t = quote!(#ty).to_string();
+    MAP_TYPES.iter().any(|m| t.contains(m))
+}
+
 // ------------------------------------------------------- conformance registry
 
 /// The Rust type of component schema `name`: its `x-rust-name`, else the name
@@ -702,13 +842,18 @@ enum FieldKind {
     Enum(syn::Ident),
 }
 
-fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStream, String> {
+fn own_method(
+    spec: &OpenAPI,
+    own: &OwnOp,
+    forms: &mut Forms,
+    fn_name: Option<&str>,
+) -> Result<TokenStream, String> {
     let op = &own.op;
     let op_id = op
         .operation_id
         .as_deref()
         .ok_or_else(|| format!("{} {}: no operationId", own.method, own.path))?;
-    let fn_ident = format_ident!("{}", op_id);
+    let fn_ident = format_ident!("{}", fn_name.unwrap_or(op_id));
     let mut doc = String::new();
     if let Some(s) = &op.summary {
         doc.push_str(s);
@@ -718,17 +863,28 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
         doc.push_str(d);
         doc.push_str("\n\n");
     }
-    doc.push_str(&format!(
-        "Sends `{} {}`. Generated by `build.rs` (progenitor does not take this operation).",
-        own.method.to_uppercase(),
-        own.path
-    ));
+    match fn_name {
+        None => doc.push_str(&format!(
+            "Sends `{} {}`. Generated by `build.rs` (progenitor does not take this operation).",
+            own.method.to_uppercase(),
+            own.path
+        )),
+        Some(_) => doc.push_str(&format!(
+            "Sends `{} {}` like [`Client::{op_id}`], but hands back the success body \\
+             undecoded (generated by `build.rs`'s `media_kinds`, for the layer's \\
+             whole answers: [`crate::answer::Classified`]).",
+            own.method.to_uppercase(),
+            own.path
+        )),
+    }
 
     // Parameters: path parameters, and the Accept header.
     let mut args = Vec::new();
     let mut path_fmt = own.path.clone();
     let mut path_args = Vec::new();
     let mut header_stmts = Vec::new();
+    let mut query_stmts = Vec::new();
+    let mut has_accept = false;
     for p in &op.parameters {
         let p = resolve_parameter(spec, p)?;
         let data = p.parameter_data_ref();
@@ -739,7 +895,28 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
                 args.push(quote! { #ident: &str });
                 path_args.push(quote! { encode_path(#ident) });
             }
+            Parameter::Query { .. } => {
+                let ident = format_ident!("{}", snake(data.name.trim_end_matches("[]")));
+                let name = &data.name;
+                let is_array = matches!(
+                    &data.format,
+                    openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(s))
+                        if matches!(s.schema_kind, SchemaKind::Type(Type::Array(_)))
+                );
+                if is_array {
+                    args.push(quote! { #ident: &[::std::string::String] });
+                    query_stmts.push(quote! {
+                        .query(&progenitor_client::QueryParam::new(#name, &#ident))
+                    });
+                } else {
+                    args.push(quote! { #ident: Option<&str> });
+                    query_stmts.push(quote! {
+                        .query(&progenitor_client::QueryParam::new(#name, &#ident))
+                    });
+                }
+            }
             Parameter::Header { .. } => {
+                has_accept |= data.name.eq_ignore_ascii_case("accept");
                 let ident = format_ident!("{}", snake(&data.name));
                 let ty = param_type(data)?;
                 let name = data.name.to_ascii_lowercase();
@@ -776,7 +953,15 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
     }
 
     // Responses: success statuses hand back the body as a stream (the layer
-    // above decides by content type); documented errors decode ErrorBody.
+    // above decides by content type), unless every one is JSON of one
+    // component schema: then it is decoded into that type, as progenitor
+    // does; documented errors decode ErrorBody.
+    // A `*_raw` twin (`fn_name`) always hands back the body undecoded: the
+    // layer keeps the JSON text beside the typed value.
+    let json_type = match fn_name {
+        Some(_) => None,
+        None => json_success_type(spec, op)?,
+    };
     let mut success = Vec::new();
     let mut errors = Vec::new();
     let mut error_type: Option<TokenStream> = None;
@@ -786,7 +971,10 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
         };
         let resp = resolve_response(spec, resp)?;
         if (200..300).contains(code) {
-            success.push(quote! { #code => Ok(ResponseValue::stream(response)), });
+            success.push(match &json_type {
+                Some(_) => quote! { #code => ResponseValue::from_response(response).await, },
+                None => quote! { #code => Ok(ResponseValue::stream(response)), },
+            });
         } else {
             let schema = resp
                 .content
@@ -813,14 +1001,29 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
     }
     let error_type = error_type.unwrap_or(quote! { () });
     let method_ident = format_ident!("{}", own.method);
+    // Without an Accept parameter, an operation whose every success answer
+    // is JSON asks for JSON, as progenitor's operations do (exactly one
+    // Accept: reqwest adds `*/*` only when none is set).
+    if !has_accept && answers_only_json(spec, op)? {
+        header_stmts.push(quote! {
+            header_map.append(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            );
+        });
+    }
     let header_count = header_stmts.len() + 1;
+    let success_type = match &json_type {
+        Some(ty) => quote! { types::#ty },
+        None => quote! { ByteStream },
+    };
 
     Ok(quote! {
         #[doc = #doc]
         pub async fn #fn_ident<'a>(
             &'a self,
             #(#args,)*
-        ) -> Result<ResponseValue<ByteStream>, Error<#error_type>> {
+        ) -> Result<ResponseValue<#success_type>, Error<#error_type>> {
             let url = format!(concat!("{}", #path_fmt), self.baseurl, #(#path_args,)*);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(#header_count);
             header_map.append(
@@ -832,6 +1035,7 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
             let mut request = self
                 .client
                 .#method_ident(url)
+                #(#query_stmts)*
                 #body_stmt
                 .headers(header_map)
                 .build()?;
@@ -847,6 +1051,59 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
             }
         }
     })
+}
+
+/// The Rust type of the one component schema every success response of `op`
+/// answers with as JSON (and nothing else), if there is one.
+fn json_success_type(spec: &OpenAPI, op: &Operation) -> Result<Option<syn::Ident>, String> {
+    if !answers_only_json(spec, op)? {
+        return Ok(None);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (status, resp) in &op.responses.responses {
+        if matches!(status, openapiv3::StatusCode::Code(200..=299)) {
+            let resp = resolve_response(spec, resp)?;
+            for media in resp.content.values() {
+                match &media.schema {
+                    Some(ReferenceOr::Reference { reference }) => {
+                        names.insert(ref_name(reference).to_string());
+                    }
+                    _ => return Ok(None),
+                }
+            }
+        }
+    }
+    let names: Vec<String> = names.into_iter().collect();
+    let [name] = &names[..] else {
+        return Ok(None);
+    };
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("unresolved schema {name}"))?;
+    Ok(Some(format_ident!("{}", rust_type_name(name, schema))))
+}
+
+/// Whether every success response of `op` has a body, all of it JSON.
+fn answers_only_json(spec: &OpenAPI, op: &Operation) -> Result<bool, String> {
+    let mut any = false;
+    for (status, resp) in &op.responses.responses {
+        if matches!(status, openapiv3::StatusCode::Code(200..=299)) {
+            let resp = resolve_response(spec, resp)?;
+            if resp.content.is_empty()
+                || !resp
+                    .content
+                    .keys()
+                    .all(|k| k.starts_with("application/json"))
+            {
+                return Ok(false);
+            }
+            any = true;
+        }
+    }
+    Ok(any)
 }
 
 fn param_type(data: &openapiv3::ParameterData) -> Result<TokenStream, String> {
@@ -1255,4 +1512,739 @@ fn snake(s: &str) -> String {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------- media kinds
+
+/// The kinds in the order `Client::result` tries them (image, then video,
+/// then audio); a kind the spec adds later comes after these, by name.
+const KIND_ORDER: [&str; 3] = ["image", "video", "audio"];
+
+/// One operation of a kind, from its `x-identifai: {kind, role}`.
+struct KindOp {
+    path: String,
+    method: &'static str,
+    op: Operation,
+    op_id: String,
+}
+
+/// What the generator knows of one media kind.
+#[derive(Default)]
+struct KindSpec {
+    ops: BTreeMap<String, KindOp>,
+}
+
+/// The per-kind code, generated from the operations the spec marks with
+/// `x-identifai: {kind: image|video|audio, role: ...}`:
+///
+/// - a marker type per kind (`kinds::Image`, ...) implementing
+///   `crate::submit::MediaKind`: its options group (the submit form's
+///   `x-options-group`), result type (the `result` operation's 200 schema),
+///   accepted content types (the file part's `encoding`), size limit
+///   (`x-identifai.max_bytes`, else the file field's `maxLength`, else the
+///   "Maximum file size" its description states) and which operations submit,
+///   fetch, list and override;
+/// - `Kind` (every kind, in [`KIND_ORDER`]) and `AnyResult` (one variant per
+///   kind);
+/// - `Client` methods per kind (`classify_<kind>`, `<kind>_result`,
+///   `<kind>_results`, `wait_<kind>`) and the dispatch by `Kind` the layer
+///   needs (`result`, `wait_all`, `override_classification`);
+/// - and, for each `result`/`list` operation, a `<operation>_raw` method
+///   that hands back the body undecoded, so the layer keeps the server's
+///   JSON beside the typed value.
+///
+/// A kind missing one of `submit`, `submit_url`, `result`, `list` fails the
+/// build, naming it.
+fn media_kinds(
+    spec: &OpenAPI,
+    forms: &mut Forms,
+) -> Result<(TokenStream, Vec<TokenStream>), String> {
+    let mut kinds: BTreeMap<String, KindSpec> = BTreeMap::new();
+    for (path, item) in &spec.paths.paths {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let slots: [(&'static str, &Option<Operation>); 5] = [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ];
+        for (method, op) in slots {
+            let Some(op) = op else { continue };
+            let Some(ext) = op.extensions.get("x-identifai") else {
+                continue;
+            };
+            let op_id = op
+                .operation_id
+                .clone()
+                .ok_or_else(|| format!("{method} {path}: x-identifai without operationId"))?;
+            let kind = ext
+                .get("kind")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| format!("{op_id}: x-identifai.kind must be a string"))?;
+            let role = ext
+                .get("role")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| format!("{op_id}: x-identifai.role must be a string"))?;
+            let entry = kinds.entry(kind.to_string()).or_default();
+            if entry.ops.contains_key(role) {
+                // An alias path (e.g. /api/classification_image/...) of a
+                // role already seen: the first in the spec is the one called.
+                continue;
+            }
+            entry.ops.insert(
+                role.to_string(),
+                KindOp {
+                    path: path.clone(),
+                    method,
+                    op: op.clone(),
+                    op_id,
+                },
+            );
+        }
+    }
+    let mut order: Vec<String> = KIND_ORDER
+        .iter()
+        .filter(|k| kinds.contains_key(**k))
+        .map(|k| k.to_string())
+        .collect();
+    order.extend(
+        kinds
+            .keys()
+            .filter(|k| !KIND_ORDER.contains(&k.as_str()))
+            .cloned(),
+    );
+
+    let mut items = Vec::new();
+    let mut raw_methods = Vec::new();
+    let mut variants = Vec::new();
+    let mut kind_strs = Vec::new();
+    let mut outputs = Vec::new();
+    let mut override_types = Vec::new();
+    for kind in &order {
+        let k = &kinds[kind];
+        let need = |role: &str| {
+            k.ops.get(role).ok_or_else(|| {
+                format!("kind {kind}: no operation with x-identifai role `{role}` in the spec")
+            })
+        };
+        let submit = need("submit")?;
+        let submit_url = need("submit_url")?;
+        let result = need("result")?;
+        let list = need("list")?;
+        let ident = format_ident!("{}", pascal(kind));
+        let what = format!(
+            "{} {kind}",
+            if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            }
+        );
+
+        // The file form: its part, content types, options group and limit.
+        let (file_field, content_types, group, max_bytes) = file_form(spec, kind, submit)?;
+        let (_, url_group) = form_group(spec, submit_url)?;
+        if url_group.as_deref() != Some(group.as_str()) {
+            return Err(format!(
+                "kind {kind}: {} and {} must share one x-options-group",
+                submit.op_id, submit_url.op_id
+            ));
+        }
+        let form = format_ident!("{}Form", pascal(&submit.op_id));
+        let url_form = format_ident!("{}Form", pascal(&submit_url.op_id));
+        let submit_fn = format_ident!("{}", submit.op_id);
+        let submit_url_fn = format_ident!("{}", submit_url.op_id);
+        let konst = format_ident!("{}_CONTENT_TYPES", file_field.to_ascii_uppercase());
+        let group_ident = format_ident!("{}", group);
+        // `infer` tells every image format apart by content; video and
+        // audio containers it may not, so there the file name may tell.
+        let extension_fallback = !content_types.iter().all(|t| t.starts_with("image/"));
+
+        let output = json_ref_type(spec, result, false)?;
+        let list_output = json_ref_type(spec, list, true)?;
+        if output != list_output {
+            return Err(format!(
+                "kind {kind}: {} answers items of another type than {}",
+                list.op_id, result.op_id
+            ));
+        }
+        check_pollable(spec, result)?;
+        let get_raw = format_ident!("{}_raw", result.op_id);
+        let list_raw = format_ident!("{}_raw", list.op_id);
+        for op in [result, list] {
+            let own = OwnOp {
+                path: op.path.clone(),
+                method: op.method,
+                op: op.op.clone(),
+            };
+            raw_methods.push(own_method(
+                spec,
+                &own,
+                forms,
+                Some(&format!("{}_raw", op.op_id)),
+            )?);
+        }
+        let override_body = match k.ops.get("override") {
+            Some(o) => {
+                let f = format_ident!("{}", o.op_id);
+                let body = json_body_type(spec, o)?;
+                override_types.push(json_ref_type(spec, o, false)?);
+                quote! {
+                    let body: types::#body = ::serde_json::from_value(body).map_err(|e| {
+                        crate::error::InputError::InvalidSetting { setting: "classification", reason: e.to_string() }
+                    })?;
+                    match api.#f(hash, &body).await {
+                        Ok(v) => Ok(v.into_inner()),
+                        Err(e) => Err(crate::Error::from_api(e).await),
+                    }
+                }
+            }
+            None => {
+                let reason = format!("the spec has no override operation for {kind}s");
+                quote! {
+                    let _ = (api, hash, body);
+                    Err(crate::error::InputError::InvalidSetting { setting: "kind", reason: #reason.into() }.into())
+                }
+            }
+        };
+
+        let kind_doc = format!(
+            "{}s: `{} {}` (file), `{} {}` (URL), results from `{} {}` and `{} {}`. \
+             Generated from the spec's `x-identifai` operations.",
+            pascal(kind),
+            submit.method.to_uppercase(),
+            submit.path,
+            submit_url.method.to_uppercase(),
+            submit_url.path,
+            result.method.to_uppercase(),
+            result.path,
+            list.method.to_uppercase(),
+            list.path,
+        );
+        let max_doc = format!("{max_bytes} bytes: the limit the spec states for {kind}s.");
+        items.push(quote! {
+            #[doc = #kind_doc]
+            #[derive(Debug)]
+            pub enum #ident {}
+
+            impl crate::submit::MediaKind for #ident {
+                type Options = forms::#group_ident;
+                type Output = types::#output;
+                const KIND: Kind = Kind::#ident;
+                const NAME: &'static str = #kind;
+                const WHAT: &'static str = #what;
+                const CONTENT_TYPES: &'static [&'static str] = forms::#form::#konst;
+                #[doc = #max_doc]
+                const MAX_BYTES: u64 = #max_bytes;
+                const EXTENSION_FALLBACK: bool = #extension_fallback;
+                fn wrap(result: crate::answer::Classified<Self::Output>) -> AnyResult {
+                    AnyResult::#ident(result)
+                }
+                fn state(result: &Self::Output) -> crate::wait::State {
+                    crate::wait::state_of(result.status.as_ref(), result.errors.as_ref(), result.verdict.is_some())
+                }
+                async fn submit_file(
+                    api: &super::Client,
+                    accept: types::ResponseFormat,
+                    file: crate::upload::FilePart,
+                    options: Self::Options,
+                ) -> crate::submit::ApiResult {
+                    let form = forms::#form::new(file).with_options(options);
+                    api.#submit_fn(Some(accept), form).await
+                }
+                async fn submit_url(
+                    api: &super::Client,
+                    accept: types::ResponseFormat,
+                    url: ::std::string::String,
+                    options: Self::Options,
+                ) -> crate::submit::ApiResult {
+                    let form = forms::#url_form::new(url).with_options(options);
+                    api.#submit_url_fn(Some(accept), form).await
+                }
+                async fn get(api: &super::Client, id: &str) -> crate::submit::RawResult {
+                    api.#get_raw(id).await
+                }
+                async fn list(api: &super::Client, ids: &[::std::string::String]) -> crate::submit::RawResult {
+                    api.#list_raw(ids).await
+                }
+                async fn override_classification(
+                    api: &super::Client,
+                    hash: &str,
+                    body: ::serde_json::Value,
+                ) -> crate::Result<OverrideAnswer> {
+                    #override_body
+                }
+            }
+        });
+        variants.push(ident);
+        kind_strs.push(kind.clone());
+        outputs.push(output);
+    }
+    if variants.is_empty() {
+        return Err("no operation carries x-identifai: the layer has no media kinds".into());
+    }
+    let override_type = match override_types.first() {
+        Some(t) if override_types.iter().all(|o| o == t) => {
+            quote! { types::#t }
+        }
+        Some(_) => return Err("the override operations answer different schemas".into()),
+        None => quote! { ::serde_json::Value },
+    };
+    let count = variants.len();
+    let classify_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("classify_{}", k))
+        .collect();
+    let result_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("{}_result", k))
+        .collect();
+    let results_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("{}_results", k))
+        .collect();
+    let wait_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("wait_{}", k))
+        .collect();
+    let as_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("as_{}", k))
+        .collect();
+    let into_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("into_{}", k))
+        .collect();
+    let classify_docs: Vec<String> = kind_strs.iter().map(|k| format!("Starts {} submission: a path, bytes, a reader, a stream or a URL, checked before anything is sent.", if k.starts_with(['a','e','i','o','u']) { format!("an {k}") } else { format!("a {k}") })).collect();
+    let result_docs: Vec<String> = kind_strs.iter().map(|k| format!("The current result of {k} classification `id` (one GET, no waiting), typed and with the server's JSON.")).collect();
+    let results_docs: Vec<String> = kind_strs.iter().map(|k| format!("The current results of 1 to 100 {k} classifications, in one GET. Identifiers the server does not know are left out of the answer.")).collect();
+    let wait_docs: Vec<String> = kind_strs.iter().map(|k| format!("Waits for {k} classification `id` to finish; `.await` the returned wait, after tuning it if needed.")).collect();
+    let as_docs: Vec<String> = kind_strs
+        .iter()
+        .map(|k| format!("The {k} result, if this is one."))
+        .collect();
+    let variant_docs: Vec<String> = kind_strs.iter().map(|k| format!("`{k}`")).collect();
+    Ok((
+        quote! {
+            /// The media kinds of the API and their per-kind code, generated by
+            /// `build.rs` from the operations the spec marks with `x-identifai`.
+            pub mod kinds {
+                #[allow(unused_imports)]
+                use super::{forms, types};
+
+                /// A media kind of the API. Generated from the spec's `x-identifai`
+                /// operations, in the order [`crate::Client::result`] tries them.
+                #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[non_exhaustive]
+                pub enum Kind {
+                    #( #[doc = #variant_docs] #variants, )*
+                }
+
+                impl Kind {
+                    /// Every kind, in the order [`crate::Client::result`] tries them.
+                    pub const ALL: [Kind; #count] = [#(Kind::#variants),*];
+
+                    /// The kind's name (`image`, ...).
+                    pub fn as_str(&self) -> &'static str {
+                        match self { #( Kind::#variants => #kind_strs, )* }
+                    }
+
+                    /// The size limit the spec states for this kind, in bytes.
+                    pub fn spec_max_bytes(&self) -> u64 {
+                        use crate::submit::MediaKind;
+                        match self { #( Kind::#variants => <#variants as MediaKind>::MAX_BYTES, )* }
+                    }
+
+                    /// The content types the spec allows for this kind's file part.
+                    pub fn content_types(&self) -> &'static [&'static str] {
+                        use crate::submit::MediaKind;
+                        match self { #( Kind::#variants => <#variants as MediaKind>::CONTENT_TYPES, )* }
+                    }
+
+                    /// The kind's position in [`Kind::ALL`].
+                    pub fn index(&self) -> usize {
+                        Self::ALL.iter().position(|k| k == self).unwrap_or(0)
+                    }
+                }
+
+                impl ::std::fmt::Display for Kind {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+
+                impl ::std::str::FromStr for Kind {
+                    type Err = ::std::string::String;
+                    fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                        match s {
+                            #( #kind_strs => Ok(Kind::#variants), )*
+                            other => Err(format!("unknown media kind `{other}` (one of: {})", [#(#kind_strs),*].join(", "))),
+                        }
+                    }
+                }
+
+                /// The answer of an override (the same schema for every kind).
+                pub type OverrideAnswer = #override_type;
+
+                /// A result of any kind, typed, with the server's JSON. Returned by
+                /// [`crate::Client::result`] and [`crate::Client::wait_all`].
+                #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
+                pub enum AnyResult {
+                    #( #[doc = #variant_docs] #variants(crate::answer::Classified<types::#outputs>), )*
+                }
+
+                impl AnyResult {
+                    /// Which kind this is.
+                    pub fn kind(&self) -> Kind {
+                        match self { #( AnyResult::#variants(_) => Kind::#variants, )* }
+                    }
+
+                    /// The JSON the server sent, verbatim.
+                    pub fn raw(&self) -> &::serde_json::value::RawValue {
+                        match self { #( AnyResult::#variants(r) => r.raw(), )* }
+                    }
+
+                    /// The JSON the server sent, as a value.
+                    pub fn raw_value(&self) -> ::serde_json::Value {
+                        match self { #( AnyResult::#variants(r) => r.raw_value(), )* }
+                    }
+
+                    /// The classification's identifier, when the answer has one.
+                    pub fn identifier(&self) -> Option<&str> {
+                        match self { #( AnyResult::#variants(r) => r.identifier.as_deref(), )* }
+                    }
+
+                    /// The file's SHA-256 (what overrides take), when the answer has one.
+                    pub fn hash(&self) -> Option<&str> {
+                        match self { #( AnyResult::#variants(r) => r.hash.as_deref(), )* }
+                    }
+
+                    /// The classification's status, when the answer has one.
+                    pub fn status(&self) -> Option<&types::Status> {
+                        match self { #( AnyResult::#variants(r) => r.status.as_ref(), )* }
+                    }
+
+                    /// The default verdict: classification and confidence, when there is one.
+                    pub fn verdict(&self) -> Option<(&types::Classification, f64)> {
+                        match self { #( AnyResult::#variants(r) => r.verdict.as_ref().map(|v| (&v.classification, v.confidence)), )* }
+                    }
+
+                    #(
+                        #[doc = #as_docs]
+                        pub fn #as_fns(&self) -> Option<&crate::answer::Classified<types::#outputs>> {
+                            #[allow(unreachable_patterns)]
+                            match self { AnyResult::#variants(r) => Some(r), _ => None }
+                        }
+
+                        #[doc = #as_docs]
+                        pub fn #into_fns(self) -> Option<crate::answer::Classified<types::#outputs>> {
+                            #[allow(unreachable_patterns)]
+                            match self { AnyResult::#variants(r) => Some(r), _ => None }
+                        }
+                    )*
+
+                    pub(crate) fn state(&self) -> crate::wait::State {
+                        use crate::submit::MediaKind;
+                        match self { #( AnyResult::#variants(r) => #variants::state(r), )* }
+                    }
+                }
+
+                impl ::serde::Serialize for AnyResult {
+                    /// The server's JSON, verbatim.
+                    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                        self.raw().serialize(s)
+                    }
+                }
+
+                #(#items)*
+
+                impl crate::Client {
+                    #(
+                        #[doc = #classify_docs]
+                        pub fn #classify_fns(&self, source: impl Into<crate::Source>) -> crate::submit::Classify<'_, #variants> {
+                            crate::submit::Classify::new(self, source.into())
+                        }
+
+                        #[doc = #result_docs]
+                        pub async fn #result_fns(&self, id: &crate::Identifier) -> crate::Result<crate::answer::Classified<types::#outputs>> {
+                            self.result_of::<#variants>(id).await
+                        }
+
+                        #[doc = #results_docs]
+                        pub async fn #results_fns(&self, ids: &[crate::Identifier]) -> crate::Result<Vec<crate::answer::Classified<types::#outputs>>> {
+                            self.results_of::<#variants>(ids).await
+                        }
+
+                        #[doc = #wait_docs]
+                        pub fn #wait_fns(&self, id: &crate::Identifier) -> crate::wait::Wait<'_, #variants> {
+                            crate::wait::Wait::new(self, id)
+                        }
+                    )*
+
+                    /// The current result of `id` as kind `kind` (one GET).
+                    pub async fn result_as(&self, kind: Kind, id: &crate::Identifier) -> crate::Result<AnyResult> {
+                        use crate::submit::MediaKind;
+                        match kind { #( Kind::#variants => self.result_of::<#variants>(id).await.map(#variants::wrap), )* }
+                    }
+
+                    /// The current results of 1 to 100 classifications of kind `kind` (one GET).
+                    pub async fn results_as(&self, kind: Kind, ids: &[crate::Identifier]) -> crate::Result<Vec<AnyResult>> {
+                        use crate::submit::MediaKind;
+                        match kind { #( Kind::#variants => Ok(self.results_of::<#variants>(ids).await?.into_iter().map(#variants::wrap).collect()), )* }
+                    }
+
+                    /// Overrides the verdict of the `kind` file whose SHA-256 is `hash`
+                    /// (the `hash` of its result, not its identifier): later answers
+                    /// carry `classification` as their `force_classification`.
+                    pub async fn override_classification(
+                        &self,
+                        kind: Kind,
+                        hash: &str,
+                        classification: types::Classification,
+                    ) -> crate::Result<OverrideAnswer> {
+                        match kind { #( Kind::#variants => self.override_of::<#variants>(hash, classification).await, )* }
+                    }
+                }
+            }
+        },
+        raw_methods,
+    ))
+}
+
+/// The submit form of a kind: its file field, that field's content types,
+/// its options group and its size limit.
+fn file_form(
+    spec: &OpenAPI,
+    kind: &str,
+    submit: &KindOp,
+) -> Result<(String, Vec<String>, String, u64), String> {
+    let op_id = &submit.op_id;
+    let (schema, group) = form_group(spec, submit)?;
+    let group =
+        group.ok_or_else(|| format!("{op_id}: the submit form needs an x-options-group"))?;
+    let SchemaKind::Type(Type::Object(obj)) = &schema.schema_kind else {
+        return Err(format!("{op_id}: multipart schema must be an object"));
+    };
+    let media = multipart_media(spec, submit)?;
+    for (name, prop) in &obj.properties {
+        let ReferenceOr::Item(prop) = prop else {
+            continue;
+        };
+        let SchemaKind::Type(Type::String(st)) = &prop.schema_kind else {
+            continue;
+        };
+        if st.format != openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary) {
+            continue;
+        }
+        let content_types: Vec<String> = media
+            .encoding
+            .get(name)
+            .and_then(|e| e.content_type.clone())
+            .ok_or_else(|| {
+                format!("{op_id}.{name}: the file part needs its content types in `encoding`")
+            })?
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let ext = submit.op.extensions.get("x-identifai");
+        let max = ext
+            .and_then(|e| e.get("max_bytes"))
+            .and_then(|v| v.as_u64())
+            .or(st.max_length.map(|m| m as u64))
+            .or_else(|| stated_max_size(prop.schema_data.description.as_deref().unwrap_or("")))
+            .ok_or_else(|| {
+                format!(
+                    "{op_id}.{name}: no size limit for {kind}s (x-identifai.max_bytes, maxLength, \
+                     or \"Maximum file size: N MB\" in the description)"
+                )
+            })?;
+        return Ok((name.clone(), content_types, group, max));
+    }
+    Err(format!(
+        "{op_id}: the submit form has no file (format: binary) field"
+    ))
+}
+
+/// "Maximum file size: 50MB" / "**Maximum file size:** 5GB" in a
+/// description, in bytes (MB = 2^20, GB = 2^30, as the API counts).
+fn stated_max_size(description: &str) -> Option<u64> {
+    let lower = description.to_ascii_lowercase();
+    let at = lower.find("maximum file size")? + "maximum file size".len();
+    let rest = lower[at..].trim_start_matches(|c: char| c == ':' || c == '*' || c.is_whitespace());
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let n: u64 = digits.parse().ok()?;
+    let unit = rest[digits.len()..].trim_start();
+    let scale = if unit.starts_with("gb") {
+        1 << 30
+    } else if unit.starts_with("mb") {
+        1 << 20
+    } else if unit.starts_with("kb") {
+        1 << 10
+    } else {
+        return None;
+    };
+    Some(n * scale)
+}
+
+fn multipart_media<'a>(
+    spec: &'a OpenAPI,
+    op: &'a KindOp,
+) -> Result<&'a openapiv3::MediaType, String> {
+    let body = op
+        .op
+        .request_body
+        .as_ref()
+        .ok_or_else(|| format!("{}: no request body", op.op_id))?;
+    resolve_body(spec, body)?
+        .content
+        .get("multipart/form-data")
+        .ok_or_else(|| format!("{}: a submission must be multipart/form-data", op.op_id))
+}
+
+/// A multipart operation's schema and its `x-options-group`.
+fn form_group<'a>(
+    spec: &'a OpenAPI,
+    op: &'a KindOp,
+) -> Result<(&'a Schema, Option<String>), String> {
+    let media = multipart_media(spec, op)?;
+    let schema = match media.schema.as_ref() {
+        Some(ReferenceOr::Item(s)) => s,
+        Some(ReferenceOr::Reference { reference }) => spec
+            .components
+            .as_ref()
+            .and_then(|c| c.schemas.get(ref_name(reference)))
+            .and_then(|s| s.as_item())
+            .ok_or_else(|| format!("{}: unresolved {reference}", op.op_id))?,
+        None => return Err(format!("{}: multipart body without schema", op.op_id)),
+    };
+    let group = schema
+        .schema_data
+        .extensions
+        .get("x-options-group")
+        .and_then(|g| g.as_str())
+        .map(str::to_string);
+    Ok((schema, group))
+}
+
+/// The Rust type of an operation's 200 JSON answer (`list`: of its items),
+/// which must be a component `$ref`.
+fn json_ref_type(spec: &OpenAPI, op: &KindOp, list: bool) -> Result<syn::Ident, String> {
+    let resp = op
+        .op
+        .responses
+        .responses
+        .get(&openapiv3::StatusCode::Code(200))
+        .ok_or_else(|| format!("{}: no 200 answer", op.op_id))?;
+    let resp = resolve_response(spec, resp)?;
+    let schema = resp
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+        .ok_or_else(|| format!("{}: the 200 answer has no JSON schema", op.op_id))?;
+    let schema = if list {
+        let item = match schema {
+            ReferenceOr::Item(s) => s,
+            ReferenceOr::Reference { reference } => spec
+                .components
+                .as_ref()
+                .and_then(|c| c.schemas.get(ref_name(reference)))
+                .and_then(|s| s.as_item())
+                .ok_or_else(|| format!("{}: unresolved {reference}", op.op_id))?,
+        };
+        match &item.schema_kind {
+            SchemaKind::Type(Type::Array(a)) => match &a.items {
+                Some(ReferenceOr::Reference { reference }) => {
+                    return component_type(spec, reference, &op.op_id)
+                }
+                _ => return Err(format!("{}: list items must be a component $ref", op.op_id)),
+            },
+            _ => return Err(format!("{}: a list answer must be an array", op.op_id)),
+        }
+    } else {
+        schema
+    };
+    match schema {
+        ReferenceOr::Reference { reference } => component_type(spec, reference, &op.op_id),
+        ReferenceOr::Item(_) => Err(format!(
+            "{}: the 200 answer must be a component $ref",
+            op.op_id
+        )),
+    }
+}
+
+fn component_type(spec: &OpenAPI, reference: &str, op_id: &str) -> Result<syn::Ident, String> {
+    let name = ref_name(reference);
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
+    Ok(format_ident!("{}", rust_type_name(name, schema)))
+}
+
+/// The Rust type of an operation's JSON request body (a component `$ref`,
+/// else progenitor's `<OperationId>Body`).
+fn json_body_type(spec: &OpenAPI, op: &KindOp) -> Result<syn::Ident, String> {
+    let body = op
+        .op
+        .request_body
+        .as_ref()
+        .ok_or_else(|| format!("{}: an override needs a JSON body", op.op_id))?;
+    let schema = resolve_body(spec, body)?
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+        .ok_or_else(|| format!("{}: an override needs a JSON body", op.op_id))?;
+    match schema {
+        ReferenceOr::Reference { reference } => component_type(spec, reference, &op.op_id),
+        ReferenceOr::Item(_) => Ok(format_ident!("{}Body", pascal(&op.op_id))),
+    }
+}
+
+/// A result schema must have `status`, `errors` and `verdict` for waiting.
+fn check_pollable(spec: &OpenAPI, op: &KindOp) -> Result<(), String> {
+    let ty = json_ref_type(spec, op, false)?;
+    let resp = resolve_response(
+        spec,
+        op.op
+            .responses
+            .responses
+            .get(&openapiv3::StatusCode::Code(200))
+            .ok_or("no 200")?,
+    )?;
+    let Some(ReferenceOr::Reference { reference }) = resp
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+    else {
+        return Err(format!(
+            "{}: the 200 answer must be a component $ref",
+            op.op_id
+        ));
+    };
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(ref_name(reference)))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("{}: unresolved {reference}", op.op_id))?;
+    let props: Vec<&String> = match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => o.properties.keys().collect(),
+        _ => Vec::new(),
+    };
+    for field in ["status", "errors", "verdict", "identifier", "hash"] {
+        if !props.iter().any(|p| *p == field) {
+            return Err(format!(
+                "{ty} (answer of {}): a result needs `{field}` for the layer to wait on it",
+                op.op_id
+            ));
+        }
+    }
+    Ok(())
 }

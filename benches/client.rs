@@ -343,7 +343,7 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     rt.block_on(async {
         // Warm up: connections open and kept alive on all sides.
         for _ in 0..block {
-            client.result(&id).await.unwrap();
+            client.image_result(&id).await.unwrap();
             client
                 .api()
                 .get_image_classification(id.as_str())
@@ -358,7 +358,7 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
                     0 => {
                         for _ in 0..block {
                             let t = Instant::now();
-                            let r = client.result(&id).await.unwrap();
+                            let r = client.image_result(&id).await.unwrap();
                             t_client.push(t.elapsed().as_secs_f64() * 1e6);
                             std::hint::black_box(r);
                         }

@@ -195,6 +195,7 @@ async fn wait_done(client: &Client, id: &Identifier) -> identifai::Result<()> {
         id.as_str(),
         result
             .verdict
+            .as_ref()
             .map_or("no verdict".into(), |v| v.classification.to_string())
     );
     Ok(())

@@ -99,12 +99,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     for ((how, _), (id, outcome)) in images.iter().zip(client.wait_all(ids).await) {
         match outcome {
             Ok(r) => {
-                let v = r.verdict.as_ref();
+                let v = r.verdict();
                 println!(
                     "  {how:<7} {:.16}…  {} {}",
                     id.as_str(),
-                    v.map_or("-", |v| v.classification.as_str()),
-                    v.map_or(String::new(), |v| format!("{:.3}", v.confidence)),
+                    v.map_or("-", |(c, _)| c.as_str()),
+                    v.map_or(String::new(), |(_, conf)| format!("{conf:.3}")),
                 );
             }
             Err(e) => println!("  {how:<7} {:.16}…  error: {e}", id.as_str()),

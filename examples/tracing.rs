@@ -92,7 +92,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .send()
         .await?;
     let result = client.wait(&id).await?;
-    tracing::info!(identifier = %id, verdict = ?result.verdict.map(|v| v.classification), "classified");
+    tracing::info!(identifier = %id, verdict = ?result.verdict.as_ref().map(|v| &v.classification), "classified");
     let heatmap = client.heatmap(&id).await?;
     tracing::info!(bytes = heatmap.map_or(0, |h| h.len()), "heatmap fetched");
     let all = client.wait_all([id.clone(), id.clone()]).await;

@@ -90,12 +90,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         let text = match outcome {
             Ok(result) => {
                 done += 1;
-                match &result.verdict {
-                    Some(v) => format!(
-                        "{:<10} {:.1}%",
-                        v.classification.as_str(),
-                        v.confidence * 100.0
-                    ),
+                match result.verdict() {
+                    Some((classification, confidence)) => {
+                        format!("{:<10} {:.1}%", classification.as_str(), confidence * 100.0)
+                    }
                     None => "done, no verdict".to_string(),
                 }
             }

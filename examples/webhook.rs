@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .options(ImageOptions::new().webhook_url("https://example.com/hooks/identifai"))
         .send()
         .await?;
-    let polled = client.wait(&id).await?;
+    let polled = client.wait(&id).await?.into_inner();
     println!("\npolled {id} (webhook requested, not waited for):");
     print_result(&polled);
 
@@ -115,7 +115,7 @@ async fn verified(client: &Client, body: &[u8]) -> Result<ImageResponse, Box<dyn
         .as_deref()
         .ok_or("the body has no identifier")?
         .parse()?;
-    let actual = client.result(&id).await?;
+    let actual = client.image_result(&id).await?.into_inner();
     let verdict = |r: &ImageResponse| {
         r.verdict
             .as_ref()

@@ -22,14 +22,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use secrecy::SecretString;
 
-use crate::api::types::{HealthStatus, ImageResponse, VideoResponse};
+use crate::answer::Classified;
+use crate::api::kinds::{AnyResult, Kind, OverrideAnswer};
+use crate::api::types::{Classification, HealthStatus, ImageResponse};
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
 use crate::pacing::{Pacer, RateLimits};
 use crate::retry::RetryConfig;
-use crate::submit::{Classify, Image, Video};
+use crate::submit::{Image, MediaKind};
 use crate::transport::Transport;
-use crate::upload::{Source, UploadLimits};
+use crate::upload::UploadLimits;
 use crate::wait::{Wait, WaitAll, WaitConfig};
 
 /// The production base URL.
@@ -131,69 +133,88 @@ impl Client {
         .await
     }
 
-    /// Starts an image submission: a path, bytes, a reader or a URL.
-    pub fn classify_image(&self, source: impl Into<Source>) -> Classify<'_, Image> {
-        Classify::new(self, source.into())
-    }
-
-    /// Starts a video submission: a path, bytes, a reader or a URL.
-    pub fn classify_video(&self, source: impl Into<Source>) -> Classify<'_, Video> {
-        Classify::new(self, source.into())
-    }
-
-    /// The current result of an image classification (one GET, no waiting).
-    pub async fn result(&self, id: &Identifier) -> Result<ImageResponse> {
-        crate::transport::capture(async {
-            match self.api.get_image_classification(id.as_str()).await {
-                Ok(v) => Ok(v.into_inner()),
-                Err(e) => Err(Error::from_api(e).await),
+    /// The current result of `id`, whatever its kind: asks for an image
+    /// result, then, on 404, a video result, then an audio one ([`Kind::ALL`]'s
+    /// order). The last 404 is returned if no kind knows `id`. Use
+    /// [`image_result`](Self::image_result) and its siblings when the kind is
+    /// known (one GET).
+    pub async fn result(&self, id: &Identifier) -> Result<AnyResult> {
+        let mut last = None;
+        for kind in Kind::ALL {
+            match self.result_as(kind, id).await {
+                Err(e @ Error::NotFound { .. }) => last = Some(e),
+                other => return other,
             }
+        }
+        Err(last.unwrap_or(Error::NotFound { message: None }))
+    }
+
+    /// The current results of 1 to 100 image classifications, in one GET
+    /// (same as [`image_results`](Self::image_results)).
+    pub async fn results(&self, ids: &[Identifier]) -> Result<Vec<Classified<ImageResponse>>> {
+        self.image_results(ids).await
+    }
+
+    /// Waits for an image classification to finish (same as
+    /// [`wait_image`](Self::wait_image)); `.await` the returned [`Wait`],
+    /// after tuning it if needed.
+    pub fn wait(&self, id: &Identifier) -> Wait<'_, Image> {
+        Wait::new(self, id)
+    }
+
+    /// Waits for many classifications at once, of any kinds, polling each
+    /// kind's list endpoint with 100 identifiers per request. One result
+    /// per identifier given, in order.
+    pub fn wait_all(&self, ids: impl IntoIterator<Item = Identifier>) -> WaitAll<'_> {
+        WaitAll::new(self, ids.into_iter().collect())
+    }
+
+    /// One GET of kind `K`'s result operation, typed and whole.
+    pub(crate) async fn result_of<K: MediaKind>(
+        &self,
+        id: &Identifier,
+    ) -> Result<Classified<K::Output>> {
+        crate::transport::capture(async {
+            let answer = K::get(&self.api, id.as_str()).await;
+            crate::answer::read_answer(answer, crate::answer::decode_one).await
         })
         .await
     }
 
-    /// The current result of a video classification (one GET, no waiting).
-    pub async fn video_result(&self, id: &Identifier) -> Result<VideoResponse> {
-        crate::transport::capture(async {
-            match self.api.get_video_classification(id.as_str()).await {
-                Ok(v) => Ok(v.into_inner()),
-                Err(e) => Err(Error::from_api(e).await),
-            }
-        })
-        .await
-    }
-
-    /// The current results of 1 to 100 image classifications, in one GET.
-    /// Identifiers the server does not know are left out of the answer.
-    pub async fn results(&self, ids: &[Identifier]) -> Result<Vec<ImageResponse>> {
+    /// One GET of kind `K`'s list operation (1 to 100 identifiers).
+    pub(crate) async fn results_of<K: MediaKind>(
+        &self,
+        ids: &[Identifier],
+    ) -> Result<Vec<Classified<K::Output>>> {
         if ids.is_empty() || ids.len() > crate::wait::LIST_BATCH {
             return Err(InputError::IdentifierCount { count: ids.len() }.into());
         }
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
         crate::transport::capture(async {
-            match self.api.list_image_classifications(&ids).await {
-                Ok(v) => Ok(v.into_inner()),
-                Err(e) => Err(Error::from_api(e).await),
-            }
+            let answer = K::list(&self.api, &ids).await;
+            crate::answer::read_answer(answer, crate::answer::decode_list).await
         })
         .await
     }
 
-    /// Waits for an image classification to finish; `.await` the returned
-    /// [`Wait`], after tuning it if needed.
-    pub fn wait(&self, id: &Identifier) -> Wait<'_, ImageResponse> {
-        Wait::new(self, id)
-    }
-
-    /// Waits for a video classification to finish.
-    pub fn wait_video(&self, id: &Identifier) -> Wait<'_, VideoResponse> {
-        Wait::new(self, id)
-    }
-
-    /// Waits for many image classifications at once, polling 100 per
-    /// request. One result per identifier given, in order.
-    pub fn wait_all(&self, ids: impl IntoIterator<Item = Identifier>) -> WaitAll<'_> {
-        WaitAll::new(self, ids.into_iter().collect())
+    /// One POST of kind `K`'s override operation.
+    pub(crate) async fn override_of<K: MediaKind>(
+        &self,
+        hash: &str,
+        classification: Classification,
+    ) -> Result<OverrideAnswer> {
+        let hash = hash.trim();
+        if hash.is_empty() || !hash.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(InputError::InvalidSetting {
+                setting: "hash",
+                reason: format!(
+                    "`{hash}` is not a file hash (the `hash` of a result: hex SHA-256)"
+                ),
+            }
+            .into());
+        }
+        let body = serde_json::json!({ "classification": classification.as_str() });
+        crate::transport::capture(K::override_classification(&self.api, hash, body)).await
     }
 
     /// The AI heatmap PNG of an image, or `None` when it has none (204:

@@ -1,7 +1,7 @@
 //! # identifai
 //!
 //! A Rust client for the [identifAI](https://identifai.net) API, which tells
-//! whether an image or a video was made by a human or by generative AI, with
+//! whether an image, a video or an audio was made by a human or by generative AI, with
 //! heatmaps, C2PA provenance and per-model scores.
 //!
 //! ```no_run
@@ -30,7 +30,8 @@
 //! |---|---|
 //! | [`api`] | the client **generated** by `build.rs` from `openapi/identifai.yaml` (progenitor, plus build.rs's own generator for multipart forms); every operation, every type |
 //! | [`Client`] ([`client`]) | the hand-written layer: configuration, submissions, results, heatmaps |
-//! | [`submit`], [`upload`] | checked, streamed submissions from paths, bytes, readers or URLs |
+//! | [`submit`], [`upload`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
+//! | [`answer`] | whole answers: [`Classified`] (typed value + the server's JSON), [`AnyResult`] |
 //! | [`wait`] | polling until done, one or many at once |
 //! | [`error`] | one [`Error`] enum for everything |
 //! | [`retry`], [`pacing`], [`transport`] | retries, pacing under the published rate limits, the key and redirects |
@@ -48,7 +49,10 @@
 //!   content type, with a fallback when the content type lies. Exactly one
 //!   `Accept` header is ever sent.
 //! - **Waiting** with backoff and a deadline ([`Client::wait`]), and for many
-//!   at once through the list endpoint ([`Client::wait_all`]).
+//!   at once, of any kinds, through each kind's list endpoint
+//!   ([`Client::wait_all`]); [`Client::result`] finds a result's kind.
+//! - **Whole answers**: results keep the server's JSON beside the typed value
+//!   ([`Classified::raw`]), so fields this client does not know are not lost.
 //! - **Pacing** under 1 POST/s, 30 POST/min, 2 GET/s, 60 GET/min, so batch
 //!   work does not meet 429s; **retries** of 429/502/503/504 and connection
 //!   failures with jittered backoff honouring `Retry-After`. A POST is only
@@ -72,10 +76,12 @@
 //! | `cli` | no | the `identifai` command-line tool (`cargo run --features cli -- --mock classify examples/media/sunset.png --heatmap`); brings `mock` |
 #![warn(missing_docs)]
 
+pub mod answer;
 pub mod api;
 pub mod client;
 pub mod error;
 pub mod identifier;
+mod laravel;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -87,6 +93,8 @@ pub mod upload;
 pub mod wait;
 pub mod webhook;
 
+pub use answer::Classified;
+pub use api::kinds::{AnyResult, Kind};
 pub use api::{forms, types};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, InputError, Result};

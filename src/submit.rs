@@ -1,4 +1,5 @@
-//! Submitting media: [`Client::classify_image`] and [`Client::classify_video`].
+//! Submitting media: [`Client::classify_image`], [`Client::classify_video`]
+//! and [`Client::classify_audio`] (generated per kind from the spec).
 //!
 //! A submission is checked before anything is sent (see [`Source`]), sent
 //! as a streamed multipart form (or by URL), and answered with an
@@ -23,28 +24,52 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::api::types::{ErrorBody, ImageResponse, ResponseFormat, VideoResponse};
-use crate::api::{forms, ByteStream, ResponseValue};
+use crate::answer::Classified;
+use crate::api::types::{ErrorBody, ResponseFormat};
+use crate::api::{ByteStream, ResponseValue};
 use crate::client::Client;
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
 use crate::upload::FilePart;
 use crate::upload::{prepare, Accepts, Prepared, Progress, ProgressFn, Source};
 
-type ApiResult =
+#[doc(hidden)]
+pub type ApiResult =
     std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<ErrorBody>>;
 
-/// What differs between image and video submissions. Implemented by
-/// [`Image`] and [`Video`]; not meant to be implemented elsewhere.
+#[doc(hidden)]
+pub type RawResult =
+    std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<ErrorBody>>;
+
+pub use crate::api::kinds::*;
+
+/// What differs between media kinds. The implementations ([`Image`],
+/// [`Video`], [`Audio`], ...) are **generated** by `build.rs` from the
+/// spec's `x-identifai` operations (options group, result type, content
+/// types, size limit, the operations to call); not meant to be implemented
+/// elsewhere.
 pub trait MediaKind: Send + Sync + 'static {
     /// The generated options struct.
     type Options: Clone + Default + Send + Sync + std::fmt::Debug;
     /// The result type of a classification.
-    type Output;
-    #[doc(hidden)]
+    type Output: serde::de::DeserializeOwned + Clone + Send + Sync + std::fmt::Debug + 'static;
+    /// Which kind this is.
+    const KIND: Kind;
+    /// The kind's name (`image`, ...).
     const NAME: &'static str;
     #[doc(hidden)]
-    fn accepts(client: &Client) -> Accepts;
+    const WHAT: &'static str;
+    /// The content types the spec's `encoding` allows for the file part.
+    const CONTENT_TYPES: &'static [&'static str];
+    /// The size limit the spec states (the default of
+    /// [`UploadLimits`](crate::UploadLimits)).
+    const MAX_BYTES: u64;
+    #[doc(hidden)]
+    const EXTENSION_FALLBACK: bool;
+    #[doc(hidden)]
+    fn wrap(result: Classified<Self::Output>) -> AnyResult;
+    #[doc(hidden)]
+    fn state(result: &Self::Output) -> crate::wait::State;
     #[doc(hidden)]
     fn submit_file(
         api: &crate::api::Client,
@@ -59,77 +84,31 @@ pub trait MediaKind: Send + Sync + 'static {
         url: String,
         options: Self::Options,
     ) -> impl std::future::Future<Output = ApiResult> + Send;
+    #[doc(hidden)]
+    fn get(
+        api: &crate::api::Client,
+        id: &str,
+    ) -> impl std::future::Future<Output = RawResult> + Send;
+    #[doc(hidden)]
+    fn list(
+        api: &crate::api::Client,
+        ids: &[String],
+    ) -> impl std::future::Future<Output = RawResult> + Send;
+    #[doc(hidden)]
+    fn override_classification(
+        api: &crate::api::Client,
+        hash: &str,
+        body: serde_json::Value,
+    ) -> impl std::future::Future<Output = Result<OverrideAnswer>> + Send;
 }
 
-/// Image submissions (`POST /api/classification`, `/api/image_fromurl`).
-#[derive(Debug)]
-pub enum Image {}
-
-/// Video submissions (`POST /api/classification_video`, `/api/video_fromurl`).
-#[derive(Debug)]
-pub enum Video {}
-
-impl MediaKind for Image {
-    type Options = forms::ImageOptions;
-    type Output = ImageResponse;
-    const NAME: &'static str = "image";
-    fn accepts(client: &Client) -> Accepts {
-        Accepts {
-            what: "an image",
-            allowed: forms::ClassifyImageForm::IMAGE_CONTENT_TYPES,
-            max_bytes: client.upload_limits().image_limit(),
-            extension_fallback: false,
-        }
-    }
-    async fn submit_file(
-        api: &crate::api::Client,
-        accept: ResponseFormat,
-        file: FilePart,
-        options: Self::Options,
-    ) -> ApiResult {
-        let form = forms::ClassifyImageForm::new(file).with_options(options);
-        api.classify_image(Some(accept), form).await
-    }
-    async fn submit_url(
-        api: &crate::api::Client,
-        accept: ResponseFormat,
-        url: String,
-        options: Self::Options,
-    ) -> ApiResult {
-        let form = forms::ClassifyImageFromUrlForm::new(url).with_options(options);
-        api.classify_image_from_url(Some(accept), form).await
-    }
-}
-
-impl MediaKind for Video {
-    type Options = forms::VideoOptions;
-    type Output = VideoResponse;
-    const NAME: &'static str = "video";
-    fn accepts(client: &Client) -> Accepts {
-        Accepts {
-            what: "a video",
-            allowed: forms::ClassifyVideoForm::VIDEO_CONTENT_TYPES,
-            max_bytes: client.upload_limits().video_limit(),
-            extension_fallback: true,
-        }
-    }
-    async fn submit_file(
-        api: &crate::api::Client,
-        accept: ResponseFormat,
-        file: FilePart,
-        options: Self::Options,
-    ) -> ApiResult {
-        let form = forms::ClassifyVideoForm::new(file).with_options(options);
-        api.classify_video(Some(accept), form).await
-    }
-    async fn submit_url(
-        api: &crate::api::Client,
-        accept: ResponseFormat,
-        url: String,
-        options: Self::Options,
-    ) -> ApiResult {
-        let form = forms::ClassifyVideoFromUrlForm::new(url).with_options(options);
-        api.classify_video_from_url(Some(accept), form).await
+/// What the upload checks take for kind `K` on `client`.
+fn accepts<K: MediaKind>(client: &Client) -> Accepts {
+    Accepts {
+        what: K::WHAT,
+        allowed: K::CONTENT_TYPES,
+        max_bytes: client.upload_limits().limit(K::KIND),
+        extension_fallback: K::EXTENSION_FALLBACK,
     }
 }
 
@@ -149,6 +128,8 @@ pub struct Classify<'c, K: MediaKind> {
 pub type ClassifyImage<'c> = Classify<'c, Image>;
 /// A video submission.
 pub type ClassifyVideo<'c> = Classify<'c, Video>;
+/// An audio submission.
+pub type ClassifyAudio<'c> = Classify<'c, Audio>;
 
 impl<K: MediaKind> std::fmt::Debug for Classify<'_, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -201,7 +182,7 @@ impl<'c, K: MediaKind> Classify<'c, K> {
         );
         let client = self.client;
         let fut = async move {
-            let mut prepared = prepare(self.source, &K::accepts(client)).await?;
+            let mut prepared = prepare(self.source, &accepts::<K>(client)).await?;
             let mut schedule = client.transport().retry().schedule();
             loop {
                 let attempt = match &mut prepared {
@@ -260,23 +241,13 @@ impl<'c, K: MediaKind> Classify<'c, K> {
     }
 }
 
-impl Classify<'_, Image> {
-    /// Sends the image and waits for its result with the client's
+impl<K: MediaKind> Classify<'_, K> {
+    /// Sends the media and waits for its result with the client's
     /// [`WaitConfig`](crate::WaitConfig).
-    pub async fn wait(self) -> Result<ImageResponse> {
+    pub async fn wait(self) -> Result<Classified<K::Output>> {
         let client = self.client;
         let id = self.send().await?;
-        client.wait(&id).await
-    }
-}
-
-impl Classify<'_, Video> {
-    /// Sends the video and waits for its result with the client's
-    /// [`WaitConfig`](crate::WaitConfig).
-    pub async fn wait(self) -> Result<VideoResponse> {
-        let client = self.client;
-        let id = self.send().await?;
-        client.wait_video(&id).await
+        crate::wait::Wait::<K>::new(client, &id).await
     }
 }
 

@@ -6,6 +6,7 @@
 //! The generated forms turn it into a multipart part whose content type is
 //! the file's own when the spec's `encoding` allows it.
 
+use crate::api::kinds::Kind;
 use bytes::Bytes;
 
 /// A file to send as one part of a multipart form.
@@ -163,6 +164,33 @@ pub fn mime_matches(pattern: &str, mime: &str) -> bool {
             .is_some_and(|(t, s)| t == ty && !s.is_empty()),
         _ => pattern == mime,
     }
+}
+
+/// Whether two concrete content types name the same format under different
+/// spellings: an `x-` prefix (`audio/x-wav`, `audio/x-flac`) and the few
+/// aliases sniffers and systems use for the audio formats the API takes.
+fn same_type(a: &str, b: &str) -> bool {
+    fn canonical(mime: &str) -> String {
+        let lower = mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let Some((ty, sub)) = lower.split_once('/') else {
+            return lower;
+        };
+        let sub = sub.strip_prefix("x-").unwrap_or(sub);
+        let sub = match (ty, sub) {
+            ("audio", "wave" | "vnd.wave") => "wav",
+            ("audio", "mp3") => "mpeg",
+            ("audio", "mp4" | "mp4a-latm") => "m4a",
+            ("audio", "3gpp") => "3gp",
+            _ => sub,
+        };
+        format!("{ty}/{sub}")
+    }
+    canonical(a) == canonical(b)
 }
 
 /// A form that cannot be sent as the spec describes it.
@@ -369,50 +397,53 @@ impl From<String> for Source {
     }
 }
 
-/// Size limits checked before an upload (the published ones by default:
-/// 50 MB for images, 5 GB for videos).
+/// Size limits checked before an upload. By default each kind's limit is
+/// the one the spec states (generated: 50 MB for images and audio, 5 GB for
+/// videos).
 ///
 /// ```
+/// use identifai::submit::Kind;
 /// let limits = identifai::UploadLimits::default().max_video_bytes(1 << 30);
 /// assert_eq!(limits.image_limit(), 50 * 1024 * 1024);
+/// assert_eq!(limits.limit(Kind::Video), 1 << 30);
 /// # let _ = limits;
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UploadLimits {
-    max_image_bytes: u64,
-    max_video_bytes: u64,
-}
-
-impl Default for UploadLimits {
-    fn default() -> Self {
-        Self {
-            max_image_bytes: 50 * 1024 * 1024,
-            max_video_bytes: 5 * 1024 * 1024 * 1024,
-        }
-    }
+    /// Per kind (by [`Kind::index`]); `None`: the spec's limit.
+    max: [Option<u64>; Kind::ALL.len()],
 }
 
 impl UploadLimits {
-    /// The largest image sent.
-    pub fn max_image_bytes(mut self, n: u64) -> Self {
-        self.max_image_bytes = n;
+    /// The largest file of kind `kind` sent.
+    pub fn max_bytes(mut self, kind: Kind, n: u64) -> Self {
+        self.max[kind.index()] = Some(n);
         self
     }
 
+    /// The largest image sent.
+    pub fn max_image_bytes(self, n: u64) -> Self {
+        self.max_bytes(Kind::Image, n)
+    }
+
     /// The largest video sent.
-    pub fn max_video_bytes(mut self, n: u64) -> Self {
-        self.max_video_bytes = n;
-        self
+    pub fn max_video_bytes(self, n: u64) -> Self {
+        self.max_bytes(Kind::Video, n)
+    }
+
+    /// The limit of kind `kind`, in bytes.
+    pub fn limit(&self, kind: Kind) -> u64 {
+        self.max[kind.index()].unwrap_or_else(|| kind.spec_max_bytes())
     }
 
     /// The image limit in bytes.
     pub fn image_limit(&self) -> u64 {
-        self.max_image_bytes
+        self.limit(Kind::Image)
     }
 
     /// The video limit in bytes.
     pub fn video_limit(&self) -> u64 {
-        self.max_video_bytes
+        self.limit(Kind::Video)
     }
 }
 
@@ -627,6 +658,18 @@ pub(crate) async fn prepare(source: Source, accepts: &Accepts) -> Result<Prepare
                 })
                 .flatten()
         });
+    // The spec's own spelling of the type when only an alias matched
+    // (`infer` says `audio/x-wav`, the spec lists `audio/wav`).
+    let told = told.map(
+        |ct| match accepts.allowed.iter().any(|p| mime_matches(p, &ct)) {
+            true => ct,
+            false => accepts
+                .allowed
+                .iter()
+                .find(|p| !p.contains('*') && same_type(p, &ct))
+                .map_or(ct, |p| p.to_string()),
+        },
+    );
     match told {
         Some(ct) if accepts.allowed.iter().any(|p| mime_matches(p, &ct)) => {
             Ok(Prepared::File(PreparedFile {

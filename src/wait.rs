@@ -1,5 +1,6 @@
-//! Waiting for results: [`Client::wait`], [`Client::wait_video`],
-//! [`Client::wait_all`].
+//! Waiting for results: [`Client::wait`] (images), [`Client::wait_video`],
+//! [`Client::wait_audio`] (one per kind, generated), [`Client::wait_all`]
+//! (many, of any kinds).
 //!
 //! A classification is pending while its `status` is `new` (or, from
 //! servers before 1.1.0, while it has no `status` and no verdict yet); it
@@ -21,10 +22,13 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use crate::api::types::{ImageResponse, Status, VideoResponse};
+use crate::answer::Classified;
+use crate::api::kinds::{AnyResult, Kind};
+use crate::api::types::Status;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
+use crate::submit::MediaKind;
 
 /// How long and how often to poll.
 ///
@@ -107,18 +111,13 @@ pub enum State {
     Pending(Option<Status>),
 }
 
-/// A result that can be waited for.
-pub trait Pollable: Sized + Send + 'static {
-    #[doc(hidden)]
-    fn state(&self) -> State;
-    #[doc(hidden)]
-    fn fetch<'a>(
-        client: &'a Client,
-        id: &'a Identifier,
-    ) -> impl Future<Output = Result<Self>> + Send + 'a;
-}
-
-fn state_of(status: Option<&Status>, errors: Option<&String>, has_verdict: bool) -> State {
+/// Where a result of any kind stands, from its `status`, `errors` and
+/// whether it has a verdict (called by the generated per-kind code).
+pub(crate) fn state_of(
+    status: Option<&Status>,
+    errors: Option<&String>,
+    has_verdict: bool,
+) -> State {
     match status {
         Some(Status::Done) => State::Done,
         Some(Status::Errored) => State::Errored(errors.cloned().unwrap_or_default()),
@@ -135,49 +134,17 @@ fn state_of(status: Option<&Status>, errors: Option<&String>, has_verdict: bool)
     }
 }
 
-impl Pollable for ImageResponse {
-    fn state(&self) -> State {
-        state_of(
-            self.status.as_ref(),
-            self.errors.as_ref(),
-            self.verdict.is_some(),
-        )
-    }
-    fn fetch<'a>(
-        client: &'a Client,
-        id: &'a Identifier,
-    ) -> impl Future<Output = Result<Self>> + Send + 'a {
-        client.result(id)
-    }
-}
-
-impl Pollable for VideoResponse {
-    fn state(&self) -> State {
-        state_of(
-            self.status.as_ref(),
-            self.errors.as_ref(),
-            self.verdict.is_some(),
-        )
-    }
-    fn fetch<'a>(
-        client: &'a Client,
-        id: &'a Identifier,
-    ) -> impl Future<Output = Result<Self>> + Send + 'a {
-        client.video_result(id)
-    }
-}
-
 /// A wait for one classification; `.await` it. Built by [`Client::wait`].
 #[must_use = "a wait does nothing until awaited"]
 #[derive(Debug)]
-pub struct Wait<'c, T> {
+pub struct Wait<'c, K> {
     client: &'c Client,
     id: Identifier,
     config: WaitConfig,
-    kind: PhantomData<fn() -> T>,
+    kind: PhantomData<fn() -> K>,
 }
 
-impl<'c, T: Pollable> Wait<'c, T> {
+impl<'c, K: MediaKind> Wait<'c, K> {
     pub(crate) fn new(client: &'c Client, id: &Identifier) -> Self {
         Self {
             client,
@@ -205,14 +172,14 @@ impl<'c, T: Pollable> Wait<'c, T> {
         self
     }
 
-    async fn run(self) -> Result<T> {
+    async fn run(self) -> Result<Classified<K::Output>> {
         let start = Instant::now();
         let mut interval = self.config.initial_interval;
         let mut polls = 0u32;
         loop {
             polls += 1;
-            let result = T::fetch(self.client, &self.id).await?;
-            let last_status = match result.state() {
+            let result = self.client.result_of::<K>(&self.id).await?;
+            let last_status = match K::state(&result) {
                 State::Done => {
                     tracing::debug!(polls, "done");
                     return Ok(result);
@@ -239,9 +206,9 @@ impl<'c, T: Pollable> Wait<'c, T> {
     }
 }
 
-impl<'c, T: Pollable> IntoFuture for Wait<'c, T> {
-    type Output = Result<T>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
+impl<'c, K: MediaKind> IntoFuture for Wait<'c, K> {
+    type Output = Result<Classified<K::Output>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
 
     fn into_future(self) -> Self::IntoFuture {
         let span = tracing::info_span!("identifai.wait", identifier = %self.id);
@@ -249,31 +216,55 @@ impl<'c, T: Pollable> IntoFuture for Wait<'c, T> {
     }
 }
 
-/// A wait for many image classifications at once; `.await` it. Built by
-/// [`Client::wait_all`].
+/// A wait for many classifications at once, of any kinds; `.await` it.
+/// Built by [`Client::wait_all`].
 ///
-/// Each poll round asks for the pending ones through `GET
-/// /api/classifications`, 100 identifiers a request, so 250 identifiers
-/// cost 3 requests a round, not 250. The answer has one entry per
-/// identifier given, in order, duplicates included: none is dropped.
+/// Each poll round asks for the pending ones through each kind's list
+/// endpoint (`GET /api/classifications`, `/api/classifications_video`,
+/// ...), 100 identifiers a request, so 250 images cost 3 requests a round,
+/// not 250. An identifier of unknown kind is asked of the image list first,
+/// then of the next kind's list if the server left it out, and so on (its
+/// kind is then known for the next rounds); [`WaitAll::kind`] says it
+/// upfront. One left out of every list is asked alone
+/// ([`Client::result`]), for a typed answer (a 404, ...). The answer has one
+/// entry per identifier given, in order, duplicates included: none is
+/// dropped.
 #[must_use = "a wait does nothing until awaited"]
 #[derive(Debug)]
 pub struct WaitAll<'c> {
     client: &'c Client,
     ids: Vec<Identifier>,
+    kind: Option<Kind>,
     config: WaitConfig,
 }
 
 /// Identifiers per list request (the API's maximum).
 pub const LIST_BATCH: usize = 100;
 
+/// One identifier being waited for.
+#[derive(Default)]
+struct Tracked {
+    /// Its kind, once an answer told it.
+    kind: Option<Kind>,
+    /// Kinds whose list left it out.
+    not_in: Vec<Kind>,
+    last_status: Option<Status>,
+}
+
 impl<'c> WaitAll<'c> {
     pub(crate) fn new(client: &'c Client, ids: Vec<Identifier>) -> Self {
         Self {
             client,
             ids,
+            kind: None,
             config: client.wait_config().clone(),
         }
+    }
+
+    /// Every identifier is of kind `kind`: only that kind's list is asked.
+    pub fn kind(mut self, kind: Kind) -> Self {
+        self.kind = Some(kind);
+        self
     }
 
     /// Gives up on the ones not done after `deadline`.
@@ -294,11 +285,11 @@ impl<'c> WaitAll<'c> {
         self
     }
 
-    async fn run(self) -> Vec<(Identifier, Result<ImageResponse>)> {
+    async fn run(self) -> Vec<(Identifier, Result<AnyResult>)> {
         let start = Instant::now();
         let mut interval = self.config.initial_interval;
-        let mut outcome: HashMap<Identifier, Result<ImageResponse>> = HashMap::new();
-        let mut last_status: HashMap<Identifier, Option<Status>> = HashMap::new();
+        let mut outcome: HashMap<Identifier, Result<AnyResult>> = HashMap::new();
+        let mut tracked: HashMap<Identifier, Tracked> = HashMap::new();
         let mut unique = std::collections::HashSet::new();
         let mut pending: Vec<Identifier> = self
             .ids
@@ -306,46 +297,94 @@ impl<'c> WaitAll<'c> {
             .filter(|id| unique.insert(*id))
             .cloned()
             .collect();
+        for id in &pending {
+            tracked.entry(id.clone()).or_default().kind = self.kind;
+        }
         let mut round = 0u32;
         while !pending.is_empty() {
             round += 1;
-            for chunk in pending.chunks(LIST_BATCH) {
-                match self.client.results(chunk).await {
-                    Ok(results) => {
-                        let mut seen = std::collections::HashSet::new();
-                        for r in results {
-                            let Some(id) = r
-                                .identifier
-                                .as_deref()
-                                .and_then(|i| Identifier::new(i).ok())
-                            else {
-                                continue;
-                            };
-                            if !chunk.contains(&id) {
-                                continue;
+            for kind in Kind::ALL {
+                // Known to be of this kind, or of no kind known yet and not
+                // left out of this kind's list.
+                let ask: Vec<Identifier> = pending
+                    .iter()
+                    .filter(|id| !outcome.contains_key(*id))
+                    .filter(|id| {
+                        let t = &tracked[*id];
+                        t.kind == Some(kind) || (t.kind.is_none() && !t.not_in.contains(&kind))
+                    })
+                    .cloned()
+                    .collect();
+                for chunk in ask.chunks(LIST_BATCH) {
+                    match self.client.results_as(kind, chunk).await {
+                        Ok(results) => {
+                            let mut seen = std::collections::HashSet::new();
+                            for r in results {
+                                let Some(id) = r.identifier().and_then(|i| Identifier::new(i).ok())
+                                else {
+                                    continue;
+                                };
+                                if !chunk.contains(&id) {
+                                    continue;
+                                }
+                                seen.insert(id.clone());
+                                let t = tracked.entry(id.clone()).or_default();
+                                t.kind = Some(kind);
+                                record(&mut outcome, t, id, r);
                             }
-                            seen.insert(id.clone());
-                            record(&mut outcome, &mut last_status, id, r);
+                            for id in chunk.iter().filter(|id| !seen.contains(*id)) {
+                                tracked.entry(id.clone()).or_default().not_in.push(kind);
+                            }
                         }
-                        // Left out of the list: ask one by one, for a typed answer (404, ...).
-                        for id in chunk.iter().filter(|id| !seen.contains(*id)) {
-                            match self.client.result(id).await {
-                                Ok(r) => record(&mut outcome, &mut last_status, id.clone(), r),
-                                Err(e) if e.is_retryable() => {}
-                                Err(e) => {
-                                    outcome.insert(id.clone(), Err(e));
+                        // Transient (the transport already retried): next round.
+                        Err(e) if e.is_retryable() => {
+                            tracing::debug!(error = %e, %kind, "list request failed; next round")
+                        }
+                        Err(e) => {
+                            for id in chunk {
+                                let t = tracked.entry(id.clone()).or_default();
+                                match (&e, t.kind) {
+                                    // A server without this kind's list: the
+                                    // ones of unknown kind are asked elsewhere.
+                                    (Error::NotFound { .. }, None) => t.not_in.push(kind),
+                                    _ => {
+                                        outcome.insert(id.clone(), Err(e.clone()));
+                                    }
                                 }
                             }
                         }
                     }
-                    // Transient (the transport already retried): next round.
-                    Err(e) if e.is_retryable() => {
-                        tracing::debug!(error = %e, "list request failed; next round")
+                }
+            }
+            // Left out of every list it could be in: ask one by one, for a
+            // typed answer (404, ...).
+            let alone: Vec<Identifier> = pending
+                .iter()
+                .filter(|id| !outcome.contains_key(*id))
+                .filter(|id| {
+                    let t = &tracked[*id];
+                    match t.kind {
+                        Some(k) => t.not_in.contains(&k),
+                        None => Kind::ALL.iter().all(|k| t.not_in.contains(k)),
                     }
+                })
+                .cloned()
+                .collect();
+            for id in alone {
+                let t = tracked.entry(id.clone()).or_default();
+                t.not_in.clear();
+                let answer = match t.kind {
+                    Some(k) => self.client.result_as(k, &id).await,
+                    None => self.client.result(&id).await,
+                };
+                match answer {
+                    Ok(r) => {
+                        t.kind = Some(r.kind());
+                        record(&mut outcome, t, id, r);
+                    }
+                    Err(e) if e.is_retryable() => {}
                     Err(e) => {
-                        for id in chunk {
-                            outcome.insert(id.clone(), Err(e.clone()));
-                        }
+                        outcome.insert(id, Err(e));
                     }
                 }
             }
@@ -356,7 +395,7 @@ impl<'c> WaitAll<'c> {
             let waited = start.elapsed();
             if waited + interval > self.config.deadline {
                 for id in pending.drain(..) {
-                    let last_status = last_status.get(&id).cloned().flatten();
+                    let last_status = tracked.get(&id).and_then(|t| t.last_status.clone());
                     outcome.insert(
                         id.clone(),
                         Err(Error::WaitTimeout {
@@ -391,10 +430,10 @@ impl<'c> WaitAll<'c> {
 /// Files one poll's answer for `id`: done or errored ends it; pending
 /// remembers the status for a timeout message.
 fn record(
-    outcome: &mut HashMap<Identifier, Result<ImageResponse>>,
-    last_status: &mut HashMap<Identifier, Option<Status>>,
+    outcome: &mut HashMap<Identifier, Result<AnyResult>>,
+    tracked: &mut Tracked,
     id: Identifier,
-    r: ImageResponse,
+    r: AnyResult,
 ) {
     match r.state() {
         State::Done => {
@@ -408,13 +447,13 @@ fn record(
             outcome.insert(id, Err(err));
         }
         State::Pending(s) => {
-            last_status.insert(id, s);
+            tracked.last_status = s;
         }
     }
 }
 
 impl<'c> IntoFuture for WaitAll<'c> {
-    type Output = Vec<(Identifier, Result<ImageResponse>)>;
+    type Output = Vec<(Identifier, Result<AnyResult>)>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'c>>;
 
     fn into_future(self) -> Self::IntoFuture {

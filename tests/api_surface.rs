@@ -94,5 +94,62 @@ fn every_spec_operation_is_a_client_method() {
             }
         }
     }
-    assert_eq!(count, 12, "published + reconstructed + alias operations");
+    assert_eq!(
+        count, 23,
+        "published + reconstructed + alias + rendered pages' operations"
+    );
+}
+
+#[test]
+fn every_classification_operation_names_its_kind_and_role_once() {
+    // `x-identifai: {kind, role}` drives the per-kind code; every
+    // classification operation but the alias paths has one, and no two share
+    // a (kind, role).
+    let spec: serde_json::Value =
+        serde_yaml_ng::from_str(include_str!("../openapi/identifai.yaml")).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (_, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let tagged = op["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "Classification"));
+            let alias = id.ends_with("_alias");
+            let ext = op.get("x-identifai");
+            assert_eq!(
+                ext.is_some(),
+                tagged && !alias,
+                "{id} ({path}): x-identifai on classification operations only, not on alias paths"
+            );
+            let Some(ext) = ext else { continue };
+            let kind = ext["kind"].as_str().unwrap();
+            let role = ext["role"].as_str().unwrap();
+            assert!(
+                ["image", "video", "audio"].contains(&kind),
+                "{id}: kind {kind}"
+            );
+            assert!(
+                [
+                    "submit",
+                    "submit_url",
+                    "result",
+                    "list",
+                    "override",
+                    "heatmap"
+                ]
+                .contains(&role),
+                "{id}: role {role}"
+            );
+            assert_eq!(
+                ext.as_object().unwrap().len(),
+                2,
+                "{id}: only kind and role"
+            );
+            if let Some(other) = seen.insert((kind.to_string(), role.to_string()), id.to_string()) {
+                panic!("{id} and {other} are both ({kind}, {role})");
+            }
+        }
+    }
+    // Every kind has submit, submit_url, result, list and override; images a heatmap.
+    assert_eq!(seen.len(), 16, "{seen:#?}");
 }

@@ -1088,3 +1088,306 @@ fn progress_bars_only_on_a_terminal_and_never_with_json() {
     assert!(!stderr_of(&out).contains("(eta"));
     assert!(!stdout_of(&out).contains('\x1b'));
 }
+
+// ---------------------------------------------------------- whole answers
+
+/// The newest published video result (3 frames, 1 audio track), as the
+/// spec's `newest` example of `get_video_classification` holds it.
+fn newest_video_example() -> Value {
+    let spec: Value = serde_yaml_ng::from_str(include_str!("../openapi/identifai.yaml")).unwrap();
+    let v = spec["paths"]["/api/classification_video/{identifier}"]["get"]["responses"]["200"]
+        ["content"]["application/json"]["examples"]["newest"]["value"]
+        .clone();
+    assert_eq!(v["results"]["images"].as_array().unwrap().len(), 3);
+    assert_eq!(v["results"]["audios"].as_array().unwrap().len(), 1);
+    v
+}
+
+/// A loopback server answering `result` for `id` as a video: 404 on the
+/// image endpoint, `body` on the video one.
+fn video_server(id: &str, body: &Value) -> httpmock::MockServer {
+    let server = httpmock::MockServer::start();
+    server.mock(|when, then| {
+        when.method("GET").path(format!("/api/classification/{id}"));
+        then.status(404)
+            .header("content-type", "application/json")
+            .body(r#"{"error":"Not Found"}"#);
+    });
+    server.mock(|when, then| {
+        when.method("GET")
+            .path(format!("/api/classification_video/{id}"));
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    });
+    server
+}
+
+fn cli_to(server: &httpmock::MockServer) -> Command {
+    let mut cmd = bare();
+    cmd.args(["--base-url", &server.base_url(), "--api-key", SECRET]);
+    cmd
+}
+
+/// Names of the models of a frame: those of its verdict and of its results.
+fn model_names(frame: &Value) -> Vec<String> {
+    let mut names: Vec<String> = frame["verdict"]["models"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(
+            frame["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| &r["model"]),
+        )
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn json_result_keeps_every_frame_of_the_newest_published_video() {
+    let body = newest_video_example();
+    let id = body["identifier"].as_str().unwrap().to_string();
+    let server = video_server(&id, &body);
+    let out = cli_to(&server)
+        .args(["--json", "result", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["kind"], "video", "found by itself, after the image 404");
+    assert_eq!(v["verdict"], "artificial");
+    let sent = body["results"]["images"].as_array().unwrap();
+    let printed = v["result"]["results"]["images"].as_array().unwrap();
+    assert_eq!(printed.len(), 3);
+    for (s, p) in sent.iter().zip(printed) {
+        assert_eq!(p["hash"], s["hash"]);
+        assert_eq!(p["verdict"], s["verdict"]);
+        assert_eq!(p["verdicts"], s["verdicts"]);
+        assert!(!model_names(s).is_empty());
+        assert_eq!(model_names(p), model_names(s));
+    }
+    assert_eq!(v["result"]["results"]["audios"], body["results"]["audios"]);
+    // Nothing narrowed: the whole answer is what the server sent.
+    assert_eq!(v["result"], body);
+
+    // The readable summary shows each frame's verdict.
+    let out = cli_to(&server).args(["result", &id]).output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let frames_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("frames"))
+        .unwrap_or_else(|| panic!("no frames line in:\n{text}"));
+    for i in 0..3 {
+        assert!(frames_line.contains(&format!("#{i}")), "{frames_line}");
+    }
+    assert!(
+        frames_line.contains("75.7%"),
+        "frame 0's confidence: {frames_line}"
+    );
+}
+
+#[test]
+fn json_result_keeps_fields_the_spec_does_not_name_at_three_depths() {
+    let mut body = newest_video_example();
+    body["verdict"]["unknown"] = Value::Bool(true);
+    body["served_from"] = "edge-7".into();
+    body["verdict"]["calibration"] = serde_json::json!({ "t": 1.5 });
+    body["results"]["images"][1]["frame_time_s"] = 2.5.into();
+    body["results"]["images"][1]["c2pa"] = serde_json::json!([]);
+    let id = body["identifier"].as_str().unwrap().to_string();
+    let server = video_server(&id, &body);
+    let out = cli_to(&server)
+        .args(["--json", "result", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["result"]["served_from"], "edge-7");
+    assert_eq!(v["result"]["verdict"]["calibration"]["t"], 1.5);
+    assert_eq!(v["result"]["verdict"]["unknown"], true);
+    assert_eq!(v["result"]["results"]["images"][1]["frame_time_s"], 2.5);
+    assert_eq!(v["result"], body, "as sent, `[]` included");
+}
+
+#[test]
+fn mock_quirks_pending_and_done_answers_decode_and_print_whole() {
+    let server = MockServer::start_with(config().with_quirks(true));
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    mp4(&clip);
+    let out = cli(&server)
+        .args(["classify", "--no-wait", "--frames", "5"])
+        .arg(&clip)
+        .output()
+        .unwrap();
+    let id = stdout_of(&out).trim().to_string();
+    // Pending: `"results": []` where the spec says object.
+    let out = cli(&server)
+        .args(["--json", "result", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["status"], "new");
+    assert_eq!(v["result"]["results"], serde_json::json!([]));
+    assert!(v["result"]["mock_extra"].is_object());
+    // Done: unknown fields at the top, in verdicts, in every frame.
+    let out = cli(&server)
+        .args(["--json", "result", "--wait", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["status"], "done");
+    assert!(v["result"]["mock_extra"].is_object());
+    assert_eq!(v["result"]["verdict"]["mock_extra"]["weight"], 1);
+    let frames = v["result"]["results"]["images"].as_array().unwrap();
+    assert_eq!(frames.len(), 5);
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(f["mock_node"], format!("images-node-{i}"));
+        assert_eq!(f["verdict"]["mock_extra"]["weight"], 1);
+    }
+}
+
+// ------------------------------------------------------------ audio, video
+
+#[test]
+fn mock_classifies_the_shipped_audio_and_video_samples() {
+    for (name, kind) in [("speech.wav", "audio"), ("clip.mp4", "video")] {
+        let path = sample(name);
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < 8 * 1024,
+            "{name} stays small"
+        );
+        let out = bare()
+            .args(["--mock", "classify"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr_of(&out));
+        let text = stdout_of(&out);
+        let head = text.lines().next().unwrap_or("");
+        assert!(
+            head.contains("HUMAN") || head.contains("ARTIFICIAL"),
+            "{name}: a verdict: {text}"
+        );
+        assert!(text.contains(&format!("done ({kind}")), "{name}: {text}");
+        let out = bare()
+            .args(["--mock", "--json", "classify"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let v = &json_lines(&stdout_of(&out))[0];
+        assert_eq!(v["kind"], kind);
+        assert!(
+            v["verdict"] == "human" || v["verdict"] == "artificial",
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn audio_summary_shows_each_clip_and_urls_go_to_the_audio_endpoint() {
+    let server = server();
+    let out = cli(&server)
+        .args(["classify"])
+        .arg(sample("speech.wav"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let text = stdout_of(&out);
+    let clips = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("clips"))
+        .unwrap_or_else(|| panic!("no clips line:\n{text}"));
+    assert!(
+        clips.contains("#0") && clips.contains("0.0s-4.0s"),
+        "{clips}"
+    );
+
+    let out = cli(&server)
+        .args([
+            "--json",
+            "classify",
+            "--kind",
+            "audio",
+            "https://media.example.com/talk.mp3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["kind"], "audio");
+    assert_eq!(v["status"], "done");
+    assert_eq!(
+        server
+            .stats()
+            .route(identifai::mock::Route::ClassifyAudioFromUrl),
+        1
+    );
+}
+
+#[test]
+fn override_takes_an_identifier_or_a_hash_and_later_answers_carry_it() {
+    let server = server();
+    let out = cli(&server)
+        .args(["--json", "classify"])
+        .arg(sample("speech.wav"))
+        .output()
+        .unwrap();
+    let v = &json_lines(&stdout_of(&out))[0];
+    let id = v["identifier"].as_str().unwrap().to_string();
+    let hash = v["result"]["hash"].as_str().unwrap().to_string();
+    assert!(v["result"]["force_classification"].is_null());
+
+    // By identifier: the result GET finds the kind and the hash.
+    let out = cli(&server)
+        .args(["--json", "override", &id, "artificial"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let o = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(o["kind"], "audio");
+    assert_eq!(o["hash"], hash.as_str());
+    assert_eq!(o["result"]["classification"], "artificial");
+    assert_eq!(o["result"]["type"], "audio");
+    let out = cli(&server)
+        .args(["--json", "result", &id])
+        .output()
+        .unwrap();
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["result"]["force_classification"], "artificial");
+
+    // By hash: each kind's override is tried until one knows it.
+    let out = cli(&server)
+        .args(["override", &hash, "human"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("overridden audio"),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = cli(&server)
+        .args(["--json", "result", &id])
+        .output()
+        .unwrap();
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["result"]["force_classification"], "human");
+
+    // Neither: exit 1, nothing printed on stdout.
+    let out = cli(&server)
+        .args(["override", "feedface", "human"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout_of(&out).is_empty());
+    assert!(stderr_of(&out).contains("feedface"), "{}", stderr_of(&out));
+}

@@ -7,7 +7,9 @@
 //! that component; an inline array of `$ref`: a `Vec` of it), and (c)
 //! re-encodes to JSON that still validates and equals the input under the
 //! documented normalisation (`spec_support::Spec::normalise`), decoding again to an
-//! equal Rust value. Examples of error responses also decode into `ErrorBody`
+//! equal Rust value; and (d) has no property the spec does not name, so
+//! nothing of it is dropped by the typed decode (the normalisation then only
+//! forgives `null`/`[]`/`{}` of optional fields, which read as absent). Examples of error responses also decode into `ErrorBody`
 //! with a message; `text/plain` examples are non-empty identifiers.
 
 #[allow(dead_code)]
@@ -113,6 +115,56 @@ fn every_example_is_checked_by_one_of_the_groups() {
             grouped,
             "{FAIL} examples {}: media type {:?} is checked by no group",
             ex.location, ex.response
+        );
+    }
+}
+
+#[test]
+fn an_example_with_a_field_the_spec_does_not_name_fails() {
+    // The check (d) above can fail: the same published example with one
+    // more field, at the top and inside a frame, is refused.
+    let spec = spec();
+    let examples = spec.examples();
+    let newest = examples
+        .iter()
+        .find(|e| e.location.ends_with("examples.newest"))
+        .expect("the newest video example");
+    assert!(spec.check_example(newest).is_ok());
+    let mut top = newest.clone();
+    top.value["brand_new"] = serde_json::json!(1);
+    let err = spec.check_example(&top).unwrap_err();
+    assert!(err.contains("example.brand_new"), "{err}");
+    let mut deep = newest.clone();
+    deep.value["results"]["images"][2]["frame_only"] = serde_json::json!({"x": 1});
+    let err = spec.check_example(&deep).unwrap_err();
+    assert!(
+        err.contains("example.results.images[2].frame_only"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_pages_concrete_examples_are_in_the_spec() {
+    // Every rendered page with a concrete JSON answer (not Mintlify's
+    // `"<string>"` template) for an operation we generate.
+    let examples = spec().examples();
+    for op in [
+        "get_video_classification",
+        "get_audio_classification",
+        "override_image_classification",
+        "override_video_classification",
+        "override_audio_classification",
+        "save_partner_user",
+        "list_partner_users",
+        "classify_audio",
+        "classify_audio_from_url",
+    ] {
+        assert!(
+            examples.iter().any(|e| e.operations.contains(op)
+                && e.response
+                    .as_ref()
+                    .is_some_and(|r| r.statuses.contains("200"))),
+            "{FAIL} examples {op}: the page's example is missing"
         );
     }
 }

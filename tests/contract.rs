@@ -141,7 +141,11 @@ async fn contract() {
             .await
             .map_err(|e| e.to_string())?
             .into_inner();
-        let again = c.result(&id).await.map_err(|e| e.to_string())?;
+        let again = c
+            .image_result(&id)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_inner();
         (raw_json(&alias) == raw_json(&again))
             .then_some(())
             .ok_or_else(|| "alias and canonical differ".to_string())
@@ -166,7 +170,8 @@ async fn contract() {
         if found.verdict != result.verdict {
             return Err("the list's verdict differs from the single result's".into());
         }
-        (raw_json(&list) == raw_json(&alias))
+        let typed: Vec<_> = list.iter().map(|r| r.value().clone()).collect();
+        (raw_json(&typed) == raw_json(&alias))
             .then_some(())
             .ok_or_else(|| "list alias differs".to_string())
     })

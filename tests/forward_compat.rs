@@ -170,7 +170,7 @@ fn result_from_before_1_1_0_without_status_and_api_version() {
 
     let video = json!({
         "identifier": "v-old",
-        "verdict": {"heuristic": "Majority", "confidence": 0.7, "classification": "human", "count": 5, "unknown": 0},
+        "verdict": {"heuristic": "Majority", "confidence": 0.7, "classification": "human", "count": 5, "unknown": false},
         "results": {"images": [[{"model": "m1", "classification": [{"label": "human", "score": 0.7}]}]]}
     });
     spec.check_component("VideoResponse", &video)
@@ -202,16 +202,20 @@ fn video_images_legacy_array_of_arrays() {
 }
 
 #[test]
-fn video_images_flat_array() {
-    let images = json!([{"model": "m1", "unknown": false}, {"model": "m2", "elapsed_time": 1}]);
-    match video_images(images) {
-        VideoResultsImages::FrameResults(results) => assert_eq!(results.len(), 2),
-        other => panic!("a flat array is the current shape, got {other:?}"),
+fn video_images_one_result_per_frame() {
+    let frame = |hash: &str| json!({"hash": hash, "verdict": {"heuristic": "Majority", "confidence": 0.8, "classification": "human"}, "results": [{"model": "m1", "unknown": false}]});
+    match video_images(json!([frame("f1"), frame("f2")])) {
+        VideoResultsImages::FrameResults(frames) => {
+            assert_eq!(frames.len(), 2);
+            assert_eq!(frames[1].hash, "f2");
+            assert_eq!(frames[1].results[0].model.as_deref(), Some("m1"));
+        }
+        other => panic!("an array of frame results is the current shape, got {other:?}"),
     }
-    // No frames: valid (LegacyFrameResults has minItems 1), and the flat shape.
+    // No frames: valid (LegacyFrameResults has minItems 1), and the current shape.
     match video_images(json!([])) {
-        VideoResultsImages::FrameResults(results) => assert!(results.is_empty()),
-        other => panic!("[] reads as the flat shape, got {other:?}"),
+        VideoResultsImages::FrameResults(frames) => assert!(frames.is_empty()),
+        other => panic!("[] reads as the current shape, got {other:?}"),
     }
 }
 

@@ -43,7 +43,7 @@ async fn typed_helpers_script_the_json_operations() {
     });
     let c = client(&server);
     assert_eq!(c.health().await.unwrap(), HealthStatus::Degraded);
-    let r = c.result(&"abc".parse().unwrap()).await.unwrap();
+    let r = c.image_result(&"abc".parse().unwrap()).await.unwrap();
     assert_eq!(r.status, Some(Status::New));
     let wanted: Vec<Identifier> = ids.iter().map(|i| i.parse().unwrap()).collect();
     let rs = c.results(&wanted).await.unwrap();
@@ -51,4 +51,60 @@ async fn typed_helpers_script_the_json_operations() {
     health.assert();
     one.assert();
     list.assert();
+}
+
+#[tokio::test]
+async fn typed_helpers_script_the_new_json_operations() {
+    use identifai::types::{
+        Classification, MediaKind, OverrideRequest, OverrideResponse, PartnerPricings,
+        VideoResponse,
+    };
+    let server = MockServer::start_async().await;
+    let hash = "1122bc922b7381529013a2198b9143c0b6a52669fd511cfb030418209f1751a6";
+    let body = OverrideRequest {
+        classification: Classification::Human,
+    };
+    let over = server.override_video_classification(|when, then| {
+        when.hash(hash).body(&body);
+        then.ok(&OverrideResponse {
+            classification: Classification::Human,
+            hash: hash.into(),
+            type_: MediaKind::Video,
+        });
+    });
+    let ids = vec!["v1".to_string(), "v2".to_string()];
+    let list = server.list_video_classifications(|when, then| {
+        when.identifiers(&ids);
+        then.ok(&vec![VideoResponse {
+            identifier: Some("v1".into()),
+            ..Default::default()
+        }]);
+    });
+    let pricings = server.get_partner_pricings(|_, then| {
+        let mut p = serde_json::Map::new();
+        p.insert("basic".into(), serde_json::json!({"id": 1}));
+        then.ok(&PartnerPricings(p));
+    });
+    let api = client(&server);
+    let api = api.api();
+    let out = api
+        .override_video_classification(hash, &body)
+        .await
+        .unwrap();
+    assert_eq!(out.type_, MediaKind::Video);
+    // A different body does not match the scripted one.
+    let other = OverrideRequest {
+        classification: Classification::Artificial,
+    };
+    assert!(api
+        .override_video_classification(hash, &other)
+        .await
+        .is_err());
+    let vs = api.list_video_classifications(&ids).await.unwrap();
+    assert_eq!(vs[0].identifier.as_deref(), Some("v1"));
+    let p = api.get_partner_pricings().await.unwrap();
+    assert_eq!(p["basic"]["id"], 1);
+    over.assert_calls(1);
+    list.assert();
+    pricings.assert();
 }

@@ -279,22 +279,27 @@ async fn video_upload_and_from_url() {
     assert_eq!(body["status"], "done");
     assert_eq!(body["api_version"], "1.1.0");
     let verdict = &body["verdict"];
-    assert!(verdict["count"].is_u64());
-    assert!(verdict["unknown"].is_u64());
-    assert_eq!(
-        verdict["count"].as_u64().unwrap() + verdict["unknown"].as_u64().unwrap(),
-        10
-    );
+    // The published shape: `count` frames counted, `unknown` a boolean.
+    assert!(verdict["count"].as_u64().unwrap() <= 10);
+    assert!(verdict["unknown"].is_boolean());
+    // One full image-like result per analysed frame.
     let images = body["results"]["images"].as_array().expect("images");
-    assert!(!images.is_empty());
-    for result in images {
-        let labels: Vec<&str> = result["classification"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["label"].as_str().unwrap())
-            .collect();
-        assert_eq!(labels, ["human", "artificial"]);
+    assert_eq!(images.len(), 10);
+    for frame in images {
+        for field in ["hash", "identifier", "name"] {
+            assert!(frame[field].is_string(), "{field} in {frame}");
+        }
+        assert!(frame["verdict"]["classification"].is_string());
+        assert!(!frame["verdicts"].as_array().unwrap().is_empty());
+        for result in frame["results"].as_array().unwrap() {
+            let labels: Vec<&str> = result["classification"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["label"].as_str().unwrap())
+                .collect();
+            assert_eq!(labels, ["human", "artificial"]);
+        }
     }
     assert_eq!(body["results"]["audios"], serde_json::json!([]));
 
@@ -312,14 +317,13 @@ async fn video_with_audio_reports_an_audio_result() {
     let server = server_with_polls(0);
     let id = submit_video(&server, b"v", &[("with_audio", "true"), ("with_nsfw", "1")]).await;
     let (_, body) = get_json(&server, &format!("/api/classification_video/{id}")).await;
-    assert_eq!(body["results"]["audios"].as_array().unwrap().len(), 1);
+    let audios = body["results"]["audios"].as_array().unwrap();
+    assert_eq!(audios.len(), 1, "one audio result per track");
+    assert!(audios[0]["verdict"]["classification"].is_string());
+    assert!(!audios[0]["results"].as_array().unwrap().is_empty());
     assert_eq!(body["is_nsfw"], false);
     // Default frame count is 5.
-    let verdict = &body["verdict"];
-    assert_eq!(
-        verdict["count"].as_u64().unwrap() + verdict["unknown"].as_u64().unwrap(),
-        5
-    );
+    assert_eq!(body["results"]["images"].as_array().unwrap().len(), 5);
 }
 
 async fn assert_400(response: reqwest::Response, expected: Value) {
@@ -1175,4 +1179,226 @@ fn server_handle_is_send_and_sync() {
     assert_send_sync::<MockServer>();
     assert_send_sync::<Fault>();
     assert_send_sync::<MockConfig>();
+}
+
+// ---------------------------------------------------------------- overrides
+
+#[tokio::test]
+async fn overrides_change_force_classification_of_later_answers() {
+    use identifai::types::Classification;
+    use identifai::{Kind, Source};
+    let server = server_with_polls(0);
+    let client = server.client_builder().build().unwrap();
+    let wav = {
+        let mut v = b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data\0\0\0\0".to_vec();
+        v.extend_from_slice(&[3u8; 200]);
+        v
+    };
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01 override".to_vec();
+    let mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom override".to_vec();
+    let image = client
+        .classify_image(Source::bytes("o.png", png))
+        .wait()
+        .await
+        .unwrap();
+    let video = client
+        .classify_video(Source::bytes("o.mp4", mp4))
+        .wait()
+        .await
+        .unwrap();
+    let audio = client
+        .classify_audio(Source::bytes("o.wav", wav))
+        .wait()
+        .await
+        .unwrap();
+    assert!(image.force_classification.is_none());
+    assert!(video.force_classification.is_none());
+    assert!(audio.force_classification.is_none());
+
+    for (kind, hash, id, c) in [
+        (
+            Kind::Image,
+            image.hash.clone().unwrap(),
+            image.identifier.clone().unwrap(),
+            Classification::Artificial,
+        ),
+        (
+            Kind::Video,
+            video.hash.clone().unwrap(),
+            video.identifier.clone().unwrap(),
+            Classification::Human,
+        ),
+        (
+            Kind::Audio,
+            audio.hash.clone().unwrap(),
+            audio.identifier.clone().unwrap(),
+            Classification::Artificial,
+        ),
+    ] {
+        let answer = client
+            .override_classification(kind, &hash, c.clone())
+            .await
+            .unwrap();
+        assert_eq!(answer.classification, c);
+        assert_eq!(answer.hash, hash);
+        assert_eq!(answer.type_.as_str(), kind.as_str());
+        let later = client.result(&id.parse().unwrap()).await.unwrap();
+        assert_eq!(later.kind(), kind);
+        assert_eq!(
+            later.raw_value()["force_classification"],
+            c.as_str(),
+            "{kind}: later answers carry the override"
+        );
+        let typed = match &later {
+            identifai::AnyResult::Image(r) => r.force_classification.clone(),
+            identifai::AnyResult::Video(r) => r.force_classification.clone(),
+            identifai::AnyResult::Audio(r) => r.force_classification.clone(),
+            _ => unreachable!(),
+        };
+        assert_eq!(typed.map(|f| f.to_string()), Some(c.to_string()));
+    }
+    // Per kind: the video's hash is no image's.
+    let err = client
+        .override_classification(
+            Kind::Image,
+            video.hash.as_deref().unwrap(),
+            Classification::Human,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, identifai::Error::NotFound { .. }), "{err:?}");
+    // Not a hash at all: refused before sending.
+    let posts = server.stats().posts;
+    let err = client
+        .override_classification(Kind::Audio, "../etc/passwd", Classification::Human)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, identifai::Error::InvalidInput(_)), "{err:?}");
+    assert_eq!(server.stats().posts, posts);
+    assert_eq!(server.stats().route(Route::OverrideClassification), 4);
+}
+
+#[tokio::test]
+async fn override_route_validates_its_json_body() {
+    let server = server_with_polls(0);
+    let id = submit_image(&server, "v.png", b"\x89PNG\r\n\x1a\nvalidate", &[]).await;
+    let (_, body) = get_json(&server, &format!("/api/classification/{id}")).await;
+    let hash = body["hash"].as_str().unwrap().to_string();
+    let post = |json: &'static str| {
+        client()
+            .post(format!(
+                "{}/api/classification/{hash}/override",
+                server.base_url()
+            ))
+            .header("x-api-key", server.api_key())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(json)
+            .send()
+    };
+    let r = post(r#"{"classification":"robot"}"#).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = post("{}").await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = post(r#"{"classification":"human"}"#).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"classification":"human","type":"image","hash":hash})
+    );
+}
+
+// ------------------------------------------------------------------ quirks
+
+#[tokio::test]
+async fn quirks_mode_writes_empty_maps_as_arrays_and_adds_unknown_fields() {
+    let server = MockServer::start_with(
+        MockConfig {
+            rate_limits: None,
+            polls_until_done: 1,
+            ..MockConfig::default()
+        }
+        .with_quirks(true),
+    );
+    let id = submit_video(&server, b"q", &[("frames", "5"), ("with_audio", "true")]).await;
+    let (_, pending) = get_json(&server, &format!("/api/classification_video/{id}")).await;
+    assert_eq!(pending["status"], "new");
+    assert_eq!(pending["results"], serde_json::json!([]), "PHP's empty map");
+    let (_, done) = get_json(&server, &format!("/api/classification_video/{id}")).await;
+    assert_eq!(done["status"], "done");
+    assert!(done["mock_extra"].is_object(), "top level");
+    assert_eq!(
+        done["verdict"]["mock_extra"]["weight"], 1,
+        "inside a verdict"
+    );
+    let frames = done["results"]["images"].as_array().unwrap();
+    assert!(
+        frames.iter().all(|f| f["mock_node"].is_string()),
+        "inside a frame"
+    );
+    assert_eq!(done["results"]["audios"][0]["mock_node"], "audios-node-0");
+    // No `{}` anywhere: every empty map is `[]`.
+    assert!(!done.to_string().contains("{}"), "{done}");
+
+    // The client decodes both, and keeps every unknown field.
+    let client = server.client_builder().build().unwrap();
+    let r = client.video_result(&id.parse().unwrap()).await.unwrap();
+    assert_eq!(r.status, Some(identifai::types::Status::Done));
+    let raw: Value = serde_json::from_str(r.raw().get()).unwrap();
+    assert_eq!(raw, done, "the raw JSON is the answer, whole");
+}
+
+#[tokio::test]
+async fn audio_results_and_lists_have_the_published_shapes() {
+    let server = server_with_polls(0);
+    let form = Form::new().part(
+        "audio",
+        Part::bytes(b"RIFF\0\0\0\0WAVEfmt audio-shape".to_vec())
+            .file_name("talk.wav")
+            .mime_str("audio/wav")
+            .unwrap(),
+    );
+    let response = post_form(&server, "/api/classification_audio", form, true).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = response.json::<Value>().await.unwrap()["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, one) = get_json(&server, &format!("/api/classification_audio/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let clips = one["chunk_details"].as_array().unwrap();
+    assert!(!clips.is_empty());
+    for (i, c) in clips.iter().enumerate() {
+        assert_eq!(c["index"], i);
+        assert!(c["end"].as_f64().unwrap() > c["start"].as_f64().unwrap());
+        assert!(c["verdict"]["classification"].is_string());
+    }
+    let (status, list) = get_json(
+        &server,
+        &format!("/api/classifications_audio?identifiers[]={id}&identifiers[]=nope"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "unknown identifiers are left out");
+    assert_eq!(
+        list[0]["details"]["clips"].as_array().unwrap().len(),
+        clips.len()
+    );
+    // A PNG is no audio; kinds do not mix.
+    let form = Form::new().part(
+        "audio",
+        image_part(b"\x89PNG\r\n\x1a\n", "x.png", "image/png"),
+    );
+    let response = post_form(&server, "/api/classification_audio", form, true).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = get_json(&server, &format!("/api/classification_video/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, v) = get_json(
+        &server,
+        &format!("/api/classifications_video?identifiers[]={id}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v, serde_json::json!([]));
 }

@@ -55,7 +55,7 @@ async fn a_cross_origin_redirect_does_not_carry_the_key() {
         .base_url(api.base_url())
         .build()
         .unwrap();
-    let result = client.result(&ID.parse().unwrap()).await.unwrap();
+    let result = client.image_result(&ID.parse().unwrap()).await.unwrap();
     assert_eq!(
         result.identifier.as_deref(),
         Some(ID),

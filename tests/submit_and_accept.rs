@@ -209,3 +209,84 @@ async fn streams_and_readers_are_sent_whole() {
     assert_eq!(stats.bytes_received, 400_000);
     assert_eq!(stats.submissions, 2);
 }
+
+#[tokio::test]
+async fn audio_from_every_source_kind_is_checked_sent_and_classified() {
+    use futures::StreamExt;
+    let server = mock();
+    let client = client(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("speech.wav");
+    std::fs::write(&path, wav(1)).unwrap();
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = wav(4)
+        .chunks(300)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    let sources = [
+        ("path", Source::path(&path)),
+        ("bytes", Source::bytes("talk.mp3", mp3(2))),
+        (
+            "reader",
+            Source::reader("r.wav", std::io::Cursor::new(wav(3))),
+        ),
+        (
+            "stream",
+            Source::stream("s.wav", futures::stream::iter(chunks).boxed()),
+        ),
+        (
+            "url",
+            Source::url("https://media.example.com/interview.m4a"),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (how, source) in sources {
+        let result = client
+            .classify_audio(source)
+            .options(identifai::forms::AudioOptions::new().ref_id(how))
+            .wait()
+            .await
+            .unwrap_or_else(|e| panic!("{how}: {e}"));
+        assert_eq!(result.status, Some(identifai::types::Status::Done), "{how}");
+        assert_eq!(result.ref_id.as_deref(), Some(how));
+        assert!(result.verdict.is_some(), "{how}");
+        assert!(!result.chunk_details.is_empty(), "{how}: per-clip details");
+        assert!(result.raw().get().contains("chunk_details"));
+        ids.push(result.identifier.clone().unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "five distinct classifications");
+    let stats = server.stats();
+    assert_eq!(stats.route(Route::ClassifyAudio), 4);
+    assert_eq!(stats.route(Route::ClassifyAudioFromUrl), 1);
+    assert_eq!(
+        stats.status(400),
+        0,
+        "every part's type was one the spec lists"
+    );
+
+    // Checked before sending: an image is not an audio; the limit is the spec's.
+    server.reset_stats();
+    let err = client
+        .classify_audio(Source::bytes("x.png", png(9)))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            identifai::Error::InvalidInput(identifai::InputError::UnsupportedType { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        client_limits_audio(),
+        50 * 1024 * 1024,
+        "the spec's 50 MB for audio"
+    );
+    assert_eq!(server.stats().requests, 0, "nothing sent");
+}
+
+fn client_limits_audio() -> u64 {
+    identifai::UploadLimits::default().limit(identifai::Kind::Audio)
+}

@@ -26,22 +26,35 @@ use sha2::{Digest, Sha256};
 const KEY: &str = "test-key-SECRET";
 const ID: &str = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27b0";
 const SECOND_ID: &str = "second-id";
+/// A file's SHA-256 (`hash` of a result), what an override names.
+const HASH: &str = "862bb7de43b131a38b64753269d643443a21069a04ab66a56c9818956f590cb9";
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 /// Every operation `call` knows. The spec's list must be exactly this.
 const KNOWN: &[&str] = &[
+    "classify_audio",
+    "classify_audio_from_url",
     "classify_image",
     "classify_image_from_url",
     "classify_video",
     "classify_video_from_url",
+    "get_audio_classification",
     "get_image_classification",
     "get_image_classification_alias",
     "get_image_heatmap",
     "get_image_heatmap_alias",
+    "get_partner_pricings",
     "get_video_classification",
     "health",
+    "list_audio_classifications",
     "list_image_classifications",
     "list_image_classifications_alias",
+    "list_partner_users",
+    "list_video_classifications",
+    "override_audio_classification",
+    "override_image_classification",
+    "override_video_classification",
+    "save_partner_user",
 ];
 
 // ---------------------------------------------------------------------------
@@ -421,6 +434,44 @@ fn png_media() -> Vec<u8> {
     v
 }
 
+fn mp3_media() -> Vec<u8> {
+    let mut v = b"ID3\x04\0\0\0\0\0\0".to_vec();
+    v.extend_from_slice(&[0xff, 0xfb, 0x90, 0x64]);
+    v.extend_from_slice(&[2u8; 64]);
+    v
+}
+
+/// A streamed body of the generated client: status and bytes, or the error.
+async fn raw_stream(
+    r: Result<api::ResponseValue<api::ByteStream>, api::Error<types::ErrorBody>>,
+) -> Outcome {
+    match r {
+        Ok(v) => {
+            use futures::TryStreamExt;
+            let status = v.status().as_u16();
+            let body: Vec<u8> = v
+                .into_inner()
+                .into_inner()
+                .try_fold(Vec::new(), |mut acc, b| async move {
+                    acc.extend_from_slice(&b);
+                    Ok(acc)
+                })
+                .await
+                .unwrap_or_default();
+            Outcome {
+                summary: format!("Ok (raw, {status}): {:?}", snippet(&body)),
+                ok: true,
+                error: None,
+            }
+        }
+        Err(e) => Outcome {
+            summary: raw_error(e).await,
+            ok: false,
+            error: None,
+        },
+    }
+}
+
 fn mp4_media() -> Vec<u8> {
     let mut v = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
     v.extend_from_slice(&[1u8; 96]);
@@ -489,6 +540,29 @@ fn video_summary(r: &types::VideoResponse) -> String {
             .unwrap_or_else(|| "none".into()),
         r.verdicts.len(),
     )
+}
+
+fn audio_summary(r: &types::AudioResponse) -> String {
+    let verdict = r
+        .verdict
+        .as_ref()
+        .map(|v| format!("{} {}", v.classification, v.confidence))
+        .unwrap_or_else(|| "none".into());
+    let clips = r.chunk_details.len() + r.details.as_ref().map_or(0, |d| d.clips.len());
+    format!(
+        "audio result identifier={} status={} verdict={verdict} verdicts={} results={} clips={clips}",
+        r.identifier.as_deref().unwrap_or("none"),
+        r.status
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "none".into()),
+        r.verdicts.len(),
+        r.results.len(),
+    )
+}
+
+fn override_summary(r: &types::OverrideResponse) -> String {
+    format!("override {} of {} {}", r.classification, r.type_, r.hash)
 }
 
 fn list_summary(v: &[types::ImageResponse]) -> String {
@@ -615,9 +689,11 @@ async fn call(client: &Client, op: &str) -> Outcome {
                 .await,
             identifier,
         ),
-        "get_image_classification" => typed(client.result(&id).await, image_summary),
-        "get_video_classification" => typed(client.video_result(&id).await, video_summary),
-        "list_image_classifications" => typed(client.results(&ids).await, |v| list_summary(v)),
+        "get_image_classification" => typed(client.image_result(&id).await, |r| image_summary(r)),
+        "get_video_classification" => typed(client.video_result(&id).await, |r| video_summary(r)),
+        "list_image_classifications" => typed(client.results(&ids).await, |v| {
+            list_summary(&v.iter().map(|r| r.value().clone()).collect::<Vec<_>>())
+        }),
         "get_image_heatmap" => typed(client.heatmap(&id).await, heatmap_summary),
         "get_image_classification_alias" => {
             raw(
@@ -669,6 +745,114 @@ async fn call(client: &Client, op: &str) -> Outcome {
                 error: None,
             },
         },
+        // The operations of the rendered pages, through the generated client
+        // (shared key, retries and timeouts); their errors are the generated ones.
+        "classify_audio" => {
+            let audio = identifai::upload::FilePart::bytes("s.mp3", mp3_media())
+                .with_content_type("audio/mpeg");
+            let form = api::forms::ClassifyAudioForm::new(audio).ref_id("wire-matrix");
+            raw_stream(
+                client
+                    .api()
+                    .classify_audio(Some(types::ResponseFormat::ApplicationJson), form)
+                    .await,
+            )
+            .await
+        }
+        "classify_audio_from_url" => {
+            let form =
+                api::forms::ClassifyAudioFromUrlForm::new("https://media.example.com/s.wav".into())
+                    .no_cache(true);
+            raw_stream(client.api().classify_audio_from_url(None, form).await).await
+        }
+        "save_partner_user" => {
+            let form = api::forms::SavePartnerUserForm::new(
+                "User".into(),
+                "user@example.com".into(),
+                "Average".into(),
+                1,
+            );
+            raw(client.api().save_partner_user(form).await, |u| {
+                format!("user {} {:?}", u.data.id, u.data.name)
+            })
+            .await
+        }
+        "get_audio_classification" => {
+            raw(
+                client.api().get_audio_classification(ID).await,
+                audio_summary,
+            )
+            .await
+        }
+        "list_audio_classifications" => {
+            raw(
+                client.api().list_audio_classifications(&raw_ids).await,
+                |v| {
+                    let items: Vec<String> = v.iter().map(audio_summary).collect();
+                    format!("{} result(s): [{}]", v.len(), items.join("; "))
+                },
+            )
+            .await
+        }
+        "list_video_classifications" => {
+            raw(
+                client.api().list_video_classifications(&raw_ids).await,
+                |v| {
+                    let items: Vec<String> = v.iter().map(video_summary).collect();
+                    format!("{} result(s): [{}]", v.len(), items.join("; "))
+                },
+            )
+            .await
+        }
+        "override_image_classification"
+        | "override_video_classification"
+        | "override_audio_classification" => {
+            let body = types::OverrideRequest {
+                classification: types::Classification::Human,
+            };
+            let api = client.api();
+            let r = match op {
+                "override_image_classification" => {
+                    api.override_image_classification(HASH, &body).await
+                }
+                "override_video_classification" => {
+                    api.override_video_classification(HASH, &body).await
+                }
+                _ => api.override_audio_classification(HASH, &body).await,
+            };
+            raw(r, override_summary).await
+        }
+        "list_partner_users" => {
+            raw(
+                client
+                    .api()
+                    .list_partner_users(
+                        Some(&types::SortDirection::Asc),
+                        None,
+                        Some(1),
+                        Some(50),
+                        None,
+                        Some("example.com"),
+                    )
+                    .await,
+                |p| {
+                    format!(
+                        "page {} of {}: {} user(s), total {}",
+                        p.current_page,
+                        p.last_page.unwrap_or(0),
+                        p.data.len(),
+                        p.total
+                    )
+                },
+            )
+            .await
+        }
+        "get_partner_pricings" => {
+            raw(client.api().get_partner_pricings().await, |p| {
+                format!("pricings: {} key(s)", p.len())
+            })
+            .await
+        }
         other => panic!(
             "the spec has operation `{other}` but the wire matrix cannot call it: add it to `call`"
         ),
@@ -701,6 +885,8 @@ struct SeenRequest {
     headers: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     multipart: Option<Vec<SeenPart>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    json: Option<Value>,
 }
 
 fn sha_prefix(bytes: &[u8]) -> String {
@@ -737,12 +923,17 @@ async fn normalize(req: &HttpMockRequest) -> SeenRequest {
         Some(ct) => Some(parts(&ct, req.body_vec()).await),
         None => None,
     };
+    let json = headers
+        .iter()
+        .any(|h| h == "content-type: application/json")
+        .then(|| serde_json::from_slice(&req.body_vec()).expect("a JSON request body"));
     SeenRequest {
         method: req.method_str().to_string(),
         path: req.uri().path().to_string(),
         query: req.uri().query().map(str::to_string),
         headers,
         multipart,
+        json,
     }
 }
 
@@ -1056,6 +1247,7 @@ fn the_matrix_covers_every_documented_status_and_named_example() {
                 .map(move |a| format!("{op}: {}", a.label))
         })
         .collect();
-    assert_eq!(named.len(), 6, "{named:#?}");
+    // And the two of the video result (the newest shape, the oldest capture).
+    assert_eq!(named.len(), 8, "{named:#?}");
     assert!(total >= 60, "{total} documented answers");
 }

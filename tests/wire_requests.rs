@@ -525,3 +525,325 @@ async fn laravel_style_error_bodies_keep_their_messages() {
         vec!["The identifiers field is required.".to_string()]
     );
 }
+
+// ------------------------------------------------ the rendered pages' operations
+
+#[tokio::test]
+async fn classify_audio_multipart() {
+    let server = MockServer::start_async().await;
+    let seen = record(&server, 200, "text/plain", ID.as_bytes());
+    let audio = FilePart::bytes("speech.mp3", &b"ID3\x04\x00\x00\x00\x00\x00\x00frames"[..])
+        .with_content_type("audio/mpeg");
+    let form = forms::ClassifyAudioForm::new(audio)
+        .ref_id("call-7")
+        .no_cache(true)
+        .prevent_c2pa_forces(false);
+    let out = client(&server)
+        .classify_audio(Some(types::ResponseFormat::TextPlain), form)
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    let req = only(&seen);
+    assert_common(
+        &req,
+        "POST",
+        "/api/classification_audio",
+        Some("text/plain"),
+        true,
+    );
+    let p = parts(&req).await;
+    let names: Vec<&str> = p.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["audio", "ref_id", "no_cache", "prevent_c2pa_forces"]
+    );
+    assert_eq!(p[0].1.as_deref(), Some("speech.mp3"));
+    assert_eq!(p[0].2.as_deref(), Some("audio/mpeg"));
+    assert_eq!(p[0].3, b"ID3\x04\x00\x00\x00\x00\x00\x00frames");
+    assert_eq!(text(&p, "ref_id").as_deref(), Some("call-7"));
+    assert_eq!(text(&p, "no_cache").as_deref(), Some("true"));
+    assert_eq!(text(&p, "prevent_c2pa_forces").as_deref(), Some("false"));
+}
+
+#[tokio::test]
+async fn classify_audio_takes_the_pages_mime_types_and_refuses_others() {
+    // The page's list, in its order.
+    assert_eq!(
+        forms::ClassifyAudioForm::AUDIO_CONTENT_TYPES,
+        [
+            "audio/mpeg",
+            "audio/wav",
+            "audio/ogg",
+            "audio/flac",
+            "audio/aac",
+            "audio/3gp",
+            "audio/m4a",
+            "audio/m4b",
+            "audio/m4p",
+            "audio/m4r",
+            "video/mp4"
+        ]
+    );
+    let server = MockServer::start_async().await;
+    let seen = record(&server, 200, "text/plain", ID.as_bytes());
+    let c = client(&server);
+    for ct in forms::ClassifyAudioForm::AUDIO_CONTENT_TYPES {
+        let audio = FilePart::bytes("a", vec![1u8; 4]).with_content_type(*ct);
+        c.classify_audio(None, forms::ClassifyAudioForm::new(audio))
+            .await
+            .unwrap();
+    }
+    let sent: Vec<String> = {
+        let seen = seen.lock().unwrap();
+        let mut out = Vec::new();
+        for req in seen.iter() {
+            out.push(
+                futures::executor::block_on(parts(req))[0]
+                    .2
+                    .clone()
+                    .unwrap(),
+            );
+        }
+        out
+    };
+    assert_eq!(sent, forms::ClassifyAudioForm::AUDIO_CONTENT_TYPES);
+    seen.lock().unwrap().clear();
+    for bad in ["image/png", "video/quicktime", "application/octet-stream"] {
+        let audio = FilePart::bytes("a", vec![1u8; 4]).with_content_type(bad);
+        let err = c
+            .classify_audio(None, forms::ClassifyAudioForm::new(audio))
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains(&format!("content type {bad} is not allowed")),
+            "{err}"
+        );
+    }
+    assert!(seen.lock().unwrap().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn classify_audio_from_url() {
+    let server = MockServer::start_async().await;
+    let seen = record(
+        &server,
+        200,
+        "application/json",
+        format!(r#"{{"identifier":"{ID}"}}"#).as_bytes(),
+    );
+    let form = forms::ClassifyAudioFromUrlForm::new("https://example.com/s.wav".into())
+        .with_options(
+            forms::AudioOptions::new()
+                .webhook_url("https://hooks.example.com/x")
+                .ref_id("r1"),
+        );
+    client(&server)
+        .classify_audio_from_url(Some(types::ResponseFormat::ApplicationJson), form)
+        .await
+        .unwrap();
+    let req = only(&seen);
+    assert_common(
+        &req,
+        "POST",
+        "/api/audio_fromurl",
+        Some("application/json"),
+        true,
+    );
+    let p = parts(&req).await;
+    let names: Vec<&str> = p.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(names, ["file_url", "ref_id", "webhook_url"]);
+    assert_eq!(
+        text(&p, "file_url").as_deref(),
+        Some("https://example.com/s.wav")
+    );
+    assert!(p.iter().all(|p| p.1.is_none()), "no file parts");
+}
+
+#[tokio::test]
+async fn get_audio_classification() {
+    let server = MockServer::start_async().await;
+    let body = format!(
+        r#"{{"identifier":"{ID}","status":"done","verdict":{{"heuristic":"Average","confidence":0.8,"classification":"human"}},"details":{{"clips":[{{"index":0,"start":0,"end":4.5}}]}}}}"#
+    );
+    let seen = record(&server, 200, "application/json", body.as_bytes());
+    let out = client(&server).get_audio_classification(ID).await.unwrap();
+    assert_eq!(out.details.as_ref().unwrap().clips[0].end, 4.5);
+    assert_common(
+        &only(&seen),
+        "GET",
+        &format!("/api/classification_audio/{ID}"),
+        Some("application/json"),
+        true,
+    );
+}
+
+#[tokio::test]
+async fn audio_and_video_lists_send_repeated_identifiers_brackets() {
+    for video in [false, true] {
+        let server = MockServer::start_async().await;
+        let seen = record(&server, 200, "application/json", b"[{},{}]");
+        let c = client(&server);
+        let ids = vec!["id-1".to_string(), "id 2".to_string()];
+        let n = if video {
+            c.list_video_classifications(&ids).await.unwrap().len()
+        } else {
+            c.list_audio_classifications(&ids).await.unwrap().len()
+        };
+        assert_eq!(n, 2);
+        let req = only(&seen);
+        let path = if video {
+            "/api/classifications_video"
+        } else {
+            "/api/classifications_audio"
+        };
+        assert_common(&req, "GET", path, Some("application/json"), true);
+        assert_eq!(
+            req.uri().query().unwrap(),
+            "identifiers%5B%5D=id-1&identifiers%5B%5D=id+2"
+        );
+    }
+}
+
+#[tokio::test]
+async fn overrides_post_the_classification_as_json_to_the_hash() {
+    let hash = "862bb7de43b131a38b64753269d643443a21069a04ab66a56c9818956f590cb9";
+    for (kind, path) in [
+        ("image", "/api/classification/"),
+        ("video", "/api/classification_video/"),
+        ("audio", "/api/classification_audio/"),
+    ] {
+        let server = MockServer::start_async().await;
+        let answer =
+            format!(r#"{{"classification":"artificial","type":"{kind}","hash":"{hash}"}}"#);
+        let seen = record(&server, 200, "application/json", answer.as_bytes());
+        let c = client(&server);
+        let body = types::OverrideRequest {
+            classification: types::Classification::Artificial,
+        };
+        let out = match kind {
+            "image" => c.override_image_classification(hash, &body).await,
+            "video" => c.override_video_classification(hash, &body).await,
+            _ => c.override_audio_classification(hash, &body).await,
+        }
+        .unwrap();
+        assert_eq!(out.hash, hash);
+        assert_eq!(out.type_, types::MediaKind::from(kind));
+        assert_eq!(out.classification, types::Classification::Artificial);
+        let req = only(&seen);
+        assert_common(
+            &req,
+            "POST",
+            &format!("{path}{hash}/override"),
+            Some("application/json"),
+            true,
+        );
+        assert_eq!(
+            header_values(&req, "content-type"),
+            vec!["application/json".to_string()]
+        );
+        let sent: serde_json::Value = serde_json::from_slice(&req.body_vec()).unwrap();
+        assert_eq!(sent, serde_json::json!({"classification": "artificial"}));
+    }
+}
+
+#[tokio::test]
+async fn partner_user_form_asks_for_json() {
+    let server = MockServer::start_async().await;
+    let seen = record(
+        &server,
+        200,
+        "application/json",
+        br#"{"data":{"id":233,"name":"U","partner":null}}"#,
+    );
+    let form = forms::SavePartnerUserForm::new(
+        "User Name".into(),
+        "user@example.com".into(),
+        "Average".into(),
+        2,
+    )
+    .id(233)
+    .readonly(false);
+    let out = client(&server).save_partner_user(form).await.unwrap();
+    // A JSON-only answer decodes into its schema's type.
+    assert_eq!(out.data.id, 233);
+    assert!(out.data.partner.is_none());
+    let req = only(&seen);
+    // The answer is JSON only: exactly one Accept, application/json.
+    assert_common(
+        &req,
+        "POST",
+        "/api/partner/user",
+        Some("application/json"),
+        true,
+    );
+    let p = parts(&req).await;
+    let names: Vec<&str> = p.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["id", "name", "email", "heuristic", "pricing_id", "readonly"]
+    );
+    assert_eq!(text(&p, "id").as_deref(), Some("233"));
+    assert_eq!(text(&p, "pricing_id").as_deref(), Some("2"));
+    assert_eq!(text(&p, "email").as_deref(), Some("user@example.com"));
+}
+
+#[tokio::test]
+async fn partner_users_filters_and_pricings() {
+    let server = MockServer::start_async().await;
+    let page = br#"{"current_page":2,"data":[{"id":1,"partner":{"id":9}}],"from":101,"last_page":3,"next_page_url":null,"per_page":100,"to":101,"total":201}"#;
+    let seen = record(&server, 200, "application/json", page);
+    let c = client(&server);
+    let out = c
+        .list_partner_users(
+            Some(&types::SortDirection::Desc),
+            Some("created_at"),
+            Some(2),
+            Some(100),
+            Some(5),
+            Some("ann b"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.total, 201);
+    assert_eq!(out.data[0].partner.as_ref().unwrap().id, 9);
+    let req = only(&seen);
+    assert_common(
+        &req,
+        "GET",
+        "/api/partner/users",
+        Some("application/json"),
+        true,
+    );
+    assert_eq!(
+        req.uri().query().unwrap(),
+        "direction=desc&order=created_at&page=2&per_page=100&pricing_id=5&search=ann+b"
+    );
+
+    let server = MockServer::start_async().await;
+    let seen = record(&server, 200, "application/json", br#"{"data":[]}"#);
+    let c = client(&server);
+    // No filter: no query string.
+    let err = c
+        .list_partner_users(None, None, None, None, None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("current_page"),
+        "a page without its required fields is an error: {err}"
+    );
+    assert_eq!(only(&seen).uri().query(), None);
+
+    let server = MockServer::start_async().await;
+    let seen = record(&server, 200, "application/json", b"[]");
+    let pricings = client(&server).get_partner_pricings().await.unwrap();
+    assert!(pricings.is_empty(), "Laravel's [] is the empty open object");
+    assert_common(
+        &only(&seen),
+        "GET",
+        "/api/partner/pricings",
+        Some("application/json"),
+        true,
+    );
+}

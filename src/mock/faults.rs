@@ -33,6 +33,18 @@ pub enum Route {
     /// `GET /api/classification/heatmap/{id}` and
     /// `GET /api/classification_image/heatmap/{id}`.
     GetImageHeatmap,
+    /// `POST /api/classification_audio`.
+    ClassifyAudio,
+    /// `POST /api/audio_fromurl`.
+    ClassifyAudioFromUrl,
+    /// `GET /api/classification_audio/{id}`.
+    GetAudioClassification,
+    /// `GET /api/classifications_video`.
+    ListVideoClassifications,
+    /// `GET /api/classifications_audio`.
+    ListAudioClassifications,
+    /// `POST /api/classification/{hash}/override` (and `_video`, `_audio`).
+    OverrideClassification,
 }
 
 impl Route {
@@ -49,7 +61,15 @@ impl Route {
                 | Route::ClassifyImageFromUrl
                 | Route::ClassifyVideo
                 | Route::ClassifyVideoFromUrl
+                | Route::ClassifyAudio
+                | Route::ClassifyAudioFromUrl
         )
+    }
+
+    /// Whether this operation is a POST (submissions and overrides: the
+    /// POST rate limit applies).
+    pub fn is_post(self) -> bool {
+        self.is_submission() || self == Route::OverrideClassification
     }
 
     /// Recognises the operation of a request from its method and path
@@ -71,6 +91,18 @@ impl Route {
             }
             ("GET", ["classification_video", _]) => Route::GetVideoClassification,
             ("GET", ["classifications" | "classifications_image"]) => Route::ListClassifications,
+            ("POST", ["classification_audio"]) => Route::ClassifyAudio,
+            ("POST", ["audio_fromurl"]) => Route::ClassifyAudioFromUrl,
+            ("GET", ["classification_audio", _]) => Route::GetAudioClassification,
+            ("GET", ["classifications_video"]) => Route::ListVideoClassifications,
+            ("GET", ["classifications_audio"]) => Route::ListAudioClassifications,
+            (
+                "POST",
+                ["classification"
+                | "classification_image"
+                | "classification_video"
+                | "classification_audio", _, "override"],
+            ) => Route::OverrideClassification,
             _ => return None,
         };
         Some(route)

@@ -1,5 +1,7 @@
-//! Response bodies: the `ImageResponse` JSON for images and videos, and the
-//! heatmap PNG.
+//! Response bodies: the result JSON of images, videos (one full image-like
+//! result per analysed frame, one audio result per track) and audios (with
+//! per-clip details), as the published pages show them; the quirks of the
+//! PHP backend on request; and the heatmap PNG.
 
 use serde_json::{json, Map, Value};
 
@@ -16,6 +18,12 @@ const IMAGE_MODELS: [&str; 3] = ["mock-vit-v3", "mock-cnn-v2", "mock-diffusion-v
 
 /// Models the mock pretends to run on video frames.
 const VIDEO_MODELS: [&str; 2] = ["mock-frame-vit-v2", "mock-frame-cnn-v1"];
+
+/// Models the mock pretends to run on audio.
+const AUDIO_MODELS: [&str; 2] = ["mock-audio-wav2vec-v1", "mock-audio-spec-v2"];
+
+/// Seconds of audio per clip of the per-clip details.
+const CLIP_SECONDS: f64 = 4.0;
 
 /// Heuristics reported in `verdicts`, the first being the default `verdict`.
 const HEURISTICS: [&str; 4] = [
@@ -103,6 +111,7 @@ fn base(submission: &Submission, base_url: &str) -> Map<String, Value> {
     let kind = match submission.kind {
         MediaKind::Image => "classification",
         MediaKind::Video => "classification_video",
+        MediaKind::Audio => "classification_audio",
     };
     body.insert(
         "result_url".into(),
@@ -111,8 +120,33 @@ fn base(submission: &Submission, base_url: &str) -> Map<String, Value> {
     body
 }
 
-/// The body of a GET for `submission` in `phase` (image or video shape).
-pub(crate) fn classification_body(submission: &Submission, phase: Phase, base_url: &str) -> Value {
+/// How a body is written.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Style {
+    /// [`MockConfig::quirks`](super::MockConfig::quirks).
+    pub quirks: bool,
+    /// An item of a list answer (audio: per-clip details as
+    /// `details.clips`, as the list page shows, rather than
+    /// `chunk_details`).
+    pub listed: bool,
+}
+
+/// The body of a GET for `submission` in `phase`.
+pub(crate) fn classification_body(
+    submission: &Submission,
+    phase: Phase,
+    base_url: &str,
+    style: Style,
+) -> Value {
+    let mut body = plain_body(submission, phase, base_url, style);
+    if style.quirks {
+        add_unknown_fields(&mut body, submission.kind);
+        body = empty_maps_as_arrays(body);
+    }
+    body
+}
+
+fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Style) -> Value {
     let mut body = base(submission, base_url);
     let modern = !submission.pre_1_1;
     match phase {
@@ -121,6 +155,14 @@ pub(crate) fn classification_body(submission: &Submission, phase: Phase, base_ur
                 body.insert("status".into(), json!("new"));
                 body.insert("api_version".into(), Value::Null);
                 body.insert("errors".into(), Value::Null);
+            }
+            if style.quirks {
+                // Nothing analysed yet: PHP writes the empty results map `[]`.
+                let empty = match submission.kind {
+                    MediaKind::Video => json!({}),
+                    _ => json!([]),
+                };
+                body.insert("results".into(), empty);
             }
         }
         Phase::Errored if modern => {
@@ -143,16 +185,92 @@ pub(crate) fn classification_body(submission: &Submission, phase: Phase, base_ur
             if opts.with_nsfw {
                 body.insert("is_nsfw".into(), json!(false));
             }
-            body.insert("c2pa".into(), Value::Null);
-            body.insert("has_heatmap".into(), json!(opts.with_heatmap));
+            if submission.kind != MediaKind::Audio {
+                body.insert("c2pa".into(), Value::Null);
+                body.insert("has_heatmap".into(), json!(opts.with_heatmap));
+            }
             match submission.kind {
                 MediaKind::Image => image_results(submission, &mut body),
                 MediaKind::Video => video_results(submission, &mut body),
+                MediaKind::Audio => audio_results(submission, &mut body, style.listed),
             }
-            body.insert("details".into(), json!([]));
+            if submission.kind != MediaKind::Audio {
+                body.insert("details".into(), json!([]));
+            }
         }
     }
+    if let Some(forced) = &submission.forced {
+        body.insert("force_classification".into(), json!(forced));
+    }
     Value::Object(body)
+}
+
+/// Fields the spec does not name, at three depths: the top level, inside
+/// every verdict, inside every frame of a video and every clip of an audio.
+fn add_unknown_fields(body: &mut Value, kind: MediaKind) {
+    let Value::Object(top) = body else { return };
+    top.insert(
+        "mock_extra".into(),
+        json!({ "served_by": "identifai-mock", "kind": kind.tag() }),
+    );
+    let mark_verdicts = |map: &mut Map<String, Value>| {
+        if let Some(Value::Object(v)) = map.get_mut("verdict") {
+            v.insert("mock_extra".into(), json!({ "weight": 1 }));
+        }
+        if let Some(Value::Array(vs)) = map.get_mut("verdicts") {
+            for v in vs.iter_mut().filter_map(Value::as_object_mut) {
+                v.insert("mock_extra".into(), json!({ "weight": 1 }));
+            }
+        }
+    };
+    mark_verdicts(top);
+    if let Some(Value::Object(results)) = top.get_mut("results") {
+        for group in ["images", "audios"] {
+            if let Some(Value::Array(items)) = results.get_mut(group) {
+                for (i, item) in items.iter_mut().enumerate() {
+                    if let Value::Object(frame) = item {
+                        frame.insert("mock_node".into(), json!(format!("{group}-node-{i}")));
+                        mark_verdicts(frame);
+                    }
+                }
+            }
+        }
+    }
+    for clips in [top.get_mut("chunk_details")].into_iter().flatten() {
+        if let Value::Array(items) = clips {
+            for (i, clip) in items
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .enumerate()
+            {
+                clip.insert("mock_node".into(), json!(format!("clip-node-{i}")));
+            }
+        }
+    }
+    if let Some(Value::Array(items)) = top.get_mut("details").and_then(|d| d.get_mut("clips")) {
+        for (i, clip) in items
+            .iter_mut()
+            .filter_map(Value::as_object_mut)
+            .enumerate()
+        {
+            clip.insert("mock_node".into(), json!(format!("clip-node-{i}")));
+        }
+    }
+}
+
+/// Every empty JSON object written as `[]`, as PHP's `json_encode` writes an
+/// empty array.
+fn empty_maps_as_arrays(value: Value) -> Value {
+    match value {
+        Value::Object(map) if map.is_empty() => Value::Array(Vec::new()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, empty_maps_as_arrays(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(empty_maps_as_arrays).collect()),
+        other => other,
+    }
 }
 
 fn image_results(submission: &Submission, body: &mut Map<String, Value>) {
@@ -177,6 +295,21 @@ fn image_results(submission: &Submission, body: &mut Map<String, Value>) {
     body.insert("results".into(), Value::Array(results));
 }
 
+/// A SHA-256 hex of `parts` (for the frames' own hashes and identifiers).
+fn derived_hex(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// The published video shape: `results.images` holds one full image-like
+/// result per analysed frame (hash, identifier, name, ref_id, c2pa,
+/// has_heatmap, verdict, verdicts, force_classification, results), and
+/// `results.audios` one audio result per track (with `with_audio`).
 fn video_results(submission: &Submission, body: &mut Map<String, Value>) {
     let seed = seed_bytes(submission);
     let artificial = submission.artificial;
@@ -187,31 +320,73 @@ fn video_results(submission: &Submission, body: &mut Map<String, Value>) {
     let mut scores = Vec::new();
     for frame in 0..frames {
         let unknown = frame < unknown_frames;
+        let mut results = Vec::new();
+        let mut frame_scores = Vec::new();
         for (m, model) in VIDEO_MODELS.iter().enumerate() {
             let byte = seed
                 .get((frame as usize * VIDEO_MODELS.len() + m + 1) % seed.len().max(1))
                 .copied()
                 .unwrap_or(128);
-            let mut r = result(model, artificial, byte, unknown);
-            if let Value::Object(map) = &mut r {
-                map.insert("frame".into(), json!(frame));
-            }
+            results.push(result(model, artificial, byte, unknown));
             if !unknown {
-                scores.push(winning_score(byte));
+                frame_scores.push(winning_score(byte));
             }
-            images.push(r);
         }
+        scores.extend(&frame_scores);
+        let frame_verdicts = if unknown {
+            verdicts(&VIDEO_MODELS, artificial, &[0.5])
+        } else {
+            verdicts(&VIDEO_MODELS, artificial, &frame_scores)
+        };
+        let n = frame.to_string();
+        let mut f = Map::new();
+        f.insert(
+            "hash".into(),
+            json!(derived_hex(&[&submission.hash, "frame", &n])),
+        );
+        f.insert(
+            "identifier".into(),
+            json!(derived_hex(&[&submission.id, "frame", &n])),
+        );
+        f.insert("name".into(), json!(format!("frame_{frame:03}.jpg")));
+        f.insert("ref_id".into(), json!(submission.options.ref_id.clone()));
+        f.insert("c2pa".into(), Value::Null);
+        f.insert("has_heatmap".into(), json!(false));
+        f.insert("verdict".into(), frame_verdicts[0].clone());
+        f.insert("verdicts".into(), Value::Array(frame_verdicts));
+        f.insert(
+            "force_classification".into(),
+            json!(submission.forced.clone()),
+        );
+        f.insert("results".into(), Value::Array(results));
+        images.push(Value::Object(f));
     }
+    let certain = frames - unknown_frames;
     let mut all = verdicts(&VIDEO_MODELS, artificial, &scores);
     for v in &mut all {
         if let Value::Object(map) = v {
-            map.insert("count".into(), json!(frames - unknown_frames));
-            map.insert("unknown".into(), json!(unknown_frames));
+            map.insert("count".into(), json!(certain));
+            map.insert("unknown".into(), json!(certain == 0));
         }
     }
     let audios = if submission.options.with_audio {
-        let byte = seed.get(31).copied().unwrap_or(200);
-        vec![result("mock-audio-v1", artificial, byte, false)]
+        let mut track = Map::new();
+        track.insert(
+            "hash".into(),
+            json!(derived_hex(&[&submission.hash, "audio", "0"])),
+        );
+        track.insert(
+            "identifier".into(),
+            json!(derived_hex(&[&submission.id, "audio", "0"])),
+        );
+        track.insert("name".into(), json!("track_0.wav"));
+        track.insert("ref_id".into(), json!(submission.options.ref_id.clone()));
+        audio_verdicts_and_results(submission, &mut track, 31);
+        track.insert(
+            "force_classification".into(),
+            json!(submission.forced.clone()),
+        );
+        vec![Value::Object(track)]
     } else {
         Vec::new()
     };
@@ -221,6 +396,68 @@ fn video_results(submission: &Submission, body: &mut Map<String, Value>) {
         "results".into(),
         json!({ "images": images, "audios": audios }),
     );
+}
+
+/// `verdict`, `verdicts` and `results` of an audio (or a video's track);
+/// returns the winning scores.
+fn audio_verdicts_and_results(
+    submission: &Submission,
+    body: &mut Map<String, Value>,
+    offset: usize,
+) -> Vec<f64> {
+    let seed = seed_bytes(submission);
+    let artificial = submission.artificial;
+    let mut scores = Vec::new();
+    let mut results = Vec::new();
+    for (m, model) in AUDIO_MODELS.iter().enumerate() {
+        let byte = seed
+            .get((offset + m) % seed.len().max(1))
+            .copied()
+            .unwrap_or(150);
+        scores.push(winning_score(byte));
+        results.push(result(model, artificial, byte, false));
+    }
+    let all = verdicts(&AUDIO_MODELS, artificial, &scores);
+    body.insert("verdict".into(), all[0].clone());
+    body.insert("verdicts".into(), Value::Array(all));
+    body.insert("results".into(), Value::Array(results));
+    scores
+}
+
+/// The published audio shape, with per-clip details (`chunk_details` as
+/// the single-result page shows; `details.clips` in list answers, as the
+/// list page shows).
+fn audio_results(submission: &Submission, body: &mut Map<String, Value>, listed: bool) {
+    audio_verdicts_and_results(submission, body, 1);
+    let seed = seed_bytes(submission);
+    let artificial = submission.artificial;
+    let clip_count = 1 + usize::from(seed.get(5).copied().unwrap_or(0) % 3);
+    let mut clips = Vec::new();
+    for c in 0..clip_count {
+        let mut scores = Vec::new();
+        let mut results = Vec::new();
+        for (m, model) in AUDIO_MODELS.iter().enumerate() {
+            let byte = seed
+                .get((7 + c * AUDIO_MODELS.len() + m) % seed.len().max(1))
+                .copied()
+                .unwrap_or(170);
+            scores.push(winning_score(byte));
+            results.push(result(model, artificial, byte, false));
+        }
+        let v = verdicts(&AUDIO_MODELS, artificial, &scores);
+        clips.push(json!({
+            "index": c,
+            "start": c as f64 * CLIP_SECONDS,
+            "end": (c + 1) as f64 * CLIP_SECONDS,
+            "results": results,
+            "verdict": v[0].clone(),
+        }));
+    }
+    if listed {
+        body.insert("details".into(), json!({ "clips": clips }));
+    } else {
+        body.insert("chunk_details".into(), Value::Array(clips));
+    }
 }
 
 /// A valid 64x64 RGB PNG: a red-to-blue horizontal gradient with a green

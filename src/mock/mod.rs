@@ -143,6 +143,29 @@ pub struct MockConfig {
     /// How many requests [`MockServer::requests`] keeps (the oldest are
     /// dropped first).
     pub max_recorded_requests: usize,
+    /// Largest accepted audio upload, in bytes.
+    pub max_audio_bytes: u64,
+    /// Answer like the PHP backend at its most surprising: every empty JSON
+    /// map is written `[]` (PHP's `json_encode` of an empty array), pending
+    /// results carry `"results": []`, and every result carries fields the
+    /// spec does not name, at the top level, inside verdicts, inside each
+    /// video frame and audio clip (`mock_extra`, `mock_node`), so that a
+    /// client can be shown to decode them and keep them. See
+    /// [`MockConfig::with_quirks`].
+    pub quirks: bool,
+}
+
+impl MockConfig {
+    /// This configuration with [`quirks`](Self::quirks) on or off.
+    ///
+    /// ```
+    /// let config = identifai::mock::MockConfig::default().with_quirks(true);
+    /// assert!(config.quirks);
+    /// ```
+    pub fn with_quirks(mut self, on: bool) -> Self {
+        self.quirks = on;
+        self
+    }
 }
 
 impl Default for MockConfig {
@@ -157,6 +180,8 @@ impl Default for MockConfig {
             max_image_bytes: 50 * 1024 * 1024,
             max_video_bytes: 5 * 1024 * 1024 * 1024,
             max_recorded_requests: 10_000,
+            max_audio_bytes: 50 * 1024 * 1024,
+            quirks: false,
         }
     }
 }

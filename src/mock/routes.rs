@@ -14,7 +14,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::faults::Route;
-use super::fixtures::{classification_body, heatmap_png};
+use super::fixtures::{classification_body, heatmap_png, Style};
 use super::limits::{retry_after_secs, Decision, MethodClass};
 use super::state::{MediaKind, Phase, Shared};
 use super::upload::{read_submission, rejection_response, Source, Spec};
@@ -40,6 +40,24 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/classifications_image", get(list))
         .route("/api/classification/heatmap/{id}", get(heatmap))
         .route("/api/classification_image/heatmap/{id}", get(heatmap))
+        .route("/api/classification_audio", post(classify_audio))
+        .route("/api/audio_fromurl", post(classify_audio_from_url))
+        .route("/api/classification_audio/{id}", get(get_audio))
+        .route("/api/classifications_video", get(list_video))
+        .route("/api/classifications_audio", get(list_audio))
+        .route("/api/classification/{hash}/override", post(override_image))
+        .route(
+            "/api/classification_image/{hash}/override",
+            post(override_image),
+        )
+        .route(
+            "/api/classification_video/{hash}/override",
+            post(override_video),
+        )
+        .route(
+            "/api/classification_audio/{hash}/override",
+            post(override_audio),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
@@ -171,7 +189,7 @@ async fn admit(
         return error_response(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
 
-    let class = if route.is_submission() {
+    let class = if route.is_post() {
         MethodClass::Post
     } else {
         MethodClass::Get
@@ -276,14 +294,113 @@ async fn classify_video_from_url(State(shared): State<AppState>, request: Reques
     submit(shared, spec, request).await
 }
 
+async fn classify_audio(State(shared): State<AppState>, request: Request) -> Response {
+    let spec = Spec {
+        kind: MediaKind::Audio,
+        source: Source::File("audio"),
+    };
+    submit(shared, spec, request).await
+}
+
+async fn classify_audio_from_url(State(shared): State<AppState>, request: Request) -> Response {
+    let spec = Spec {
+        kind: MediaKind::Audio,
+        source: Source::Url,
+    };
+    submit(shared, spec, request).await
+}
+
+fn style(shared: &Shared, listed: bool) -> Style {
+    Style {
+        quirks: shared.config.quirks,
+        listed,
+    }
+}
+
 fn classification(shared: &Shared, id: &str, kind: MediaKind) -> Response {
     match shared.poll(id, kind) {
         Some((submission, phase)) => json_response(
             StatusCode::OK,
-            &classification_body(&submission, phase, &shared.base_url),
+            &classification_body(&submission, phase, &shared.base_url, style(shared, false)),
         ),
         None => not_found_response(),
     }
+}
+
+async fn get_audio(
+    State(shared): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    match id {
+        Ok(Path(id)) => classification(&shared, &id, MediaKind::Audio),
+        Err(_) => not_found_response(),
+    }
+}
+
+/// `POST /api/classification{,_video,_audio}/{hash}/override`: JSON body
+/// `{"classification": "human"|"artificial"}`; later answers for the file
+/// carry it as `force_classification`. 404 for a hash no submission of the
+/// kind has.
+async fn override_kind(shared: &Shared, kind: MediaKind, hash: &str, request: Request) -> Response {
+    let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return error_response(StatusCode::BAD_REQUEST, "The request body is too large."),
+    };
+    let classification = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+        v.get("classification")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let classification = match classification.as_deref() {
+        Some(c @ ("human" | "artificial")) => c.to_string(),
+        Some(_) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "classification": ["The selected classification is invalid."] }),
+            )
+        }
+        None => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "classification": ["The classification field is required."] }),
+            )
+        }
+    };
+    if !shared.set_override(kind, hash, &classification) {
+        return not_found_response();
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "classification": classification,
+            "type": kind.tag(),
+            "hash": hash.to_ascii_lowercase(),
+        }),
+    )
+}
+
+async fn override_image(
+    State(shared): State<AppState>,
+    Path(hash): Path<String>,
+    request: Request,
+) -> Response {
+    override_kind(&shared, MediaKind::Image, &hash, request).await
+}
+
+async fn override_video(
+    State(shared): State<AppState>,
+    Path(hash): Path<String>,
+    request: Request,
+) -> Response {
+    override_kind(&shared, MediaKind::Video, &hash, request).await
+}
+
+async fn override_audio(
+    State(shared): State<AppState>,
+    Path(hash): Path<String>,
+    request: Request,
+) -> Response {
+    override_kind(&shared, MediaKind::Audio, &hash, request).await
 }
 
 async fn get_image(
@@ -382,6 +499,18 @@ fn list_identifiers(query: &str) -> Result<Vec<String>, ()> {
 }
 
 async fn list(State(shared): State<AppState>, request: Request) -> Response {
+    list_kind(&shared, MediaKind::Image, request)
+}
+
+async fn list_video(State(shared): State<AppState>, request: Request) -> Response {
+    list_kind(&shared, MediaKind::Video, request)
+}
+
+async fn list_audio(State(shared): State<AppState>, request: Request) -> Response {
+    list_kind(&shared, MediaKind::Audio, request)
+}
+
+fn list_kind(shared: &Shared, kind: MediaKind, request: Request) -> Response {
     let query = request.uri().query().unwrap_or("");
     let ids = match list_identifiers(query) {
         Ok(ids) => ids,
@@ -402,8 +531,10 @@ async fn list(State(shared): State<AppState>, request: Request) -> Response {
     }
     let items: Vec<Value> = ids
         .iter()
-        .filter_map(|id| shared.poll(id, MediaKind::Image))
-        .map(|(submission, phase)| classification_body(&submission, phase, &shared.base_url))
+        .filter_map(|id| shared.poll(id, kind))
+        .map(|(submission, phase)| {
+            classification_body(&submission, phase, &shared.base_url, style(shared, true))
+        })
         .collect();
     json_response(StatusCode::OK, &Value::Array(items))
 }

@@ -12,18 +12,21 @@ use super::faults::{Fault, Route};
 use super::limits::{Decision, MethodClass, RateLimiter};
 use super::{MockConfig, MockStats, RecordedRequest};
 
-/// Whether a submission is an image or a video.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whether a submission is an image, a video or an audio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum MediaKind {
     Image,
     Video,
+    Audio,
 }
 
 impl MediaKind {
-    fn tag(self) -> &'static str {
+    /// `image`, `video`, `audio` (the `type` of an override's answer).
+    pub(crate) fn tag(self) -> &'static str {
         match self {
             MediaKind::Image => "image",
             MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
         }
     }
 }
@@ -59,6 +62,9 @@ pub(crate) struct Submission {
     pub errored: bool,
     /// Answer with the pre-1.1.0 shape.
     pub pre_1_1: bool,
+    /// The account's override of the verdict (`human` / `artificial`), set
+    /// through the override endpoint for this file's hash.
+    pub forced: Option<String>,
 }
 
 /// What a GET shows for a submission.
@@ -99,6 +105,8 @@ struct Inner {
     limiter: RateLimiter,
     /// Mixed into identifiers of `no_cache` submissions.
     nonce: u64,
+    /// Overrides by (kind, file hash).
+    overrides: HashMap<(MediaKind, String), String>,
 }
 
 /// State shared between the [`MockServer`](super::MockServer) handle and
@@ -127,6 +135,7 @@ impl Shared {
                 faults: VecDeque::new(),
                 limiter,
                 nonce: 0,
+                overrides: HashMap::new(),
             }),
             bytes_received: AtomicU64::new(0),
             config,
@@ -272,6 +281,7 @@ impl Shared {
             artificial,
             options,
             polls: 0,
+            forced: None,
         };
         inner.submissions.insert(id.clone(), submission);
         id
@@ -288,7 +298,26 @@ impl Shared {
         }
         submission.polls = submission.polls.saturating_add(1);
         let phase = submission.phase_after(submission.polls, polls_until_done);
-        Some((submission.clone(), phase))
+        let mut snapshot = submission.clone();
+        snapshot.forced = inner.overrides.get(&(kind, snapshot.hash.clone())).cloned();
+        Some((snapshot, phase))
+    }
+
+    /// Records an override of the verdict of every `kind` submission of the
+    /// file `hash`; `false` when no such submission exists.
+    pub(crate) fn set_override(&self, kind: MediaKind, hash: &str, classification: &str) -> bool {
+        let mut inner = self.lock();
+        let known = inner
+            .submissions
+            .values()
+            .any(|s| s.kind == kind && s.hash.eq_ignore_ascii_case(hash));
+        if known {
+            inner.overrides.insert(
+                (kind, hash.to_ascii_lowercase()),
+                classification.to_string(),
+            );
+        }
+        known
     }
 
     /// A snapshot of `id` (if it is a `kind` submission) without counting a
@@ -300,7 +329,9 @@ impl Shared {
             return None;
         }
         let phase = submission.current_phase(self.config.polls_until_done);
-        Some((submission.clone(), phase))
+        let mut snapshot = submission.clone();
+        snapshot.forced = inner.overrides.get(&(kind, snapshot.hash.clone())).cloned();
+        Some((snapshot, phase))
     }
 }
 

@@ -64,6 +64,7 @@ impl Spec {
                 "with_nsfw",
                 "ensure_face_per_frame",
             ],
+            MediaKind::Audio => &["no_cache", "prevent_c2pa_forces"],
         }
     }
 
@@ -81,6 +82,8 @@ impl Spec {
                 "frames",
                 "key_frames_method",
             ],
+            (MediaKind::Audio, Source::File(_)) => &["ref_id", "webhook_url"],
+            (MediaKind::Audio, Source::Url) => &["file_url", "ref_id", "webhook_url"],
         }
     }
 
@@ -88,6 +91,12 @@ impl Spec {
         match self.kind {
             MediaKind::Image => IMAGE_TYPES.contains(&mime),
             MediaKind::Video => mime.starts_with("video/") && mime.len() > "video/".len(),
+            // The MIME list of the spec's `encoding` (generated).
+            MediaKind::Audio => "audio".parse::<crate::Kind>().is_ok_and(|k| {
+                k.content_types()
+                    .iter()
+                    .any(|p| crate::upload::mime_matches(p, mime))
+            }),
         }
     }
 
@@ -95,6 +104,7 @@ impl Spec {
         match self.kind {
             MediaKind::Image => shared.config.max_image_bytes,
             MediaKind::Video => shared.config.max_video_bytes,
+            MediaKind::Audio => shared.config.max_audio_bytes,
         }
     }
 }

@@ -65,3 +65,34 @@ pub fn mp4(n: u32) -> Vec<u8> {
     v.extend_from_slice(&[1u8; 128]);
     v
 }
+
+/// A short 8 kHz mono WAV, unique per `n`.
+pub fn wav(n: u32) -> Vec<u8> {
+    let samples: Vec<u8> = (0..800u32)
+        .flat_map(|i| (((i * (n + 3)) % 2000) as i16 - 1000).to_le_bytes())
+        .collect();
+    let mut v = b"RIFF".to_vec();
+    v.extend_from_slice(&(36 + samples.len() as u32).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    v.extend_from_slice(&1u16.to_le_bytes()); // mono
+    v.extend_from_slice(&8000u32.to_le_bytes());
+    v.extend_from_slice(&16000u32.to_le_bytes());
+    v.extend_from_slice(&2u16.to_le_bytes());
+    v.extend_from_slice(&16u16.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&(samples.len() as u32).to_le_bytes());
+    v.extend_from_slice(&samples);
+    v
+}
+
+/// Bytes that start like an MP3 (an ID3v2 tag), unique per `n`.
+pub fn mp3(n: u32) -> Vec<u8> {
+    let mut v = b"ID3\x03\0\0\0\0\0\x0a".to_vec();
+    v.extend_from_slice(&[0u8; 10]);
+    v.extend_from_slice(&[0xff, 0xfb, 0x90, 0x64]);
+    v.extend_from_slice(&n.to_be_bytes());
+    v.extend_from_slice(&[0x55u8; 256]);
+    v
+}

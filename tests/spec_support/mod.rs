@@ -274,6 +274,53 @@ impl Spec {
         }
     }
 
+    /// Properties of `value` that [`Spec::normalise`]'s rule 2 would drop:
+    /// present in the value, declared nowhere in the schema of their object
+    /// (which declares `properties` and no `additionalProperties`). A typed
+    /// decode drops them, so an example that has one would lose data.
+    pub fn undeclared(&self, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.undeclared_walk(schema, value, at, &mut out);
+        out
+    }
+
+    fn undeclared_walk(&self, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Array(items) => {
+                let effective = self.effective(schema, value);
+                let item_schema = effective.iter().find_map(|s| s.get("items"));
+                for (i, v) in items.iter().enumerate() {
+                    if let Some(s) = item_schema {
+                        self.undeclared_walk(s, v, &format!("{at}[{i}]"), out);
+                    }
+                }
+            }
+            Value::Object(map) => {
+                let effective = self.effective(schema, value);
+                let mut properties: BTreeMap<&str, &Value> = BTreeMap::new();
+                let mut additional: Option<&Value> = None;
+                for s in &effective {
+                    if let Some(props) = s.get("properties").and_then(Value::as_object) {
+                        properties.extend(props.iter().map(|(k, v)| (k.as_str(), v)));
+                    }
+                    additional = additional.or(s.get("additionalProperties"));
+                }
+                for (k, v) in map {
+                    let at = format!("{at}.{k}");
+                    match (properties.get(k.as_str()), additional) {
+                        (Some(prop), _) => self.undeclared_walk(prop, v, &at, out),
+                        (None, Some(ap @ Value::Object(_))) => {
+                            self.undeclared_walk(ap, v, &at, out)
+                        }
+                        (None, _) if properties.is_empty() => {} // free-form: kept whole
+                        (None, _) => out.push(at),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Spec enum values at `schema` in `value` that the generated open enum
     /// does not know (it would decode them into its catch-all variant). Only
     /// named enum components are checked (`build.rs` refuses inline enums in
@@ -512,6 +559,16 @@ impl Spec {
         let schema = self.schema(&ex.schema);
         self.validate(&schema, &ex.value)
             .map_err(|e| format!("does not validate against its schema: {e}"))?;
+        // Nothing dropped: every property of a published example is one the
+        // spec names, so the typed value keeps it (only rule 1 of
+        // `normalise`, absent-equivalent values, may differ).
+        let undeclared = self.undeclared(&schema, &ex.value, "example");
+        if !undeclared.is_empty() {
+            return Err(format!(
+                "the spec does not name {} (a typed decode would drop it): name it in openapi/overlay.yaml",
+                undeclared.join(", ")
+            ));
+        }
         if let Some(r) = &ex.response {
             if r.media.starts_with("text/") {
                 let s = ex

@@ -192,6 +192,10 @@ impl Gen<'_> {
             }
         }
         if obj.contains_key("allOf") {
+            assert!(
+                depth > -8,
+                "schema_strategy: {path}: allOf recurses without a minimal value"
+            );
             let merged = self.merge_all_of(schema, path);
             return self.build(&merged, depth - 1, path);
         }
@@ -319,11 +323,14 @@ impl Gen<'_> {
         let minimal = self.minimal(depth);
         let mut fields: Vec<BoxedStrategy<Option<(String, Value)>>> = Vec::new();
         for (name, s) in props {
-            let value = self.build(s, depth, &format!("{path}/properties/{name}"));
             let key = name.clone();
             if required.contains(name) {
+                let value = self.build(s, depth, &format!("{path}/properties/{name}"));
                 fields.push(value.prop_map(move |v| Some((key.clone(), v))).boxed());
             } else if !minimal {
+                // Built only when used, so that a recursive schema (a user's
+                // `partner` is a user) ends at its minimal value.
+                let value = self.build(s, depth, &format!("{path}/properties/{name}"));
                 fields.push(
                     proptest::option::of(value)
                         .prop_map(move |v| v.map(|v| (key.clone(), v)))

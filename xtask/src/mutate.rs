@@ -52,6 +52,26 @@ pub const MUTATIONS: &[Mutation] = &[
         },
     },
     Mutation {
+        name:
+            "change a new schema's field type: VideoFrame.verdict (the per-frame verdict) -> string",
+        apply: |doc| {
+            let v = at(doc, "/components/schemas/VideoFrame/properties/verdict")?;
+            *v = serde_json::json!({ "type": "string" });
+            Ok(())
+        },
+    },
+    Mutation {
+        name: "undo a page's correction: VideoVerdict.unknown boolean -> integer",
+        apply: |doc| {
+            let t = at(
+                doc,
+                "/components/schemas/VideoVerdict/properties/unknown/type",
+            )?;
+            *t = "integer".into();
+            Ok(())
+        },
+    },
+    Mutation {
         name: "rename an enum value: Classification artificial -> synthetic",
         apply: |doc| {
             let values = at(doc, "/components/schemas/Classification/enum")?;

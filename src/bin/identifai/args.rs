@@ -69,6 +69,11 @@ pub struct Global {
     #[arg(long, global = true)]
     pub mock: bool,
 
+    /// With --mock: answer like the PHP backend at its oddest (empty maps
+    /// as `[]`, fields the spec does not name).
+    #[arg(long, global = true, requires = "mock")]
+    pub mock_quirks: bool,
+
     /// Machine-readable output: JSON on stdout (one object per input; JSON
     /// lines for batch), messages and errors on stderr only.
     #[arg(long, global = true)]
@@ -97,6 +102,9 @@ pub enum Command {
     Result(ResultArgs),
     /// Save the AI heatmap of an image, or a picture of it over the original.
     Heatmap(HeatmapArgs),
+    /// Correct a verdict: later answers for the file carry it as
+    /// `force_classification`.
+    Override(OverrideArgs),
     /// Classify every media file of a directory or list file into a
     /// JSON-lines file, under the published rate limits.
     #[command(after_help = EXIT_CODES)]
@@ -118,6 +126,8 @@ pub enum KindArg {
     Image,
     /// A video.
     Video,
+    /// An audio (speech).
+    Audio,
 }
 
 /// A verdict, for `--fail-on`.
@@ -261,6 +271,32 @@ pub struct ResultArgs {
 
     #[command(flatten)]
     pub waiting: WaitArgs,
+}
+
+/// The verdict an override sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClassificationArg {
+    /// Made by a human.
+    Human,
+    /// Made by generative AI.
+    Artificial,
+}
+
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// The file's hash (the `hash` of its result: hex SHA-256), or the
+    /// identifier of its classification (its result is fetched for the hash).
+    #[arg(value_name = "HASH|IDENTIFIER", value_parser = parse_identifier)]
+    pub target: Identifier,
+
+    /// The correct verdict.
+    #[arg(value_enum)]
+    pub classification: ClassificationArg,
+
+    /// The kind of the file (auto: from the identifier's result; for a bare
+    /// hash, image, then video, then audio, until one knows it).
+    #[arg(long, value_enum, default_value_t = KindArg::Auto)]
+    pub kind: KindArg,
 }
 
 #[derive(Debug, Args)]

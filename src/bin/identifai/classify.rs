@@ -8,7 +8,7 @@ use indicatif::ProgressBar;
 
 use crate::args::{ClassifyArgs, KindArg, ResultArgs, SubmitArgs, VerdictArg};
 use crate::context::Context;
-use crate::media::{image_options, video_options, Input, Kind};
+use crate::media::{audio_options, image_options, video_options, Input, Kind};
 use crate::output::{out, summary, Notes, Paint, Record, Typed};
 use crate::{usage, Exit};
 
@@ -297,6 +297,16 @@ pub async fn submit(
                 .send()
                 .await
         }
+        Kind::Audio => {
+            let (options, ignored) = audio_options(a);
+            warn(ignored);
+            ctx.client
+                .classify_audio(source)
+                .options(options)
+                .on_progress(progress)
+                .send()
+                .await
+        }
     }
 }
 
@@ -311,33 +321,28 @@ pub async fn wait(
     match kind {
         Kind::Image => ctx
             .client
-            .wait(id)
+            .wait_image(id)
             .deadline(deadline)
             .await
-            .map(|r| Typed::Image(Box::new(r))),
+            .map(Typed::Image),
         Kind::Video => ctx
             .client
             .wait_video(id)
             .deadline(deadline)
             .await
-            .map(|r| Typed::Video(Box::new(r))),
+            .map(Typed::Video),
+        Kind::Audio => ctx
+            .client
+            .wait_audio(id)
+            .deadline(deadline)
+            .await
+            .map(Typed::Audio),
     }
 }
 
 /// One GET of a result.
 async fn fetch(ctx: &Context, id: &Identifier, kind: Kind) -> identifai::Result<Typed> {
-    match kind {
-        Kind::Image => ctx
-            .client
-            .result(id)
-            .await
-            .map(|r| Typed::Image(Box::new(r))),
-        Kind::Video => ctx
-            .client
-            .video_result(id)
-            .await
-            .map(|r| Typed::Video(Box::new(r))),
-    }
+    ctx.client.result_as(kind.library(), id).await
 }
 
 /// The outcome of a wait: the result, or for an `errored` classification
@@ -437,13 +442,15 @@ async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcom
     let (kind, first) = match args.kind {
         KindArg::Image => (Kind::Image, fetch(ctx, id, Kind::Image).await),
         KindArg::Video => (Kind::Video, fetch(ctx, id, Kind::Video).await),
-        KindArg::Auto => match fetch(ctx, id, Kind::Image).await {
-            Err(Error::NotFound { .. }) => (Kind::Video, fetch(ctx, id, Kind::Video).await),
-            other => (Kind::Image, other),
+        KindArg::Audio => (Kind::Audio, fetch(ctx, id, Kind::Audio).await),
+        // The library asks image, then video, then audio, on 404.
+        KindArg::Auto => match ctx.client.result(id).await {
+            Ok(r) => (Kind::of(r.kind()), Ok(r)),
+            Err(e) => (Kind::Image, Err(e)),
         },
     };
     let current = match first {
-        Ok(typed) if args.wait && typed.status_text() == "new" => {
+        Ok(typed) if args.wait && crate::output::status_text(&typed) == "new" => {
             wait(ctx, id, kind, args.waiting.timeout).await
         }
         other => other,

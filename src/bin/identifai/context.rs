@@ -56,6 +56,7 @@ impl Context {
             let server = MockServer::try_start_with(MockConfig {
                 polls_until_done: 2,
                 time_scale: scale / 2.0,
+                quirks: global.mock_quirks,
                 ..MockConfig::default()
             })
             .map_err(|e| anyhow::anyhow!("cannot start the built-in mock server: {e}"))?;

@@ -26,6 +26,7 @@ mod context;
 mod media;
 mod output;
 mod overlay;
+mod verdict_override;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -133,6 +134,10 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Heatmap(args) => {
             let ctx = Context::new(&global, true)?;
             overlay::heatmap(&ctx, args).await
+        }
+        Command::Override(args) => {
+            let ctx = Context::new(&global, true)?;
+            verdict_override::run(&ctx, args).await
         }
         Command::Batch(args) => {
             let ctx = Context::new(&global, true)?;

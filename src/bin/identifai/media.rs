@@ -1,30 +1,52 @@
-//! Inputs (files or URLs), telling images from videos, and the submission
+//! Inputs (files or URLs), telling images, videos and audio apart, and the submission
 //! options from the flags.
 
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use identifai::forms::{ImageOptions, VideoOptions};
+use identifai::forms::{AudioOptions, ImageOptions, VideoOptions};
 use identifai::Source;
 
 use crate::args::{KindArg, SubmitArgs};
 
-/// Image or video.
+/// Image, video or audio.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Sent to the image endpoints.
     Image,
     /// Sent to the video endpoints.
     Video,
+    /// Sent to the audio endpoints.
+    Audio,
 }
 
 impl Kind {
-    /// `"image"` or `"video"`.
+    /// `"image"`, `"video"` or `"audio"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Image => "image",
             Kind::Video => "video",
+            Kind::Audio => "audio",
+        }
+    }
+
+    /// The CLI's kind of a library kind (a kind this CLI does not know:
+    /// image, for messages only).
+    pub fn of(kind: identifai::Kind) -> Kind {
+        match kind {
+            identifai::Kind::Video => Kind::Video,
+            identifai::Kind::Audio => Kind::Audio,
+            _ => Kind::Image,
+        }
+    }
+
+    /// The library's kind.
+    pub fn library(self) -> identifai::Kind {
+        match self {
+            Kind::Image => identifai::Kind::Image,
+            Kind::Video => identifai::Kind::Video,
+            Kind::Audio => identifai::Kind::Audio,
         }
     }
 }
@@ -70,6 +92,7 @@ impl Input {
         match args.kind {
             KindArg::Image => return Kind::Image,
             KindArg::Video => return Kind::Video,
+            KindArg::Audio => return Kind::Audio,
             KindArg::Auto => {}
         }
         if let Some(kind) = args.content_type.as_deref().and_then(kind_of_mime) {
@@ -113,19 +136,21 @@ fn kind_of_mime(mime: &str) -> Option<Kind> {
         Some(Kind::Image)
     } else if lower.starts_with("video/") {
         Some(Kind::Video)
+    } else if lower.starts_with("audio/") {
+        Some(Kind::Audio)
     } else {
         None
     }
 }
 
-/// Image or video by the file's extension.
+/// Image, video or audio by the file's extension.
 pub fn kind_of_extension(path: &Path) -> Option<Kind> {
     mime_guess::from_path(path)
         .iter()
         .find_map(|m| kind_of_mime(m.essence_str()))
 }
 
-/// Image or video by the file's first bytes.
+/// Image, video or audio by the file's first bytes.
 pub fn sniff(path: &Path) -> Option<Kind> {
     let mut head = Vec::with_capacity(8192);
     std::fs::File::open(path)
@@ -225,6 +250,41 @@ pub fn video_options(a: &SubmitArgs) -> (VideoOptions, Vec<&'static str>) {
     } else {
         Vec::new()
     };
+    (o, ignored)
+}
+
+/// The options of an audio submission, and the flags that do not apply to
+/// audio.
+pub fn audio_options(a: &SubmitArgs) -> (AudioOptions, Vec<&'static str>) {
+    let mut o = AudioOptions::new();
+    if a.no_cache {
+        o = o.no_cache(true);
+    }
+    if let Some(r) = &a.ref_id {
+        o = o.ref_id(r.clone());
+    }
+    if let Some(w) = &a.webhook_url {
+        o = o.webhook_url(w.clone());
+    }
+    let mut ignored = Vec::new();
+    for (set, flag) in [
+        (a.heatmap, "--heatmap"),
+        (a.frames.is_some(), "--frames"),
+        (
+            a.key_frames || a.key_frames_method.is_some(),
+            "--key-frames",
+        ),
+        (a.tampering, "--tampering"),
+        (a.morphing, "--morphing"),
+        (a.audio, "--audio"),
+        (a.nsfw, "--nsfw"),
+        (a.ensure_face_per_frame, "--ensure-face-per-frame"),
+        (a.prevent_c2pa_forces, "--prevent-c2pa-forces"),
+    ] {
+        if set {
+            ignored.push(flag);
+        }
+    }
     (o, ignored)
 }
 

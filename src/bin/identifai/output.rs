@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use identifai::types::{
-    C2pa, Classification, ImageResponse, ModelResult, Status, VideoResponse, VideoResultsImages,
+    AudioClip, AudioResponse, C2pa, Classification, ImageResponse, ModelResult, VideoResponse,
+    VideoResultsImages,
 };
 use serde::Serialize;
 
@@ -66,77 +67,41 @@ impl<T: Serialize> Serialize for Skip<T> {
     }
 }
 
-/// A typed result, for the readable summary.
-#[derive(Clone, Debug)]
-pub enum Typed {
-    /// An image's.
-    Image(Box<ImageResponse>),
-    /// A video's.
-    Video(Box<VideoResponse>),
+/// A typed result of any kind, with the server's JSON (the library's
+/// [`identifai::AnyResult`]).
+pub type Typed = identifai::AnyResult;
+
+/// The status to record: the service's, or for servers before 1.1.0 (no
+/// status) `done` once there is a verdict.
+pub fn status_text(typed: &Typed) -> String {
+    match (typed.status(), typed.verdict()) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(_)) => "done".into(),
+        (None, None) => "new".into(),
+    }
 }
 
-impl Typed {
-    fn status(&self) -> Option<&Status> {
-        match self {
-            Typed::Image(r) => r.status.as_ref(),
-            Typed::Video(r) => r.status.as_ref(),
-        }
-    }
-
-    /// The default verdict and its confidence.
-    pub fn verdict(&self) -> Option<(&Classification, f64)> {
-        match self {
-            Typed::Image(r) => r
-                .verdict
-                .as_ref()
-                .map(|v| (&v.classification, v.confidence)),
-            Typed::Video(r) => r
-                .verdict
-                .as_ref()
-                .map(|v| (&v.classification, v.confidence)),
-        }
-    }
-
-    fn identifier(&self) -> Option<&str> {
-        match self {
-            Typed::Image(r) => r.identifier.as_deref(),
-            Typed::Video(r) => r.identifier.as_deref(),
-        }
-    }
-
-    fn to_json(&self) -> Option<serde_json::Value> {
-        match self {
-            Typed::Image(r) => serde_json::to_value(r).ok(),
-            Typed::Video(r) => serde_json::to_value(r).ok(),
-        }
-    }
-
-    /// The status to record: the service's, or for servers before 1.1.0
-    /// (no status) `done` once there is a verdict.
-    pub fn status_text(&self) -> String {
-        match (self.status(), self.verdict()) {
-            (Some(s), _) => s.to_string(),
-            (None, Some(_)) => "done".into(),
-            (None, None) => "new".into(),
-        }
+/// The `errors` text of a result.
+fn errors_of(typed: &Typed) -> Option<String> {
+    match typed {
+        Typed::Image(r) => r.errors.clone(),
+        Typed::Video(r) => r.errors.clone(),
+        _ => typed
+            .raw_value()
+            .get("errors")
+            .and_then(|e| e.as_str())
+            .map(str::to_string),
     }
 }
 
 impl Record {
     /// The record of a result.
     pub fn from_result(path: Option<String>, typed: &Typed) -> Record {
-        let kind = match typed {
-            Typed::Image(_) => "image",
-            Typed::Video(_) => "video",
-        };
-        let errors = match typed {
-            Typed::Image(r) => r.errors.clone(),
-            Typed::Video(r) => r.errors.clone(),
-        };
-        let status = typed.status_text();
+        let errors = errors_of(typed);
+        let status = status_text(typed);
         Record {
             path,
-            kind: Some(kind),
+            kind: Some(typed.kind().as_str()),
             identifier: typed.identifier().map(str::to_string),
             verdict: typed.verdict().map(|(c, _)| c.to_string()),
             confidence: typed.verdict().map(|(_, c)| c),
@@ -146,7 +111,9 @@ impl Record {
                 None
             },
             status,
-            result: typed.to_json(),
+            // What the server sent, verbatim (fields the spec does not
+            // name included): augmented by the record, never narrowed.
+            result: Some(typed.raw_value()),
             ..Record::default()
         }
     }
@@ -311,7 +278,7 @@ pub struct Notes {
 /// The readable summary of a result.
 pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     let mut out = String::new();
-    let status = typed.status_text();
+    let status = status_text(typed);
     let head = match typed.verdict() {
         Some((c, conf)) if status == "done" => format!(
             "{}  {}  {} confident",
@@ -326,17 +293,15 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     let label = |out: &mut String, name: &str, value: &str| {
         let _ = writeln!(out, "  {}{value}", p.cell(name));
     };
-    let (identifier, api_version) = match typed {
-        Typed::Image(r) => (r.identifier.clone(), r.api_version.clone()),
-        Typed::Video(r) => (r.identifier.clone(), r.api_version.clone()),
-    };
-    if let Some(id) = identifier {
-        label(&mut out, "identifier", &id);
+    let raw = typed.raw_value();
+    let api_version = raw
+        .get("api_version")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    if let Some(id) = typed.identifier() {
+        label(&mut out, "identifier", id);
     }
-    let kind = match typed {
-        Typed::Image(_) => "image",
-        Typed::Video(_) => "video",
-    };
+    let kind = typed.kind().as_str();
     let mut status_line = format!("{status} ({kind}");
     if let Some(v) = api_version {
         let _ = write!(status_line, ", API {v}");
@@ -344,35 +309,37 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     status_line.push(')');
     label(&mut out, "status", &status_line);
     if status == "errored" {
-        let errors = match typed {
-            Typed::Image(r) => r.errors.clone(),
-            Typed::Video(r) => r.errors.clone(),
-        };
+        let errors = errors_of(typed);
         label(
             &mut out,
             "errors",
             &errors.unwrap_or_else(|| "(no reason given)".into()),
         );
     }
-    match typed {
-        Typed::Image(r) => image_details(&mut out, r, p),
-        Typed::Video(r) => video_details(&mut out, r, p),
-    }
-    let (c2pa, nsfw, forced, url) = match typed {
-        Typed::Image(r) => (
-            r.c2pa.as_ref(),
-            r.is_nsfw,
-            r.force_classification.as_ref(),
-            r.result_url.as_deref(),
-        ),
-        Typed::Video(r) => (
-            r.c2pa.as_ref(),
-            r.is_nsfw,
-            r.force_classification.as_ref(),
-            r.result_url.as_deref(),
-        ),
+    let (c2pa, nsfw) = match typed {
+        Typed::Image(r) => {
+            image_details(&mut out, r, p);
+            (Some(r.c2pa.as_ref()), r.is_nsfw)
+        }
+        Typed::Video(r) => {
+            video_details(&mut out, r, p);
+            (Some(r.c2pa.as_ref()), r.is_nsfw)
+        }
+        Typed::Audio(r) => {
+            audio_details(&mut out, r, p);
+            (None, None)
+        }
+        _ => (None, None),
     };
-    if status == "done" {
+    let forced = raw
+        .get("force_classification")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let url = raw
+        .get("result_url")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    if let (true, Some(c2pa)) = (status == "done", c2pa) {
         label(&mut out, "c2pa", &c2pa_text(c2pa));
     }
     if let Some(nsfw) = nsfw {
@@ -385,7 +352,7 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
         label(&mut out, name, text);
     }
     if let Some(url) = url {
-        label(&mut out, "dashboard", &p.dim(url));
+        label(&mut out, "dashboard", &p.dim(&url));
     }
     out
 }
@@ -448,16 +415,34 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
         if let Some(n) = v.count {
             let _ = write!(extra, "  {n} frames");
         }
-        if let Some(u) = v.unknown.filter(|&u| u > 0) {
-            let _ = write!(extra, ", {u} uncertain");
+        if v.unknown == Some(true) {
+            let _ = write!(extra, ", uncertain");
         }
         let line = heuristic_line(&v.heuristic, &v.classification, v.confidence, &extra, p);
         let _ = writeln!(out, "  {}{line}", p.first(i, "heuristics"));
     }
     let Some(results) = &r.results else { return };
+    // Each analysed frame's own verdict, several to a line.
+    if let Some(VideoResultsImages::FrameResults(f)) = &results.images {
+        let cells: Vec<String> = f
+            .iter()
+            .enumerate()
+            .map(|(i, frame)| match &frame.verdict {
+                Some(v) => format!(
+                    "#{i:<3}{} {}",
+                    p.verdict(&format!("{:<10}", v.classification.as_str()), false),
+                    pct(v.confidence)
+                ),
+                None => format!("#{i:<3}{:<10} {:>5}", "-", "-"),
+            })
+            .collect();
+        for (row, chunk) in cells.chunks(FRAMES_PER_LINE).enumerate() {
+            let _ = writeln!(out, "  {}{}", p.first(row, "frames"), chunk.join("   "));
+        }
+    }
     // Frames: each model's mean score per label over the frames it saw.
     let frames: Vec<&ModelResult> = match &results.images {
-        Some(VideoResultsImages::FrameResults(f)) => f.iter().collect(),
+        Some(VideoResultsImages::FrameResults(f)) => f.iter().flat_map(|f| &f.results).collect(),
         Some(VideoResultsImages::LegacyFrameResults(f)) => f.iter().flatten().collect(),
         None => Vec::new(),
     };
@@ -498,8 +483,56 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
             p.dim(&format!("mean over {n} frames"))
         );
     }
-    for (i, m) in results.audios.iter().enumerate() {
+    let audio = results.audios.iter().flat_map(|track| &track.results);
+    for (i, m) in audio.enumerate() {
         let _ = writeln!(out, "  {}{}", p.first(i, "audio"), model_line(m, p));
+    }
+}
+
+/// Frame verdicts per line of the video summary.
+const FRAMES_PER_LINE: usize = 4;
+
+/// Clips listed in the audio summary (the rest is counted).
+const MAX_CLIPS_SHOWN: usize = 20;
+
+fn audio_details(out: &mut String, r: &AudioResponse, p: Paint) {
+    for (i, v) in r.verdicts.iter().enumerate() {
+        let line = heuristic_line(&v.heuristic, &v.classification, v.confidence, "", p);
+        let _ = writeln!(out, "  {}{line}", p.first(i, "heuristics"));
+    }
+    for (i, m) in r.results.iter().enumerate() {
+        let _ = writeln!(out, "  {}{}", p.first(i, "models"), model_line(m, p));
+    }
+    // The pages show the per-clip details as `chunk_details` or
+    // `details.clips`: whichever came.
+    let clips: &[AudioClip] = if !r.chunk_details.is_empty() {
+        &r.chunk_details
+    } else {
+        r.details.as_ref().map_or(&[], |d| &d.clips)
+    };
+    for (i, clip) in clips.iter().take(MAX_CLIPS_SHOWN).enumerate() {
+        let span = format!(
+            "#{:<3}{:<16}",
+            clip.index,
+            format!("{:.1}s-{:.1}s", clip.start, clip.end)
+        );
+        let verdict = match &clip.verdict {
+            Some(v) => format!(
+                "{} {}",
+                p.verdict(&format!("{:<10}", v.classification.as_str()), false),
+                pct(v.confidence)
+            ),
+            None => "-".into(),
+        };
+        let _ = writeln!(out, "  {}{span} {verdict}", p.first(i, "clips"));
+    }
+    if clips.len() > MAX_CLIPS_SHOWN {
+        let _ = writeln!(
+            out,
+            "  {}{}",
+            p.first(1, "clips"),
+            p.dim(&format!("... {} more clips", clips.len() - MAX_CLIPS_SHOWN))
+        );
     }
 }
 

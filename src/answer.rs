@@ -1,0 +1,182 @@
+//! Whole answers: the typed value **and** the JSON the server sent.
+//!
+//! The generated types name what the spec names; a server may send more
+//! (fields added after this client was generated, fields of a newer API
+//! version). Re-serialising the typed value would drop those, so results
+//! come as [`Classified<T>`]: the typed value (through `Deref`), and
+//! [`raw`](Classified::raw), the answer's JSON text exactly as received.
+//! Serialising a `Classified<T>` writes that raw JSON, so nothing the
+//! server said is lost on the way to a file or another program.
+//!
+//! ```
+//! use identifai::answer::Classified;
+//! use identifai::types::ImageResponse;
+//! let body = r#"{"identifier":"abc","status":"new","brand_new_field":[1,2]}"#;
+//! let result: Classified<ImageResponse> = Classified::from_json(body).unwrap();
+//! assert_eq!(result.identifier.as_deref(), Some("abc")); // typed, through Deref
+//! assert!(result.raw().get().contains("brand_new_field")); // nothing dropped
+//! assert_eq!(serde_json::to_string(&result).unwrap(), body);
+//! ```
+
+use std::ops::Deref;
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::error::{Error, Result};
+
+/// A typed value together with the JSON text it was decoded from.
+///
+/// `Deref`s to the value; [`raw`](Self::raw) is the server's JSON, verbatim.
+/// `Serialize` writes the raw JSON (not the re-encoded value).
+#[derive(Clone, Debug)]
+pub struct Classified<T> {
+    value: T,
+    raw: Box<RawValue>,
+}
+
+impl<T> Classified<T> {
+    /// The JSON the value was decoded from, exactly as the server sent it.
+    pub fn raw(&self) -> &RawValue {
+        &self.raw
+    }
+
+    /// The JSON as a [`serde_json::Value`] (for adding fields, e.g. a file
+    /// name, before printing).
+    pub fn raw_value(&self) -> serde_json::Value {
+        // A RawValue is valid JSON by construction.
+        serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The typed value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// The typed value, dropping the raw JSON.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The typed value and the raw JSON.
+    pub fn into_parts(self) -> (T, Box<RawValue>) {
+        (self.value, self.raw)
+    }
+
+    /// Applies `f` to the typed value, keeping the raw JSON.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Classified<U> {
+        Classified {
+            value: f(self.value),
+            raw: self.raw,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Classified<T> {
+    /// Decodes `json` into `T`, keeping the text.
+    pub fn from_json(json: &str) -> serde_json::Result<Self> {
+        let raw: Box<RawValue> = serde_json::from_str(json)?;
+        Self::from_raw(raw)
+    }
+
+    /// Decodes an already split-out raw value.
+    pub fn from_raw(raw: Box<RawValue>) -> serde_json::Result<Self> {
+        let value = serde_json::from_str(raw.get())?;
+        Ok(Self { value, raw })
+    }
+}
+
+impl<T> Deref for Classified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> AsRef<T> for Classified<T> {
+    fn as_ref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: PartialEq> PartialEq for Classified<T> {
+    /// Equal when the typed values are (formatting of the raw JSON aside).
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<T> serde::Serialize for Classified<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.raw.serialize(s)
+    }
+}
+
+/// Decodes one answer body into a [`Classified<T>`]: the one place the raw
+/// text of a result is captured. `status` and `content_type` only feed the
+/// error when the body does not decode.
+pub(crate) fn decode_one<T: DeserializeOwned>(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Classified<T>> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Error::decode(Some(status), content_type, e, body))?;
+    Classified::from_json(text).map_err(|e| Error::decode(Some(status), content_type, e, body))
+}
+
+/// Decodes a list answer (a JSON array) into one [`Classified<T>`] per
+/// element, each keeping its own raw text.
+pub(crate) fn decode_list<T: DeserializeOwned>(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<Classified<T>>> {
+    let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, body);
+    let text = std::str::from_utf8(body).map_err(|e| fail(&e))?;
+    let items: Vec<Box<RawValue>> = serde_json::from_str(text).map_err(|e| fail(&e))?;
+    items
+        .into_iter()
+        .map(|raw| Classified::from_raw(raw).map_err(|e| fail(&e)))
+        .collect()
+}
+
+/// Largest result answer read (a video with 30 frames and C2PA manifests is
+/// well under this).
+pub(crate) const MAX_RESULT_BODY: usize = 32 * 1024 * 1024;
+
+/// Reads a generated `*_raw` operation's answer whole (at most
+/// [`MAX_RESULT_BODY`]) and hands status, content type and body to `decode`.
+pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
+    answer: std::result::Result<
+        crate::api::ResponseValue<crate::api::ByteStream>,
+        progenitor_client::Error<E>,
+    >,
+    decode: impl FnOnce(u16, Option<&str>, &[u8]) -> Result<R>,
+) -> Result<R> {
+    use futures::TryStreamExt;
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => return Err(Error::from_api(e).await),
+    };
+    let status = answer.status().as_u16();
+    let content_type = answer
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut body = Vec::new();
+    let mut stream = answer.into_inner().into_inner();
+    while let Some(chunk) = stream.try_next().await.map_err(Error::transport)? {
+        if body.len() + chunk.len() > MAX_RESULT_BODY {
+            return Err(Error::decode(
+                Some(status),
+                content_type.as_deref(),
+                "answer larger than 32 MiB",
+                &body,
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    decode(status, content_type.as_deref(), &body)
+}
