@@ -100,6 +100,7 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut CappedDecode, &mut file);
 
     // Open enums go into progenitor's `types` module, where typify's would be.
     let types_mod = file
@@ -219,6 +220,24 @@ impl syn::visit_mut::VisitMut for ArrayQueryFix {
             }
         }
         syn::visit_mut::visit_impl_item_fn_mut(self, f);
+    }
+}
+
+/// progenitor-client's `ResponseValue::from_response` reads a body whole
+/// with `bytes()` and decodes it with `from_slice`. This points every call
+/// of the generated code at `crate::body::from_response` instead: one read
+/// through the transport's capped reader, one UTF-8 check, `from_str`.
+struct CappedDecode;
+
+impl syn::visit_mut::VisitMut for CappedDecode {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*call.func {
+            let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            if segs.ends_with(&["ResponseValue".to_string(), "from_response".to_string()]) {
+                call.func = Box::new(syn::parse_quote!(crate::body::from_response));
+            }
+        }
+        syn::visit_mut::visit_expr_call_mut(self, call);
     }
 }
 
@@ -807,7 +826,7 @@ fn own_method(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<TokenStr
                 _ => error_type = Some(ty),
             }
             errors.push(quote! {
-                #code => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                #code => Err(Error::ErrorResponse(crate::body::from_response(response).await?)),
             });
         }
     }

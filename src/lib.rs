@@ -73,6 +73,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod body;
 pub mod client;
 pub mod error;
 pub mod identifier;
@@ -88,6 +89,7 @@ pub mod wait;
 pub mod webhook;
 
 pub use api::{forms, types};
+pub use body::BodyLimits;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, InputError, Result};
 pub use identifier::Identifier;
