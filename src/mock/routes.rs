@@ -136,6 +136,13 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
     response
 }
 
+/// Reads a request's body to its end, keeping none of it.
+async fn drain(request: Request) {
+    use futures::StreamExt;
+    let mut body = request.into_body().into_data_stream();
+    while let Some(Ok(_)) = body.next().await {}
+}
+
 async fn admit(
     shared: &Shared,
     route: Option<Route>,
@@ -149,6 +156,9 @@ async fn admit(
     };
     if let Some(fault) = shared.take_fault(route) {
         outcome.fault = true;
+        if fault.drains() {
+            drain(request).await;
+        }
         if let Some(delay) = fault.delay() {
             tokio::time::sleep(delay).await;
         }
@@ -179,6 +189,8 @@ async fn admit(
     let limit_headers = match shared.rate_check(key, class) {
         Decision::Limited { wait, limit } => {
             outcome.rate_limited = true;
+            // As PHP does: the whole request is read before any answer.
+            drain(request).await;
             let mut response = json_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 &json!({ "message": "Too Many Attempts." }),
