@@ -224,25 +224,35 @@ impl Activity {
 pin_project_lite::pin_project! {
     /// A request body that records its progress: each chunk handed to the
     /// connection touches the [`Activity`], and `finished` is set once the
-    /// last one was.
+    /// last one was (the end of the stream, or `length` bytes: hyper stops
+    /// asking at the `Content-Length`).
     pub(crate) struct Tracked {
         #[pin]
         inner: reqwest::Body,
         activity: Activity,
         finished: Arc<AtomicBool>,
+        length: Option<u64>,
+        sent: u64,
     }
 }
 
 impl Tracked {
     pub(crate) fn wrap(
         inner: reqwest::Body,
+        length: Option<u64>,
         activity: Activity,
         finished: Arc<AtomicBool>,
     ) -> reqwest::Body {
+        let length = length.or_else(|| inner.size_hint().exact());
+        if length == Some(0) {
+            finished.store(true, Ordering::Relaxed);
+        }
         reqwest::Body::wrap(Tracked {
             inner,
             activity,
             finished,
+            length,
+            sent: 0,
         })
     }
 }
@@ -258,7 +268,13 @@ impl HttpBody for Tracked {
         let this = self.project();
         let polled = this.inner.poll_frame(cx);
         match &polled {
-            Poll::Ready(Some(Ok(_))) => this.activity.touch(),
+            Poll::Ready(Some(Ok(frame))) => {
+                this.activity.touch();
+                *this.sent += frame.data_ref().map_or(0, |d| d.len() as u64);
+                if this.length.is_some_and(|l| *this.sent >= l) {
+                    this.finished.store(true, Ordering::Relaxed);
+                }
+            }
             Poll::Ready(None) => {
                 this.activity.touch();
                 this.finished.store(true, Ordering::Relaxed);

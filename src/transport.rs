@@ -190,9 +190,15 @@ impl Transport {
     ) -> reqwest::Result<reqwest::Response> {
         let activity = Activity::new();
         let finished = Arc::new(AtomicBool::new(false));
+        let length = request
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let has_body = match request.body_mut().take() {
             Some(body) => {
-                *request.body_mut() = Some(Tracked::wrap(body, activity.clone(), finished.clone()));
+                let body = Tracked::wrap(body, length, activity.clone(), finished.clone());
+                *request.body_mut() = Some(body);
                 true
             }
             None => false,

@@ -1,0 +1,523 @@
+//! Hostile servers and inputs. Each case runs a raw loopback TCP server
+//! that writes its bytes by hand (huge bodies streamed lazily, stalls,
+//! early answers, the key echoed back, escape bytes, redirect loops), or a
+//! local file that is not one (FIFOs, devices), against the library and
+//! the `identifai` binary. Time bounds are generous (a 1 s idle timeout
+//! must fail within 10 s); memory is measured in a child process.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use identifai::{BodyLimits, Client, Error, Identifier, InputError, RateLimits, RetryConfig};
+
+/// A key that must never come out anywhere.
+const KEY: &str = "sk-hostile-5e1f-NEVER-SHOW-9c7a";
+
+/// One request as the raw server read it.
+#[allow(dead_code)]
+struct Head {
+    method: String,
+    path: String,
+    content_length: u64,
+}
+
+/// A loopback server answering every connection with `handler` on its
+/// own thread; counts the requests it read.
+struct Raw {
+    addr: std::net::SocketAddr,
+    requests: Arc<AtomicUsize>,
+}
+
+impl Raw {
+    fn start(handler: impl Fn(usize, &Head, &mut BufReader<TcpStream>) + Send + Sync + 'static) -> Raw {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let count = requests.clone();
+        let handler = Arc::new(handler);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (count, handler) = (count.clone(), handler.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn);
+                    // Keep-alive: several requests per connection.
+                    while let Some(head) = read_head(&mut reader) {
+                        let n = count.fetch_add(1, Ordering::SeqCst);
+                        handler(n, &head, &mut reader);
+                    }
+                });
+            }
+        });
+        Raw { addr, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn read_head(r: &mut BufReader<TcpStream>) -> Option<Head> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut content_length = 0;
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        if h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    Some(Head {
+        method,
+        path,
+        content_length,
+    })
+}
+
+/// Reads and drops the request body.
+fn drain(head: &Head, r: &mut BufReader<TcpStream>) {
+    let _ = std::io::copy(&mut r.by_ref().take(head.content_length), &mut std::io::sink());
+}
+
+fn respond(r: &mut BufReader<TcpStream>, status: &str, headers: &str, body: &str) {
+    let text = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    let _ = r.get_mut().write_all(text.as_bytes());
+}
+
+/// Writes `total` bytes of a JSON answer lazily: `[` then spaces, never
+/// holding more than 64 KiB.
+fn stream_huge(r: &mut BufReader<TcpStream>, status: &str, total: u64) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {total}\r\n\r\n["
+    );
+    if r.get_mut().write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 1u64;
+    while sent < total {
+        let n = chunk.len().min((total - sent) as usize);
+        if r.get_mut().write_all(&chunk[..n]).is_err() {
+            return;
+        }
+        sent += n as u64;
+    }
+}
+
+fn client(url: &str) -> identifai::ClientBuilder {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(url)
+        .rate_limits(None)
+        .retry(RetryConfig::disabled())
+}
+
+fn id() -> Identifier {
+    Identifier::new("abc-123").unwrap()
+}
+
+fn done_json(extra: &str) -> String {
+    format!(
+        r#"{{"identifier":"abc-123","status":"done","verdict":{{"heuristic":"Majority","classification":"human","confidence":0.9}}{extra}}}"#
+    )
+}
+
+/// A PNG-looking file of `len` bytes.
+fn png_file(dir: &std::path::Path, name: &str, len: usize) -> std::path::PathBuf {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    v.resize(len, 7);
+    let p = dir.join(name);
+    std::fs::write(&p, v).unwrap();
+    p
+}
+
+// ------------------------------------------------------------------ caps
+
+#[tokio::test]
+async fn a_huge_json_answer_stops_at_the_cap() {
+    let raw = Raw::start(|_, _, r| stream_huge(r, "200 OK", 2 << 30));
+    let c = client(&raw.url())
+        .body_limits(BodyLimits::default().max_json_bytes(1 << 20))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::AnswerTooLarge { cap, what: "answer", status: Some(200) } if cap == 1 << 20),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("1048576-byte cap"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(raw.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_huge_error_body_stops_at_the_error_cap() {
+    let raw = Raw::start(|_, _, r| stream_huge(r, "401 Unauthorized", 2 << 30));
+    let c = client(&raw.url()).build().unwrap();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::AnswerTooLarge { what: "error body", status: Some(401), cap } if cap == BodyLimits::default().error_cap()),
+        "{err:?}"
+    );
+    // Undocumented statuses are read through the same reader.
+    let raw = Raw::start(|_, _, r| stream_huge(r, "418 I'm a teapot", 2 << 30));
+    let c = client(&raw.url()).build().unwrap();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(matches!(err, Error::AnswerTooLarge { what: "error body", .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_huge_heatmap_stops_at_the_heatmap_cap() {
+    let raw = Raw::start(|_, _, r| {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ntransfer-encoding: chunked\r\n\r\n";
+        let _ = r.get_mut().write_all(head.as_bytes());
+        let chunk = format!("{:x}\r\n{}\r\n", 65536, "\u{1}".repeat(65536));
+        for _ in 0..(1 << 14) {
+            if r.get_mut().write_all(chunk.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    let c = client(&raw.url())
+        .body_limits(BodyLimits::default().max_heatmap_bytes(2 << 20))
+        .build()
+        .unwrap();
+    let err = c.heatmap(&id()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::AnswerTooLarge { what: "heatmap", cap, .. } if cap == 2 << 20),
+        "{err:?}"
+    );
+}
+
+/// Peak resident memory of the child process `pid`, in KiB, once it ends
+/// (`wait4`), and its exit status.
+fn wait_peak_kib(child: std::process::Child) -> (i64, i32) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    std::mem::forget(child);
+    (usage.ru_maxrss, libc::WEXITSTATUS(status))
+}
+
+/// Run by [`a_2_gb_answer_costs_under_64_mb`] in a child process.
+#[tokio::test]
+#[ignore = "run in a child process by a_2_gb_answer_costs_under_64_mb"]
+async fn child_reads_a_2_gb_answer() {
+    let Ok(url) = std::env::var("HOSTILE_URL") else {
+        return;
+    };
+    let c = client(&url).build().unwrap();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(matches!(err, Error::AnswerTooLarge { .. }), "{err:?}");
+    let err = c.health().await.unwrap_err();
+    assert!(matches!(err, Error::AnswerTooLarge { .. }), "{err:?}");
+}
+
+#[test]
+fn a_2_gb_answer_costs_under_64_mb() {
+    let raw = Raw::start(|_, _, r| stream_huge(r, "200 OK", 2 << 30));
+    // The library, default caps (16 MiB), in a child process of its own.
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_reads_a_2_gb_answer", "--ignored", "--quiet"])
+        .env("HOSTILE_URL", raw.url())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (peak, code) = wait_peak_kib(child);
+    assert_eq!(code, 0, "the child test failed");
+    eprintln!("library: peak RSS {} KiB for a 2 GB answer", peak);
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+
+    // The binary: `result` against the same server.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_identifai"))
+        .args(["--base-url", &raw.url(), "--api-key", KEY, "--json", "result", "abc-123"])
+        .env("IDENTIFAI_RATE_SCALE", "0.02")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (peak, code) = wait_peak_kib(child);
+    eprintln!("cli: peak RSS {} KiB for a 2 GB answer (exit {code})", peak);
+    assert_eq!(code, 1);
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+}
+
+// ------------------------------------------------------------------ time
+
+#[tokio::test]
+async fn a_server_that_never_answers_hits_the_idle_timeout() {
+    let raw = Raw::start(|_, _, _r| std::thread::sleep(Duration::from_secs(60)));
+    let c = client(&raw.url())
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(matches!(err, Error::IdleTimeout { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_midway_hits_the_idle_timeout() {
+    let raw = Raw::start(|_, _, r| {
+        let _ = r
+            .get_mut()
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"identifier\":");
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let c = client(&raw.url())
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(matches!(err, Error::IdleTimeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn a_server_that_reads_the_upload_then_stalls_hits_the_idle_timeout() {
+    let raw = Raw::start(|_, head, r| {
+        drain(head, r);
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "a.png", 1 << 20);
+    let c = client(&raw.url())
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .retry(RetryConfig::default())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.classify_image(file.as_path()).send().await.unwrap_err();
+    assert!(matches!(err, Error::IdleTimeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The server had the whole upload: it is never sent twice.
+    assert_eq!(raw.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_server_that_stops_reading_the_upload_hits_the_idle_timeout() {
+    let raw = Raw::start(|_, _, _r| std::thread::sleep(Duration::from_secs(60)));
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "big.png", 32 << 20);
+    let c = client(&raw.url())
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.classify_image(file.as_path()).send().await.unwrap_err();
+    assert!(matches!(err, Error::UploadInterrupted { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn the_retry_budget_bounds_attempts_too() {
+    // Idle off: only the per-attempt timeout and the budget bound it.
+    let raw = Raw::start(|_, _, _r| std::thread::sleep(Duration::from_secs(60)));
+    let c = client(&raw.url())
+        .idle_timeout(None)
+        .request_timeout(Duration::from_secs(2))
+        .retry(
+            RetryConfig::default()
+                .max_attempts(50)
+                .initial_backoff(Duration::from_millis(10))
+                .max_elapsed(Duration::from_secs(3)),
+        )
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(raw.requests() <= 3, "{} attempts", raw.requests());
+}
+
+// ------------------------------------------------------------------ the key
+
+#[tokio::test]
+async fn a_server_echoing_the_key_never_gets_it_into_an_error_or_result() {
+    let raw = Raw::start(|n, _, r| {
+        let echo = format!(r#"{{"message":"bad key {KEY}","error":"{KEY}"}}"#);
+        match n {
+            0 => respond(r, "401 Unauthorized", &format!("x-echo: {KEY}\r\n"), &echo),
+            1 => respond(r, "500 Internal Server Error", "", &format!("boom {KEY} boom")),
+            2 => respond(r, "400 Bad Request", "", &format!(r#"{{"errors":{{"image":["{KEY}"]}}}}"#)),
+            3 => respond(r, "200 OK", "", &done_json(&format!(r#","result_url":"https://x.test/{KEY}""#))),
+            4 => respond(r, "200 OK", "content-type: text/html\r\n", &format!("<html>{KEY}")),
+            _ => respond(r, "200 OK", "", &format!(r#"{{"identifier":"abc","status":"errored","errors":"no {KEY}"}}"#)),
+        }
+    });
+    let c = client(&raw.url()).build().unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let e = c.result(&id()).await.unwrap_err();
+        seen.push(format!("{e} {e:?}"));
+    }
+    let ok = c.result(&id()).await.unwrap();
+    assert_eq!(ok.result_url.as_deref(), Some("https://x.test/[REDACTED]"));
+    seen.push(format!("{ok:?}"));
+    let e = c.result(&id()).await.unwrap_err();
+    seen.push(format!("{e} {e:?}"));
+    let e = c.wait(&id()).await.unwrap_err();
+    assert!(matches!(e, Error::ClassificationErrored { .. }), "{e:?}");
+    seen.push(format!("{e} {e:?}"));
+    for text in &seen {
+        assert!(!text.contains(KEY), "{text}");
+    }
+    assert!(seen[0].contains("[REDACTED]"), "{}", seen[0]);
+}
+
+// ------------------------------------------------------------------ early answers
+
+/// A server that answers the first submission with a 429 as soon as it has
+/// read the headers, without reading the upload, then closes (the client
+/// sees a reset connection or the answer, depending on timing); the next
+/// one is read and accepted.
+fn early_429_server() -> Raw {
+    Raw::start(|n, head, r| {
+        if n % 2 == 0 {
+            respond(r, "429 Too Many Requests", "retry-after: 0\r\nconnection: close\r\n", r#"{"message":"Too Many Attempts."}"#);
+            let _ = r.get_mut().flush();
+            let _ = r.get_mut().shutdown(std::net::Shutdown::Both);
+        } else {
+            drain(head, r);
+            respond(r, "200 OK", "", r#"{"identifier":"accepted-1"}"#);
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_uploads_meeting_an_early_429_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "one-mb.png", 1 << 20);
+    let mut ok = 0;
+    let mut failures = Vec::new();
+    for _ in 0..50 {
+        let raw = early_429_server();
+        let c = client(&raw.url())
+            .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+            .build()
+            .unwrap();
+        match c.classify_image(file.as_path()).send().await {
+            Ok(id) if id.as_str() == "accepted-1" => ok += 1,
+            other => failures.push(format!("{other:?}")),
+        }
+        assert_eq!(raw.requests(), 2);
+    }
+    assert_eq!(ok, 50, "{failures:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_uploads_meeting_the_mocks_injected_429_all_succeed() {
+    use identifai::mock::{Fault, MockConfig, MockServer, Route};
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "one-mb.png", 1 << 20);
+    let server = MockServer::start_with(MockConfig {
+        rate_limits: None,
+        ..MockConfig::default()
+    });
+    let c = Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .rate_limits(None)
+        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+        .build()
+        .unwrap();
+    let mut ok = 0;
+    for _ in 0..50 {
+        server.inject(Route::ClassifyImage, Fault::too_many_attempts(Some(0)));
+        if c.classify_image(file.as_path()).send().await.is_ok() {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 50);
+    assert_eq!(server.stats().faults_served, 50);
+}
+
+#[tokio::test]
+async fn an_early_400_is_returned_not_a_broken_pipe() {
+    // The server answers 400 at once and keeps the connection open without
+    // reading: the client gets the answer.
+    let raw = Raw::start(|_, _, r| {
+        respond(r, "400 Bad Request", "", r#"{"message":"The image field must be an image."}"#);
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "big.png", 8 << 20);
+    let c = client(&raw.url()).build().unwrap();
+    let err = c.classify_image(file.as_path()).send().await.unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    assert_eq!(raw.requests(), 1);
+}
+
+// ------------------------------------------------------------------ redirects
+
+#[tokio::test]
+async fn a_redirect_loop_is_paced_and_limited() {
+    let raw = Raw::start(|_, _, r| respond(r, "302 Found", "location: /api/classification/abc-123\r\n", ""));
+    let c = client(&raw.url())
+        // 2 GET/s published; 20x faster: one GET each 25 ms.
+        .rate_limits(Some(RateLimits::PUBLISHED.time_scale(0.05)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.result(&id()).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { status: Some(302), .. }), "{err:?}");
+    assert_eq!(raw.requests(), 11, "the first request and 10 hops");
+    // 11 paced requests cannot take less than 10 intervals.
+    assert!(started.elapsed() >= Duration::from_millis(200), "{:?}", started.elapsed());
+}
+
+// ------------------------------------------------------------------ inputs
+
+fn fifo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    p
+}
+
+#[tokio::test]
+async fn fifos_and_devices_are_typed_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fifo(dir.path(), "photo.png");
+    let c = client("http://127.0.0.1:9").build().unwrap();
+    for path in [f.as_path(), std::path::Path::new("/dev/zero"), dir.path()] {
+        let started = Instant::now();
+        let err = c.classify_image(path).send().await.unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidInput(InputError::NotAFile { .. })),
+            "{path:?}: {err:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
