@@ -521,3 +521,279 @@ async fn fifos_and_devices_are_typed_input_errors() {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 }
+
+// ------------------------------------------------------------------ the binary
+
+/// A small identifAI on the raw server: submissions get `id-<n>`, results
+/// are `result(id)` and heatmaps `heatmap`.
+fn fake_api(
+    result: impl Fn(&str) -> (String, String) + Send + Sync + 'static,
+    heatmap: Vec<u8>,
+) -> Raw {
+    Raw::start(move |n, head, r| {
+        if head.method == "POST" {
+            drain(head, r);
+            respond(r, "200 OK", "", &format!(r#"{{"identifier":"id-{n}"}}"#));
+        } else if head.path.contains("/heatmap/") {
+            let text = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\n\r\n",
+                heatmap.len()
+            );
+            let _ = r.get_mut().write_all(text.as_bytes());
+            let _ = r.get_mut().write_all(&heatmap);
+        } else {
+            let id = head.path.rsplit('/').next().unwrap_or("").to_string();
+            let (status, body) = result(&id);
+            respond(r, &status, "", &body);
+        }
+    })
+}
+
+fn done_for(id: &str, extra: &str) -> String {
+    format!(
+        r#"{{"identifier":"{id}","status":"done","has_heatmap":true,"verdict":{{"heuristic":"Majority","classification":"human","confidence":0.9}}{extra}}}"#
+    )
+}
+
+fn bin(raw: &Raw) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_identifai"));
+    cmd.env_remove("IDENTIFAI_API_KEY")
+        .env_remove("IDENTIFAI_BASE_URL")
+        .env("IDENTIFAI_RATE_SCALE", "0.02")
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(60))
+        .args(["--base-url", &raw.url(), "--api-key", KEY]);
+    cmd
+}
+
+fn sample(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/media")
+        .join(name)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn cli_refuses_fifos_and_devices_without_opening_them() {
+    let raw = fake_api(|id| ("200 OK".into(), done_for(id, "")), Vec::new());
+    let dir = tempfile::tempdir().unwrap();
+    let f = fifo(dir.path(), "photo.png");
+    // classify: exit 1, nothing sent.
+    let out = bin(&raw).args(["classify"]).arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not a regular file"), "{}", text(&out.stderr));
+    assert_eq!(raw.requests(), 0);
+
+    // batch: a list with a FIFO, /dev/zero and a real image.
+    let list = dir.path().join("list.txt");
+    let real = sample("sunset.png");
+    std::fs::write(
+        &list,
+        format!("{}\n/dev/zero\n{}\n", f.display(), real.display()),
+    )
+    .unwrap();
+    let jsonl = dir.path().join("out.jsonl");
+    let out = bin(&raw)
+        .args(["batch"])
+        .arg(&list)
+        .arg("-o")
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let status = |p: &str| {
+        lines
+            .iter()
+            .find(|l| l["path"].as_str() == Some(p))
+            .map(|l| l["status"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(status(&f.display().to_string()).as_deref(), Some("error"));
+    assert_eq!(status("/dev/zero").as_deref(), Some("error"));
+    assert_eq!(status(&real.display().to_string()).as_deref(), Some("done"));
+
+    // A list file that is a FIFO: a usage error, at once.
+    let list_fifo = fifo(dir.path(), "list-fifo.txt");
+    let out = bin(&raw)
+        .args(["batch"])
+        .arg(&list_fifo)
+        .arg("-o")
+        .arg(dir.path().join("o2.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn cli_never_prints_or_writes_a_key_the_server_echoes() {
+    let raw = Raw::start(|_, head, r| {
+        if head.method == "POST" {
+            drain(head, r);
+            let body = format!(r#"{{"message":"invalid {KEY}","errors":{{"image":["key {KEY}"]}}}}"#);
+            respond(r, "400 Bad Request", &format!("x-echo: {KEY}\r\n"), &body);
+        } else {
+            let body = format!(
+                r#"{{"identifier":"abc-123","status":"errored","errors":"bad key {KEY}","result_url":"https://x.test/{KEY}"}}"#
+            );
+            respond(r, "200 OK", "", &body);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let png = sample("sunset.png");
+    let mut channels = Vec::new();
+    for args in [
+        vec!["--json", "classify"],
+        vec!["-vv", "classify"],
+        vec!["classify"],
+    ] {
+        let out = bin(&raw).args(&args).arg(&png).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        channels.push(text(&out.stdout));
+        channels.push(text(&out.stderr));
+    }
+    for args in [vec!["--json", "result", "abc-123"], vec!["-vv", "result", "abc-123"], vec!["result", "abc-123"]] {
+        let out = bin(&raw).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        channels.push(text(&out.stdout));
+        channels.push(text(&out.stderr));
+    }
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, format!("{}\n", png.display())).unwrap();
+    let jsonl = dir.path().join("out.jsonl");
+    let out = bin(&raw)
+        .args(["-vv", "--json", "batch"])
+        .arg(&list)
+        .arg("-o")
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    channels.push(text(&out.stdout));
+    channels.push(text(&out.stderr));
+    channels.push(std::fs::read_to_string(&jsonl).unwrap());
+    for c in &channels {
+        assert!(!c.contains(KEY), "the key leaked: {c}");
+    }
+    assert!(channels.iter().any(|c| c.contains("[REDACTED]")));
+}
+
+#[test]
+fn cli_escapes_control_characters_of_server_strings() {
+    let raw = fake_api(
+        |id| {
+            let extra = r#","verdicts":[{"heuristic":"\u001b[2J\u001b]0;pwned\u0007","classification":"human","confidence":0.9}],"results":[{"model":"m\u001b[31m","classification":[{"label":"human","score":0.9}]}],"result_url":"https://x.test/\u001b[5m""#;
+            ("200 OK".into(), done_for(id, extra))
+        },
+        Vec::new(),
+    );
+    let out = bin(&raw).args(["result", "abc-123"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07), "{:?}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("\\u{1b}[2J"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn cli_result_wait_keeps_waiting_on_an_unknown_status() {
+    let raw = fake_api(
+        |id| ("200 OK".into(), format!(r#"{{"identifier":"{id}","status":"processing"}}"#)),
+        Vec::new(),
+    );
+    let started = Instant::now();
+    let out = bin(&raw)
+        .args(["--json", "result", "--wait", "--timeout", "2", "abc-123"])
+        .output()
+        .unwrap();
+    // Not returned as finished: it waited to the deadline and failed.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(raw.requests() >= 2, "{} polls", raw.requests());
+    assert!(text(&out.stderr).contains("not done"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn cli_heatmaps_of_same_named_inputs_do_not_overwrite_each_other() {
+    let heat = std::fs::read(sample("sunset.png")).unwrap();
+    let raw = fake_api(|id| ("200 OK".into(), done_for(id, "")), heat.clone());
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::copy(sample("sunset.png"), dir.path().join(sub).join("photo.png")).unwrap();
+    }
+    let outdir = dir.path().join("heat");
+    let out = bin(&raw)
+        .args(["classify", "--heatmap", "--heatmap-out"])
+        .arg(&outdir)
+        .arg(dir.path().join("a/photo.png"))
+        .arg(dir.path().join("b/photo.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&outdir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["photo-2.heatmap.png", "photo.heatmap.png"]);
+}
+
+/// A PNG whose header says `w`×`h` (the pixel data is not there).
+fn png_header_only(path: &std::path::Path, w: u32, h: u32) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut buf, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        let mut writer = enc.write_header().unwrap();
+        // A first IDAT chunk, so a decoder's header read ends there.
+        writer.write_chunk(png::chunk::IDAT, &[0u8; 16]).unwrap();
+        std::mem::forget(writer);
+    }
+    std::fs::write(path, &buf).unwrap();
+    buf
+}
+
+#[test]
+fn cli_heatmap_sizes_come_from_the_header_and_overlays_have_a_pixel_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20000×20000 RGBA would be 1.6 GB decoded.
+    let huge = png_header_only(&dir.path().join("huge.png"), 20000, 20000);
+    let raw = fake_api(|id| ("200 OK".into(), done_for(id, "")), huge);
+    let out_png = dir.path().join("out.png");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_identifai"))
+        .args(["--base-url", &raw.url(), "--api-key", KEY, "heatmap", "abc-123", "-o"])
+        .arg(&out_png)
+        .env("IDENTIFAI_RATE_SCALE", "0.02")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (peak, code) = wait_peak_kib(child);
+    assert_eq!(code, 0);
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB only to print a size");
+
+    let out = bin(&raw)
+        .args(["heatmap", "abc-123", "-o"])
+        .arg(dir.path().join("o.png"))
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains("20000×20000"), "{}", text(&out.stdout));
+
+    // An original over the cap is refused before decoding.
+    let big_original = dir.path().join("big-original.png");
+    png_header_only(&big_original, 30000, 30000);
+    let out = bin(&raw)
+        .args(["heatmap", "abc-123", "-o"])
+        .arg(dir.path().join("blend.png"))
+        .arg("--overlay")
+        .arg(&big_original)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("pixel cap"), "{}", text(&out.stderr));
+}

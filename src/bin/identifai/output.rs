@@ -111,6 +111,39 @@ impl Typed {
         }
     }
 
+    /// Whether it is still pending (the library's one definition).
+    pub fn is_pending(&self) -> bool {
+        identifai::wait::is_pending(self.status(), self.verdict().is_some())
+    }
+
+    /// The same result with every string's control characters escaped, for
+    /// a terminal (a server's `\x1b[...` is shown, never obeyed).
+    fn for_terminal(&self) -> Typed {
+        fn clean(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::String(s) => *s = terminal_safe(s),
+                serde_json::Value::Array(a) => a.iter_mut().for_each(clean),
+                serde_json::Value::Object(o) => {
+                    let entries = std::mem::take(o);
+                    for (k, mut v) in entries {
+                        clean(&mut v);
+                        o.insert(terminal_safe(&k), v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(mut v) = self.to_json() else {
+            return self.clone();
+        };
+        clean(&mut v);
+        let typed = match self {
+            Typed::Image(_) => serde_json::from_value(v).map(|r| Typed::Image(Box::new(r))),
+            Typed::Video(_) => serde_json::from_value(v).map(|r| Typed::Video(Box::new(r))),
+        };
+        typed.unwrap_or_else(|_| self.clone())
+    }
+
     /// The status to record: the service's, or for servers before 1.1.0
     /// (no status) `done` once there is a verdict.
     pub fn status_text(&self) -> String {
@@ -198,7 +231,8 @@ pub fn out(text: &str) {
 /// already spell out. The key is scrubbed from it, should anything ever
 /// carry it.
 pub fn print_error(e: &anyhow::Error, secret: Option<&str>) {
-    eprintln!("error: {}", scrub(&error_text(e.as_ref()), secret));
+    let text = terminal_safe(&error_text(e.as_ref()));
+    eprintln!("error: {}", scrub(&text, secret));
 }
 
 /// An error and the causes it does not already spell out, on one line.
@@ -214,6 +248,22 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// `text` with its control characters escaped (`\u{1b}`), for a terminal.
+pub fn terminal_safe(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `text` with every occurrence of `secret` replaced.
@@ -310,6 +360,9 @@ pub struct Notes {
 
 /// The readable summary of a result.
 pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
+    // Every string in it may come from the server.
+    let title = &terminal_safe(title);
+    let typed = &typed.for_terminal();
     let mut out = String::new();
     let status = typed.status_text();
     let head = match typed.verdict() {
@@ -545,6 +598,12 @@ mod tests {
         assert_eq!(bar(0.5, 4), "██░░");
         assert_eq!(bar(2.0, 2), "██");
         assert_eq!(bar(f64::NAN, 2), "░░");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(terminal_safe("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(terminal_safe("plain"), "plain");
     }
 
     #[test]
