@@ -232,9 +232,14 @@ struct CappedDecode;
 impl syn::visit_mut::VisitMut for CappedDecode {
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         if let syn::Expr::Path(p) = &*call.func {
-            let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let segs: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
             if segs.ends_with(&["ResponseValue".to_string(), "from_response".to_string()]) {
-                call.func = Box::new(syn::parse_quote!(crate::body::from_response));
+                *call.func = syn::parse_quote!(crate::body::from_response);
             }
         }
         syn::visit_mut::visit_expr_call_mut(self, call);

@@ -141,7 +141,9 @@ impl Fault {
     /// `io::Error` of kind `TimedOut`, so `reqwest::Error::is_timeout` holds.
     fn into_box(self) -> BoxError {
         match self {
-            f @ Fault::Idle { .. } => Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, f)),
+            f @ Fault::Idle { .. } => {
+                Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, f))
+            }
             f => Box::new(f),
         }
     }
@@ -173,7 +175,10 @@ pub(crate) async fn reqwest_error(fault: Fault) -> reqwest::Error {
     let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
         Err::<Bytes, BoxError>(fault.into_box())
     }));
-    match reqwest::Response::from(http::Response::new(body)).bytes().await {
+    match reqwest::Response::from(http::Response::new(body))
+        .bytes()
+        .await
+    {
         Err(e) => e,
         Ok(_) => unreachable!("a body whose only item is an error fails"),
     }
@@ -335,10 +340,7 @@ impl Guarded {
             ended: false,
             failed: false,
         };
-        reqwest::Response::from(http::Response::from_parts(
-            parts,
-            reqwest::Body::wrap(body),
-        ))
+        reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
     }
 }
 
@@ -526,7 +528,9 @@ pub async fn from_response<T: serde::de::DeserializeOwned, E>(
 ) -> Result<ResponseValue<T>, Error<E>> {
     let status = response.status();
     let headers = response.headers().clone();
-    let full = read_body(response).await.map_err(Error::ResponseBodyError)?;
+    let full = read_body(response)
+        .await
+        .map_err(Error::ResponseBodyError)?;
     let inner = json_text(&full)
         .and_then(serde_json::from_str)
         .map_err(|e| Error::InvalidResponsePayload(full.clone(), e))?;
@@ -555,7 +559,10 @@ mod tests {
             "a [REDACTED] b [REDACTED]"
         );
         assert_eq!(scrub_all("secret", &["s", "e", "c"]), "sec");
-        assert_eq!(scrub_all("secret", &["secretsecret"]), "[REDACTED][REDACTED]");
+        assert_eq!(
+            scrub_all("secret", &["secretsecret"]),
+            "[REDACTED][REDACTED]"
+        );
         assert_eq!(scrub_all("secret", &["nothing here"]), "nothing here");
     }
 
@@ -563,7 +570,10 @@ mod tests {
     fn caps_by_status_and_operation() {
         let l = BodyLimits::default();
         assert_eq!(l.cap_for("get_image_heatmap", 200), ("heatmap", 64 << 20));
-        assert_eq!(l.cap_for("get_image_classification", 200), ("answer", 16 << 20));
+        assert_eq!(
+            l.cap_for("get_image_classification", 200),
+            ("answer", 16 << 20)
+        );
         assert_eq!(l.cap_for("get_image_heatmap", 401), ("error body", 1 << 20));
     }
 
@@ -575,7 +585,11 @@ mod tests {
         .await;
         assert!(e.is_timeout(), "{e:?}");
         assert!(matches!(fault_of(&e), Some(Fault::Idle { .. })));
-        let e = reqwest_error(Fault::TooLarge { what: "answer", cap: 3 }).await;
+        let e = reqwest_error(Fault::TooLarge {
+            what: "answer",
+            cap: 3,
+        })
+        .await;
         assert!(matches!(fault_of(&e), Some(Fault::TooLarge { cap: 3, .. })));
     }
 }

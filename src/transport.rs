@@ -35,7 +35,7 @@ use crate::retry::RetryConfig;
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 
 /// Redirects followed at most, per request.
-const MAX_REDIRECTS: usize = 10;
+pub const MAX_REDIRECTS: usize = 10;
 
 /// Shared per-client state used by the request hooks. Cheap to clone; its
 /// `Debug` never shows the key.
@@ -348,7 +348,9 @@ impl ClientHooks<Transport> for api::Client {
                         *this.timeout_mut() = Some(timeout);
                     }
                 }
-                let result = t.attempt(self.client(), this, paced, info.operation_id).await;
+                let result = t
+                    .attempt(self.client(), this, paced, info.operation_id)
+                    .await;
                 let span = tracing::Span::current();
                 span.record("attempts", attempt);
                 let retry_after = match &result {

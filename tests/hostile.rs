@@ -32,7 +32,9 @@ struct Raw {
 }
 
 impl Raw {
-    fn start(handler: impl Fn(usize, &Head, &mut BufReader<TcpStream>) + Send + Sync + 'static) -> Raw {
+    fn start(
+        handler: impl Fn(usize, &Head, &mut BufReader<TcpStream>) + Send + Sync + 'static,
+    ) -> Raw {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(AtomicUsize::new(0));
@@ -96,7 +98,10 @@ fn read_head(r: &mut BufReader<TcpStream>) -> Option<Head> {
 
 /// Reads and drops the request body.
 fn drain(head: &Head, r: &mut BufReader<TcpStream>) {
-    let _ = std::io::copy(&mut r.by_ref().take(head.content_length), &mut std::io::sink());
+    let _ = std::io::copy(
+        &mut r.by_ref().take(head.content_length),
+        &mut std::io::sink(),
+    );
 }
 
 fn respond(r: &mut BufReader<TcpStream>, status: &str, headers: &str, body: &str) {
@@ -187,13 +192,23 @@ async fn a_huge_error_body_stops_at_the_error_cap() {
     let raw = Raw::start(|_, _, r| stream_huge(r, "418 I'm a teapot", 2 << 30));
     let c = client(&raw.url()).build().unwrap();
     let err = c.result(&id()).await.unwrap_err();
-    assert!(matches!(err, Error::AnswerTooLarge { what: "error body", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::AnswerTooLarge {
+                what: "error body",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_huge_heatmap_stops_at_the_heatmap_cap() {
     let raw = Raw::start(|_, _, r| {
-        let head = "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ntransfer-encoding: chunked\r\n\r\n";
+        let head =
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ntransfer-encoding: chunked\r\n\r\n";
         let _ = r.get_mut().write_all(head.as_bytes());
         let chunk = format!("{:x}\r\n{}\r\n", 65536, "\u{1}".repeat(65536));
         for _ in 0..(1 << 14) {
@@ -244,7 +259,12 @@ fn a_2_gb_answer_costs_under_64_mb() {
     let raw = Raw::start(|_, _, r| stream_huge(r, "200 OK", 2 << 30));
     // The library, default caps (16 MiB), in a child process of its own.
     let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_reads_a_2_gb_answer", "--ignored", "--quiet"])
+        .args([
+            "--exact",
+            "child_reads_a_2_gb_answer",
+            "--ignored",
+            "--quiet",
+        ])
         .env("HOSTILE_URL", raw.url())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -256,7 +276,15 @@ fn a_2_gb_answer_costs_under_64_mb() {
 
     // The binary: `result` against the same server.
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_identifai"))
-        .args(["--base-url", &raw.url(), "--api-key", KEY, "--json", "result", "abc-123"])
+        .args([
+            "--base-url",
+            &raw.url(),
+            "--api-key",
+            KEY,
+            "--json",
+            "result",
+            "abc-123",
+        ])
         .env("IDENTIFAI_RATE_SCALE", "0.02")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -281,7 +309,11 @@ async fn a_server_that_never_answers_hits_the_idle_timeout() {
     let err = c.result(&id()).await.unwrap_err();
     assert!(matches!(err, Error::IdleTimeout { .. }), "{err:?}");
     assert!(err.is_retryable());
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -369,11 +401,36 @@ async fn a_server_echoing_the_key_never_gets_it_into_an_error_or_result() {
         let echo = format!(r#"{{"message":"bad key {KEY}","error":"{KEY}"}}"#);
         match n {
             0 => respond(r, "401 Unauthorized", &format!("x-echo: {KEY}\r\n"), &echo),
-            1 => respond(r, "500 Internal Server Error", "", &format!("boom {KEY} boom")),
-            2 => respond(r, "400 Bad Request", "", &format!(r#"{{"errors":{{"image":["{KEY}"]}}}}"#)),
-            3 => respond(r, "200 OK", "", &done_json(&format!(r#","result_url":"https://x.test/{KEY}""#))),
-            4 => respond(r, "200 OK", "content-type: text/html\r\n", &format!("<html>{KEY}")),
-            _ => respond(r, "200 OK", "", &format!(r#"{{"identifier":"abc","status":"errored","errors":"no {KEY}"}}"#)),
+            1 => respond(
+                r,
+                "500 Internal Server Error",
+                "",
+                &format!("boom {KEY} boom"),
+            ),
+            2 => respond(
+                r,
+                "400 Bad Request",
+                "",
+                &format!(r#"{{"errors":{{"image":["{KEY}"]}}}}"#),
+            ),
+            3 => respond(
+                r,
+                "200 OK",
+                "",
+                &done_json(&format!(r#","result_url":"https://x.test/{KEY}""#)),
+            ),
+            4 => respond(
+                r,
+                "200 OK",
+                "content-type: text/html\r\n",
+                &format!("<html>{KEY}"),
+            ),
+            _ => respond(
+                r,
+                "200 OK",
+                "",
+                &format!(r#"{{"identifier":"abc","status":"errored","errors":"no {KEY}"}}"#),
+            ),
         }
     });
     let c = client(&raw.url()).build().unwrap();
@@ -405,7 +462,12 @@ async fn a_server_echoing_the_key_never_gets_it_into_an_error_or_result() {
 fn early_429_server() -> Raw {
     Raw::start(|n, head, r| {
         if n % 2 == 0 {
-            respond(r, "429 Too Many Requests", "retry-after: 0\r\nconnection: close\r\n", r#"{"message":"Too Many Attempts."}"#);
+            respond(
+                r,
+                "429 Too Many Requests",
+                "retry-after: 0\r\nconnection: close\r\n",
+                r#"{"message":"Too Many Attempts."}"#,
+            );
             let _ = r.get_mut().flush();
             let _ = r.get_mut().shutdown(std::net::Shutdown::Both);
         } else {
@@ -468,7 +530,12 @@ async fn an_early_400_is_returned_not_a_broken_pipe() {
     // The server answers 400 at once and keeps the connection open without
     // reading: the client gets the answer.
     let raw = Raw::start(|_, _, r| {
-        respond(r, "400 Bad Request", "", r#"{"message":"The image field must be an image."}"#);
+        respond(
+            r,
+            "400 Bad Request",
+            "",
+            r#"{"message":"The image field must be an image."}"#,
+        );
         std::thread::sleep(Duration::from_secs(5));
     });
     let dir = tempfile::tempdir().unwrap();
@@ -483,7 +550,14 @@ async fn an_early_400_is_returned_not_a_broken_pipe() {
 
 #[tokio::test]
 async fn a_redirect_loop_is_paced_and_limited() {
-    let raw = Raw::start(|_, _, r| respond(r, "302 Found", "location: /api/classification/abc-123\r\n", ""));
+    let raw = Raw::start(|_, _, r| {
+        respond(
+            r,
+            "302 Found",
+            "location: /api/classification/abc-123\r\n",
+            "",
+        )
+    });
     let c = client(&raw.url())
         // 2 GET/s published; 20x faster: one GET each 25 ms.
         .rate_limits(Some(RateLimits::PUBLISHED.time_scale(0.05)))
@@ -491,10 +565,23 @@ async fn a_redirect_loop_is_paced_and_limited() {
         .unwrap();
     let started = Instant::now();
     let err = c.result(&id()).await.unwrap_err();
-    assert!(matches!(err, Error::Decode { status: Some(302), .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                status: Some(302),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(raw.requests(), 11, "the first request and 10 hops");
     // 11 paced requests cannot take less than 10 intervals.
-    assert!(started.elapsed() >= Duration::from_millis(200), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 // ------------------------------------------------------------------ inputs
@@ -584,7 +671,11 @@ fn cli_refuses_fifos_and_devices_without_opening_them() {
     // classify: exit 1, nothing sent.
     let out = bin(&raw).args(["classify"]).arg(&f).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("not a regular file"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(raw.requests(), 0);
 
     // batch: a list with a FIFO, /dev/zero and a real image.
@@ -637,7 +728,8 @@ fn cli_never_prints_or_writes_a_key_the_server_echoes() {
     let raw = Raw::start(|_, head, r| {
         if head.method == "POST" {
             drain(head, r);
-            let body = format!(r#"{{"message":"invalid {KEY}","errors":{{"image":["key {KEY}"]}}}}"#);
+            let body =
+                format!(r#"{{"message":"invalid {KEY}","errors":{{"image":["key {KEY}"]}}}}"#);
             respond(r, "400 Bad Request", &format!("x-echo: {KEY}\r\n"), &body);
         } else {
             let body = format!(
@@ -659,7 +751,11 @@ fn cli_never_prints_or_writes_a_key_the_server_echoes() {
         channels.push(text(&out.stdout));
         channels.push(text(&out.stderr));
     }
-    for args in [vec!["--json", "result", "abc-123"], vec!["-vv", "result", "abc-123"], vec!["result", "abc-123"]] {
+    for args in [
+        vec!["--json", "result", "abc-123"],
+        vec!["-vv", "result", "abc-123"],
+        vec!["result", "abc-123"],
+    ] {
         let out = bin(&raw).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         channels.push(text(&out.stdout));
@@ -696,14 +792,27 @@ fn cli_escapes_control_characters_of_server_strings() {
     );
     let out = bin(&raw).args(["result", "abc-123"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07), "{:?}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("\\u{1b}[2J"), "{}", text(&out.stdout));
+    assert!(
+        !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
+        "{:?}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("\\u{1b}[2J"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn cli_result_wait_keeps_waiting_on_an_unknown_status() {
     let raw = fake_api(
-        |id| ("200 OK".into(), format!(r#"{{"identifier":"{id}","status":"processing"}}"#)),
+        |id| {
+            (
+                "200 OK".into(),
+                format!(r#"{{"identifier":"{id}","status":"processing"}}"#),
+            )
+        },
         Vec::new(),
     );
     let started = Instant::now();
@@ -715,7 +824,11 @@ fn cli_result_wait_keeps_waiting_on_an_unknown_status() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert!(raw.requests() >= 2, "{} polls", raw.requests());
-    assert!(text(&out.stderr).contains("not done"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not done"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -767,7 +880,15 @@ fn cli_heatmap_sizes_come_from_the_header_and_overlays_have_a_pixel_cap() {
     let raw = fake_api(|id| ("200 OK".into(), done_for(id, "")), huge);
     let out_png = dir.path().join("out.png");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_identifai"))
-        .args(["--base-url", &raw.url(), "--api-key", KEY, "heatmap", "abc-123", "-o"])
+        .args([
+            "--base-url",
+            &raw.url(),
+            "--api-key",
+            KEY,
+            "heatmap",
+            "abc-123",
+            "-o",
+        ])
         .arg(&out_png)
         .env("IDENTIFAI_RATE_SCALE", "0.02")
         .stdout(std::process::Stdio::null())
@@ -782,7 +903,11 @@ fn cli_heatmap_sizes_come_from_the_header_and_overlays_have_a_pixel_cap() {
         .arg(dir.path().join("o.png"))
         .output()
         .unwrap();
-    assert!(text(&out.stdout).contains("20000×20000"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("20000×20000"),
+        "{}",
+        text(&out.stdout)
+    );
 
     // An original over the cap is refused before decoding.
     let big_original = dir.path().join("big-original.png");
@@ -795,5 +920,9 @@ fn cli_heatmap_sizes_come_from_the_header_and_overlays_have_a_pixel_cap() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("pixel cap"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("pixel cap"),
+        "{}",
+        text(&out.stderr)
+    );
 }
