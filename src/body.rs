@@ -1,7 +1,7 @@
 //! Every body the client reads or sends goes through here.
 //!
-//! The transport's exec hook wraps each response body in a [`Guarded`]
-//! body and each request body in a [`Tracked`] one, so these hold for every
+//! The transport's exec hook wraps each response body in a `Guarded`
+//! body and each request body in a `Tracked` one, so these hold for every
 //! operation, generated or not, and for every reader downstream (progenitor's
 //! `ResponseValue::from_response`, byte streams, heatmaps):
 //!
@@ -10,7 +10,7 @@
 //!   buffers more than the cap;
 //! - **an idle timeout**: no byte received for the idle time ends the read
 //!   with [`Fault::Idle`] (waiting for headers and uploads are watched by
-//!   the transport with the same [`Activity`]);
+//!   the transport with the same activity record);
 //! - **the API key scrubbed**: any occurrence of the key in a body is
 //!   replaced by `[REDACTED]` as it streams in, so no error, record, file or
 //!   trace made from a server's words can carry it.
@@ -38,9 +38,9 @@ pub const REDACTED: &str = "[REDACTED]";
 /// Keys shorter than this are not scrubbed (every `k` of a body would be).
 const MIN_SCRUB_LEN: usize = 6;
 
-/// How much of an answer the client reads, and how long it waits for a
-/// byte. Set with [`crate::ClientBuilder::body_limits`] (or the shortcuts
-/// [`crate::ClientBuilder::max_json_bytes`] etc.).
+/// How much of an answer the client reads. Set with
+/// [`crate::ClientBuilder::body_limits`]; the idle timeout is
+/// [`crate::ClientBuilder::idle_timeout`].
 ///
 /// ```
 /// let limits = identifai::BodyLimits::default().max_json_bytes(4 << 20);
@@ -228,7 +228,7 @@ impl Activity {
 
 pin_project_lite::pin_project! {
     /// A request body that records its progress: each chunk handed to the
-    /// connection touches the [`Activity`], and `finished` is set once the
+    /// connection touches the activity record, and `finished` is set once the
     /// last one was (the end of the stream, or `length` bytes: hyper stops
     /// asking at the `Content-Length`).
     pub(crate) struct Tracked {
@@ -493,7 +493,7 @@ impl Scrubber {
 
 // ------------------------------------------------------------------ reading
 
-/// The whole body of `response`, read through its [`Guarded`] wrapper (the
+/// The whole body of `response`, read through its `Guarded` wrapper (the
 /// cap and idle timeout of the transport apply). The one place bodies are
 /// collected; JSON decoding and error mapping build on it.
 pub async fn read_body(response: reqwest::Response) -> reqwest::Result<Bytes> {
