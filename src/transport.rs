@@ -227,13 +227,15 @@ impl Transport {
         match result {
             Ok(response) => Ok(self.guard(response, operation)),
             // A body not sent in full cannot have been taken by the server:
-            // say so, so the submission can be sent again.
+            // say so, so the submission can be sent again. Not sent in full:
+            // not all of it was handed to the connection, or writing it
+            // failed (the server closed or reset it before reading it all).
             Err(e)
                 if has_body
-                    && !finished.load(Ordering::Relaxed)
                     && !e.is_connect()
                     && !e.is_timeout()
-                    && fault_of(&e).is_none() =>
+                    && fault_of(&e).is_none()
+                    && (!finished.load(Ordering::Relaxed) || body_write_failed(&e)) =>
             {
                 let cause = crate::error::chain(&e);
                 Err(reqwest_error(Fault::UploadCut { cause }).await)
@@ -264,6 +266,27 @@ impl Transport {
             .cap_for(operation, response.status().as_u16());
         Guarded::wrap(response, what, cap, self.inner.settings.idle_timeout, key)
     }
+}
+
+/// Whether `e` says writing the request body failed (hyper's "error writing
+/// a body to connection", or a broken pipe): the server did not get it all.
+fn body_write_failed(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .to_string()
+            .starts_with("error writing a body to connection")
+        {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 tokio::task_local! {

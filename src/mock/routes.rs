@@ -172,12 +172,18 @@ async fn admit(
         .headers()
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .unwrap_or("")
+        .to_string();
+    let key = key.as_str();
     let config = &shared.config;
+    // Refused before any work, but (as PHP does) after the whole request
+    // was read: an answer sent mid-upload may reach the client as a reset.
     if !key.is_empty() && config.forbidden_keys.iter().any(|k| k == key) {
+        drain(request).await;
         return error_response(StatusCode::FORBIDDEN, "Forbidden");
     }
     if key.is_empty() || !config.api_keys.iter().any(|k| k == key) {
+        drain(request).await;
         return error_response(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
 
