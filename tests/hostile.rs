@@ -501,6 +501,40 @@ async fn a_server_echoing_the_key_never_gets_it_into_an_error_or_result() {
     assert!(seen[0].contains("[REDACTED]"), "{}", seen[0]);
 }
 
+// ------------------------------------------------------------------ pending
+
+#[tokio::test]
+async fn unknown_statuses_are_pending_for_every_wait() {
+    // `processing`, even with a verdict already there, until the deadline.
+    let raw = Raw::start(|_, head, r| {
+        let one = r#"{"identifier":"abc-123","status":"processing","verdict":{"heuristic":"Majority","classification":"human","confidence":0.9}}"#;
+        let body = if head.path.starts_with("/api/classifications") {
+            format!("[{one}]")
+        } else {
+            one.to_string()
+        };
+        respond(r, "200 OK", "", &body);
+    });
+    let c = client(&raw.url())
+        .wait(identifai::WaitConfig {
+            deadline: Duration::from_millis(600),
+            initial_interval: Duration::from_millis(50),
+            max_interval: Duration::from_millis(100),
+            multiplier: 1.5,
+        })
+        .build()
+        .unwrap();
+    let e = c.wait(&id()).await.unwrap_err();
+    assert!(matches!(e, Error::WaitTimeout { .. }), "{e:?}");
+    let all = c.wait_all([id()]).await;
+    assert!(
+        matches!(all[0].1, Err(Error::WaitTimeout { .. })),
+        "{:?}",
+        all[0].1
+    );
+    assert!(raw.requests() >= 4, "{} polls", raw.requests());
+}
+
 // ------------------------------------------------------------------ early answers
 
 /// A server that answers every other submission with a 429 as soon as it
