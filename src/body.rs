@@ -6,10 +6,10 @@
 //! `ResponseValue::from_response`, byte streams, heatmaps):
 //!
 //! - **a cap**: past [`BodyLimits`]' cap for that answer (JSON, heatmap or
-//!   error body) reading stops with [`Fault::TooLarge`]; the client never
+//!   error body) reading stops with [`BodyFault::TooLarge`]; the client never
 //!   buffers more than the cap;
 //! - **an idle timeout**: no byte received for the idle time ends the read
-//!   with [`Fault::Idle`] (waiting for headers and uploads are watched by
+//!   with [`BodyFault::Idle`] (waiting for headers and uploads are watched by
 //!   the transport with the same activity record);
 //! - **the API key scrubbed**: any occurrence of the key in a body is
 //!   replaced by `[REDACTED]` as it streams in, so no error, record, file or
@@ -112,7 +112,7 @@ impl BodyLimits {
 /// variant).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
-pub enum Fault {
+pub enum BodyFault {
     /// The body went past its cap.
     #[error("the {what} is over the {cap}-byte cap")]
     TooLarge {
@@ -136,12 +136,12 @@ pub enum Fault {
     },
 }
 
-impl Fault {
+impl BodyFault {
     /// The error a body stream yields for this fault. An idle timeout is an
     /// `io::Error` of kind `TimedOut`, so `reqwest::Error::is_timeout` holds.
     fn into_box(self) -> BoxError {
         match self {
-            f @ Fault::Idle { .. } => {
+            f @ BodyFault::Idle { .. } => {
                 Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, f))
             }
             f => Box::new(f),
@@ -149,17 +149,17 @@ impl Fault {
     }
 }
 
-/// The [`Fault`] somewhere in `e`'s causes, if any.
-pub fn fault_of(e: &(dyn std::error::Error + 'static)) -> Option<Fault> {
+/// The [`BodyFault`] somewhere in `e`'s causes, if any.
+pub fn fault_of(e: &(dyn std::error::Error + 'static)) -> Option<BodyFault> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        if let Some(f) = err.downcast_ref::<Fault>() {
+        if let Some(f) = err.downcast_ref::<BodyFault>() {
             return Some(f.clone());
         }
         if let Some(f) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<Fault>())
+            .and_then(|inner| inner.downcast_ref::<BodyFault>())
         {
             return Some(f.clone());
         }
@@ -171,7 +171,7 @@ pub fn fault_of(e: &(dyn std::error::Error + 'static)) -> Option<Fault> {
 /// A `reqwest::Error` whose cause is `fault`: what the transport returns
 /// when it ends a request itself (idle, upload cut). reqwest has no public
 /// constructor, so this reads a one-item body that fails with `fault`.
-pub(crate) async fn reqwest_error(fault: Fault) -> reqwest::Error {
+pub(crate) async fn reqwest_error(fault: BodyFault) -> reqwest::Error {
     let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
         Err::<Bytes, BoxError>(fault.into_box())
     }));
@@ -376,7 +376,7 @@ impl HttpBody for Guarded {
                             *this.read += data.len() as u64;
                             if *this.read > *this.cap {
                                 *this.failed = true;
-                                let f = Fault::TooLarge {
+                                let f = BodyFault::TooLarge {
                                     what: this.what,
                                     cap: *this.cap,
                                 };
@@ -408,7 +408,7 @@ impl HttpBody for Guarded {
                     if let Some(t) = this.timer.as_mut() {
                         if std::future::Future::poll(t.as_mut(), cx).is_ready() {
                             *this.failed = true;
-                            let f = Fault::Idle {
+                            let f = BodyFault::Idle {
                                 after: this.idle.unwrap_or_default(),
                             };
                             return Poll::Ready(Some(Err(f.into_box())));
@@ -579,17 +579,20 @@ mod tests {
 
     #[tokio::test]
     async fn faults_survive_as_reqwest_errors() {
-        let e = reqwest_error(Fault::Idle {
+        let e = reqwest_error(BodyFault::Idle {
             after: Duration::from_secs(1),
         })
         .await;
         assert!(e.is_timeout(), "{e:?}");
-        assert!(matches!(fault_of(&e), Some(Fault::Idle { .. })));
-        let e = reqwest_error(Fault::TooLarge {
+        assert!(matches!(fault_of(&e), Some(BodyFault::Idle { .. })));
+        let e = reqwest_error(BodyFault::TooLarge {
             what: "answer",
             cap: 3,
         })
         .await;
-        assert!(matches!(fault_of(&e), Some(Fault::TooLarge { cap: 3, .. })));
+        assert!(matches!(
+            fault_of(&e),
+            Some(BodyFault::TooLarge { cap: 3, .. })
+        ));
     }
 }

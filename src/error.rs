@@ -326,12 +326,12 @@ impl Error {
     pub(crate) fn transport(e: reqwest::Error) -> Self {
         // A limit the transport enforced gets its own variant.
         match crate::body::fault_of(&e) {
-            Some(crate::body::Fault::TooLarge { what, cap }) => {
+            Some(crate::body::BodyFault::TooLarge { what, cap }) => {
                 let status = crate::transport::last_response().0;
                 return Error::AnswerTooLarge { status, what, cap };
             }
-            Some(crate::body::Fault::Idle { after }) => return Error::IdleTimeout { after },
-            Some(crate::body::Fault::UploadCut { cause }) => {
+            Some(crate::body::BodyFault::Idle { after }) => return Error::IdleTimeout { after },
+            Some(crate::body::BodyFault::UploadCut { cause }) => {
                 return Error::UploadInterrupted { reason: cause }
             }
             None => {}

@@ -27,7 +27,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
 use crate::api;
-use crate::body::{fault_of, reqwest_error, Activity, BodyLimits, Fault, Guarded, Tracked};
+use crate::body::{fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, Tracked};
 use crate::pacing::Pacer;
 use crate::retry::RetryConfig;
 
@@ -212,11 +212,11 @@ impl Transport {
                     _ = activity.stalled(idle) => {
                         // Stalled mid-upload: the server cannot have the request.
                         let fault = if has_body && !finished.load(Ordering::Relaxed) {
-                            Fault::UploadCut {
+                            BodyFault::UploadCut {
                                 cause: format!("no byte sent for {}s (idle timeout)", idle.as_secs_f64()),
                             }
                         } else {
-                            Fault::Idle { after: idle }
+                            BodyFault::Idle { after: idle }
                         };
                         Err(reqwest_error(fault).await)
                     }
@@ -238,7 +238,7 @@ impl Transport {
                     && (!finished.load(Ordering::Relaxed) || body_write_failed(&e)) =>
             {
                 let cause = crate::error::chain(&e);
-                Err(reqwest_error(Fault::UploadCut { cause }).await)
+                Err(reqwest_error(BodyFault::UploadCut { cause }).await)
             }
             Err(e) => Err(e),
         }
