@@ -114,6 +114,7 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut CappedDecode, &mut file);
 
     // Open enums go into progenitor's `types` module, where typify's would be.
     let types_mod = file
@@ -238,6 +239,29 @@ impl syn::visit_mut::VisitMut for ArrayQueryFix {
             }
         }
         syn::visit_mut::visit_impl_item_fn_mut(self, f);
+    }
+}
+
+/// progenitor-client's `ResponseValue::from_response` reads a body whole
+/// with `bytes()` and decodes it with `from_slice`. This points every call
+/// of the generated code at `crate::body::from_response` instead: one read
+/// through the transport's capped reader, one UTF-8 check, `from_str`.
+struct CappedDecode;
+
+impl syn::visit_mut::VisitMut for CappedDecode {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*call.func {
+            let segs: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            if segs.ends_with(&["ResponseValue".to_string(), "from_response".to_string()]) {
+                *call.func = syn::parse_quote!(crate::body::from_response);
+            }
+        }
+        syn::visit_mut::visit_expr_call_mut(self, call);
     }
 }
 
@@ -995,7 +1019,7 @@ fn own_method(
                 _ => error_type = Some(ty),
             }
             errors.push(quote! {
-                #code => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                #code => Err(Error::ErrorResponse(crate::body::from_response(response).await?)),
             });
         }
     }
@@ -1898,6 +1922,11 @@ fn media_kinds(
                 }
 
                 impl AnyResult {
+                    /// Decodes `json` as a result of `kind`, keeping the text as its raw JSON.
+                    pub fn from_json(kind: Kind, json: &str) -> ::serde_json::Result<AnyResult> {
+                        match kind { #( Kind::#variants => crate::answer::Classified::from_json(json).map(AnyResult::#variants), )* }
+                    }
+
                     /// Which kind this is.
                     pub fn kind(&self) -> Kind {
                         match self { #( AnyResult::#variants(_) => Kind::#variants, )* }

@@ -141,12 +141,10 @@ pub(crate) fn decode_list<T: DeserializeOwned>(
         .collect()
 }
 
-/// Largest result answer read (a video with 30 frames and C2PA manifests is
-/// well under this).
-pub(crate) const MAX_RESULT_BODY: usize = 32 * 1024 * 1024;
-
-/// Reads a generated `*_raw` operation's answer whole (at most
-/// [`MAX_RESULT_BODY`]) and hands status, content type and body to `decode`.
+/// Reads a generated `*_raw` operation's answer whole, through the
+/// transport's one capped reader ([`crate::body::read_stream`]: the JSON cap
+/// of [`crate::BodyLimits`] and the idle timeout apply), and hands status,
+/// content type and body to `decode`.
 pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
     answer: std::result::Result<
         crate::api::ResponseValue<crate::api::ByteStream>,
@@ -154,7 +152,6 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
     >,
     decode: impl FnOnce(u16, Option<&str>, &[u8]) -> Result<R>,
 ) -> Result<R> {
-    use futures::TryStreamExt;
     let answer = match answer {
         Ok(a) => a,
         Err(e) => return Err(Error::from_api(e).await),
@@ -165,18 +162,8 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let mut body = Vec::new();
-    let mut stream = answer.into_inner().into_inner();
-    while let Some(chunk) = stream.try_next().await.map_err(Error::transport)? {
-        if body.len() + chunk.len() > MAX_RESULT_BODY {
-            return Err(Error::decode(
-                Some(status),
-                content_type.as_deref(),
-                "answer larger than 32 MiB",
-                &body,
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::body::read_stream(answer.into_inner())
+        .await
+        .map_err(Error::transport)?;
     decode(status, content_type.as_deref(), &body)
 }

@@ -40,8 +40,8 @@ pub const DEFAULT_BASE_URL: &str = "https://backend.identifai.net";
 pub const ENV_API_KEY: &str = "IDENTIFAI_API_KEY";
 /// The environment variable read for the base URL.
 pub const ENV_BASE_URL: &str = "IDENTIFAI_BASE_URL";
-/// The largest heatmap read (a PNG; real ones are far smaller).
-const MAX_HEATMAP: usize = 64 * 1024 * 1024;
+/// The default idle timeout ([`ClientBuilder::idle_timeout`]).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The identifAI client. Cheap to clone; clones share the connection pool
 /// and the rate-limit pacing. Its `Debug` never shows the API key.
@@ -234,20 +234,10 @@ impl Client {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let mut body = Vec::new();
-            let mut stream = answer.into_inner().into_inner();
-            use futures::TryStreamExt;
-            while let Some(chunk) = stream.try_next().await.map_err(Error::transport)? {
-                if body.len() + chunk.len() > MAX_HEATMAP {
-                    return Err(Error::decode(
-                        Some(status),
-                        content_type.as_deref(),
-                        "heatmap larger than 64 MiB",
-                        &body,
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            // Capped at BodyLimits::heatmap_cap by the transport.
+            let body = crate::body::read_stream(answer.into_inner())
+                .await
+                .map_err(Error::transport)?;
             if !body.starts_with(b"\x89PNG\r\n\x1a\n") {
                 return Err(Error::decode(
                     Some(status),
@@ -256,7 +246,7 @@ impl Client {
                     &body,
                 ));
             }
-            Ok(Some(Bytes::from(body)))
+            Ok(Some(body))
         })
         .await
     }
@@ -286,6 +276,8 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     upload_timeout: Option<Duration>,
+    idle_timeout: Option<Option<Duration>>,
+    body_limits: Option<crate::body::BodyLimits>,
     user_agent: Option<String>,
     retry: Option<RetryConfig>,
     rate_limits: Option<Option<RateLimits>>,
@@ -357,6 +349,22 @@ impl ClientBuilder {
     /// minutes: videos may be gigabytes).
     pub fn upload_timeout(mut self, d: Duration) -> Self {
         self.upload_timeout = Some(d);
+        self
+    }
+
+    /// The idle timeout: a request fails with [`Error::IdleTimeout`] when
+    /// no byte was received or sent for this long, while uploading, waiting
+    /// for the answer or reading it (default 30 s; `None` turns it off).
+    pub fn idle_timeout(mut self, d: Option<Duration>) -> Self {
+        self.idle_timeout = Some(d);
+        self
+    }
+
+    /// How much of an answer is read at most (default
+    /// [`BodyLimits::default`](crate::BodyLimits): 16 MiB of JSON, 64 MiB of
+    /// heatmap, 1 MiB of error body). Past it: [`Error::AnswerTooLarge`].
+    pub fn body_limits(mut self, limits: crate::body::BodyLimits) -> Self {
+        self.body_limits = Some(limits);
         self
     }
 
@@ -444,6 +452,10 @@ impl ClientBuilder {
             pacer,
             Some(self.request_timeout.unwrap_or(Duration::from_secs(30))),
             Some(self.upload_timeout.unwrap_or(Duration::from_secs(1800))),
+            crate::transport::Settings {
+                bodies: self.body_limits.unwrap_or_default(),
+                idle_timeout: self.idle_timeout.unwrap_or(Some(DEFAULT_IDLE_TIMEOUT)),
+            },
         );
         Ok(Client {
             api: crate::api::Client::new_with_client(&base, http, transport),

@@ -114,6 +114,33 @@ pub enum Error {
         /// The start of the body.
         snippet: String,
     },
+    /// An answer went past its cap ([`crate::BodyLimits`]): the client
+    /// stopped reading there.
+    #[error("answer too large (status {}): the {what} is over the {cap}-byte cap (see ClientBuilder::body_limits)", .status.map(|s| s.to_string()).unwrap_or_else(|| "?".into()))]
+    AnswerTooLarge {
+        /// The HTTP status, when known.
+        status: Option<u16>,
+        /// `answer`, `heatmap` or `error body`.
+        what: &'static str,
+        /// The cap, in bytes.
+        cap: u64,
+    },
+    /// Nothing was received or sent for the idle timeout
+    /// ([`crate::ClientBuilder::idle_timeout`]), while sending, waiting for
+    /// the answer or reading it.
+    #[error("idle timeout: no byte received or sent for {}s", .after.as_secs_f64())]
+    IdleTimeout {
+        /// The idle timeout.
+        after: Duration,
+    },
+    /// The connection failed before the upload was sent in full (e.g. the
+    /// server answered early and closed): the server cannot have taken it,
+    /// so a submission is sent again within the retry budget.
+    #[error("upload interrupted: {reason}")]
+    UploadInterrupted {
+        /// What the connection said.
+        reason: String,
+    },
     /// Reading or writing a local file failed (e.g. saving a heatmap).
     #[error("{context}: {source}")]
     Io {
@@ -238,7 +265,7 @@ impl From<InputError> for Error {
 }
 
 /// An error and its causes, `a: b: c`, without repeats.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -275,6 +302,7 @@ impl Error {
             Error::RateLimited { .. } => true,
             Error::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             Error::Transport(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            Error::IdleTimeout { .. } | Error::UploadInterrupted { .. } => true,
             _ => false,
         }
     }
@@ -290,11 +318,24 @@ impl Error {
             Error::Server { status, .. } => Some(*status),
             Error::Decode { status, .. } => *status,
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            Error::AnswerTooLarge { status, .. } => *status,
             _ => None,
         }
     }
 
     pub(crate) fn transport(e: reqwest::Error) -> Self {
+        // A limit the transport enforced gets its own variant.
+        match crate::body::fault_of(&e) {
+            Some(crate::body::BodyFault::TooLarge { what, cap }) => {
+                let status = crate::transport::last_response().0;
+                return Error::AnswerTooLarge { status, what, cap };
+            }
+            Some(crate::body::BodyFault::Idle { after }) => return Error::IdleTimeout { after },
+            Some(crate::body::BodyFault::UploadCut { cause }) => {
+                return Error::UploadInterrupted { reason: cause }
+            }
+            None => {}
+        }
         // reqwest errors carry the URL; ours never has the key in it (the key
         // travels in a header), but strip the query anyway.
         Error::Transport(Arc::new(e.without_url()))
@@ -389,9 +430,10 @@ impl Error {
             E2::UnexpectedResponse(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = crate::transport::read_capped(resp, 64 * 1024)
-                    .await
-                    .unwrap_or_default();
+                let body = match crate::body::read_body(resp).await {
+                    Ok(b) => b,
+                    Err(e) => return Error::transport(e),
+                };
                 if (200..300).contains(&status) || (300..400).contains(&status) {
                     let ct = headers
                         .get(reqwest::header::CONTENT_TYPE)

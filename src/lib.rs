@@ -78,6 +78,7 @@
 
 pub mod answer;
 pub mod api;
+pub mod body;
 pub mod client;
 pub mod error;
 pub mod identifier;
@@ -96,6 +97,7 @@ pub mod webhook;
 pub use answer::Classified;
 pub use api::kinds::{AnyResult, Kind};
 pub use api::{forms, types};
+pub use body::BodyLimits;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, InputError, Result};
 pub use identifier::Identifier;

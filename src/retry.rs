@@ -13,8 +13,8 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// How requests are retried. The default makes up to 4 attempts with
-/// backoff from 500 ms to 20 s (full jitter), within 2 minutes of waiting in
-/// all.
+/// backoff from 500 ms to 20 s (full jitter), within 2 minutes in all:
+/// the attempts themselves and the waits between them.
 ///
 /// ```
 /// use std::time::Duration;
@@ -70,8 +70,10 @@ impl RetryConfig {
         self
     }
 
-    /// The most time spent waiting between attempts, in all. A `Retry-After`
-    /// longer than what is left ends the retries.
+    /// The retry budget: the most wall time one request may take, its
+    /// attempts and the waits between them included (default 2 minutes).
+    /// No retry starts past it, a `Retry-After` longer than what is left
+    /// ends the retries, and a GET's attempt is cut at what is left.
     pub fn max_elapsed(mut self, d: Duration) -> Self {
         self.max_elapsed = d;
         self
@@ -92,7 +94,8 @@ impl RetryConfig {
             .build();
         Schedule {
             backoff: Box::new(backoff),
-            left: self.max_elapsed,
+            budget: self.max_elapsed,
+            start: std::time::Instant::now(),
         }
     }
 }
@@ -100,7 +103,8 @@ impl RetryConfig {
 /// The delays of one request's retries.
 pub(crate) struct Schedule {
     backoff: Box<dyn Iterator<Item = Duration> + Send>,
-    left: Duration,
+    budget: Duration,
+    start: std::time::Instant,
 }
 
 impl Schedule {
@@ -110,11 +114,15 @@ impl Schedule {
     pub(crate) fn next_delay(&mut self, retry_after: Option<Duration>) -> Option<Duration> {
         let backoff = self.backoff.next()?;
         let delay = retry_after.map_or(backoff, |ra| ra.max(backoff.min(ra + backoff / 4)));
-        if delay > self.left {
+        if delay >= self.left() {
             return None;
         }
-        self.left -= delay;
         Some(delay)
+    }
+
+    /// What is left of the retry budget (attempts included).
+    pub(crate) fn left(&self) -> Duration {
+        self.budget.saturating_sub(self.start.elapsed())
     }
 }
 

@@ -223,6 +223,9 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                 let retry_after = match &err {
                     Error::RateLimited { retry_after, .. } => Some(*retry_after),
                     Error::Transport(e) if e.is_connect() => Some(None),
+                    // Cut before the server had it all (an early answer, a
+                    // stalled upload): it cannot have been taken.
+                    Error::UploadInterrupted { .. } => Some(None),
                     _ => None,
                 };
                 let delay = match retry_after {
@@ -251,27 +254,17 @@ impl<K: MediaKind> Classify<'_, K> {
     }
 }
 
-/// The identifier in a submission's answer (JSON or text).
+/// The identifier in a submission's answer (JSON or text), read through
+/// the transport's capped reader.
 async fn identifier_of(answer: ResponseValue<ByteStream>) -> Result<Identifier> {
-    use futures::TryStreamExt;
     let content_type = answer
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let mut body = Vec::new();
-    let mut stream = answer.into_inner().into_inner();
-    while let Some(chunk) = stream.try_next().await.map_err(Error::transport)? {
-        body.extend_from_slice(&chunk);
-        if body.len() > 64 * 1024 {
-            return Err(Error::decode(
-                Some(200),
-                content_type.as_deref(),
-                "answer too long for an identifier",
-                &body,
-            ));
-        }
-    }
+    let body = crate::body::read_stream(answer.into_inner())
+        .await
+        .map_err(Error::transport)?;
     Identifier::from_response(content_type.as_deref(), &body)
 }
 

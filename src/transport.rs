@@ -10,10 +10,13 @@
 //! - **exec**: pacing under the published rate limits, redirects followed by
 //!   hand so the key never reaches another origin, GET retries, and one
 //!   tracing span per request.
+//!   Each attempt's request body is tracked and its answer's body guarded
+//!   (caps, idle timeout, the key scrubbed: [`crate::body`]).
 //! - **post**: remembers the status and headers, so a body that fails to
 //!   decode is reported with them.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +27,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
 use crate::api;
+use crate::body::{fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, Tracked};
 use crate::pacing::Pacer;
 use crate::retry::RetryConfig;
 
@@ -31,7 +35,7 @@ use crate::retry::RetryConfig;
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 
 /// Redirects followed at most, per request.
-const MAX_REDIRECTS: usize = 10;
+pub const MAX_REDIRECTS: usize = 10;
 
 /// Shared per-client state used by the request hooks. Cheap to clone; its
 /// `Debug` never shows the key.
@@ -46,6 +50,15 @@ struct Inner {
     pacer: Option<Pacer>,
     request_timeout: Option<Duration>,
     upload_timeout: Option<Duration>,
+    settings: Settings,
+}
+
+/// What the transport bounds besides timeouts per attempt: body caps and
+/// the idle timeout.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Settings {
+    pub(crate) bodies: BodyLimits,
+    pub(crate) idle_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -59,16 +72,25 @@ impl std::fmt::Debug for Transport {
             .field("paced", &self.inner.pacer.is_some())
             .field("request_timeout", &self.inner.request_timeout)
             .field("upload_timeout", &self.inner.upload_timeout)
+            .field("settings", &self.inner.settings)
             .finish()
     }
 }
 
 impl Transport {
     /// A transport that sends `api_key` (if any) in `X-Api-Key`, with no
-    /// pacing, no retries and no timeouts of its own: what the generated
-    /// client gets when used bare. [`crate::ClientBuilder`] makes the full one.
+    /// pacing, no retries and no timeouts of its own (the default body caps
+    /// of [`BodyLimits`] still apply): what the generated client gets when
+    /// used bare. [`crate::ClientBuilder`] makes the full one.
     pub fn new(api_key: Option<SecretString>) -> Self {
-        Self::with_settings(api_key, RetryConfig::disabled(), None, None, None)
+        Self::with_settings(
+            api_key,
+            RetryConfig::disabled(),
+            None,
+            None,
+            None,
+            Settings::default(),
+        )
     }
 
     pub(crate) fn with_settings(
@@ -77,6 +99,7 @@ impl Transport {
         pacer: Option<Pacer>,
         request_timeout: Option<Duration>,
         upload_timeout: Option<Duration>,
+        settings: Settings,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -85,6 +108,7 @@ impl Transport {
                 pacer,
                 request_timeout,
                 upload_timeout,
+                settings,
             }),
         }
     }
@@ -102,17 +126,32 @@ impl Transport {
 
     /// Sends `request`, following redirects of body-less requests by hand:
     /// the key is dropped as soon as the target's origin differs from the
-    /// one it was meant for (reqwest only strips `Authorization`).
+    /// one it was meant for (reqwest only strips `Authorization`). Every hop
+    /// waits its turn under the rate limits (when `paced`), and at most
+    /// [`MAX_REDIRECTS`] are followed: the last redirect is then handed back
+    /// as it is.
     async fn send(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
+        paced: bool,
+        activity: &Activity,
     ) -> reqwest::Result<reqwest::Response> {
-        for _ in 0..MAX_REDIRECTS {
+        let mut hops = 0;
+        loop {
+            if paced {
+                if let Some(pacer) = &self.inner.pacer {
+                    pacer.ready(request.method()).await;
+                }
+            }
+            activity.touch();
             let next = request.try_clone();
             let response = client.execute(request).await?;
+            activity.touch();
             let status = response.status();
-            let (Some(mut next), true) = (next, status.is_redirection()) else {
+            let (Some(mut next), true, true) =
+                (next, status.is_redirection(), hops < MAX_REDIRECTS)
+            else {
                 return Ok(response);
             };
             let Some(target) = response
@@ -123,6 +162,7 @@ impl Transport {
             else {
                 return Ok(response);
             };
+            hops += 1;
             if !matches!(
                 status,
                 StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
@@ -136,9 +176,117 @@ impl Transport {
             *next.url_mut() = target;
             request = next;
         }
-        // Too many redirects: send once more and hand back whatever comes.
-        client.execute(request).await
     }
+
+    /// One attempt: the request body tracked, the wait for an answer
+    /// watched by the idle timeout, and the answer's body guarded (cap,
+    /// idle timeout, key scrubbed; see [`crate::body`]).
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        paced: bool,
+        operation: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let activity = Activity::new();
+        let finished = Arc::new(AtomicBool::new(false));
+        let length = request
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let has_body = match request.body_mut().take() {
+            Some(body) => {
+                let body = Tracked::wrap(body, length, activity.clone(), finished.clone());
+                *request.body_mut() = Some(body);
+                true
+            }
+            None => false,
+        };
+        let idle = self.inner.settings.idle_timeout;
+        let sent = self.send(client, request, paced, &activity);
+        let result = match idle {
+            Some(idle) => {
+                tokio::select! {
+                    r = sent => r,
+                    _ = activity.stalled(idle) => {
+                        // Stalled mid-upload: the server cannot have the request.
+                        let fault = if has_body && !finished.load(Ordering::Relaxed) {
+                            BodyFault::UploadCut {
+                                cause: format!("no byte sent for {}s (idle timeout)", idle.as_secs_f64()),
+                            }
+                        } else {
+                            BodyFault::Idle { after: idle }
+                        };
+                        Err(reqwest_error(fault).await)
+                    }
+                }
+            }
+            None => sent.await,
+        };
+        match result {
+            Ok(response) => Ok(self.guard(response, operation)),
+            // A body not sent in full cannot have been taken by the server:
+            // say so, so the submission can be sent again. Not sent in full:
+            // not all of it was handed to the connection, or writing it
+            // failed (the server closed or reset it before reading it all).
+            Err(e)
+                if has_body
+                    && !e.is_connect()
+                    && !e.is_timeout()
+                    && fault_of(&e).is_none()
+                    && (!finished.load(Ordering::Relaxed) || body_write_failed(&e)) =>
+            {
+                let cause = crate::error::chain(&e);
+                Err(reqwest_error(BodyFault::UploadCut { cause }).await)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The answer with the key scrubbed from its headers and its body
+    /// wrapped in the capped, idle-watched, scrubbing reader.
+    fn guard(&self, mut response: reqwest::Response, operation: &str) -> reqwest::Response {
+        let key = self.inner.api_key.as_ref().map(|k| k.expose_secret());
+        if let Some(key) = key.filter(|k| k.len() >= 6) {
+            for value in response.headers_mut().values_mut() {
+                if value
+                    .as_bytes()
+                    .windows(key.len())
+                    .any(|w| w == key.as_bytes())
+                {
+                    *value = HeaderValue::from_static(crate::body::REDACTED);
+                }
+            }
+        }
+        let (what, cap) = self
+            .inner
+            .settings
+            .bodies
+            .cap_for(operation, response.status().as_u16());
+        Guarded::wrap(response, what, cap, self.inner.settings.idle_timeout, key)
+    }
+}
+
+/// Whether `e` says writing the request body failed (hyper's "error writing
+/// a body to connection", or a broken pipe): the server did not get it all.
+fn body_write_failed(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .to_string()
+            .starts_with("error writing a body to connection")
+        {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 tokio::task_local! {
@@ -158,23 +306,6 @@ pub(crate) fn last_response() -> (Option<u16>, HeaderMap) {
     LAST_RESPONSE
         .try_with(|c| c.borrow().clone())
         .unwrap_or_default()
-}
-
-/// Reads at most `cap` bytes of a body (a hostile or broken server cannot
-/// make the client buffer more).
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> reqwest::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = cap.saturating_sub(out.len());
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() >= cap {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 impl ClientHooks<Transport> for api::Client {
@@ -229,15 +360,20 @@ impl ClientHooks<Transport> for api::Client {
                 } else {
                     request.take()
                 };
-                let Some(this) = this else {
+                let Some(mut this) = this else {
                     unreachable!("a request is sent at most once unless it can be cloned")
                 };
-                if paced {
-                    if let Some(pacer) = &t.inner.pacer {
-                        pacer.ready(this.method()).await;
+                if retry_get {
+                    // No attempt outlives the retry budget.
+                    let left = schedule.left();
+                    if !left.is_zero() {
+                        let timeout = this.timeout().copied().map_or(left, |d| d.min(left));
+                        *this.timeout_mut() = Some(timeout);
                     }
                 }
-                let result = t.send(self.client(), this).await;
+                let result = t
+                    .attempt(self.client(), this, paced, info.operation_id)
+                    .await;
                 let span = tracing::Span::current();
                 span.record("attempts", attempt);
                 let retry_after = match &result {

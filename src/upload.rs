@@ -514,6 +514,8 @@ impl PreparedFile {
         type ByteStream = futures::stream::BoxStream<'static, std::io::Result<Bytes>>;
         let stream: ByteStream = match &mut self.origin {
             Origin::Path(path) => {
+                // Checked again before each attempt: it may have been replaced.
+                check_file(path)?;
                 let file = tokio::fs::File::open(&*path)
                     .await
                     .map_err(|e| unreadable(path, &e))?;
@@ -559,6 +561,32 @@ impl PreparedFile {
     }
 }
 
+/// Checks that `path` is a regular file, from its metadata alone (nothing
+/// is opened, so a FIFO, a device or a socket cannot block): its size, or
+/// a typed error. Everything that reads a local file for content checks it
+/// first: submissions (each attempt), and the command line's list files,
+/// hashing and type sniffing.
+///
+/// ```
+/// use identifai::{upload::check_file, InputError};
+/// assert!(matches!(check_file("/dev/zero".as_ref()), Err(InputError::NotAFile { .. })));
+/// assert!(matches!(check_file("/no/such/file".as_ref()), Err(InputError::FileNotFound { .. })));
+/// ```
+pub fn check_file(path: &Path) -> Result<u64, InputError> {
+    let shown = path.display().to_string();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(m.len()),
+        Ok(_) => Err(InputError::NotAFile { path: shown }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(InputError::FileNotFound { path: shown })
+        }
+        Err(e) => Err(InputError::Unreadable {
+            path: shown,
+            reason: e.to_string(),
+        }),
+    }
+}
+
 fn unreadable(path: &Path, e: &std::io::Error) -> Error {
     InputError::Unreadable {
         path: path.display().to_string(),
@@ -575,16 +603,7 @@ pub(crate) async fn prepare(source: Source, accepts: &Accepts) -> Result<Prepare
         SourceKind::Url(url) => return Ok(Prepared::Url(check_url(&url)?)),
         SourceKind::Path(path) => {
             let shown = path.display().to_string();
-            let meta = match tokio::fs::metadata(&path).await {
-                Ok(m) => m,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(InputError::FileNotFound { path: shown }.into())
-                }
-                Err(e) => return Err(unreadable(&path, &e)),
-            };
-            if !meta.is_file() {
-                return Err(InputError::NotAFile { path: shown }.into());
-            }
+            let size = check_file(&path)?;
             let mut head = Vec::with_capacity(SNIFF_LEN);
             let file = tokio::fs::File::open(&path)
                 .await
@@ -597,7 +616,7 @@ pub(crate) async fn prepare(source: Source, accepts: &Accepts) -> Result<Prepare
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "media".into());
-            (name, shown, Some(meta.len()), head, Origin::Path(path))
+            (name, shown, Some(size), head, Origin::Path(path))
         }
         SourceKind::Bytes { name, bytes } => {
             let head = bytes[..bytes.len().min(SNIFF_LEN)].to_vec();

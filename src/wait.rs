@@ -2,8 +2,9 @@
 //! [`Client::wait_audio`] (one per kind, generated), [`Client::wait_all`]
 //! (many, of any kinds).
 //!
-//! A classification is pending while its `status` is `new` (or, from
-//! servers before 1.1.0, while it has no `status` and no verdict yet); it
+//! A classification is pending while its `status` is `new` or one this
+//! client does not know (or, from servers before 1.1.0, while it has no
+//! `status` and no verdict yet; see [`is_pending`]); it
 //! ends `done` (the result) or `errored` (an [`Error::ClassificationErrored`]
 //! with the server's text). Polls start at [`WaitConfig::initial_interval`]
 //! and back off to [`WaitConfig::max_interval`]; past the deadline the wait
@@ -111,6 +112,28 @@ pub enum State {
     Pending(Option<Status>),
 }
 
+/// Whether a classification with `status` (and a verdict or not) is still
+/// pending: the one definition every wait uses ([`Client::wait`],
+/// [`Client::wait_all`], the command line's `classify` and `result --wait`).
+/// `new`, and any status this client does not know (`processing`, ...), are
+/// pending until the deadline; `done` and `errored` are not; no status at
+/// all (servers before 1.1.0) is pending until there is a verdict.
+///
+/// ```
+/// use identifai::{types::Status, wait::is_pending};
+/// assert!(is_pending(Some(&Status::New), false));
+/// assert!(is_pending(Some(&"processing".parse().unwrap()), true));
+/// assert!(!is_pending(Some(&Status::Done), true));
+/// assert!(!is_pending(None, true));
+/// ```
+pub fn is_pending(status: Option<&Status>, has_verdict: bool) -> bool {
+    match status {
+        Some(Status::Done) | Some(Status::Errored) => false,
+        Some(_) => true,
+        None => !has_verdict,
+    }
+}
+
 /// Where a result of any kind stands, from its `status`, `errors` and
 /// whether it has a verdict (called by the generated per-kind code).
 pub(crate) fn state_of(
@@ -118,19 +141,12 @@ pub(crate) fn state_of(
     errors: Option<&String>,
     has_verdict: bool,
 ) -> State {
+    if is_pending(status, has_verdict) {
+        return State::Pending(status.cloned());
+    }
     match status {
-        Some(Status::Done) => State::Done,
         Some(Status::Errored) => State::Errored(errors.cloned().unwrap_or_default()),
-        Some(Status::New) => State::Pending(Some(Status::New)),
-        // A status this client does not know: done once there is a verdict.
-        Some(other) if has_verdict => {
-            tracing::debug!(status = %other, "unknown status with a verdict: taken as done");
-            State::Done
-        }
-        Some(other) => State::Pending(Some(other.clone())),
-        // Servers before 1.1.0 send no status: done once there is a verdict.
-        None if has_verdict => State::Done,
-        None => State::Pending(None),
+        _ => State::Done,
     }
 }
 

@@ -134,6 +134,7 @@ pub struct Fault {
     headers: Vec<(String, String)>,
     delay: Option<Duration>,
     truncate: bool,
+    drain: bool,
 }
 
 impl Fault {
@@ -148,6 +149,7 @@ impl Fault {
             headers: Vec::new(),
             delay: None,
             truncate: false,
+            drain: true,
         }
     }
 
@@ -253,6 +255,22 @@ impl Fault {
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
+    }
+
+    /// Answers without reading the request body first (like a proxy that
+    /// refuses early). By default a fault's request body is read to the
+    /// end, then answered, as the real service (PHP) does: an answer sent
+    /// while the client is still uploading may reach it as a reset
+    /// connection instead.
+    #[must_use]
+    pub fn without_draining(mut self) -> Self {
+        self.drain = false;
+        self
+    }
+
+    /// Whether the request body is read before answering.
+    pub(crate) fn drains(&self) -> bool {
+        self.drain
     }
 
     /// Replaces the body.

@@ -429,7 +429,8 @@ impl MockServer {
     /// ([`Route::Any`] matches every recognised operation, health included).
     /// Faults are consumed in the order they were queued, one per request,
     /// before authentication, rate limiting and normal handling; the request
-    /// body of a faulted request is not read.
+    /// body of a faulted request is read to its end (and dropped) before the
+    /// answer, unless the fault says [`Fault::without_draining`].
     pub fn inject(&self, route: Route, fault: Fault) {
         self.shared.inject(route, fault);
     }

@@ -154,6 +154,13 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
     response
 }
 
+/// Reads a request's body to its end, keeping none of it.
+async fn drain(request: Request) {
+    use futures::StreamExt;
+    let mut body = request.into_body().into_data_stream();
+    while let Some(Ok(_)) = body.next().await {}
+}
+
 async fn admit(
     shared: &Shared,
     route: Option<Route>,
@@ -167,6 +174,9 @@ async fn admit(
     };
     if let Some(fault) = shared.take_fault(route) {
         outcome.fault = true;
+        if fault.drains() {
+            drain(request).await;
+        }
         if let Some(delay) = fault.delay() {
             tokio::time::sleep(delay).await;
         }
@@ -180,12 +190,18 @@ async fn admit(
         .headers()
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .unwrap_or("")
+        .to_string();
+    let key = key.as_str();
     let config = &shared.config;
+    // Refused before any work, but (as PHP does) after the whole request
+    // was read: an answer sent mid-upload may reach the client as a reset.
     if !key.is_empty() && config.forbidden_keys.iter().any(|k| k == key) {
+        drain(request).await;
         return error_response(StatusCode::FORBIDDEN, "Forbidden");
     }
     if key.is_empty() || !config.api_keys.iter().any(|k| k == key) {
+        drain(request).await;
         return error_response(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
 
@@ -197,6 +213,8 @@ async fn admit(
     let limit_headers = match shared.rate_check(key, class) {
         Decision::Limited { wait, limit } => {
             outcome.rate_limited = true;
+            // As PHP does: the whole request is read before any answer.
+            drain(request).await;
             let mut response = json_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 &json!({ "message": "Too Many Attempts." }),

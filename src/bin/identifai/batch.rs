@@ -287,8 +287,21 @@ fn is_media(path: &Path) -> bool {
     kind_of_extension(path).is_some() || sniff(path).is_some()
 }
 
-/// The lines of a list file: paths or URLs, `#` comments, blank lines.
+/// The largest list file read.
+const MAX_LIST: u64 = 64 * 1024 * 1024;
+
+/// The lines of a list file: paths or URLs, `#` comments, blank lines. It
+/// must be a regular file of at most [`MAX_LIST`] bytes (checked before it
+/// is opened: a FIFO would block).
 fn read_list(path: &Path) -> anyhow::Result<Vec<Input>> {
+    let size =
+        identifai::upload::check_file(path).map_err(|e| usage(format!("the list file: {e}")))?;
+    if size > MAX_LIST {
+        return Err(usage(format!(
+            "the list file {} is {size} bytes, over the {MAX_LIST}-byte limit",
+            path.display()
+        )));
+    }
     let mut text = String::new();
     File::open(path)
         .and_then(|mut f| f.read_to_string(&mut text))

@@ -23,11 +23,8 @@ pub async fn health(ctx: &Context) -> anyhow::Result<Exit> {
         );
     } else {
         let p = Paint(ctx.color);
-        let word = if ok {
-            p.green(status.as_str())
-        } else {
-            p.red(status.as_str())
-        };
+        let shown = crate::output::terminal_safe(status.as_str());
+        let word = if ok { p.green(&shown) } else { p.red(&shown) };
         out(&format!("{}: {word}", ctx.client.base_url()));
     }
     Ok(if ok { Exit::Ok } else { Exit::Error })
@@ -73,10 +70,11 @@ pub async fn classify(ctx: &Context, args: ClassifyArgs) -> anyhow::Result<Exit>
         _ => None,
     };
     let p = Paint(ctx.color);
-    let mut outcomes = futures::stream::iter(inputs.iter())
-        .map(|input| {
+    let names = heatmap_names(&inputs);
+    let mut outcomes = futures::stream::iter(inputs.iter().zip(names))
+        .map(|(input, name)| {
             let target = args.heatmap_out.as_ref().map(|out| match &heatmap_dir {
-                Some(dir) => dir.join(heatmap_name(input)),
+                Some(dir) => dir.join(name),
                 None => out.clone(),
             });
             classify_one(ctx, &args, input, target)
@@ -92,6 +90,26 @@ pub async fn classify(ctx: &Context, args: ClassifyArgs) -> anyhow::Result<Exit>
         print_outcome(ctx, &o, args.no_wait, &mut first, p);
     }
     Ok(exit)
+}
+
+/// One heatmap file name per input, unique: `a/photo.png` and
+/// `b/photo.png` get `photo.heatmap.png` and `photo-2.heatmap.png`.
+fn heatmap_names(inputs: &[Input]) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    inputs
+        .iter()
+        .map(|input| {
+            let name = heatmap_name(input);
+            let stem = name.trim_end_matches(".heatmap.png").to_string();
+            let mut candidate = name;
+            let mut n = 1;
+            while !taken.insert(candidate.clone()) {
+                n += 1;
+                candidate = format!("{stem}-{n}.heatmap.png");
+            }
+            candidate
+        })
+        .collect()
 }
 
 /// `photo.jpg` -> `photo.heatmap.png`.
@@ -360,10 +378,10 @@ pub async fn outcome_of(
             let record = Record::from_result(path, &typed);
             let problems = match record.status.as_str() {
                 "errored" => vec![crate::output::scrub(
-                    &format!(
+                    &crate::output::terminal_safe(&format!(
                         "error: {what}: classification {id} errored: {}",
                         record.error.as_deref().unwrap_or("")
-                    ),
+                    )),
                     ctx.secret.as_deref(),
                 )],
                 _ => Vec::new(),
@@ -450,7 +468,7 @@ async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcom
         },
     };
     let current = match first {
-        Ok(typed) if args.wait && crate::output::status_text(&typed) == "new" => {
+        Ok(typed) if args.wait && crate::output::is_pending(&typed) => {
             wait(ctx, id, kind, args.waiting.timeout).await
         }
         other => other,

@@ -175,7 +175,8 @@ impl Context {
     /// An error line for stderr: `error: <what>: <error>`, key scrubbed.
     pub fn error_line(&self, what: &str, e: &(dyn std::error::Error + 'static)) -> String {
         let text = crate::output::error_text(e);
-        crate::output::scrub(&format!("error: {what}: {text}"), self.secret.as_deref())
+        let line = crate::output::terminal_safe(&format!("error: {what}: {text}"));
+        crate::output::scrub(&line, self.secret.as_deref())
     }
 
     /// Turns a bar into a spinner while a verdict is awaited.

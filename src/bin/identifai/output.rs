@@ -94,6 +94,34 @@ fn errors_of(typed: &Typed) -> Option<String> {
     }
 }
 
+/// Whether a result is still pending (the library's one definition:
+/// unknown statuses pend).
+pub fn is_pending(typed: &Typed) -> bool {
+    identifai::wait::is_pending(typed.status(), typed.verdict().is_some())
+}
+
+/// The same result with every string's control characters escaped, for a
+/// terminal (a server's `\x1b[...` is shown, never obeyed).
+fn for_terminal(typed: &Typed) -> Typed {
+    fn clean(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => *s = terminal_safe(s),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(clean),
+            serde_json::Value::Object(o) => {
+                let entries = std::mem::take(o);
+                for (k, mut v) in entries {
+                    clean(&mut v);
+                    o.insert(terminal_safe(&k), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut v = typed.raw_value();
+    clean(&mut v);
+    Typed::from_json(typed.kind(), &v.to_string()).unwrap_or_else(|_| typed.clone())
+}
+
 impl Record {
     /// The record of a result.
     pub fn from_result(path: Option<String>, typed: &Typed) -> Record {
@@ -165,7 +193,8 @@ pub fn out(text: &str) {
 /// already spell out. The key is scrubbed from it, should anything ever
 /// carry it.
 pub fn print_error(e: &anyhow::Error, secret: Option<&str>) {
-    eprintln!("error: {}", scrub(&error_text(e.as_ref()), secret));
+    let text = terminal_safe(&error_text(e.as_ref()));
+    eprintln!("error: {}", scrub(&text, secret));
 }
 
 /// An error and the causes it does not already spell out, on one line.
@@ -181,6 +210,22 @@ pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// `text` with its control characters escaped (`\u{1b}`), for a terminal.
+pub fn terminal_safe(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `text` with every occurrence of `secret` replaced.
@@ -277,6 +322,9 @@ pub struct Notes {
 
 /// The readable summary of a result.
 pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
+    // Every string in it may come from the server.
+    let title = &terminal_safe(title);
+    let typed = &for_terminal(typed);
     let mut out = String::new();
     let status = status_text(typed);
     let head = match typed.verdict() {
@@ -578,6 +626,12 @@ mod tests {
         assert_eq!(bar(0.5, 4), "██░░");
         assert_eq!(bar(2.0, 2), "██");
         assert_eq!(bar(f64::NAN, 2), "░░");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(terminal_safe("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(terminal_safe("plain"), "plain");
     }
 
     #[test]

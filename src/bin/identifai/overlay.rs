@@ -24,19 +24,33 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
             args.id
         );
     };
-    let heat = image::load_from_memory_with_format(&png, ImageFormat::Png)
+    // The size from the PNG header alone: nothing is decoded to tell it.
+    let (hw, hh) = ImageReader::with_format(std::io::Cursor::new(&png[..]), ImageFormat::Png)
+        .into_dimensions()
         .context("the heatmap served is not a readable PNG")?;
     let (width, height) = match &args.overlay {
+        None if is_png(&args.out) => {
+            std::fs::write(&args.out, &png)
+                .with_context(|| format!("writing {}", args.out.display()))?;
+            (hw, hh)
+        }
         None => {
-            if is_png(&args.out) {
-                std::fs::write(&args.out, &png)
-                    .with_context(|| format!("writing {}", args.out.display()))?;
-            } else {
-                save(&heat, &args.out)?;
-            }
-            (heat.width(), heat.height())
+            check_pixels("the heatmap served", hw, hh)?;
+            let heat = decode_png(&png)?;
+            save(&heat, &args.out)?;
+            (hw, hh)
         }
         Some(original) => {
+            identifai::upload::check_file(original)?;
+            let (w, h) = ImageReader::open(original)
+                .with_context(|| format!("opening {}", original.display()))?
+                .with_guessed_format()
+                .with_context(|| format!("reading {}", original.display()))?
+                .into_dimensions()
+                .with_context(|| format!("reading the size of {}", original.display()))?;
+            check_pixels(&original.display().to_string(), w, h)?;
+            check_pixels("the heatmap served", hw, hh)?;
+            let heat = decode_png(&png)?;
             let base = ImageReader::open(original)
                 .with_context(|| format!("opening {}", original.display()))?
                 .with_guessed_format()
@@ -76,6 +90,54 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(Exit::Ok)
+}
+
+/// The most pixels decoded (`--overlay`, or a heatmap saved in another
+/// format): 40 megapixels, 160 MB as RGBA. The size is read from the
+/// header first, so a small file that decodes to gigabytes is refused
+/// before any of it is decoded.
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// A picture over [`MAX_PIXELS`].
+#[derive(Debug)]
+pub struct TooManyPixels {
+    /// Which picture.
+    pub what: String,
+    /// Its width.
+    pub width: u32,
+    /// Its height.
+    pub height: u32,
+}
+
+impl std::fmt::Display for TooManyPixels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is {}×{} = {} pixels, over the {MAX_PIXELS}-pixel cap",
+            self.what,
+            self.width,
+            self.height,
+            u64::from(self.width) * u64::from(self.height)
+        )
+    }
+}
+
+impl std::error::Error for TooManyPixels {}
+
+fn check_pixels(what: &str, width: u32, height: u32) -> Result<(), TooManyPixels> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(TooManyPixels {
+            what: what.to_string(),
+            width,
+            height,
+        });
+    }
+    Ok(())
+}
+
+fn decode_png(png: &[u8]) -> anyhow::Result<DynamicImage> {
+    image::load_from_memory_with_format(png, ImageFormat::Png)
+        .context("the heatmap served is not a readable PNG")
 }
 
 fn is_png(path: &Path) -> bool {

@@ -1,0 +1,598 @@
+//! Every body the client reads or sends goes through here.
+//!
+//! The transport's exec hook wraps each response body in a `Guarded`
+//! body and each request body in a `Tracked` one, so these hold for every
+//! operation, generated or not, and for every reader downstream (progenitor's
+//! `ResponseValue::from_response`, byte streams, heatmaps):
+//!
+//! - **a cap**: past [`BodyLimits`]' cap for that answer (JSON, heatmap or
+//!   error body) reading stops with [`BodyFault::TooLarge`]; the client never
+//!   buffers more than the cap;
+//! - **an idle timeout**: no byte received for the idle time ends the read
+//!   with [`BodyFault::Idle`] (waiting for headers and uploads are watched by
+//!   the transport with the same activity record);
+//! - **the API key scrubbed**: any occurrence of the key in a body is
+//!   replaced by `[REDACTED]` as it streams in, so no error, record, file or
+//!   trace made from a server's words can carry it.
+//!
+//! [`from_response`] is what the generated code calls instead of
+//! progenitor's `ResponseValue::from_response` (build.rs rewrites the
+//! calls): one capped read ([`read_body`]), one UTF-8 check, then
+//! `serde_json::from_str`.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use progenitor_client::{Error, ResponseValue};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The text that replaces the API key wherever a server sends it back.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Keys shorter than this are not scrubbed (every `k` of a body would be).
+const MIN_SCRUB_LEN: usize = 6;
+
+/// How much of an answer the client reads. Set with
+/// [`crate::ClientBuilder::body_limits`]; the idle timeout is
+/// [`crate::ClientBuilder::idle_timeout`].
+///
+/// ```
+/// let limits = identifai::BodyLimits::default().max_json_bytes(4 << 20);
+/// assert_eq!(limits.json_cap(), 4 << 20);
+/// assert_eq!(limits.heatmap_cap(), 64 << 20);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLimits {
+    max_json: u64,
+    max_heatmap: u64,
+    max_error: u64,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        Self {
+            max_json: 16 * 1024 * 1024,
+            max_heatmap: 64 * 1024 * 1024,
+            max_error: 1024 * 1024,
+        }
+    }
+}
+
+impl BodyLimits {
+    /// The largest success answer read, other than heatmaps (default 16 MiB).
+    pub fn max_json_bytes(mut self, n: u64) -> Self {
+        self.max_json = n;
+        self
+    }
+    /// The largest heatmap read (default 64 MiB).
+    pub fn max_heatmap_bytes(mut self, n: u64) -> Self {
+        self.max_heatmap = n;
+        self
+    }
+    /// The largest body read of an answer with a 3xx, 4xx or 5xx status
+    /// (default 1 MiB: error bodies are a line of JSON).
+    pub fn max_error_bytes(mut self, n: u64) -> Self {
+        self.max_error = n;
+        self
+    }
+    /// The success-answer cap.
+    pub fn json_cap(&self) -> u64 {
+        self.max_json
+    }
+    /// The heatmap cap.
+    pub fn heatmap_cap(&self) -> u64 {
+        self.max_heatmap
+    }
+    /// The error-body cap.
+    pub fn error_cap(&self) -> u64 {
+        self.max_error
+    }
+
+    /// The cap for an answer of `operation` with `status`, and what to call
+    /// it in errors.
+    pub(crate) fn cap_for(&self, operation: &str, status: u16) -> (&'static str, u64) {
+        if status >= 300 {
+            ("error body", self.max_error)
+        } else if operation.contains("heatmap") {
+            ("heatmap", self.max_heatmap)
+        } else {
+            ("answer", self.max_json)
+        }
+    }
+}
+
+/// Why a body read or an upload stopped (the source of the
+/// `reqwest::Error` it surfaces as; [`crate::Error`] maps each to its own
+/// variant).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyFault {
+    /// The body went past its cap.
+    #[error("the {what} is over the {cap}-byte cap")]
+    TooLarge {
+        /// `answer`, `heatmap` or `error body`.
+        what: &'static str,
+        /// The cap, in bytes.
+        cap: u64,
+    },
+    /// Nothing was received or sent for `after`.
+    #[error("no byte received or sent for {}s (idle timeout)", .after.as_secs_f64())]
+    Idle {
+        /// The idle timeout.
+        after: Duration,
+    },
+    /// The connection failed before the request body was sent in full, so
+    /// the server cannot have taken the request.
+    #[error("the connection failed before the upload was sent in full: {cause}")]
+    UploadCut {
+        /// What the connection said.
+        cause: String,
+    },
+}
+
+impl BodyFault {
+    /// The error a body stream yields for this fault. An idle timeout is an
+    /// `io::Error` of kind `TimedOut`, so `reqwest::Error::is_timeout` holds.
+    fn into_box(self) -> BoxError {
+        match self {
+            f @ BodyFault::Idle { .. } => {
+                Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, f))
+            }
+            f => Box::new(f),
+        }
+    }
+}
+
+/// The [`BodyFault`] somewhere in `e`'s causes, if any.
+pub fn fault_of(e: &(dyn std::error::Error + 'static)) -> Option<BodyFault> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(f) = err.downcast_ref::<BodyFault>() {
+            return Some(f.clone());
+        }
+        if let Some(f) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<BodyFault>())
+        {
+            return Some(f.clone());
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// A `reqwest::Error` whose cause is `fault`: what the transport returns
+/// when it ends a request itself (idle, upload cut). reqwest has no public
+/// constructor, so this reads a one-item body that fails with `fault`.
+pub(crate) async fn reqwest_error(fault: BodyFault) -> reqwest::Error {
+    let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
+        Err::<Bytes, BoxError>(fault.into_box())
+    }));
+    match reqwest::Response::from(http::Response::new(body))
+        .bytes()
+        .await
+    {
+        Err(e) => e,
+        Ok(_) => unreachable!("a body whose only item is an error fails"),
+    }
+}
+
+// ------------------------------------------------------------------ activity
+
+/// When a byte last went in or out on one request (shared between the
+/// request body, the response body and the transport's watchdog).
+#[derive(Clone, Debug)]
+pub(crate) struct Activity {
+    start: Instant,
+    last_ms: Arc<AtomicU64>,
+}
+
+impl Activity {
+    pub(crate) fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            last_ms: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub(crate) fn touch(&self) {
+        let now = self.start.elapsed().as_millis() as u64;
+        self.last_ms.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+
+    /// Resolves once nothing happened for `idle`.
+    pub(crate) async fn stalled(&self, idle: Duration) {
+        loop {
+            let quiet = self.idle_for();
+            if quiet >= idle {
+                return;
+            }
+            tokio::time::sleep(idle - quiet).await;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ request
+
+pin_project_lite::pin_project! {
+    /// A request body that records its progress: each chunk handed to the
+    /// connection touches the activity record, and `finished` is set once the
+    /// last one was (the end of the stream, or `length` bytes: hyper stops
+    /// asking at the `Content-Length`).
+    pub(crate) struct Tracked {
+        #[pin]
+        inner: reqwest::Body,
+        activity: Activity,
+        finished: Arc<AtomicBool>,
+        length: Option<u64>,
+        sent: u64,
+    }
+}
+
+impl Tracked {
+    pub(crate) fn wrap(
+        inner: reqwest::Body,
+        length: Option<u64>,
+        activity: Activity,
+        finished: Arc<AtomicBool>,
+    ) -> reqwest::Body {
+        let length = length.or_else(|| inner.size_hint().exact());
+        if length == Some(0) {
+            finished.store(true, Ordering::Relaxed);
+        }
+        reqwest::Body::wrap(Tracked {
+            inner,
+            activity,
+            finished,
+            length,
+            sent: 0,
+        })
+    }
+}
+
+impl HttpBody for Tracked {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                this.activity.touch();
+                *this.sent += frame.data_ref().map_or(0, |d| d.len() as u64);
+                if this.length.is_some_and(|l| *this.sent >= l) {
+                    this.finished.store(true, Ordering::Relaxed);
+                }
+            }
+            Poll::Ready(None) => {
+                this.activity.touch();
+                this.finished.store(true, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        polled.map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+// ------------------------------------------------------------------ response
+
+pin_project_lite::pin_project! {
+    /// A response body with a cap, an idle timeout and the key scrubbed.
+    pub(crate) struct Guarded {
+        #[pin]
+        inner: reqwest::Body,
+        what: &'static str,
+        cap: u64,
+        read: u64,
+        idle: Option<Duration>,
+        timer: Option<Pin<Box<tokio::time::Sleep>>>,
+        scrub: Option<Scrubber>,
+        ended: bool,
+        failed: bool,
+    }
+}
+
+impl Guarded {
+    /// Wraps `response`'s body.
+    pub(crate) fn wrap(
+        response: reqwest::Response,
+        what: &'static str,
+        cap: u64,
+        idle: Option<Duration>,
+        key: Option<&str>,
+    ) -> reqwest::Response {
+        let response: http::Response<reqwest::Body> = response.into();
+        let (parts, inner) = response.into_parts();
+        let body = Guarded {
+            inner,
+            what,
+            cap,
+            read: 0,
+            idle,
+            timer: idle.map(|d| Box::pin(tokio::time::sleep(d))),
+            scrub: key
+                .filter(|k| k.len() >= MIN_SCRUB_LEN)
+                .map(|k| Scrubber::new(k.as_bytes())),
+            ended: false,
+            failed: false,
+        };
+        reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
+    }
+}
+
+impl HttpBody for Guarded {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let mut this = self.project();
+        if *this.failed {
+            return Poll::Ready(None);
+        }
+        loop {
+            if *this.ended {
+                // The scrubber's held-back tail, then the end.
+                return Poll::Ready(
+                    this.scrub
+                        .as_mut()
+                        .and_then(Scrubber::finish)
+                        .map(|b| Ok(Frame::data(b))),
+                );
+            }
+            match this.inner.as_mut().poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let (Some(d), Some(t)) = (*this.idle, this.timer.as_mut()) {
+                        t.as_mut().reset(tokio::time::Instant::now() + d);
+                    }
+                    let frame = match frame.into_data() {
+                        Ok(data) => {
+                            *this.read += data.len() as u64;
+                            if *this.read > *this.cap {
+                                *this.failed = true;
+                                let f = BodyFault::TooLarge {
+                                    what: this.what,
+                                    cap: *this.cap,
+                                };
+                                return Poll::Ready(Some(Err(f.into_box())));
+                            }
+                            match this.scrub.as_mut() {
+                                Some(s) => {
+                                    let out = s.push(&data);
+                                    if out.is_empty() {
+                                        continue;
+                                    }
+                                    Frame::data(out)
+                                }
+                                None => Frame::data(data),
+                            }
+                        }
+                        Err(frame) => match frame.into_trailers() {
+                            Ok(t) => Frame::trailers(t),
+                            Err(_) => continue,
+                        },
+                    };
+                    return Poll::Ready(Some(Ok(frame)));
+                }
+                Poll::Ready(None) => {
+                    *this.ended = true;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
+                Poll::Pending => {
+                    if let Some(t) = this.timer.as_mut() {
+                        if std::future::Future::poll(t.as_mut(), cx).is_ready() {
+                            *this.failed = true;
+                            let f = BodyFault::Idle {
+                                after: this.idle.unwrap_or_default(),
+                            };
+                            return Poll::Ready(Some(Err(f.into_box())));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.failed || (self.ended && self.scrub.as_ref().is_none_or(|s| s.held.is_empty()))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.scrub.is_some() {
+            // Scrubbing may change the length.
+            SizeHint::default()
+        } else {
+            self.inner.size_hint()
+        }
+    }
+}
+
+/// Replaces the key in a stream of chunks; the last `key.len() - 1` bytes
+/// of each chunk wait for the next, so a key split between two is found.
+struct Scrubber {
+    key: Vec<u8>,
+    held: Vec<u8>,
+}
+
+impl Scrubber {
+    fn new(key: &[u8]) -> Self {
+        Self {
+            key: key.to_vec(),
+            held: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Bytes {
+        let mut buf = std::mem::take(&mut self.held);
+        buf.extend_from_slice(chunk);
+        let keep = buf.len().saturating_sub(self.key.len() - 1);
+        let (out, rest) = self.replace(&buf, keep);
+        self.held = buf[rest..].to_vec();
+        out
+    }
+
+    fn finish(&mut self) -> Option<Bytes> {
+        if self.held.is_empty() {
+            return None;
+        }
+        let buf = std::mem::take(&mut self.held);
+        Some(self.replace(&buf, buf.len()).0)
+    }
+
+    /// `buf` with the key replaced, up to where the bytes from `keep` on
+    /// could begin a key; and where that is.
+    fn replace(&self, buf: &[u8], keep: usize) -> (Bytes, usize) {
+        let mut out = BytesMut::with_capacity(buf.len());
+        let mut i = 0;
+        while i < keep {
+            match buf[i..]
+                .windows(self.key.len())
+                .position(|w| w == self.key.as_slice())
+            {
+                Some(p) if i + p < keep => {
+                    out.extend_from_slice(&buf[i..i + p]);
+                    out.extend_from_slice(REDACTED.as_bytes());
+                    i += p + self.key.len();
+                }
+                _ => {
+                    out.extend_from_slice(&buf[i..keep]);
+                    i = keep;
+                }
+            }
+        }
+        (out.freeze(), i)
+    }
+}
+
+// ------------------------------------------------------------------ reading
+
+/// The whole body of `response`, read through its `Guarded` wrapper (the
+/// cap and idle timeout of the transport apply). The one place bodies are
+/// collected; JSON decoding and error mapping build on it.
+pub async fn read_body(response: reqwest::Response) -> reqwest::Result<Bytes> {
+    response.bytes().await
+}
+
+/// The whole of a byte stream from the generated client (heatmaps,
+/// submission answers); the same caps apply, as the stream is the guarded
+/// body's.
+pub async fn read_stream(stream: progenitor_client::ByteStream) -> reqwest::Result<Bytes> {
+    use futures::TryStreamExt;
+    let mut stream = stream.into_inner();
+    let mut out = BytesMut::new();
+    while let Some(chunk) = stream.try_next().await? {
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
+}
+
+/// A JSON body as text: one UTF-8 check, kept for the decode that follows.
+pub fn json_text(bytes: &Bytes) -> Result<&str, serde_json::Error> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        <serde_json::Error as serde::de::Error>::custom(format!("the body is not UTF-8: {e}"))
+    })
+}
+
+/// What the generated code calls instead of progenitor's
+/// `ResponseValue::from_response`: the body read once through the capped
+/// reader, checked as UTF-8 once, decoded with `serde_json::from_str`.
+pub async fn from_response<T: serde::de::DeserializeOwned, E>(
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error<E>> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let full = read_body(response)
+        .await
+        .map_err(Error::ResponseBodyError)?;
+    let inner = json_text(&full)
+        .and_then(serde_json::from_str)
+        .map_err(|e| Error::InvalidResponsePayload(full.clone(), e))?;
+    Ok(ResponseValue::new(inner, status, headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrub_all(key: &str, chunks: &[&str]) -> String {
+        let mut s = Scrubber::new(key.as_bytes());
+        let mut out = Vec::new();
+        for c in chunks {
+            out.extend_from_slice(&s.push(c.as_bytes()));
+        }
+        out.extend_from_slice(&s.finish().unwrap_or_default());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_key_is_scrubbed_across_chunks() {
+        assert_eq!(scrub_all("secret", &["a secret b"]), "a [REDACTED] b");
+        assert_eq!(
+            scrub_all("secret", &["a sec", "ret b se", "cret"]),
+            "a [REDACTED] b [REDACTED]"
+        );
+        assert_eq!(scrub_all("secret", &["s", "e", "c"]), "sec");
+        assert_eq!(
+            scrub_all("secret", &["secretsecret"]),
+            "[REDACTED][REDACTED]"
+        );
+        assert_eq!(scrub_all("secret", &["nothing here"]), "nothing here");
+    }
+
+    #[test]
+    fn caps_by_status_and_operation() {
+        let l = BodyLimits::default();
+        assert_eq!(l.cap_for("get_image_heatmap", 200), ("heatmap", 64 << 20));
+        assert_eq!(
+            l.cap_for("get_image_classification", 200),
+            ("answer", 16 << 20)
+        );
+        assert_eq!(l.cap_for("get_image_heatmap", 401), ("error body", 1 << 20));
+    }
+
+    #[tokio::test]
+    async fn faults_survive_as_reqwest_errors() {
+        let e = reqwest_error(BodyFault::Idle {
+            after: Duration::from_secs(1),
+        })
+        .await;
+        assert!(e.is_timeout(), "{e:?}");
+        assert!(matches!(fault_of(&e), Some(BodyFault::Idle { .. })));
+        let e = reqwest_error(BodyFault::TooLarge {
+            what: "answer",
+            cap: 3,
+        })
+        .await;
+        assert!(matches!(
+            fault_of(&e),
+            Some(BodyFault::TooLarge { cap: 3, .. })
+        ));
+    }
+}
