@@ -318,16 +318,7 @@ pub(crate) fn form_struct(
     media: &openapiv3::MediaType,
     forms: &mut Forms,
 ) -> Result<TokenStream, String> {
-    let schema = match media.schema.as_ref() {
-        Some(ReferenceOr::Item(s)) => s,
-        Some(ReferenceOr::Reference { reference }) => spec
-            .components
-            .as_ref()
-            .and_then(|c| c.schemas.get(ref_name(reference)))
-            .and_then(|s| s.as_item())
-            .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?,
-        None => return Err(format!("{op_id}: multipart body without schema")),
-    };
+    let schema = multipart_schema(spec, media, op_id)?;
     let SchemaKind::Type(Type::Object(obj)) = &schema.schema_kind else {
         return Err(format!("{op_id}: multipart schema must be an object"));
     };

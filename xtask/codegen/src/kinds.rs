@@ -605,16 +605,7 @@ pub(crate) fn form_group<'a>(
     op: &'a KindOp,
 ) -> Result<(&'a Schema, Option<String>), String> {
     let media = multipart_media(spec, op)?;
-    let schema = match media.schema.as_ref() {
-        Some(ReferenceOr::Item(s)) => s,
-        Some(ReferenceOr::Reference { reference }) => spec
-            .components
-            .as_ref()
-            .and_then(|c| c.schemas.get(ref_name(reference)))
-            .and_then(|s| s.as_item())
-            .ok_or_else(|| format!("{}: unresolved {reference}", op.op_id))?,
-        None => return Err(format!("{}: multipart body without schema", op.op_id)),
-    };
+    let schema = multipart_schema(spec, media, &op.op_id)?;
     let group = schema
         .schema_data
         .extensions
