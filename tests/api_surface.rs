@@ -2,6 +2,7 @@
 //! operation's signature and every generated type's name. A spec change
 //! shows up here as a reviewable snapshot diff (`cargo insta review`).
 
+mod support;
 use quote::ToTokens;
 
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
@@ -79,8 +80,7 @@ fn generated_public_api() {
 
 #[test]
 fn every_spec_operation_is_a_client_method() {
-    let spec: serde_json::Value =
-        serde_yaml_ng::from_str(include_str!("../openapi/identifai.yaml")).unwrap();
+    let spec = support::spec::doc();
     let surface = surface();
     let mut count = 0;
     for (_, item) in spec["paths"].as_object().unwrap() {
@@ -105,8 +105,7 @@ fn every_classification_operation_names_its_kind_and_role_once() {
     // `x-identifai: {kind, role}` drives the per-kind code; every
     // classification operation but the alias paths has one, and no two share
     // a (kind, role).
-    let spec: serde_json::Value =
-        serde_yaml_ng::from_str(include_str!("../openapi/identifai.yaml")).unwrap();
+    let spec = support::spec::doc();
     let mut seen = std::collections::BTreeMap::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (_, op) in item.as_object().unwrap() {

@@ -7,6 +7,7 @@
 //! subcommand, both output modes, every exit code, batches, `--resume`,
 //! and the key never appearing in any output.
 
+mod support;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -1094,7 +1095,7 @@ fn progress_bars_only_on_a_terminal_and_never_with_json() {
 /// The newest published video result (3 frames, 1 audio track), as the
 /// spec's `newest` example of `get_video_classification` holds it.
 fn newest_video_example() -> Value {
-    let spec: Value = serde_yaml_ng::from_str(include_str!("../openapi/identifai.yaml")).unwrap();
+    let spec = support::spec::doc();
     let v = spec["paths"]["/api/classification_video/{identifier}"]["get"]["responses"]["200"]
         ["content"]["application/json"]["examples"]["newest"]["value"]
         .clone();

@@ -14,6 +14,7 @@
 
 #[allow(dead_code)]
 mod spec_support;
+mod support;
 
 use spec_support::{spec, Example, FAIL};
 

@@ -13,6 +13,7 @@
 
 #[allow(dead_code)]
 mod spec_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

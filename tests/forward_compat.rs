@@ -6,6 +6,7 @@
 
 #[allow(dead_code)]
 mod spec_support;
+mod support;
 
 use identifai::api::conformance;
 use identifai::api::types::{

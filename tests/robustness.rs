@@ -11,6 +11,7 @@
 //! way, a connection cut inside the head). A tiny TCP server on loopback
 //! writes that answer byte for byte.
 
+mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,8 +30,7 @@ const CASES: u32 = 128;
 
 /// The operationIds of the spec, sorted.
 fn spec_operations() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/identifai.yaml");
-    let spec: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let spec = support::spec::doc();
     let mut ops: Vec<String> = spec["paths"]
         .as_object()
         .unwrap()

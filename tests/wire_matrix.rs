@@ -10,6 +10,7 @@
 //! multipart parts). A few outcomes are also asserted outright, so a wrong
 //! snapshot cannot be accepted by mistake.
 
+mod support;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,9 +63,7 @@ const KNOWN: &[&str] = &[
 // ---------------------------------------------------------------------------
 
 fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/identifai.yaml");
-    let text = std::fs::read_to_string(path).expect("read the spec");
-    serde_yaml_ng::from_str(&text).expect("the spec is YAML")
+    support::spec::doc().clone()
 }
 
 /// Follows a local `$ref` (`#/components/...`), repeatedly.

@@ -52,17 +52,9 @@ pub struct Spec {
 
 impl Spec {
     fn load() -> Spec {
-        let path = match std::env::var_os("IDENTIFAI_SPEC") {
-            Some(p) => PathBuf::from(p),
-            None => PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/openapi/identifai.yaml"
-            )),
-        };
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading the spec {}: {e}", path.display()));
-        let doc: Value = serde_yaml_ng::from_str(&text)
-            .unwrap_or_else(|e| panic!("parsing the spec {}: {e}", path.display()));
+        // The one loader of the tests (`tests/support/spec.rs`).
+        let path = crate::support::spec::path();
+        let doc: Value = crate::support::spec::doc().clone();
         let defs = doc["components"]["schemas"]
             .as_object()
             .map(|m| {

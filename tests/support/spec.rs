@@ -1,0 +1,36 @@
+//! The one spec loader of the tests: the document at `IDENTIFAI_SPEC` when
+//! set (`cargo xtask mutate` points it at mutated copies), else
+//! `openapi/identifai.yaml`. Every test that reads the spec reads it here.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+/// Where the spec under test is.
+pub fn path() -> PathBuf {
+    match std::env::var_os("IDENTIFAI_SPEC") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/openapi/identifai.yaml"
+        )),
+    }
+}
+
+/// The spec's text; panics (the test fails) naming the file if unreadable.
+pub fn text() -> String {
+    let path = path();
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading the spec {}: {e}", path.display()))
+}
+
+/// The spec as JSON, read and parsed once per test binary.
+pub fn doc() -> &'static Value {
+    static DOC: LazyLock<Value> = LazyLock::new(|| {
+        serde_yaml_ng::from_str(&text())
+            .unwrap_or_else(|e| panic!("parsing the spec {}: {e}", path().display()))
+    });
+    &DOC
+}

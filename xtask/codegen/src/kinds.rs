@@ -1,0 +1,764 @@
+//! Media kinds: the per-kind code of the layer from the operations marked
+//! `x-identifai: {kind, role}`.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// The kinds in the order `Client::result` tries them (image, then video,
+/// then audio); a kind the spec adds later comes after these, by name.
+pub(crate) const KIND_ORDER: [&str; 3] = ["image", "video", "audio"];
+
+/// One operation of a kind, from its `x-identifai: {kind, role}`.
+pub(crate) struct KindOp {
+    pub(crate) path: String,
+    pub(crate) method: &'static str,
+    pub(crate) op: Operation,
+    pub(crate) op_id: String,
+}
+
+/// What the generator knows of one media kind.
+#[derive(Default)]
+pub(crate) struct KindSpec {
+    pub(crate) ops: BTreeMap<String, KindOp>,
+}
+
+/// The per-kind code, generated from the operations the spec marks with
+/// `x-identifai: {kind: image|video|audio, role: ...}`:
+///
+/// - a marker type per kind (`kinds::Image`, ...) implementing
+///   `crate::submit::MediaKind`: its options group (the submit form's
+///   `x-options-group`), result type (the `result` operation's 200 schema),
+///   accepted content types (the file part's `encoding`), size limit
+///   (`x-identifai.max_bytes`, else the file field's `maxLength`, else the
+///   "Maximum file size" its description states) and which operations submit,
+///   fetch, list and override;
+/// - `Kind` (every kind, in [`KIND_ORDER`]) and `AnyResult` (one variant per
+///   kind);
+/// - `Client` methods per kind (`classify_<kind>`, `<kind>_result`,
+///   `<kind>_results`, `wait_<kind>`) and the dispatch by `Kind` the layer
+///   needs (`result`, `wait_all`, `override_classification`);
+/// - and, for each `result`/`list` operation, a `<operation>_raw` method
+///   that hands back the body undecoded, so the layer keeps the server's
+///   JSON beside the typed value.
+///
+/// A kind missing one of `submit`, `submit_url`, `result`, `list` fails the
+/// build, naming it.
+pub(crate) fn media_kinds(
+    spec: &OpenAPI,
+    forms: &mut Forms,
+) -> Result<(TokenStream, Vec<TokenStream>), String> {
+    let mut kinds: BTreeMap<String, KindSpec> = BTreeMap::new();
+    for (path, item) in &spec.paths.paths {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let slots: [(&'static str, &Option<Operation>); 5] = [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ];
+        for (method, op) in slots {
+            let Some(op) = op else { continue };
+            let Some(ext) = op.extensions.get("x-identifai") else {
+                continue;
+            };
+            let op_id = op
+                .operation_id
+                .clone()
+                .ok_or_else(|| format!("{method} {path}: x-identifai without operationId"))?;
+            let kind = ext
+                .get("kind")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| format!("{op_id}: x-identifai.kind must be a string"))?;
+            let role = ext
+                .get("role")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| format!("{op_id}: x-identifai.role must be a string"))?;
+            let entry = kinds.entry(kind.to_string()).or_default();
+            if entry.ops.contains_key(role) {
+                // An alias path (e.g. /api/classification_image/...) of a
+                // role already seen: the first in the spec is the one called.
+                continue;
+            }
+            entry.ops.insert(
+                role.to_string(),
+                KindOp {
+                    path: path.clone(),
+                    method,
+                    op: op.clone(),
+                    op_id,
+                },
+            );
+        }
+    }
+    let mut order: Vec<String> = KIND_ORDER
+        .iter()
+        .filter(|k| kinds.contains_key(**k))
+        .map(|k| k.to_string())
+        .collect();
+    order.extend(
+        kinds
+            .keys()
+            .filter(|k| !KIND_ORDER.contains(&k.as_str()))
+            .cloned(),
+    );
+
+    let mut items = Vec::new();
+    let mut raw_methods = Vec::new();
+    let mut variants = Vec::new();
+    let mut kind_strs = Vec::new();
+    let mut outputs = Vec::new();
+    let mut override_types = Vec::new();
+    for kind in &order {
+        let k = &kinds[kind];
+        let need = |role: &str| {
+            k.ops.get(role).ok_or_else(|| {
+                format!("kind {kind}: no operation with x-identifai role `{role}` in the spec")
+            })
+        };
+        let submit = need("submit")?;
+        let submit_url = need("submit_url")?;
+        let result = need("result")?;
+        let list = need("list")?;
+        let ident = format_ident!("{}", pascal(kind));
+        let what = format!(
+            "{} {kind}",
+            if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            }
+        );
+
+        // The file form: its part, content types, options group and limit.
+        let (file_field, content_types, group, max_bytes) = file_form(spec, kind, submit)?;
+        let (_, url_group) = form_group(spec, submit_url)?;
+        if url_group.as_deref() != Some(group.as_str()) {
+            return Err(format!(
+                "kind {kind}: {} and {} must share one x-options-group",
+                submit.op_id, submit_url.op_id
+            ));
+        }
+        let form = format_ident!("{}Form", pascal(&submit.op_id));
+        let url_form = format_ident!("{}Form", pascal(&submit_url.op_id));
+        let submit_fn = format_ident!("{}", submit.op_id);
+        let submit_url_fn = format_ident!("{}", submit_url.op_id);
+        let konst = format_ident!("{}_CONTENT_TYPES", file_field.to_ascii_uppercase());
+        let group_ident = format_ident!("{}", group);
+        // `infer` tells every image format apart by content; video and
+        // audio containers it may not, so there the file name may tell.
+        let extension_fallback = !content_types.iter().all(|t| t.starts_with("image/"));
+
+        let output = json_ref_type(spec, result, false)?;
+        let list_output = json_ref_type(spec, list, true)?;
+        if output != list_output {
+            return Err(format!(
+                "kind {kind}: {} answers items of another type than {}",
+                list.op_id, result.op_id
+            ));
+        }
+        check_pollable(spec, result)?;
+        let get_raw = format_ident!("{}_raw", result.op_id);
+        let list_raw = format_ident!("{}_raw", list.op_id);
+        for op in [result, list] {
+            let own = OwnOp {
+                path: op.path.clone(),
+                method: op.method,
+                op: op.op.clone(),
+            };
+            raw_methods.push(own_method(
+                spec,
+                &own,
+                forms,
+                Some(&format!("{}_raw", op.op_id)),
+            )?);
+        }
+        let override_body = match k.ops.get("override") {
+            Some(o) => {
+                let f = format_ident!("{}", o.op_id);
+                let body = json_body_type(spec, o)?;
+                override_types.push(json_ref_type(spec, o, false)?);
+                quote! {
+                    let body: types::#body = ::serde_json::from_value(body).map_err(|e| {
+                        crate::error::InputError::InvalidSetting { setting: "classification", reason: e.to_string() }
+                    })?;
+                    match api.#f(hash, &body).await {
+                        Ok(v) => Ok(v.into_inner()),
+                        Err(e) => Err(crate::Error::from_api(e).await),
+                    }
+                }
+            }
+            None => {
+                let reason = format!("the spec has no override operation for {kind}s");
+                quote! {
+                    let _ = (api, hash, body);
+                    Err(crate::error::InputError::InvalidSetting { setting: "kind", reason: #reason.into() }.into())
+                }
+            }
+        };
+
+        let kind_doc = format!(
+            "{}s: `{} {}` (file), `{} {}` (URL), results from `{} {}` and `{} {}`. \
+             Generated from the spec's `x-identifai` operations.",
+            pascal(kind),
+            submit.method.to_uppercase(),
+            submit.path,
+            submit_url.method.to_uppercase(),
+            submit_url.path,
+            result.method.to_uppercase(),
+            result.path,
+            list.method.to_uppercase(),
+            list.path,
+        );
+        let max_doc = format!("{max_bytes} bytes: the limit the spec states for {kind}s.");
+        items.push(quote! {
+            #[doc = #kind_doc]
+            #[derive(Debug)]
+            pub enum #ident {}
+
+            impl crate::submit::MediaKind for #ident {
+                type Options = forms::#group_ident;
+                type Output = types::#output;
+                const KIND: Kind = Kind::#ident;
+                const NAME: &'static str = #kind;
+                const WHAT: &'static str = #what;
+                const CONTENT_TYPES: &'static [&'static str] = forms::#form::#konst;
+                #[doc = #max_doc]
+                const MAX_BYTES: u64 = #max_bytes;
+                const EXTENSION_FALLBACK: bool = #extension_fallback;
+                fn wrap(result: crate::answer::Classified<Self::Output>) -> AnyResult {
+                    AnyResult::#ident(result)
+                }
+                fn state(result: &Self::Output) -> crate::wait::State {
+                    crate::wait::state_of(result.status.as_ref(), result.errors.as_ref(), result.verdict.is_some())
+                }
+                async fn submit_file(
+                    api: &super::Client,
+                    accept: types::ResponseFormat,
+                    file: crate::upload::FilePart,
+                    options: Self::Options,
+                ) -> crate::submit::ApiResult {
+                    let form = forms::#form::new(file).with_options(options);
+                    api.#submit_fn(Some(accept), form).await
+                }
+                async fn submit_url(
+                    api: &super::Client,
+                    accept: types::ResponseFormat,
+                    url: ::std::string::String,
+                    options: Self::Options,
+                ) -> crate::submit::ApiResult {
+                    let form = forms::#url_form::new(url).with_options(options);
+                    api.#submit_url_fn(Some(accept), form).await
+                }
+                async fn get(api: &super::Client, id: &str) -> crate::submit::RawResult {
+                    api.#get_raw(id).await
+                }
+                async fn list(api: &super::Client, ids: &[::std::string::String]) -> crate::submit::RawResult {
+                    api.#list_raw(ids).await
+                }
+                async fn override_classification(
+                    api: &super::Client,
+                    hash: &str,
+                    body: ::serde_json::Value,
+                ) -> crate::Result<OverrideAnswer> {
+                    #override_body
+                }
+            }
+        });
+        variants.push(ident);
+        kind_strs.push(kind.clone());
+        outputs.push(output);
+    }
+    if variants.is_empty() {
+        return Err("no operation carries x-identifai: the layer has no media kinds".into());
+    }
+    let override_type = match override_types.first() {
+        Some(t) if override_types.iter().all(|o| o == t) => {
+            quote! { types::#t }
+        }
+        Some(_) => return Err("the override operations answer different schemas".into()),
+        None => quote! { ::serde_json::Value },
+    };
+    let count = variants.len();
+    let classify_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("classify_{}", k))
+        .collect();
+    let result_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("{}_result", k))
+        .collect();
+    let results_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("{}_results", k))
+        .collect();
+    let wait_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("wait_{}", k))
+        .collect();
+    let as_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("as_{}", k))
+        .collect();
+    let into_fns: Vec<syn::Ident> = kind_strs
+        .iter()
+        .map(|k| format_ident!("into_{}", k))
+        .collect();
+    let classify_docs: Vec<String> = kind_strs.iter().map(|k| format!("Starts {} submission: a path, bytes, a reader, a stream or a URL, checked before anything is sent.", if k.starts_with(['a','e','i','o','u']) { format!("an {k}") } else { format!("a {k}") })).collect();
+    let result_docs: Vec<String> = kind_strs.iter().map(|k| format!("The current result of {k} classification `id` (one GET, no waiting), typed and with the server's JSON.")).collect();
+    let results_docs: Vec<String> = kind_strs.iter().map(|k| format!("The current results of 1 to 100 {k} classifications, in one GET. Identifiers the server does not know are left out of the answer.")).collect();
+    let wait_docs: Vec<String> = kind_strs.iter().map(|k| format!("Waits for {k} classification `id` to finish; `.await` the returned wait, after tuning it if needed.")).collect();
+    let as_docs: Vec<String> = kind_strs
+        .iter()
+        .map(|k| format!("The {k} result, if this is one."))
+        .collect();
+    let variant_docs: Vec<String> = kind_strs.iter().map(|k| format!("`{k}`")).collect();
+    Ok((
+        quote! {
+            /// The media kinds of the API and their per-kind code, generated by
+            /// `build.rs` from the operations the spec marks with `x-identifai`.
+            pub mod kinds {
+                #[allow(unused_imports)]
+                use super::{forms, types};
+
+                /// A media kind of the API. Generated from the spec's `x-identifai`
+                /// operations, in the order [`crate::Client::result`] tries them.
+                #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[non_exhaustive]
+                pub enum Kind {
+                    #( #[doc = #variant_docs] #variants, )*
+                }
+
+                impl Kind {
+                    /// Every kind, in the order [`crate::Client::result`] tries them.
+                    pub const ALL: [Kind; #count] = [#(Kind::#variants),*];
+
+                    /// The kind's name (`image`, ...).
+                    pub fn as_str(&self) -> &'static str {
+                        match self { #( Kind::#variants => #kind_strs, )* }
+                    }
+
+                    /// The size limit the spec states for this kind, in bytes.
+                    pub fn spec_max_bytes(&self) -> u64 {
+                        use crate::submit::MediaKind;
+                        match self { #( Kind::#variants => <#variants as MediaKind>::MAX_BYTES, )* }
+                    }
+
+                    /// The content types the spec allows for this kind's file part.
+                    pub fn content_types(&self) -> &'static [&'static str] {
+                        use crate::submit::MediaKind;
+                        match self { #( Kind::#variants => <#variants as MediaKind>::CONTENT_TYPES, )* }
+                    }
+
+                    /// The kind's position in [`Kind::ALL`].
+                    pub fn index(&self) -> usize {
+                        Self::ALL.iter().position(|k| k == self).unwrap_or(0)
+                    }
+                }
+
+                impl ::std::fmt::Display for Kind {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+
+                impl ::std::str::FromStr for Kind {
+                    type Err = ::std::string::String;
+                    fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                        match s {
+                            #( #kind_strs => Ok(Kind::#variants), )*
+                            other => Err(format!("unknown media kind `{other}` (one of: {})", [#(#kind_strs),*].join(", "))),
+                        }
+                    }
+                }
+
+                /// The answer of an override (the same schema for every kind).
+                pub type OverrideAnswer = #override_type;
+
+                /// A result of any kind, typed, with the server's JSON. Returned by
+                /// [`crate::Client::result`] and [`crate::Client::wait_all`].
+                #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
+                pub enum AnyResult {
+                    #( #[doc = #variant_docs] #variants(crate::answer::Classified<types::#outputs>), )*
+                }
+
+                impl AnyResult {
+                    /// Decodes `json` as a result of `kind`, keeping the text as its raw JSON.
+                    pub fn from_json(kind: Kind, json: &str) -> ::serde_json::Result<AnyResult> {
+                        match kind { #( Kind::#variants => crate::answer::Classified::from_json(json).map(AnyResult::#variants), )* }
+                    }
+
+                    /// Which kind this is.
+                    pub fn kind(&self) -> Kind {
+                        match self { #( AnyResult::#variants(_) => Kind::#variants, )* }
+                    }
+
+                    /// The JSON the server sent, verbatim.
+                    pub fn raw(&self) -> &::serde_json::value::RawValue {
+                        match self { #( AnyResult::#variants(r) => r.raw(), )* }
+                    }
+
+                    /// The JSON the server sent, as a value.
+                    pub fn raw_value(&self) -> ::serde_json::Value {
+                        match self { #( AnyResult::#variants(r) => r.raw_value(), )* }
+                    }
+
+                    /// The classification's identifier, when the answer has one.
+                    pub fn identifier(&self) -> Option<&str> {
+                        match self { #( AnyResult::#variants(r) => r.identifier.as_deref(), )* }
+                    }
+
+                    /// The file's SHA-256 (what overrides take), when the answer has one.
+                    pub fn hash(&self) -> Option<&str> {
+                        match self { #( AnyResult::#variants(r) => r.hash.as_deref(), )* }
+                    }
+
+                    /// The classification's status, when the answer has one.
+                    pub fn status(&self) -> Option<&types::Status> {
+                        match self { #( AnyResult::#variants(r) => r.status.as_ref(), )* }
+                    }
+
+                    /// The default verdict: classification and confidence, when there is one.
+                    pub fn verdict(&self) -> Option<(&types::Classification, f64)> {
+                        match self { #( AnyResult::#variants(r) => r.verdict.as_ref().map(|v| (&v.classification, v.confidence)), )* }
+                    }
+
+                    #(
+                        #[doc = #as_docs]
+                        pub fn #as_fns(&self) -> Option<&crate::answer::Classified<types::#outputs>> {
+                            #[allow(unreachable_patterns)]
+                            match self { AnyResult::#variants(r) => Some(r), _ => None }
+                        }
+
+                        #[doc = #as_docs]
+                        pub fn #into_fns(self) -> Option<crate::answer::Classified<types::#outputs>> {
+                            #[allow(unreachable_patterns)]
+                            match self { AnyResult::#variants(r) => Some(r), _ => None }
+                        }
+                    )*
+
+                    pub(crate) fn state(&self) -> crate::wait::State {
+                        use crate::submit::MediaKind;
+                        match self { #( AnyResult::#variants(r) => #variants::state(r), )* }
+                    }
+                }
+
+                impl ::serde::Serialize for AnyResult {
+                    /// The server's JSON, verbatim.
+                    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                        self.raw().serialize(s)
+                    }
+                }
+
+                #(#items)*
+
+                impl crate::Client {
+                    #(
+                        #[doc = #classify_docs]
+                        pub fn #classify_fns(&self, source: impl Into<crate::Source>) -> crate::submit::Classify<'_, #variants> {
+                            crate::submit::Classify::new(self, source.into())
+                        }
+
+                        #[doc = #result_docs]
+                        pub async fn #result_fns(&self, id: &crate::Identifier) -> crate::Result<crate::answer::Classified<types::#outputs>> {
+                            self.result_of::<#variants>(id).await
+                        }
+
+                        #[doc = #results_docs]
+                        pub async fn #results_fns(&self, ids: &[crate::Identifier]) -> crate::Result<Vec<crate::answer::Classified<types::#outputs>>> {
+                            self.results_of::<#variants>(ids).await
+                        }
+
+                        #[doc = #wait_docs]
+                        pub fn #wait_fns(&self, id: &crate::Identifier) -> crate::wait::Wait<'_, #variants> {
+                            crate::wait::Wait::new(self, id)
+                        }
+                    )*
+
+                    /// The current result of `id` as kind `kind` (one GET).
+                    pub async fn result_as(&self, kind: Kind, id: &crate::Identifier) -> crate::Result<AnyResult> {
+                        use crate::submit::MediaKind;
+                        match kind { #( Kind::#variants => self.result_of::<#variants>(id).await.map(#variants::wrap), )* }
+                    }
+
+                    /// The current results of 1 to 100 classifications of kind `kind` (one GET).
+                    pub async fn results_as(&self, kind: Kind, ids: &[crate::Identifier]) -> crate::Result<Vec<AnyResult>> {
+                        use crate::submit::MediaKind;
+                        match kind { #( Kind::#variants => Ok(self.results_of::<#variants>(ids).await?.into_iter().map(#variants::wrap).collect()), )* }
+                    }
+
+                    /// Overrides the verdict of the `kind` file whose SHA-256 is `hash`
+                    /// (the `hash` of its result, not its identifier): later answers
+                    /// carry `classification` as their `force_classification`.
+                    pub async fn override_classification(
+                        &self,
+                        kind: Kind,
+                        hash: &str,
+                        classification: types::Classification,
+                    ) -> crate::Result<OverrideAnswer> {
+                        match kind { #( Kind::#variants => self.override_of::<#variants>(hash, classification).await, )* }
+                    }
+                }
+            }
+        },
+        raw_methods,
+    ))
+}
+
+/// The submit form of a kind: its file field, that field's content types,
+/// its options group and its size limit.
+pub(crate) fn file_form(
+    spec: &OpenAPI,
+    kind: &str,
+    submit: &KindOp,
+) -> Result<(String, Vec<String>, String, u64), String> {
+    let op_id = &submit.op_id;
+    let (schema, group) = form_group(spec, submit)?;
+    let group =
+        group.ok_or_else(|| format!("{op_id}: the submit form needs an x-options-group"))?;
+    let SchemaKind::Type(Type::Object(obj)) = &schema.schema_kind else {
+        return Err(format!("{op_id}: multipart schema must be an object"));
+    };
+    let media = multipart_media(spec, submit)?;
+    for (name, prop) in &obj.properties {
+        let ReferenceOr::Item(prop) = prop else {
+            continue;
+        };
+        let SchemaKind::Type(Type::String(st)) = &prop.schema_kind else {
+            continue;
+        };
+        if st.format != openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary) {
+            continue;
+        }
+        let content_types: Vec<String> = media
+            .encoding
+            .get(name)
+            .and_then(|e| e.content_type.clone())
+            .ok_or_else(|| {
+                format!("{op_id}.{name}: the file part needs its content types in `encoding`")
+            })?
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let ext = submit.op.extensions.get("x-identifai");
+        let max = ext
+            .and_then(|e| e.get("max_bytes"))
+            .and_then(|v| v.as_u64())
+            .or(st.max_length.map(|m| m as u64))
+            .or_else(|| stated_max_size(prop.schema_data.description.as_deref().unwrap_or("")))
+            .ok_or_else(|| {
+                format!(
+                    "{op_id}.{name}: no size limit for {kind}s (x-identifai.max_bytes, maxLength, \
+                     or \"Maximum file size: N MB\" in the description)"
+                )
+            })?;
+        return Ok((name.clone(), content_types, group, max));
+    }
+    Err(format!(
+        "{op_id}: the submit form has no file (format: binary) field"
+    ))
+}
+
+/// "Maximum file size: 50MB" / "**Maximum file size:** 5GB" in a
+/// description, in bytes (MB = 2^20, GB = 2^30, as the API counts).
+pub(crate) fn stated_max_size(description: &str) -> Option<u64> {
+    let lower = description.to_ascii_lowercase();
+    let at = lower.find("maximum file size")? + "maximum file size".len();
+    let rest = lower[at..].trim_start_matches(|c: char| c == ':' || c == '*' || c.is_whitespace());
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let n: u64 = digits.parse().ok()?;
+    let unit = rest[digits.len()..].trim_start();
+    let scale = if unit.starts_with("gb") {
+        1 << 30
+    } else if unit.starts_with("mb") {
+        1 << 20
+    } else if unit.starts_with("kb") {
+        1 << 10
+    } else {
+        return None;
+    };
+    Some(n * scale)
+}
+
+pub(crate) fn multipart_media<'a>(
+    spec: &'a OpenAPI,
+    op: &'a KindOp,
+) -> Result<&'a openapiv3::MediaType, String> {
+    let body = op
+        .op
+        .request_body
+        .as_ref()
+        .ok_or_else(|| format!("{}: no request body", op.op_id))?;
+    resolve_body(spec, body)?
+        .content
+        .get("multipart/form-data")
+        .ok_or_else(|| format!("{}: a submission must be multipart/form-data", op.op_id))
+}
+
+/// A multipart operation's schema and its `x-options-group`.
+pub(crate) fn form_group<'a>(
+    spec: &'a OpenAPI,
+    op: &'a KindOp,
+) -> Result<(&'a Schema, Option<String>), String> {
+    let media = multipart_media(spec, op)?;
+    let schema = multipart_schema(spec, media, &op.op_id)?;
+    let group = schema
+        .schema_data
+        .extensions
+        .get("x-options-group")
+        .and_then(|g| g.as_str())
+        .map(str::to_string);
+    Ok((schema, group))
+}
+
+/// The Rust type of an operation's 200 JSON answer (`list`: of its items),
+/// which must be a component `$ref`.
+pub(crate) fn json_ref_type(spec: &OpenAPI, op: &KindOp, list: bool) -> Result<syn::Ident, String> {
+    let resp = op
+        .op
+        .responses
+        .responses
+        .get(&openapiv3::StatusCode::Code(200))
+        .ok_or_else(|| format!("{}: no 200 answer", op.op_id))?;
+    let resp = resolve_response(spec, resp)?;
+    let schema = resp
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+        .ok_or_else(|| format!("{}: the 200 answer has no JSON schema", op.op_id))?;
+    let schema = if list {
+        let item = match schema {
+            ReferenceOr::Item(s) => s,
+            ReferenceOr::Reference { reference } => spec
+                .components
+                .as_ref()
+                .and_then(|c| c.schemas.get(ref_name(reference)))
+                .and_then(|s| s.as_item())
+                .ok_or_else(|| format!("{}: unresolved {reference}", op.op_id))?,
+        };
+        match &item.schema_kind {
+            SchemaKind::Type(Type::Array(a)) => match &a.items {
+                Some(ReferenceOr::Reference { reference }) => {
+                    return component_type(spec, reference, &op.op_id)
+                }
+                _ => return Err(format!("{}: list items must be a component $ref", op.op_id)),
+            },
+            _ => return Err(format!("{}: a list answer must be an array", op.op_id)),
+        }
+    } else {
+        schema
+    };
+    match schema {
+        ReferenceOr::Reference { reference } => component_type(spec, reference, &op.op_id),
+        ReferenceOr::Item(_) => Err(format!(
+            "{}: the 200 answer must be a component $ref",
+            op.op_id
+        )),
+    }
+}
+
+pub(crate) fn component_type(
+    spec: &OpenAPI,
+    reference: &str,
+    op_id: &str,
+) -> Result<syn::Ident, String> {
+    let name = ref_name(reference);
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
+    Ok(format_ident!("{}", rust_type_name(name, schema)))
+}
+
+/// The Rust type of an operation's JSON request body (a component `$ref`,
+/// else progenitor's `<OperationId>Body`).
+pub(crate) fn json_body_type(spec: &OpenAPI, op: &KindOp) -> Result<syn::Ident, String> {
+    let body = op
+        .op
+        .request_body
+        .as_ref()
+        .ok_or_else(|| format!("{}: an override needs a JSON body", op.op_id))?;
+    let schema = resolve_body(spec, body)?
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+        .ok_or_else(|| format!("{}: an override needs a JSON body", op.op_id))?;
+    match schema {
+        ReferenceOr::Reference { reference } => component_type(spec, reference, &op.op_id),
+        ReferenceOr::Item(_) => Ok(format_ident!("{}Body", pascal(&op.op_id))),
+    }
+}
+
+/// A result schema must have `status`, `errors` and `verdict` for waiting.
+pub(crate) fn check_pollable(spec: &OpenAPI, op: &KindOp) -> Result<(), String> {
+    let ty = json_ref_type(spec, op, false)?;
+    let resp = resolve_response(
+        spec,
+        op.op
+            .responses
+            .responses
+            .get(&openapiv3::StatusCode::Code(200))
+            .ok_or("no 200")?,
+    )?;
+    let Some(ReferenceOr::Reference { reference }) = resp
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+    else {
+        return Err(format!(
+            "{}: the 200 answer must be a component $ref",
+            op.op_id
+        ));
+    };
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(ref_name(reference)))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("{}: unresolved {reference}", op.op_id))?;
+    let props: Vec<&String> = match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => o.properties.keys().collect(),
+        _ => Vec::new(),
+    };
+    for field in ["status", "errors", "verdict", "identifier", "hash"] {
+        if !props.iter().any(|p| *p == field) {
+            return Err(format!(
+                "{ty} (answer of {}): a result needs `{field}` for the layer to wait on it",
+                op.op_id
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stated_maximum_size_in_bytes() {
+        assert_eq!(stated_max_size("Maximum file size: 50MB"), Some(50 << 20));
+        assert_eq!(
+            stated_max_size("x. **Maximum file size:** 5GB."),
+            Some(5 << 30)
+        );
+        assert_eq!(stated_max_size("maximum file size 10 kb"), Some(10 << 10));
+        assert_eq!(stated_max_size("Maximum file size: large"), None);
+        assert_eq!(stated_max_size("no size here"), None);
+    }
+
+    #[test]
+    fn a_spec_without_kinds_is_refused() {
+        let s = crate::test_support::spec(
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        );
+        let e = media_kinds(&s, &mut Forms::default()).err().unwrap();
+        assert!(e.contains("x-identifai"), "{e}");
+    }
+}

@@ -1,0 +1,340 @@
+//! `identifai-codegen`: turns the identifAI OpenAPI document
+//! (`openapi/identifai.yaml`) into the Rust of the `identifai` crate's
+//! generated module. The crate's `build.rs` calls [`write`]; everything
+//! else here is the generator, one module per job, each with unit tests on
+//! small specs.
+//!
+//! Three generators share the work, all driven by the spec alone, so that a
+//! spec change reaches the client by regeneration:
+//!
+//! 1. **progenitor** generates the client and `types` for every operation it
+//!    can take.
+//! 2. **forms** (below): progenitor 0.15 rejects `multipart/form-data` bodies
+//!    and operations whose success responses have different body kinds (the
+//!    heatmap's 200 PNG next to a 204). Those operations are taken out of the
+//!    spec handed to progenitor and generated here instead: each multipart
+//!    schema becomes a documented form struct (file parts carry the content
+//!    types of the schema's `encoding`), and each operation becomes a method
+//!    of the same `Client`, going through the same hooks. Its answer is a
+//!    stream, or, when every success answer is JSON of one schema, that
+//!    schema's type (and then it asks for `Accept: application/json`).
+//! 3. **open enums** (below): typify makes closed enums, so a value a newer
+//!    server sends would fail to decode. Every named string enum of the
+//!    components is generated here as a `#[non_exhaustive]` enum with a
+//!    catch-all variant keeping the unknown value, and substituted for
+//!    typify's with `with_replacement`.
+//!
+//! 4. **Laravel's empty maps** (below): the backend's `json_encode` writes an
+//!    empty map as `[]`, so wherever the spec says `object` an empty JSON
+//!    array decodes as the empty object. One pass over the generated types
+//!    does it for every object type and every map field (`src/laravel.rs`
+//!    holds the two serde adaptors it wires in).
+//!
+//! A component schema's `x-rust-name` extension renames its Rust type.
+//!
+//! 5. **media kinds** (below): the per-kind code of the layer (which
+//!    operations submit, fetch, list and override each kind, its options,
+//!    content types and size limit), from the operations marked
+//!    `x-identifai: {kind, role}`; a kind the spec adds needs no hand-written
+//!    code.
+//!
+//! Beside the client, the **conformance registry** (below): a
+//! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
+//! by schema name, for the spec-driven tests (`tests/conformance_*.rs`), so a
+//! new schema is tested with no hand-written list.
+//!
+//! The build fails, with a message naming the place, on anything in the spec
+//! it cannot turn into Rust faithfully (an inline string enum in a response
+//! schema, a form field of a type forms cannot carry).
+
+#![warn(missing_docs)]
+
+mod fixes;
+mod forms;
+mod kinds;
+mod laravel;
+mod naming;
+mod open_enums;
+mod partition;
+mod registry;
+mod resolve;
+
+/// What every module of the generator imports.
+mod prelude {
+    pub(crate) use std::collections::BTreeMap;
+
+    pub(crate) use openapiv3::{
+        OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response, Schema, SchemaKind,
+        StringType, Type,
+    };
+    pub(crate) use proc_macro2::TokenStream;
+    pub(crate) use quote::{format_ident, quote};
+
+    pub(crate) use crate::fixes::*;
+    pub(crate) use crate::forms::*;
+    pub(crate) use crate::kinds::*;
+    pub(crate) use crate::laravel::*;
+    pub(crate) use crate::naming::*;
+    pub(crate) use crate::open_enums::*;
+    pub(crate) use crate::partition::*;
+    pub(crate) use crate::registry::*;
+    pub(crate) use crate::resolve::*;
+}
+
+use std::path::Path;
+
+#[allow(unused_imports)]
+use prelude::*;
+
+/// The generated Rust, as source text.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The generated module (`include!`d by `src/api/mod.rs`): types, the
+    /// client, forms, kinds, the conformance registry.
+    pub api: String,
+    /// progenitor's typed httpmock helpers, when asked for.
+    pub httpmock: Option<String>,
+}
+
+/// The file names [`write`] writes in the output directory.
+pub const API_FILE: &str = "identifai_api.rs";
+/// See [`API_FILE`].
+pub const HTTPMOCK_FILE: &str = "identifai_httpmock.rs";
+
+/// Reads the spec at `spec_path`, generates, and writes [`API_FILE`] (and,
+/// with `httpmock`, [`HTTPMOCK_FILE`]) into `out_dir`. The error names the
+/// place in the spec to fix.
+pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), String> {
+    let shown = spec_path.display();
+    let text = std::fs::read_to_string(spec_path).map_err(|e| format!("reading {shown}: {e}"))?;
+    let generated = generate(&text, httpmock).map_err(|e| format!("{shown}: {e}"))?;
+    std::fs::write(out_dir.join(API_FILE), generated.api)
+        .map_err(|e| format!("writing generated code: {e}"))?;
+    if let Some(mock) = generated.httpmock {
+        std::fs::write(out_dir.join(HTTPMOCK_FILE), mock)
+            .map_err(|e| format!("writing generated httpmock helpers: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Parses spec text (YAML, or JSON which is YAML) as OpenAPI 3.0.
+pub fn parse(spec_text: &str) -> Result<OpenAPI, String> {
+    let value: serde_json::Value =
+        serde_yaml_ng::from_str(spec_text).map_err(|e| format!("parsing: {e}"))?;
+    serde_json::from_value(value).map_err(|e| format!("reading as OpenAPI 3.0: {e}"))
+}
+
+/// Generates the crate's code from the spec text (YAML or JSON); with
+/// `httpmock`, also progenitor's typed httpmock helpers.
+pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
+    let spec = parse(spec_text)?;
+
+    let enums = open_enums(&spec)?;
+    let (progenitor_spec, own_ops) = partition(&spec)?;
+
+    let mut settings = progenitor_impl::GenerationSettings::default();
+    settings
+        .with_interface(progenitor_impl::InterfaceStyle::Positional)
+        .with_tag(progenitor_impl::TagStyle::Merged)
+        .with_inner_type(quote! { crate::transport::Transport })
+        .with_hooks(progenitor_impl::HooksMode::Expected)
+        .with_derive("PartialEq");
+    // `x-rust-name` on a component schema renames its Rust type (for names
+    // that read badly in Rust, like `Result`).
+    for (name, schema) in spec.components.iter().flat_map(|c| &c.schemas) {
+        let rename = schema
+            .as_item()
+            .and_then(|s| s.schema_data.extensions.get("x-rust-name"));
+        if let Some(rename) = rename.and_then(|v| v.as_str()) {
+            let mut patch = progenitor_impl::TypePatch::default();
+            patch.with_rename(rename);
+            settings.with_patch(name, &patch);
+        }
+    }
+    for e in &enums {
+        // typify looks replacements up by its own (sanitized) name.
+        settings.with_replacement(
+            typify_name(&e.name),
+            format!("crate::api::types::{}", e.ident),
+            [
+                progenitor_impl::TypeImpl::Display,
+                progenitor_impl::TypeImpl::FromStr,
+                progenitor_impl::TypeImpl::FromStringIrrefutable,
+            ]
+            .into_iter(),
+        );
+    }
+    let mut generator = progenitor_impl::Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(&progenitor_spec)
+        .map_err(|e| format!("progenitor: {e}"))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut CappedDecode, &mut file);
+
+    // Open enums go into progenitor's `types` module, where typify's would be.
+    let types_mod = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => Some(m),
+            _ => None,
+        })
+        .ok_or("progenitor output has no `types` module")?;
+    let content = &mut types_mod.content.as_mut().ok_or("empty `types` module")?.1;
+    for e in &enums {
+        let item: syn::File = syn::parse2(e.tokens.clone()).map_err(|e| e.to_string())?;
+        content.extend(item.items);
+    }
+    laravel_empty_maps(content);
+    let registry = conformance_registry(&spec, content, &enums)?;
+
+    let mut forms = Forms::default();
+    let mut methods = Vec::new();
+    for op in &own_ops {
+        methods.push(own_method(&spec, op, &mut forms, None)?);
+    }
+    let (kinds_mod, raw_methods) = media_kinds(&spec, &mut forms)?;
+    methods.extend(raw_methods);
+    let groups = std::mem::take(&mut forms.groups);
+    for (group, members) in &groups {
+        forms.items.push(options_group(group, members)?);
+    }
+    let form_items = forms.items;
+    let secured = secured_operations(&spec);
+    let own: syn::File = syn::parse2(quote! {
+        /// The operations whose spec `security` asks for the API key; the
+        /// transport sends `X-Api-Key` with these only (not with `health`).
+        pub const API_KEY_OPERATIONS: &[&str] = &[#(#secured),*];
+
+        /// Form bodies of the `multipart/form-data` operations, generated by
+        /// `build.rs` from the spec's schemas (progenitor does not take
+        /// multipart bodies).
+        pub mod forms {
+            #[allow(unused_imports)]
+            use super::types;
+            #(#form_items)*
+        }
+
+        impl Client {
+            #(#methods)*
+        }
+
+        #kinds_mod
+
+        #registry
+    })
+    .map_err(|e| format!("generated forms do not parse: {e}"))?;
+    file.items.extend(own.items);
+
+    let api = prettyplease::unparse(&file);
+
+    // progenitor's typed httpmock helpers, for the `mock` feature only (the
+    // operations build.rs generates itself have none: their bodies are
+    // multipart, which these helpers do not describe).
+    let mut mock = None;
+    if httpmock {
+        let mut generator = progenitor_impl::Generator::new(&settings);
+        let tokens = generator
+            .httpmock(&progenitor_spec, "crate::api")
+            .map_err(|e| format!("progenitor httpmock: {e}"))?;
+        let mut file: syn::File =
+            syn::parse2(tokens).map_err(|e| format!("httpmock output does not parse: {e}"))?;
+        syn::visit_mut::VisitMut::visit_file_mut(&mut ArrayQueryFix, &mut file);
+        mock = Some(prettyplease::unparse(&file));
+    }
+    Ok(Generated {
+        api,
+        httpmock: mock,
+    })
+}
+
+/// operationIds whose effective security requirement (the operation's, else
+/// the document's) names at least one scheme.
+pub(crate) fn secured_operations(spec: &OpenAPI) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, _, op) in spec.operations() {
+        let security = op.security.as_ref().or(spec.security.as_ref());
+        let needs_key = security.is_some_and(|reqs| reqs.iter().any(|r| !r.is_empty()));
+        if needs_key {
+            out.extend(op.operation_id.clone());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Helpers of the unit tests: small specs written inline.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A spec from YAML text; panics (the test fails) if it does not parse.
+    pub(crate) fn spec(yaml: &str) -> OpenAPI {
+        parse(yaml).expect("test spec parses")
+    }
+
+    /// The repository's spec, the generator's real input.
+    pub(crate) fn repo_spec_text() -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/identifai.yaml");
+        std::fs::read_to_string(&path).expect("openapi/identifai.yaml beside xtask/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn the_repo_spec_generates_code_that_parses() {
+        let generated = generate(&repo_spec_text(), true).unwrap();
+        let api: syn::File = syn::parse_str(&generated.api).unwrap();
+        let top: Vec<String> = api
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::Item::Mod(m) => Some(m.ident.to_string()),
+                syn::Item::Struct(s) => Some(s.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        for expected in ["types", "forms", "kinds", "conformance", "Client"] {
+            assert!(top.contains(&expected.to_string()), "{expected} in {top:?}");
+        }
+        // The capped reader replaces progenitor-client's whole-body read.
+        assert!(!generated.api.contains("ResponseValue::from_response"));
+        assert!(generated.api.contains("crate::body::from_response"));
+        syn::parse_str::<syn::File>(&generated.httpmock.unwrap()).unwrap();
+    }
+
+    #[test]
+    fn no_httpmock_unless_asked() {
+        assert!(generate(&repo_spec_text(), false)
+            .unwrap()
+            .httpmock
+            .is_none());
+    }
+
+    #[test]
+    fn a_spec_that_is_not_openapi_is_an_error_not_a_panic() {
+        assert!(parse("openapi: [").unwrap_err().starts_with("parsing"));
+        assert!(parse("just: text").unwrap_err().contains("OpenAPI"));
+    }
+
+    #[test]
+    fn secured_operations_follow_the_operation_else_the_document() {
+        let s = spec(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+security: [{key: []}]
+paths:
+  /a: {get: {operationId: a, responses: {"200": {description: ok}}}}
+  /b: {get: {operationId: b, security: [], responses: {"200": {description: ok}}}}
+  /c: {get: {operationId: c, security: [{}], responses: {"200": {description: ok}}}}
+"#,
+        );
+        assert_eq!(secured_operations(&s), vec!["a".to_string()]);
+    }
+}
