@@ -190,7 +190,7 @@ impl Pacer {
         let store = match &self.store {
             StoreSpec::Local => Store::Local(Default::default()),
             #[cfg(feature = "redis")]
-            StoreSpec::Redis(spec) => Store::Redis(spec.open(_api_key)),
+            StoreSpec::Redis(spec) => Store::Redis(Box::new(spec.open(_api_key))),
         };
         Gate {
             limits,
@@ -218,7 +218,7 @@ enum Store {
     /// (FIFO) until it goes out.
     Local(Local),
     #[cfg(feature = "redis")]
-    Redis(crate::pacing_redis::RedisStore),
+    Redis(Box<crate::pacing_redis::RedisStore>),
 }
 
 impl Gate {
