@@ -134,6 +134,13 @@ pub enum BodyFault {
         /// What the connection said.
         cause: String,
     },
+    /// The shared pacer could not be asked when the request may go out
+    /// (nothing was sent).
+    #[error("{cause}")]
+    Pacer {
+        /// What the pacer's store said.
+        cause: String,
+    },
 }
 
 impl BodyFault {

@@ -281,6 +281,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     retry: Option<RetryConfig>,
     rate_limits: Option<Option<RateLimits>>,
+    pacer: Option<Pacer>,
     wait: Option<WaitConfig>,
     limits: Option<UploadLimits>,
     http: Option<reqwest::ClientBuilder>,
@@ -387,6 +388,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Where the pacer keeps the send times (default [`Pacer::local`]: in
+    /// this process, shared by the client's clones). With feature `redis`,
+    /// [`Pacer::redis`] shares them with every process on the same key.
+    /// Has no effect when pacing is off (`rate_limits(None)`).
+    pub fn pacer(mut self, pacer: Pacer) -> Self {
+        self.pacer = Some(pacer);
+        self
+    }
+
     /// How waits poll (default [`WaitConfig::default`]).
     pub fn wait(mut self, wait: WaitConfig) -> Self {
         self.wait = Some(wait);
@@ -439,13 +449,8 @@ impl ClientBuilder {
                 reason: e.to_string(),
             })?;
         let limits = self.rate_limits.unwrap_or(Some(RateLimits::PUBLISHED));
-        let pacer = match limits {
-            Some(l) => Some(Pacer::new(&l).ok_or(InputError::InvalidSetting {
-                setting: "rate_limits",
-                reason: "the limits give no usable interval".into(),
-            })?),
-            None => None,
-        };
+        let pacer =
+            limits.map(|l| Arc::new(self.pacer.unwrap_or_default().build(l, key.expose_secret())));
         let transport = Transport::with_settings(
             Some(key),
             self.retry.unwrap_or_default(),

@@ -46,6 +46,13 @@ pub enum Error {
         /// The server's message.
         message: Option<String>,
     },
+    /// The shared pacer (e.g. Redis, [`crate::Pacer::redis`]) could not be
+    /// reached: the request was not sent.
+    #[error("{message}")]
+    Pacer {
+        /// What went wrong, with the store's address (never a password).
+        message: String,
+    },
     /// 429: too many requests, after the retries allowed by [`crate::RetryConfig`].
     #[error("rate limited (429){}{}", .retry_after.map(|d| format!(": retry after {}s", d.as_secs_f64())).unwrap_or_default(), suffix(.message))]
     RateLimited {
@@ -333,6 +340,9 @@ impl Error {
             Some(crate::body::BodyFault::Idle { after }) => return Error::IdleTimeout { after },
             Some(crate::body::BodyFault::UploadCut { cause }) => {
                 return Error::UploadInterrupted { reason: cause }
+            }
+            Some(crate::body::BodyFault::Pacer { cause }) => {
+                return Error::Pacer { message: cause }
             }
             None => {}
         }

@@ -73,6 +73,7 @@
 //! | `rustls` | yes | HTTPS with rustls |
 //! | `native-tls` | no | HTTPS with the platform's TLS |
 //! | `mock` | no | [`mock::MockServer`], a stateful fake identifAI on loopback for your tests |
+//! | `redis` | no | [`Pacer::redis`]: one pacer for every process on a key, in Redis |
 //! | `cli` | no | the `identifai` command-line tool (`cargo run --features cli -- --mock classify examples/media/sunset.png --heatmap`); brings `mock` |
 #![warn(missing_docs)]
 
@@ -87,6 +88,8 @@ mod laravel;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 pub mod pacing;
+#[cfg(feature = "redis")]
+mod pacing_redis;
 pub mod retry;
 pub mod submit;
 pub mod transport;
@@ -101,7 +104,7 @@ pub use body::BodyLimits;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, InputError, Result};
 pub use identifier::Identifier;
-pub use pacing::RateLimits;
+pub use pacing::{Pacer, RateLimits};
 pub use retry::RetryConfig;
 pub use upload::{Progress, Source, UploadLimits};
 pub use wait::WaitConfig;

@@ -1,27 +1,44 @@
 //! Client-side pacing under the published rate limits.
 //!
 //! identifAI allows, per API key, 1 POST/s and 30 POST/min, 2 GET/s and 60
-//! GET/min, and answers 429 past that. A client that merely retries 429s
-//! wastes a request each time; this one spaces its requests so that batch
-//! work never meets a 429: each kind of request gets a [`governor`] rate
-//! limiter whose period is the tighter of the two windows (one POST every
-//! 2 s, one GET every 1 s, plus 2% headroom), with burst 1, which keeps
-//! every sliding window of either length under its limit. `health` is not rate limited and is
-//! not paced. Clones of a [`crate::Client`] share the pacer.
+//! GET/min, and answers 429 past that. The pacer models both sliding
+//! windows of each method the way the server counts them: it keeps the send
+//! times of the last requests, and a request goes out at the earliest time
+//! at which every trailing window holds fewer than its limit, plus
+//! [`HEADROOM`] (an absolute margin for clock and network jitter, so the
+//! pacing is exact at any time scale). A batch of 30 submissions therefore
+//! goes out one per second, the 31st one minute after the first.
+//!
+//! A 429 slows the whole key, not only that request: its `Retry-After`
+//! (or, without one, the shortest window) holds every request of that
+//! method until it passes.
+//!
+//! Where the send times live is the [`Pacer`]: in the process (the
+//! default; clones of a [`crate::Client`] share it), or, with feature
+//! `redis`, in Redis, shared by every process on one key ([`Pacer::redis`]).
+//! `health` is not rate limited and is not paced.
 
-use std::num::NonZeroU32;
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+/// The margin added to every window: a request goes out at least this long
+/// after the request that leaves the window for it. Absolute, not relative
+/// to the window, so it holds at compressed time scales too.
+pub const HEADROOM: Duration = Duration::from_millis(5);
 
 /// The rate limits the client paces itself under.
 ///
 /// ```
+/// use std::time::Duration;
 /// use identifai::RateLimits;
 /// let published = RateLimits::PUBLISHED;
-/// assert_eq!(published.post_interval().as_millis(), 2040); // 2 s + 2% headroom
+/// assert_eq!(
+///     published.post_windows(),
+///     [(Duration::from_secs(1), 1), (Duration::from_secs(60), 30)]
+/// );
 /// // A test server 100 times faster:
-/// assert_eq!(published.time_scale(0.01).post_interval().as_micros(), 20_400);
+/// assert_eq!(published.time_scale(0.01).post_windows()[0].0, Duration::from_millis(10));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RateLimits {
@@ -54,14 +71,32 @@ impl RateLimits {
         self
     }
 
-    /// The spacing between two POSTs.
-    pub fn post_interval(&self) -> Duration {
-        interval(self.posts_per_second, self.posts_per_minute, self.scale)
+    /// The POST windows: (length, requests allowed in it). A limit of 0
+    /// or `u32::MAX` means that window is not limited.
+    pub fn post_windows(&self) -> [(Duration, u32); 2] {
+        self.windows(self.posts_per_second, self.posts_per_minute)
     }
 
-    /// The spacing between two GETs.
-    pub fn get_interval(&self) -> Duration {
-        interval(self.gets_per_second, self.gets_per_minute, self.scale)
+    /// The GET windows: (length, requests allowed in it).
+    pub fn get_windows(&self) -> [(Duration, u32); 2] {
+        self.windows(self.gets_per_second, self.gets_per_minute)
+    }
+
+    fn windows(&self, per_second: u32, per_minute: u32) -> [(Duration, u32); 2] {
+        let scale = if self.scale.is_finite() && self.scale > 0.0 {
+            self.scale
+        } else {
+            1.0
+        };
+        let len = |secs: f64| Duration::try_from_secs_f64(secs * scale).unwrap_or(Duration::MAX);
+        [(len(1.0), per_second), (len(60.0), per_minute)]
+    }
+
+    pub(crate) fn windows_of(&self, class: Class) -> [(Duration, u32); 2] {
+        match class {
+            Class::Post => self.post_windows(),
+            Class::Get => self.get_windows(),
+        }
     }
 }
 
@@ -71,45 +106,411 @@ impl Default for RateLimits {
     }
 }
 
-/// Headroom over the exact spacing, so that clock and network jitter never
-/// push two requests into one window.
-const MARGIN: f64 = 0.02;
-
-fn interval(per_second: u32, per_minute: u32, scale: f64) -> Duration {
-    let a = 1.0 / f64::from(per_second.max(1));
-    let b = 60.0 / f64::from(per_minute.max(1));
-    let scale = if scale.is_finite() && scale > 0.0 {
-        scale
-    } else {
-        1.0
-    };
-    Duration::from_secs_f64(a.max(b) * scale * (1.0 + MARGIN))
+/// Which published limit a request counts against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    Post,
+    Get,
 }
 
-/// One limiter per kind of request.
-pub(crate) struct Pacer {
-    post: DefaultDirectRateLimiter,
-    get: DefaultDirectRateLimiter,
+impl Class {
+    pub(crate) fn of(method: &reqwest::Method) -> Self {
+        if method == reqwest::Method::GET || method == reqwest::Method::HEAD {
+            Class::Get
+        } else {
+            Class::Post
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Class::Post => "post",
+            Class::Get => "get",
+        }
+    }
+}
+
+/// Where the pacer keeps the send times: in this process (the default), or
+/// in Redis, shared by every process that uses the same key (feature
+/// `redis`).
+///
+/// ```no_run
+/// # fn demo() -> identifai::Result<()> {
+/// let client = identifai::Client::builder()
+///     .api_key("my-api-key")
+///     .pacer(identifai::Pacer::local())
+///     .build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Pacer {
+    store: StoreSpec,
+}
+
+#[derive(Clone, Debug, Default)]
+enum StoreSpec {
+    #[default]
+    Local,
+    #[cfg(feature = "redis")]
+    Redis(crate::pacing_redis::RedisSpec),
 }
 
 impl Pacer {
-    pub(crate) fn new(limits: &RateLimits) -> Option<Self> {
-        let quota = |d: Duration| {
-            Quota::with_period(d.max(Duration::from_nanos(1)))
-                .map(|q| q.allow_burst(NonZeroU32::MIN))
-        };
-        Some(Self {
-            post: RateLimiter::direct(quota(limits.post_interval())?),
-            get: RateLimiter::direct(quota(limits.get_interval())?),
+    /// Send times kept in this process (the default).
+    pub fn local() -> Self {
+        Self::default()
+    }
+
+    /// Send times kept in Redis at `url` (`redis://[:password@]host[:port][/db]`),
+    /// so that every process pacing with the same URL and API key shares
+    /// the limits. Only the URL is checked here; the connection is made at
+    /// the first request, and a Redis that cannot be reached makes that
+    /// request fail with [`crate::Error::Pacer`] (never silent local
+    /// pacing). The windows are keyed by a hash of the API key, never the
+    /// key.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn redis(url: &str) -> crate::Result<Self> {
+        Ok(Self {
+            store: StoreSpec::Redis(crate::pacing_redis::RedisSpec::parse(url)?),
         })
     }
 
-    /// Waits until a request of this method may go out.
-    pub(crate) async fn ready(&self, method: &reqwest::Method) {
-        if method == reqwest::Method::GET || method == reqwest::Method::HEAD {
-            self.get.until_ready().await;
-        } else {
-            self.post.until_ready().await;
+    /// Whether the send times are shared through Redis.
+    pub fn is_shared(&self) -> bool {
+        !matches!(self.store, StoreSpec::Local)
+    }
+
+    pub(crate) fn build(&self, limits: RateLimits, _api_key: &str) -> Gate {
+        let store = match &self.store {
+            StoreSpec::Local => Store::Local(Default::default()),
+            #[cfg(feature = "redis")]
+            StoreSpec::Redis(spec) => Store::Redis(Box::new(spec.open(_api_key))),
+        };
+        Gate {
+            limits,
+            store,
+            holds: Mutex::new([None, None]),
         }
+    }
+}
+
+/// Why the pacer could not tell when a request may go out.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the shared pacer is unreachable: {0}")]
+pub struct PacerError(pub(crate) String);
+
+/// The pacer of one client (shared by its clones).
+pub(crate) struct Gate {
+    limits: RateLimits,
+    store: Store,
+    /// Per class: no request before this (set by a 429).
+    holds: Mutex<[Option<Instant>; 2]>,
+}
+
+enum Store {
+    /// Per class, the send times, locked by the request whose turn it is
+    /// (FIFO) until it goes out.
+    Local(Local),
+    #[cfg(feature = "redis")]
+    Redis(Box<crate::pacing_redis::RedisStore>),
+}
+
+impl Gate {
+    /// Waits until a request of this method may go out, and counts it as
+    /// sent then.
+    pub(crate) async fn ready(
+        &self,
+        method: &reqwest::Method,
+    ) -> Result<Option<Ticket>, PacerError> {
+        let class = Class::of(method);
+        let windows = self.limits.windows_of(class);
+        match &self.store {
+            Store::Local(local) => {
+                // The send time recorded is when the request actually goes
+                // out (a late wake-up never shortens the next spacing), and
+                // later when the server had it at the latest ([`Gate::seen`]).
+                let _turn = local.turns[class.index()].lock().await;
+                loop {
+                    let now = Instant::now();
+                    let hold = self.hold_of(class, now);
+                    let at = {
+                        let mut logs = local.logs.lock().expect("pacer lock");
+                        let log = &mut logs[class.index()];
+                        let at = earliest(
+                            log.iter().map(|e| (e.0, e.1.answered)),
+                            log.len(),
+                            &windows,
+                            now,
+                            hold,
+                        );
+                        if at <= now {
+                            let id = local
+                                .tickets
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            record(
+                                log,
+                                &windows,
+                                (
+                                    now,
+                                    Entry {
+                                        id,
+                                        answered: false,
+                                    },
+                                ),
+                            );
+                            return Ok(Some(Ticket { class, id }));
+                        }
+                        at
+                    };
+                    tokio::time::sleep_until(at.into()).await;
+                }
+            }
+            #[cfg(feature = "redis")]
+            Store::Redis(store) => loop {
+                let now = Instant::now();
+                let local = self
+                    .hold_of(class, now)
+                    .map_or(Duration::ZERO, |h| h.saturating_duration_since(now));
+                if local.is_zero() {
+                    let (wait, seq) = store.reserve(class, &windows).await?;
+                    if wait.is_zero() {
+                        return Ok((seq != 0).then_some(Ticket { class, id: seq }));
+                    }
+                    tokio::time::sleep(wait).await;
+                } else {
+                    tokio::time::sleep(local).await;
+                }
+            },
+        }
+    }
+
+    /// The request of `ticket` reached the server at `at` at the latest
+    /// (its body was asked for, or its answer came): count it from then, so
+    /// that a slow first connection never lets a later request in early.
+    pub(crate) async fn seen(&self, ticket: Ticket, at: Instant) {
+        let local = match &self.store {
+            Store::Local(local) => local,
+            #[cfg(feature = "redis")]
+            Store::Redis(store) => return store.seen(ticket.class, ticket.id).await,
+        };
+        let mut logs = local.logs.lock().expect("pacer lock");
+        let log = &mut logs[ticket.class.index()];
+        if let Some(e) = log.iter_mut().find(|e| e.1.id == ticket.id) {
+            e.0 = e.0.max(at);
+            e.1.answered = true;
+            log.make_contiguous().sort();
+        }
+    }
+
+    fn hold_of(&self, class: Class, now: Instant) -> Option<Instant> {
+        self.holds.lock().expect("pacer lock")[class.index()].filter(|h| *h > now)
+    }
+
+    /// A 429 came back for this method: hold every request of it for
+    /// `retry_after` (or, without one, the shortest window).
+    pub(crate) async fn hold(&self, method: &reqwest::Method, retry_after: Option<Duration>) {
+        let class = Class::of(method);
+        let windows = self.limits.windows_of(class);
+        let shortest = windows.iter().map(|w| w.0).min().unwrap_or_default();
+        let pause = retry_after.unwrap_or(shortest);
+        let until = Instant::now() + pause;
+        {
+            let mut holds = self.holds.lock().expect("pacer lock");
+            let h = &mut holds[class.index()];
+            if h.is_none_or(|h| h < until) {
+                *h = Some(until);
+            }
+        }
+        tracing::debug!(
+            class = ?class,
+            pause_ms = pause.as_millis() as u64,
+            "429: every request of this method held"
+        );
+        #[cfg(feature = "redis")]
+        if let Store::Redis(store) = &self.store {
+            store.hold(class, pause).await;
+        }
+    }
+}
+
+/// The in-process store.
+#[derive(Default)]
+struct Local {
+    /// Per class: held by the request whose turn it is (FIFO) until it goes out.
+    turns: [tokio::sync::Mutex<()>; 2],
+    /// Per class: the send times, sorted, with the ticket of each.
+    logs: Mutex<[VecDeque<(Instant, Entry)>; 2]>,
+    tickets: std::sync::atomic::AtomicU64,
+}
+
+/// A send time's request: its ticket, and whether its answer came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    id: u64,
+    answered: bool,
+}
+
+/// A request counted by the pacer, to say later when the server saw it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket {
+    class: Class,
+    id: u64,
+}
+
+/// Whether a window limits anything.
+fn limited(limit: u32) -> bool {
+    limit != 0 && limit != u32::MAX
+}
+
+/// The earliest time at or after `now` (and `hold`) at which one more
+/// request fits every window of `log` (sorted send times), with
+/// [`HEADROOM`].
+fn earliest(
+    log: impl Iterator<Item = (Instant, bool)>,
+    n: usize,
+    windows: &[(Duration, u32)],
+    now: Instant,
+    hold: Option<Instant>,
+) -> Instant {
+    let times: Vec<(Instant, bool)> = log.collect();
+    let mut at = hold.map_or(now, |h| h.max(now));
+    for &(window, limit) in windows {
+        if limited(limit) && n >= limit as usize {
+            // The request that must leave the window for one more to fit.
+            let (pivot, answered) = times[n - limit as usize];
+            at = at.max(pivot + window + HEADROOM);
+            // Not answered yet: the server may not have counted it yet
+            // either. Wait for its answer (asking again every HEADROOM), up
+            // to one more window.
+            let patience = pivot + window * 2 + HEADROOM;
+            if !answered && at <= now && now < patience {
+                at = (now + HEADROOM).min(patience);
+            }
+        }
+    }
+    at
+}
+
+/// Records a request sent at `at` (not before the last one), keeping only
+/// as many send times as the largest limit needs.
+fn record<T: Copy + Ord>(
+    log: &mut VecDeque<(Instant, T)>,
+    windows: &[(Duration, u32)],
+    entry: (Instant, T),
+) {
+    let keep = windows
+        .iter()
+        .filter(|w| limited(w.1))
+        .map(|w| w.1 as usize)
+        .max()
+        .unwrap_or(0);
+    if keep == 0 {
+        return;
+    }
+    let at = log.back().map_or(entry.0, |last| last.0.max(entry.0));
+    log.push_back((at, entry.1));
+    while log.len() > keep {
+        log.pop_front();
+    }
+}
+
+/// [`earliest`] then [`record`]: the schedule of requests all asked for at
+/// `now` (the tests' model of the pacer).
+#[cfg(test)]
+fn reserve(
+    log: &mut VecDeque<(Instant, ())>,
+    windows: &[(Duration, u32)],
+    now: Instant,
+    hold: Option<Instant>,
+) -> Instant {
+    let at = earliest(
+        log.iter().map(|e| (e.0, true)),
+        log.len(),
+        windows,
+        now,
+        hold,
+    );
+    record(log, windows, (at, ()));
+    at
+}
+
+/// Shared, cheap-to-clone handle (the transport holds one).
+pub(crate) type SharedGate = Arc<Gate>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every trailing window of the planned send times holds at most its
+    /// limit, with the headroom.
+    fn check(times: &[Instant], windows: &[(Duration, u32)]) {
+        for &(w, limit) in windows {
+            for (i, t) in times.iter().enumerate() {
+                let inside = times[..i]
+                    .iter()
+                    .filter(|s| *t < **s + w + HEADROOM)
+                    .count();
+                assert!(inside < limit as usize, "{i}: {inside} in {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn schedules_are_exact_for_both_windows() {
+        let windows = RateLimits::PUBLISHED.post_windows();
+        let t0 = Instant::now();
+        let mut log = VecDeque::new();
+        let times: Vec<_> = (0..100)
+            .map(|_| reserve(&mut log, &windows, t0, None))
+            .collect();
+        check(&times, &windows);
+        // One per second (plus the headroom), the 31st a minute after the first.
+        let step = Duration::from_secs(1) + HEADROOM;
+        assert_eq!(times[1] - t0, step);
+        assert_eq!(times[29] - t0, step * 29);
+        assert_eq!(times[30] - t0, Duration::from_secs(60) + HEADROOM);
+        assert_eq!(
+            times[99] - t0,
+            (Duration::from_secs(60) + HEADROOM) * 3 + step * 9
+        );
+    }
+
+    #[test]
+    fn exact_at_any_time_scale() {
+        let windows = RateLimits::PUBLISHED.time_scale(0.001).get_windows();
+        let t0 = Instant::now();
+        let mut log = VecDeque::new();
+        let times: Vec<_> = (0..200)
+            .map(|i| reserve(&mut log, &windows, t0 + Duration::from_micros(i * 37), None))
+            .collect();
+        check(&times, &windows);
+        // 2 GETs per 1 ms window: the second at once, the third a window
+        // (plus the headroom) after the first.
+        assert_eq!(times[1] - t0, Duration::from_micros(37));
+        assert_eq!(times[2] - t0, Duration::from_millis(1) + HEADROOM);
+    }
+
+    #[test]
+    fn holds_and_unlimited_windows() {
+        let windows = RateLimits::PUBLISHED.post_windows();
+        let t0 = Instant::now();
+        let mut log = VecDeque::new();
+        let hold = t0 + Duration::from_secs(5);
+        assert_eq!(reserve(&mut log, &windows, t0, Some(hold)), hold);
+        let off = [
+            (Duration::from_secs(1), u32::MAX),
+            (Duration::from_secs(60), 0),
+        ];
+        let mut log = VecDeque::new();
+        for _ in 0..10 {
+            assert_eq!(reserve(&mut log, &off, t0, None), t0);
+        }
+        assert!(log.is_empty());
     }
 }

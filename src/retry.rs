@@ -2,7 +2,9 @@
 //!
 //! The backoff schedule comes from [`backon`]; this module decides *what*
 //! is retried. GETs are retried on connection failures, timeouts and 429,
-//! 502, 503, 504. A POST is retried only when the server cannot have
+//! 502, 503, 504. A 429 (nothing was processed) does not use up an
+//! attempt: it is retried, after its `Retry-After`, as long as the retry
+//! budget ([`RetryConfig::max_elapsed`]) allows. A POST is retried only when the server cannot have
 //! processed it: a 429 (rejected before it was read) or a failure to
 //! connect (nothing went out). A `no_cache` submission costs credits, so a
 //! POST that timed out or got a 502 is never sent again.
@@ -94,6 +96,8 @@ impl RetryConfig {
             .build();
         Schedule {
             backoff: Box::new(backoff),
+            floor: self.initial_backoff,
+            enabled: self.max_attempts > 1,
             budget: self.max_elapsed,
             start: std::time::Instant::now(),
         }
@@ -103,6 +107,8 @@ impl RetryConfig {
 /// The delays of one request's retries.
 pub(crate) struct Schedule {
     backoff: Box<dyn Iterator<Item = Duration> + Send>,
+    floor: Duration,
+    enabled: bool,
     budget: Duration,
     start: std::time::Instant,
 }
@@ -118,6 +124,18 @@ impl Schedule {
             return None;
         }
         Some(delay)
+    }
+
+    /// The delay before the next attempt after a 429, or `None` when the
+    /// budget does not allow one (never with [`RetryConfig::disabled`]): a 429 means nothing was processed, so it
+    /// does not use up an attempt; the retry waits for `retry_after` (or
+    /// the initial backoff) and is bounded by the budget only.
+    pub(crate) fn next_rate_limited_delay(
+        &mut self,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let delay = retry_after.unwrap_or(self.floor);
+        (self.enabled && delay < self.left()).then_some(delay)
     }
 
     /// What is left of the retry budget (attempts included).

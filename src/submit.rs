@@ -220,8 +220,22 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                     Err(e) => Error::from_api(e).await,
                 };
                 // Retry only what the server cannot have processed.
+                // A 429: nothing was processed; retried while the budget
+                // allows, whatever the attempts (the pacer holds the key).
+                if let Error::RateLimited { retry_after, .. } = &err {
+                    if prepared.can_resend() {
+                        if let Some(delay) = schedule.next_rate_limited_delay(*retry_after) {
+                            tracing::debug!(
+                                delay_ms = delay.as_millis() as u64,
+                                "submission rate limited: sent again"
+                            );
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                    }
+                    return Err(err);
+                }
                 let retry_after = match &err {
-                    Error::RateLimited { retry_after, .. } => Some(*retry_after),
                     Error::Transport(e) if e.is_connect() => Some(None),
                     // Cut before the server had it all (an early answer, a
                     // stalled upload): it cannot have been taken.

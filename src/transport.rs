@@ -28,7 +28,7 @@ use tracing::Instrument;
 
 use crate::api;
 use crate::body::{fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, Tracked};
-use crate::pacing::Pacer;
+use crate::pacing::SharedGate;
 use crate::retry::RetryConfig;
 
 /// The header that carries the API key.
@@ -47,7 +47,7 @@ pub struct Transport {
 struct Inner {
     api_key: Option<SecretString>,
     retry: RetryConfig,
-    pacer: Option<Pacer>,
+    pacer: Option<SharedGate>,
     request_timeout: Option<Duration>,
     upload_timeout: Option<Duration>,
     settings: Settings,
@@ -96,7 +96,7 @@ impl Transport {
     pub(crate) fn with_settings(
         api_key: Option<SecretString>,
         retry: RetryConfig,
-        pacer: Option<Pacer>,
+        pacer: Option<SharedGate>,
         request_timeout: Option<Duration>,
         upload_timeout: Option<Duration>,
         settings: Settings,
@@ -139,16 +139,35 @@ impl Transport {
     ) -> reqwest::Result<reqwest::Response> {
         let mut hops = 0;
         loop {
-            if paced {
-                if let Some(pacer) = &self.inner.pacer {
-                    pacer.ready(request.method()).await;
+            let pacer = self.inner.pacer.as_ref().filter(|_| paced);
+            let mut ticket = None;
+            if let Some(pacer) = pacer {
+                match Box::pin(pacer.ready(request.method())).await {
+                    Ok(t) => ticket = t,
+                    Err(e) => return Err(reqwest_error(BodyFault::Pacer { cause: e.0 }).await),
                 }
             }
             activity.touch();
+            let method = pacer.map(|_| request.method().clone());
             let next = request.try_clone();
-            let response = client.execute(request).await?;
+            let sent = client.execute(request).await;
+            if let (Some(pacer), Some(ticket)) = (pacer, ticket) {
+                // The server had the request by the time its answer came:
+                // count it from then (an upper bound of when the server
+                // counted it), so that a slow first connection never lets a
+                // later request in early.
+                Box::pin(pacer.seen(ticket, std::time::Instant::now())).await;
+            }
+            let response = sent?;
             activity.touch();
             let status = response.status();
+            if let (Some(pacer), Some(method), StatusCode::TOO_MANY_REQUESTS) =
+                (pacer, &method, status)
+            {
+                // The server counts differently (another process on the key?):
+                // hold every request of this method, not only this one.
+                Box::pin(pacer.hold(method, crate::retry::retry_after(response.headers()))).await;
+            }
             let (Some(mut next), true, true) =
                 (next, status.is_redirection(), hops < MAX_REDIRECTS)
             else {
@@ -387,7 +406,14 @@ impl ClientHooks<Transport> for api::Client {
                 let (true, Some(retry_after)) = (retry_get, retry_after) else {
                     return result;
                 };
-                let Some(delay) = schedule.next_delay(retry_after) else {
+                let limited =
+                    matches!(&result, Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS);
+                let delay = if limited {
+                    schedule.next_rate_limited_delay(retry_after)
+                } else {
+                    schedule.next_delay(retry_after)
+                };
+                let Some(delay) = delay else {
                     return result;
                 };
                 tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");

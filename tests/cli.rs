@@ -1,9 +1,9 @@
 //! The `identifai` binary, run as a separate process against a
 //! `MockServer` owned by the test (`--base-url`/`--api-key`). The server's
 //! rate-limit windows are 100 times shorter than the published ones
-//! (`time_scale` 0.01) and the binary paces itself 50 times faster than
-//! published (`IDENTIFAI_RATE_SCALE=0.02`): twice the spacing the server
-//! needs, so a loaded machine's jitter never turns into a 429. Every
+//! (`time_scale` 0.01) and the binary paces itself under exactly those
+//! windows (`IDENTIFAI_RATE_SCALE=0.01`): its headroom is absolute, so no
+//! slack is needed for a loaded machine's jitter. Every
 //! subcommand, both output modes, every exit code, batches, `--resume`,
 //! and the key never appearing in any output.
 
@@ -37,7 +37,7 @@ fn bare() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
     cmd.env_remove("IDENTIFAI_API_KEY")
         .env_remove("IDENTIFAI_BASE_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.02")
+        .env("IDENTIFAI_RATE_SCALE", "0.01")
         .env("NO_COLOR", "1")
         .timeout(std::time::Duration::from_secs(60));
     cmd

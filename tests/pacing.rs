@@ -95,3 +95,198 @@ async fn polling_many_waits_at_once_stays_under_the_get_limits() {
     }
     assert_eq!(server.stats().rate_limited, 0);
 }
+
+// ------------------------------------------------------------------ fleet
+
+/// A `redis-server` of the test's own on a free loopback port, stopped on
+/// drop. `None` (the test says it skips) when `redis-server` is not
+/// installed, except under `CI=true`, where that is a failure.
+#[cfg(feature = "redis")]
+struct Redis {
+    child: std::process::Child,
+    port: u16,
+}
+
+#[cfg(feature = "redis")]
+impl Redis {
+    fn start(test: &str) -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(c) => c,
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("{test}: redis-server is needed in CI: {e}")
+            }
+            Err(e) => {
+                eprintln!("{test}: SKIPPED: no redis-server ({e}); `apt-get install redis-server`");
+                return None;
+            }
+        };
+        let redis = Self { child, port };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(redis);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("{test}: redis-server did not listen on {port} within 5 s");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Every key Redis holds.
+    fn keys(&self) -> String {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "--scan"])
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `workers` separate clients (as separate processes would be: nothing
+/// shared but the pacer given) submitting `each` images at once on one key.
+#[cfg(feature = "redis")]
+async fn fleet(
+    server: &identifai::mock::MockServer,
+    pacer: impl Fn() -> identifai::Pacer,
+    retry: RetryConfig,
+    workers: u32,
+    each: u32,
+) -> Vec<identifai::Result<identifai::Identifier>> {
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let scale = server.config().time_scale;
+        let client = builder(server)
+            .rate_limits(Some(identifai::RateLimits::PUBLISHED.time_scale(scale)))
+            .pacer(pacer())
+            .retry(retry.clone())
+            .build()
+            .unwrap();
+        for n in 0..each {
+            let client = client.clone();
+            tasks.push(tokio::spawn(async move {
+                client
+                    .classify_image(Source::bytes("f.png", png(1000 * w + n)))
+                    .send()
+                    .await
+            }));
+        }
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_sharing_a_redis_pacer_meets_no_429() {
+    let Some(redis) = Redis::start("a_fleet_sharing_a_redis_pacer_meets_no_429") else {
+        return;
+    };
+    // 10x: a process's turn crosses Redis and back, so the 5 ms headroom
+    // wants windows well above a loaded machine's scheduling delays.
+    let server = identifai::mock::MockServer::start_with(MockConfig {
+        time_scale: 0.1,
+        ..MockConfig::default()
+    });
+    let url = redis.url();
+    let results = fleet(
+        &server,
+        || identifai::Pacer::redis(&url).unwrap(),
+        RetryConfig::disabled(),
+        4,
+        10,
+    )
+    .await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    let stats = server.stats();
+    assert_eq!(stats.rate_limited, 0, "one pacer for the whole fleet");
+    assert_eq!(stats.submissions, 40);
+    // The windows are keyed by a hash of the key, never the key.
+    let keys = redis.keys();
+    assert!(keys.contains("identifai:pacer:"), "{keys}");
+    assert!(!keys.contains(server.api_key()), "{keys}");
+}
+
+/// The control: the same fleet, each worker pacing alone, meets 429s (and,
+/// with retries, still ends with every submission accepted once).
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_fleet_pacing_alone_meets_429s_and_still_loses_nothing() {
+    let server = mock();
+    let results = fleet(
+        &server,
+        identifai::Pacer::local,
+        RetryConfig::disabled(),
+        4,
+        10,
+    )
+    .await;
+    let limited = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::RateLimited { .. })))
+        .count();
+    assert!(limited > 0, "4 lone pacers overrun the key");
+
+    let server = mock();
+    let retry = RetryConfig::default().initial_backoff(std::time::Duration::from_millis(10));
+    let results = fleet(&server, identifai::Pacer::local, retry, 4, 10).await;
+    for r in &results {
+        assert!(r.is_ok(), "a 429 never ends a submission early: {r:?}");
+    }
+    let stats = server.stats();
+    assert!(stats.rate_limited > 0);
+    assert_eq!(stats.submissions, 40, "each accepted exactly once");
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn an_unreachable_redis_is_a_typed_error_at_the_first_request() {
+    let server = mock();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = builder(&server)
+        .pacer(identifai::Pacer::redis(&format!("redis://127.0.0.1:{port}")).unwrap())
+        .build()
+        .expect("the URL is only parsed at build time");
+    let err = client
+        .classify_image(Source::bytes("a.png", png(1)))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Pacer { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert_eq!(server.stats().requests, 0, "nothing sent unpaced");
+    assert!(identifai::Pacer::redis("http://127.0.0.1:6379").is_err());
+}

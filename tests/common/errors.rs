@@ -83,6 +83,17 @@ pub async fn every_error() -> Vec<Error> {
         .build()
         .unwrap();
     errors.push(closed.health().await.unwrap_err()); // transport
+    #[cfg(feature = "redis")]
+    {
+        // A shared pacer that cannot be reached: neither the API key nor the
+        // Redis password shows.
+        let pacer = identifai::Pacer::redis("redis://:hunter2-DO-NOT-LEAK@127.0.0.1:9").unwrap();
+        let unpaced = builder(&server).api_key(KEY).pacer(pacer).build().unwrap();
+        let err = unpaced.result(&ID.parse().unwrap()).await.unwrap_err();
+        assert!(matches!(err, Error::Pacer { .. }), "{err:?}");
+        assert!(!format!("{err}{err:?}").contains("hunter2"), "{err:?}");
+        errors.push(err);
+    }
     errors.push(
         Client::builder()
             .api_key(KEY)

@@ -83,9 +83,16 @@ pub struct Global {
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Share the rate limits with every other process on this key through
+    /// Redis (`redis://host:6379`): run several `identifai` next to each
+    /// other, or next to a service using the library, without 429s. Only a
+    /// hash of the key is stored. An unreachable Redis fails the requests
+    /// (it never falls back to pacing alone).
+    #[arg(long, env = "IDENTIFAI_PACER_URL", global = true, value_name = "URL")]
+    pub pacer: Option<String>,
+
     /// For tests: multiply the client's pacing, retry and poll intervals by
-    /// this factor (e.g. 0.02 against a MockServer with time_scale 0.01:
-    /// twice the spacing that server needs).
+    /// this factor (e.g. 0.01 against a MockServer with time_scale 0.01).
     #[arg(long, env = "IDENTIFAI_RATE_SCALE", hide = true, global = true)]
     pub rate_scale: Option<f64>,
 }

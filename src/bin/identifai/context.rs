@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, RateLimits, RetryConfig, WaitConfig};
+use identifai::{Client, Pacer, RateLimits, RetryConfig, WaitConfig};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::Global;
@@ -47,15 +47,15 @@ impl Context {
                     "invalid IDENTIFAI_RATE_SCALE / --rate-scale {s}: expected a number above 0"
                 )))
             }
-            None if global.mock => 0.02,
+            None if global.mock => 0.01,
             None => 1.0,
         };
         let (server, key, base_url) = if global.mock {
-            // The server's windows are half as long as the client's pacing
-            // assumes: jitter on a busy machine never turns into a 429.
+            // The client paces under exactly the server's windows (the
+            // pacer's headroom is absolute).
             let server = MockServer::try_start_with(MockConfig {
                 polls_until_done: 2,
-                time_scale: scale / 2.0,
+                time_scale: scale,
                 quirks: global.mock_quirks,
                 ..MockConfig::default()
             })
@@ -110,6 +110,14 @@ impl Context {
             });
         if let Some(url) = base_url {
             builder = builder.base_url(url);
+        }
+        if let Some(url) = global
+            .pacer
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            builder = builder.pacer(Pacer::redis(url).map_err(|e| usage(format!("--pacer: {e}")))?);
         }
         let client = builder.build()?;
         tracing::debug!(
