@@ -73,10 +73,11 @@
 //! |---|---|---|
 //! | `rustls` | yes | HTTPS with rustls |
 //! | `native-tls` | no | HTTPS with the platform's TLS |
-//! | `mock` | no | [`mock::MockServer`], a stateful fake identifAI on loopback for your tests |
+//! | `mock` | no | `mock::MockServer`, a stateful fake identifAI on loopback for your tests, and typed httpmock helpers (`mock::httpmock`, httpmock re-exported) |
 //! | `contract` | no | `identifai::contract`: checks that a server (live or the mock) answers as the embedded spec says; brings `mock` |
 //! | `cli` | no | the `identifai` command-line tool (`cargo run --features cli -- --mock classify examples/media/sunset.png --heatmap`); brings `mock` |
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod answer;
 pub mod api;

@@ -2,7 +2,7 @@
 //! answer the way the vendored spec says?
 //!
 //! [`run`] sends a small, budgeted set of requests to the live service (with
-//! your key) or to the built-in [`MockServer`](crate::mock::MockServer), and
+//! your key) or to the built-in [`MockServer`], and
 //! validates every **raw** answer against the response schemas of the spec
 //! embedded in this crate ([`Spec::embedded`], `openapi/identifai.yaml`: no
 //! checkout needed). Each answer is also decoded into the generated types,
