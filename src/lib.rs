@@ -37,6 +37,7 @@
 //! | [`retry`], [`pacing`], [`transport`] | retries, pacing under the published rate limits, the key and redirects |
 //! | [`webhook`] | parsing webhook bodies |
 //! | `mock` | (feature `mock`) a fake identifAI server for tests |
+//! | `contract` | (feature `contract`) contract checks of a server against the embedded spec, for your CI |
 //!
 //! Everything under [`api`] is generated: when identifAI changes its API,
 //! the spec is re-vendored and the client regenerates; nothing here is
@@ -72,15 +73,20 @@
 //! |---|---|---|
 //! | `rustls` | yes | HTTPS with rustls |
 //! | `native-tls` | no | HTTPS with the platform's TLS |
-//! | `mock` | no | [`mock::MockServer`], a stateful fake identifAI on loopback for your tests |
 //! | `redis` | no | [`Pacer::redis`]: one pacer for every process on a key, in Redis |
+//! | `mock` | no | `mock::MockServer`, a stateful fake identifAI on loopback for your tests, and typed httpmock helpers (`mock::httpmock`, httpmock re-exported) |
+//! | `contract` | no | `identifai::contract`: checks that a server (live or the mock) answers as the embedded spec says; brings `mock` |
 //! | `cli` | no | the `identifai` command-line tool (`cargo run --features cli -- --mock classify examples/media/sunset.png --heatmap`); brings `mock` |
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod answer;
 pub mod api;
 pub mod body;
 pub mod client;
+#[cfg(feature = "contract")]
+#[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
+pub mod contract;
 pub mod error;
 pub mod identifier;
 mod laravel;

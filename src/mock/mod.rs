@@ -322,7 +322,19 @@ impl MockServer {
     /// Fails if no port on `127.0.0.1` can be bound, or the server thread or
     /// its runtime cannot be started.
     pub fn try_start_with(config: MockConfig) -> std::io::Result<MockServer> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        Self::try_start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+    }
+
+    /// Starts a server with `config` listening on `addr` (port 0: any free
+    /// port), as `identifai mock --port N` does. Bind a non-loopback address
+    /// only on a network you trust: the mock accepts its well-known keys.
+    ///
+    /// # Errors
+    ///
+    /// Fails if `addr` cannot be bound, or the server thread or its runtime
+    /// cannot be started.
+    pub fn try_start_on(addr: SocketAddr, config: MockConfig) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");

@@ -11,9 +11,13 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  vendor [--seeds DIR] [--upstream DIR] [--check]
-      Extract the ````yaml blocks of DIR/0*.txt (default: <repo>/../shared/seeds)
-      into openapi/upstream/. --check fails if any file would change.
+  vendor [--pages FILE] [--from DIR | --origin URL] [--upstream DIR] [--check]
+      Fetch every page listed in openapi/pages.txt (as <URL>.md, with curl) and
+      copy its ````yaml block verbatim into openapi/upstream/, saying which files
+      changed or were added. --from DIR reads local copies instead (--seeds DIR
+      is the same); --origin URL fetches from a mirror. --check writes nothing
+      and fails if any file would change; without --from or --origin it reads
+      <repo>/../shared/seeds when that folder exists (as CI does).
   spec [--upstream DIR] [--overlay PATH] [--out PATH] [--check]
       Merge openapi/upstream/*.yaml, apply openapi/overlay.yaml and write
       openapi/identifai.yaml. --check fails if the committed file is stale.
@@ -35,6 +39,8 @@ commands:
 struct Args {
     check: bool,
     seeds: Option<PathBuf>,
+    pages: Option<PathBuf>,
+    origin: Option<String>,
     upstream: Option<PathBuf>,
     overlay: Option<PathBuf>,
     out: Option<PathBuf>,
@@ -49,7 +55,13 @@ fn parse(command: &str, rest: &[String]) -> Result<Args> {
                 args.check = true;
                 continue;
             }
-            ("vendor", "--seeds") => &mut args.seeds,
+            ("vendor", "--seeds" | "--from") => &mut args.seeds,
+            ("vendor", "--pages") => &mut args.pages,
+            ("vendor", "--origin") => {
+                let value = it.next().ok_or_else(|| anyhow!("{flag} needs a value"))?;
+                args.origin = Some(value.clone());
+                continue;
+            }
             (_, "--upstream") => &mut args.upstream,
             ("spec", "--overlay") => &mut args.overlay,
             ("spec", "--out") => &mut args.out,
@@ -98,17 +110,27 @@ fn main() -> ExitCode {
 
 fn run_vendor(args: Args) -> Result<()> {
     let root = repo_root();
-    let seeds = args.seeds.unwrap_or_else(|| root.join("../shared/seeds"));
+    let pages = args.pages.unwrap_or_else(|| root.join("openapi/pages.txt"));
     let upstream = args
         .upstream
         .unwrap_or_else(|| root.join("openapi/upstream"));
-    let problems = vendor::run(&seeds, &upstream, args.check)?;
-    if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("{p}");
-        }
+    if args.seeds.is_some() && args.origin.is_some() {
+        bail!("--from and --origin exclude each other");
+    }
+    let seeds = root.join("../shared/seeds");
+    let source = match (args.seeds, args.origin) {
+        (Some(dir), _) => vendor::Source::Dir(dir),
+        (None, Some(origin)) => vendor::Source::Http {
+            origin: Some(origin),
+        },
+        (None, None) if args.check && seeds.is_dir() => vendor::Source::Dir(seeds),
+        (None, None) => vendor::Source::Http { origin: None },
+    };
+    let list = vendor::read_list(&pages)?;
+    let outcome = vendor::run(&list, &source, &upstream, args.check)?;
+    if args.check && !outcome.up_to_date() {
         bail!(
-            "{} is out of date: run `cargo xtask vendor` and commit the result",
+            "{} is out of date with {source}: run `cargo xtask vendor` and commit the result",
             upstream.display()
         );
     }
@@ -117,7 +139,14 @@ fn run_vendor(args: Args) -> Result<()> {
     } else {
         "vendored from"
     };
-    println!("vendor: {} {verb} {}", upstream.display(), seeds.display());
+    println!(
+        "vendor: {} {verb} {source} ({} pages: {} changed, {} added, {} unchanged)",
+        upstream.display(),
+        list.len(),
+        outcome.changed.len(),
+        outcome.added.len(),
+        outcome.unchanged.len()
+    );
     Ok(())
 }
 

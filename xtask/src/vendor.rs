@@ -1,6 +1,10 @@
-//! Extracting the OpenAPI fragments from the published API reference pages.
+//! Vendoring the OpenAPI fragments of the published API reference pages.
 //!
-//! Each page (`<seeds>/0*.txt`) contains one block
+//! The pages are listed in `openapi/pages.txt` (one URL a line, optionally
+//! followed by the name of the page's copy in `../shared/seeds`). Each page
+//! is read, whatever its file name: fetched as `<URL>.md` (with `curl`:
+//! bounded in time and size, redirects followed), or with `--from DIR` read
+//! from a local copy. Each page contains one block
 //!
 //! `````text
 //! ````yaml <method> <path>
@@ -87,69 +91,228 @@ pub fn file_name(method: &str, path: &str) -> String {
     format!("{method}-{path}.yaml")
 }
 
-/// Reads every `<seeds>/0*.txt` (sorted) and returns its fragment.
-pub fn collect(seeds: &Path) -> Result<Vec<(PathBuf, Fragment)>> {
-    let mut pages: Vec<PathBuf> = fs::read_dir(seeds)
-        .with_context(|| format!("reading seeds directory {}", seeds.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()
-        .with_context(|| format!("listing {}", seeds.display()))?;
-    pages.retain(|p| {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        name.starts_with('0') && name.ends_with(".txt")
-    });
-    pages.sort();
-    if pages.is_empty() {
-        bail!("no 0*.txt pages in {}", seeds.display());
+/// One page of the list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Its URL, e.g. `https://docs.identifai.net/api-reference/infrastructure/health`.
+    pub url: String,
+    /// The name of its copy in a seeds folder, if it has one.
+    pub copy: Option<String>,
+}
+
+/// Reads a page list: one URL a line, then optionally a file name; `#`
+/// starts a comment.
+pub fn read_list(path: &Path) -> Result<Vec<Page>> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_list(&text).with_context(|| format!("in {}", path.display()))
+}
+
+/// [`read_list`] on text.
+pub fn parse_list(text: &str) -> Result<Vec<Page>> {
+    let mut pages: Vec<Page> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut fields = line.split_whitespace();
+        let url = fields.next().unwrap_or_default().to_owned();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            bail!("line {}: {url:?} is not an http(s) URL", n + 1);
+        }
+        let copy = fields.next().map(str::to_owned);
+        if let Some(extra) = fields.next() {
+            bail!("line {}: unexpected {extra:?}", n + 1);
+        }
+        if pages.iter().any(|p| p.url == url) {
+            bail!("line {}: {url} is listed twice", n + 1);
+        }
+        pages.push(Page { url, copy });
     }
-    let mut out: Vec<(PathBuf, Fragment)> = Vec::new();
+    if pages.is_empty() {
+        bail!("no pages listed");
+    }
+    Ok(pages)
+}
+
+/// Where the pages are read from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Fetched over HTTP(S) as `<URL>.md`; with `origin`, the URL's scheme
+    /// and host are replaced by it (a mirror, or a test's loopback server).
+    Http {
+        /// e.g. `http://127.0.0.1:8080`.
+        origin: Option<String>,
+    },
+    /// Local copies in a directory: `<DIR>/<URL path>.md` (a mirror's
+    /// layout), `<DIR>/<URL path with '/' as '__'>` with `.md`, `.md.txt` or
+    /// `.txt`, or the page's listed copy name.
+    Dir(PathBuf),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Http { origin: None } => f.write_str("the published pages"),
+            Source::Http { origin: Some(o) } => write!(f, "{o}"),
+            Source::Dir(d) => write!(f, "{}", d.display()),
+        }
+    }
+}
+
+/// The largest page accepted, in bytes.
+pub const MAX_PAGE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// `https://host/a/b` -> `a/b`.
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split_once('/').map_or("", |(_, p)| p);
+    path.split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+}
+
+/// Reads one page: its text and where it came from.
+pub fn read_page(page: &Page, source: &Source) -> Result<(String, String)> {
+    match source {
+        Source::Dir(dir) => {
+            let path = url_path(&page.url);
+            let flat = path.replace('/', "__");
+            let mut candidates = vec![
+                dir.join(format!("{path}.md")),
+                dir.join(path),
+                dir.join(format!("{flat}.md")),
+                dir.join(format!("{flat}.md.txt")),
+                dir.join(format!("{flat}.txt")),
+            ];
+            if let Some(copy) = &page.copy {
+                candidates.push(dir.join(copy));
+            }
+            let found = candidates.iter().find(|c| c.is_file()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no copy of {} in {} (looked for {})",
+                    page.url,
+                    dir.display(),
+                    candidates
+                        .iter()
+                        .map(|c| c.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let len = fs::metadata(found)?.len();
+            if len > MAX_PAGE_BYTES {
+                bail!("{} is larger than {MAX_PAGE_BYTES} bytes", found.display());
+            }
+            let text = fs::read_to_string(found)
+                .with_context(|| format!("reading {}", found.display()))?;
+            Ok((text, found.display().to_string()))
+        }
+        Source::Http { origin } => {
+            let mut url = format!("{}.md", page.url.trim_end_matches('/'));
+            if let Some(origin) = origin {
+                url = format!(
+                    "{}/{}.md",
+                    origin.trim_end_matches('/'),
+                    url_path(&page.url)
+                );
+            }
+            let out = std::process::Command::new("curl")
+                .args([
+                    "--silent",
+                    "--show-error",
+                    "--fail",
+                    "--location",
+                    "--max-redirs",
+                    "5",
+                    "--proto",
+                    "=http,https",
+                    "--connect-timeout",
+                    "20",
+                    "--max-time",
+                    "60",
+                    "--max-filesize",
+                    &MAX_PAGE_BYTES.to_string(),
+                ])
+                .arg(&url)
+                .output()
+                .context("running curl (needed to fetch the pages)")?;
+            if !out.status.success() {
+                bail!(
+                    "fetching {url}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+            }
+            let text = String::from_utf8(out.stdout)
+                .map_err(|_| anyhow::anyhow!("{url}: the page is not UTF-8"))?;
+            Ok((text, url))
+        }
+    }
+}
+
+/// Reads every listed page and returns its fragment, with where it came from.
+pub fn collect(pages: &[Page], source: &Source) -> Result<Vec<(String, Fragment)>> {
+    let mut out: Vec<(String, Fragment)> = Vec::new();
     for page in pages {
-        let text =
-            fs::read_to_string(&page).with_context(|| format!("reading {}", page.display()))?;
+        let (text, from) = read_page(page, source)?;
         let Some(fragment) = extract(&text) else {
-            bail!(
-                "{}: no ````yaml <method> <path> ... ```` block",
-                page.display()
-            );
+            bail!("{from}: no ````yaml <method> <path> ... ```` block");
         };
         if let Some((other, _)) = out.iter().find(|(_, f)| f.file_name == fragment.file_name) {
-            bail!(
-                "{} and {} both produce {}",
-                other.display(),
-                page.display(),
-                fragment.file_name
-            );
+            bail!("{other} and {from} both produce {}", fragment.file_name);
         }
-        out.push((page, fragment));
+        out.push((from, fragment));
     }
     Ok(out)
 }
 
-/// Writes (or with `check`, compares) the fragments into `upstream`.
-///
-/// Returns the list of problems found in check mode (empty = up to date).
-pub fn run(seeds: &Path, upstream: &Path, check: bool) -> Result<Vec<String>> {
-    let fragments = collect(seeds)?;
-    let mut problems = Vec::new();
-    for (page, fragment) in &fragments {
+/// What a run did (or, with `check`, would do).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Files rewritten because their page changed.
+    pub changed: Vec<String>,
+    /// Files written for pages new to `upstream`.
+    pub added: Vec<String>,
+    /// Files already up to date.
+    pub unchanged: Vec<String>,
+    /// Files in `upstream` that no listed page produces (left in place).
+    pub stale: Vec<String>,
+}
+
+impl Outcome {
+    /// Whether `upstream` matched the pages (nothing changed, added or stale).
+    pub fn up_to_date(&self) -> bool {
+        self.changed.is_empty() && self.added.is_empty() && self.stale.is_empty()
+    }
+}
+
+/// Writes (or with `check`, compares) the fragments of `pages` into
+/// `upstream`, saying which changed.
+pub fn run(pages: &[Page], source: &Source, upstream: &Path, check: bool) -> Result<Outcome> {
+    let fragments = collect(pages, source)?;
+    let mut outcome = Outcome::default();
+    for (from, fragment) in &fragments {
         let dest = upstream.join(&fragment.file_name);
         let current = fs::read_to_string(&dest).ok();
         if current.as_deref() == Some(fragment.body.as_str()) {
+            outcome.unchanged.push(fragment.file_name.clone());
             continue;
         }
+        let (list, verb) = if current.is_some() {
+            (&mut outcome.changed, "changed")
+        } else {
+            (&mut outcome.added, "added")
+        };
+        list.push(fragment.file_name.clone());
         if check {
-            let what = if current.is_some() {
-                "differs from"
-            } else {
-                "is missing for"
-            };
-            problems.push(format!("{} {what} {}", dest.display(), page.display()));
+            eprintln!("{verb}: {} (from {from})", dest.display());
         } else {
             fs::create_dir_all(upstream)
                 .with_context(|| format!("creating {}", upstream.display()))?;
             fs::write(&dest, &fragment.body)
                 .with_context(|| format!("writing {}", dest.display()))?;
-            eprintln!("wrote {}", dest.display());
+            println!("{verb}: {} (from {from})", dest.display());
         }
     }
     // Files nobody produces would still be merged by `cargo xtask spec`.
@@ -159,19 +322,15 @@ pub fn run(seeds: &Path, upstream: &Path, check: bool) -> Result<Vec<String>> {
             .filter(|n| n.ends_with(".yaml") && !fragments.iter().any(|(_, f)| &f.file_name == n))
             .collect();
         stale.sort();
-        for name in stale {
-            let msg = format!(
-                "{} is not produced by any seed page",
+        for name in &stale {
+            eprintln!(
+                "warning: {} is not produced by any listed page (left in place)",
                 upstream.join(name).display()
             );
-            if check {
-                problems.push(msg);
-            } else {
-                eprintln!("warning: {msg} (left in place)");
-            }
         }
+        outcome.stale = stale;
     }
-    Ok(problems)
+    Ok(outcome)
 }
 
 #[cfg(test)]
@@ -196,6 +355,22 @@ mod tests {
             extract("````yaml get /a\r\nx\r\n````\r\n").unwrap().body,
             "x\n"
         );
+    }
+
+    #[test]
+    fn lists_and_paths() {
+        let pages = parse_list("# c\nhttps://h/a/b x.txt\n\nhttps://h/c # d\n").unwrap();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].copy.as_deref(), Some("x.txt"));
+        assert_eq!(pages[1].copy, None);
+        assert!(parse_list("ftp://x\n").is_err());
+        assert!(parse_list("https://h/a\nhttps://h/a\n").is_err());
+        assert!(parse_list("# nothing\n").is_err());
+        assert_eq!(
+            url_path("https://docs.x.net/api-reference/a/b"),
+            "api-reference/a/b"
+        );
+        assert_eq!(url_path("https://docs.x.net/a/?q#f"), "a");
     }
 
     #[test]

@@ -58,11 +58,19 @@ fn vendored_files_match_the_seed_pages() {
         );
         return;
     }
-    let problems = vendor::run(&seeds, &root.join("openapi/upstream"), true).unwrap();
+    let pages = vendor::read_list(&root.join("openapi/pages.txt")).unwrap();
+    let outcome = vendor::run(
+        &pages,
+        &vendor::Source::Dir(seeds),
+        &root.join("openapi/upstream"),
+        true,
+    )
+    .unwrap();
     assert!(
-        problems.is_empty(),
-        "openapi/upstream is stale: {problems:#?}"
+        outcome.up_to_date(),
+        "openapi/upstream is stale: {outcome:#?}"
     );
+    assert_eq!(outcome.unchanged.len(), pages.len());
 }
 
 /// The upstream fragments merge without conflicts.

@@ -116,6 +116,14 @@ pub enum Command {
     /// JSON-lines file, under the published rate limits.
     #[command(after_help = EXIT_CODES)]
     Batch(BatchArgs),
+    /// Check that the service answers as the spec built into this program
+    /// says (spends one small image by URL unless told otherwise; `--mock`
+    /// checks the built-in mock).
+    #[command(after_help = EXIT_CODES)]
+    Contract(crate::contract::ContractArgs),
+    /// Run the built-in fake identifAI as a server of its own (prints its
+    /// base URL and key; stops on SIGINT or SIGTERM).
+    Mock(crate::serve::MockArgs),
     /// Print a shell completion script (e.g. `identifai completions bash >
     /// /etc/bash_completion.d/identifai`).
     Completions {

@@ -13,6 +13,8 @@
 //! | `batch` | `batch`: directories and list files to JSON lines, `--resume` |
 //! | `overlay` | `heatmap --overlay`: the heatmap blended over the original |
 //! | `output` | the readable summaries and the JSON records |
+//! | `contract` | `contract`: the contract checks, report, JUnit and drift files |
+//! | `serve` | `mock`: the built-in mock as a standalone server |
 //!
 //! Exit codes: 0 success, 1 error, 2 usage (or no key), 3 `--fail-on`
 //! matched. `IDENTIFAI_RATE_SCALE` (hidden `--rate-scale`) multiplies the
@@ -23,9 +25,11 @@ mod args;
 mod batch;
 mod classify;
 mod context;
+mod contract;
 mod media;
 mod output;
 mod overlay;
+mod serve;
 mod verdict_override;
 
 use std::io::Write;
@@ -139,6 +143,8 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
             let ctx = Context::new(&global, true)?;
             verdict_override::run(&ctx, args).await
         }
+        Command::Contract(args) => contract::run(&global, args).await,
+        Command::Mock(args) => serve::run(args).await,
         Command::Batch(args) => {
             let ctx = Context::new(&global, true)?;
             batch::batch(&ctx, args).await

@@ -1,0 +1,111 @@
+//! `identifai contract`: the contract checks of [`identifai::contract`]
+//! against the live service (with a key), another server (`--base-url`) or
+//! the built-in mock (`--mock`, `--mock-quirks`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+use identifai::contract::{self, Budget, ContractConfig, Spec, Target};
+use identifai::Identifier;
+
+use crate::args::Global;
+use crate::{usage, Exit};
+
+/// `identifai contract` options.
+#[derive(Debug, Args)]
+pub struct ContractArgs {
+    /// Images submitted by URL (each costs a credit on the live service).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub images_by_url: u32,
+    /// Images uploaded (a 1x1 PNG; each costs a credit). None unless asked.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub uploads: u32,
+    /// The image submitted by URL [default: a small public-domain PNG on
+    /// Wikimedia Commons].
+    #[arg(long, value_name = "URL")]
+    pub image_url: Option<String>,
+    /// Also check the results of earlier classifications (cost nothing).
+    #[arg(long = "identifier", value_name = "ID")]
+    pub identifiers: Vec<String>,
+    /// Validate against this OpenAPI file instead of the spec built into
+    /// this program.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Write the report as JUnit XML here (for CI systems).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the drift seen as Overlay 1.0 actions (YAML) here.
+    #[arg(long, value_name = "FILE")]
+    pub drift: Option<PathBuf>,
+    /// Exit 1 on drift too, not only on failures.
+    #[arg(long)]
+    pub fail_on_drift: bool,
+    /// Give up waiting for a submission's verdict after this many seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub deadline: u64,
+}
+
+/// Runs the checks; exit 1 when one fails.
+pub async fn run(global: &Global, args: ContractArgs) -> anyhow::Result<Exit> {
+    let target = if global.mock {
+        if global.mock_quirks {
+            Target::mock_quirks()
+        } else {
+            Target::mock()
+        }
+    } else {
+        let key = global
+            .api_key
+            .clone()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| usage("no API key: set IDENTIFAI_API_KEY (or use --mock)"))?;
+        let base = global
+            .base_url
+            .clone()
+            .unwrap_or_else(|| "https://backend.identifai.net".into());
+        Target::server(base, key)
+    };
+    let mut config = ContractConfig::new(target).budget(Budget {
+        images_by_url: args.images_by_url,
+        image_uploads: args.uploads,
+    });
+    if let Some(url) = args.image_url {
+        config.image_url = url;
+    }
+    config.deadline = Duration::from_secs(args.deadline);
+    for id in &args.identifiers {
+        config
+            .identifiers
+            .push(Identifier::new(id.as_str()).map_err(|e| usage(e.to_string()))?);
+    }
+    if let Some(path) = &args.spec {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        config = config
+            .spec(Spec::from_yaml(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?);
+    }
+    let report = contract::run(config).await;
+    print!("{}", report.to_text());
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report.to_junit())
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.drift {
+        std::fs::write(path, report.drift_overlay())
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "wrote {} ({} drift actions)",
+            path.display(),
+            report.drift().len()
+        );
+    }
+    let drifted = args.fail_on_drift && !report.drift().is_empty();
+    Ok(if report.passed() && !drifted {
+        Exit::Ok
+    } else {
+        Exit::Error
+    })
+}

@@ -1,0 +1,77 @@
+//! `identifai mock`: the built-in [`MockServer`] as a process of its own,
+//! for tests in any language and compose files. Prints its base URL and key,
+//! serves until SIGINT or SIGTERM, then stops cleanly (exit 0).
+
+use std::net::{IpAddr, SocketAddr};
+
+use clap::Args;
+use identifai::mock::{MockConfig, MockServer};
+
+use crate::Exit;
+
+/// `identifai mock` options.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The address to listen on (e.g. 0.0.0.0 in a container; the mock
+    /// accepts a well-known key, so only on a network you trust).
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: IpAddr,
+    /// Multiplies the rate-limit windows (1: real time, 0.01: 100 times
+    /// shorter).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub time_scale: f64,
+    /// Answer like the PHP backend at its oddest (`[]` for empty maps,
+    /// fields the spec does not name).
+    #[arg(long)]
+    pub quirks: bool,
+    /// How many GETs of a result answer `new` before it is done.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub polls_until_done: u32,
+}
+
+/// Serves until a signal.
+pub async fn run(args: MockArgs) -> anyhow::Result<Exit> {
+    let config = MockConfig {
+        time_scale: args.time_scale,
+        polls_until_done: args.polls_until_done,
+        ..MockConfig::default()
+    }
+    .with_quirks(args.quirks);
+    let server =
+        MockServer::try_start_on(SocketAddr::new(args.bind, args.port), config).map_err(|e| {
+            anyhow::anyhow!("cannot start the mock on {}:{}: {e}", args.bind, args.port)
+        })?;
+    // The one place the mock's (well-known, fake) key is printed: clients
+    // need it.
+    println!("IDENTIFAI_BASE_URL={}", server.base_url());
+    println!("IDENTIFAI_API_KEY={}", server.api_key());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    eprintln!("identifai mock: serving until SIGINT or SIGTERM");
+    wait_for_signal().await?;
+    let stats = server.stats();
+    drop(server);
+    eprintln!("identifai mock: stopped after {} requests", stats.requests);
+    Ok(Exit::Ok)
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

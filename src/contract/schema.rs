@@ -1,0 +1,704 @@
+//! The vendored spec and its response schemas, as a validator of raw
+//! answers.
+//!
+//! The schemas are OpenAPI 3.0 Schema Objects (JSON Schema with `nullable`),
+//! walked here directly rather than converted for a generic JSON Schema
+//! validator, because every finding must name two places: the field of the
+//! answer (`$.verdict.confidence`) and the schema in the spec that describes
+//! it (a JSON pointer, from which [`super::report`] writes overlay targets).
+//!
+//! What is a **failure** (the client relies on it): a value of another type
+//! than declared, a missing required field, `null` where not `nullable`, a
+//! value no `oneOf`/`anyOf` branch accepts. What is **drift** (reported, not
+//! failed): a field the schema's `properties` do not declare (when it has no
+//! `additionalProperties`), a string outside an `enum` (the client's enums
+//! are open). Laravel's rule holds: `[]` is accepted where an object is
+//! declared (see the crate's `laravel` module).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+/// The spec embedded in the crate: `openapi/identifai.yaml`, the file the
+/// client is generated from.
+pub const EMBEDDED_SPEC: &str = include_str!("../../openapi/identifai.yaml");
+
+/// A parsed OpenAPI document.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    doc: Value,
+}
+
+/// An operation of the spec, found by its `operationId`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path template, e.g. `/api/classification/{identifier}`.
+    pub path: String,
+    /// JSON pointer of the operation object in the spec.
+    pub pointer: String,
+}
+
+/// A mismatch the client relies on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// Where in the answer, e.g. `$.verdict.confidence`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// JSON pointer of the schema in the spec.
+    pub schema: String,
+}
+
+/// What was seen that the spec does not describe.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DriftKind {
+    /// A field the schema does not declare, with the value seen.
+    UndeclaredField {
+        /// The field's name.
+        name: String,
+        /// The value seen (its shape becomes the suggested schema).
+        seen: Value,
+    },
+    /// A string outside the schema's `enum`.
+    UnknownEnumValue {
+        /// The value seen.
+        value: Value,
+    },
+}
+
+/// One drift finding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drift {
+    /// Where in the answer.
+    pub field: String,
+    /// JSON pointer of the schema that would have to change: the object
+    /// schema (undeclared field) or the enum schema.
+    pub schema: String,
+    /// What was seen.
+    pub kind: DriftKind,
+}
+
+impl Drift {
+    /// Identifies the finding regardless of where in an answer (which array
+    /// item) it was seen.
+    pub fn key(&self) -> String {
+        match &self.kind {
+            DriftKind::UndeclaredField { name, .. } => format!("{}#field:{name}", self.schema),
+            DriftKind::UnknownEnumValue { value } => format!("{}#enum:{value}", self.schema),
+        }
+    }
+}
+
+/// The outcome of validating one answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Findings {
+    /// Mismatches: the check fails.
+    pub mismatches: Vec<Mismatch>,
+    /// Drift: reported.
+    pub drift: Vec<Drift>,
+}
+
+impl Spec {
+    /// The spec this crate was generated from.
+    pub fn embedded() -> Spec {
+        Spec::from_yaml(EMBEDDED_SPEC).expect("the embedded spec parses (build.rs read it)")
+    }
+
+    /// Parses an OpenAPI document (YAML or JSON).
+    pub fn from_yaml(text: &str) -> Result<Spec, String> {
+        let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("the spec: {e}"))?;
+        if !doc.get("paths").is_some_and(Value::is_object) {
+            return Err("the spec has no `paths`".into());
+        }
+        Ok(Spec { doc })
+    }
+
+    /// The document.
+    pub fn document(&self) -> &Value {
+        &self.doc
+    }
+
+    /// The document as YAML.
+    pub fn to_yaml(&self) -> String {
+        serde_yaml_ng::to_string(&self.doc).unwrap_or_default()
+    }
+
+    /// The operation whose `operationId` is `id`.
+    pub fn operation(&self, id: &str) -> Option<Operation> {
+        let paths = self.doc.get("paths")?.as_object()?;
+        for (path, item) in paths {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for (method, op) in item {
+                if op.get("operationId").and_then(Value::as_str) == Some(id) {
+                    return Some(Operation {
+                        method: method.to_uppercase(),
+                        path: path.clone(),
+                        pointer: format!("/paths/{}/{}", escape(path), escape(method)),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// The JSON schema of `status`'s answer of operation `id` (exact status,
+    /// then `NXX`, then `default`), with its pointer; `None` when the spec
+    /// declares no JSON body for it.
+    pub fn response_schema(&self, id: &str, status: u16) -> Option<(String, &Value)> {
+        let op = self.operation(id)?;
+        let responses = self
+            .doc
+            .pointer(&op.pointer)?
+            .get("responses")?
+            .as_object()?;
+        let keys = [
+            status.to_string(),
+            format!("{}XX", status / 100),
+            "default".into(),
+        ];
+        let key = keys.iter().find(|k| responses.contains_key(k.as_str()))?;
+        let mut pointer = format!("{}/responses/{}", op.pointer, escape(key));
+        let mut response = responses.get(key.as_str())?;
+        if let Some(r) = response.get("$ref").and_then(Value::as_str) {
+            pointer = r.trim_start_matches('#').to_owned();
+            response = self.doc.pointer(&pointer)?;
+        }
+        let content = response.get("content")?.as_object()?;
+        let (media, body) = content
+            .iter()
+            .find(|(m, _)| m.starts_with("application/json"))?;
+        let schema = body.get("schema")?;
+        Some((
+            format!("{pointer}/content/{}/schema", escape(media)),
+            schema,
+        ))
+    }
+
+    /// Whether `status` is a declared answer of operation `id`.
+    pub fn declares_status(&self, id: &str, status: u16) -> bool {
+        let Some(op) = self.operation(id) else {
+            return false;
+        };
+        self.doc
+            .pointer(&format!("{}/responses", op.pointer))
+            .and_then(Value::as_object)
+            .is_some_and(|r| {
+                r.contains_key(&status.to_string())
+                    || r.contains_key(&format!("{}XX", status / 100))
+                    || r.contains_key("default")
+            })
+    }
+
+    /// Validates `value`, the answer `status` of operation `id`.
+    pub fn validate(&self, id: &str, status: u16, value: &Value) -> Findings {
+        let mut out = Findings::default();
+        match self.response_schema(id, status) {
+            Some((pointer, schema)) => self.walk(&pointer, schema, value, "$", &[], &mut out),
+            None => out.mismatches.push(Mismatch {
+                field: "$".into(),
+                message: format!("the spec declares no JSON answer {status} for `{id}`"),
+                schema: self
+                    .operation(id)
+                    .map(|o| o.pointer + "/responses")
+                    .unwrap_or_default(),
+            }),
+        }
+        out
+    }
+
+    fn resolve(&self, reference: &str) -> Option<(String, &Value)> {
+        let pointer = reference.strip_prefix('#')?;
+        Some((pointer.to_owned(), self.doc.pointer(pointer)?))
+    }
+
+    /// The property names `schema` declares, through `$ref` and `allOf`.
+    fn declared(&self, schema: &Value, into: &mut BTreeSet<String>, depth: u32) {
+        if depth > 32 {
+            return;
+        }
+        if let Some((_, target)) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| self.resolve(r))
+        {
+            return self.declared(target, into, depth + 1);
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            into.extend(props.keys().cloned());
+        }
+        for member in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            self.declared(member, into, depth + 1);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &self,
+        ptr: &str,
+        schema: &Value,
+        value: &Value,
+        field: &str,
+        siblings: &[String],
+        out: &mut Findings,
+    ) {
+        if field.len() > 4096 {
+            return; // absurdly deep answers: the body cap bounds them anyway
+        }
+        let fail = |out: &mut Findings, message: String| {
+            out.mismatches.push(Mismatch {
+                field: field.to_owned(),
+                message,
+                schema: ptr.to_owned(),
+            })
+        };
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            match self.resolve(reference) {
+                Some((p, target)) => self.walk(&p, target, value, field, siblings, out),
+                None => fail(out, format!("unresolvable $ref {reference}")),
+            }
+            return;
+        }
+        let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
+        if value.is_null() {
+            let typed = schema.get("type").is_some()
+                || schema.get("allOf").is_some()
+                || schema.get("oneOf").is_some()
+                || schema.get("anyOf").is_some();
+            if !nullable && typed {
+                fail(
+                    out,
+                    format!("null, but {} is not nullable", describe(schema)),
+                );
+            }
+            return;
+        }
+        if let Some(members) = schema.get("allOf").and_then(Value::as_array) {
+            let mut all = BTreeSet::new();
+            self.declared(schema, &mut all, 0);
+            all.extend(siblings.iter().cloned());
+            let all: Vec<String> = all.into_iter().collect();
+            for (i, m) in members.iter().enumerate() {
+                self.walk(&format!("{ptr}/allOf/{i}"), m, value, field, &all, out);
+            }
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            let Some(branches) = schema.get(keyword).and_then(Value::as_array) else {
+                continue;
+            };
+            let mut best: Option<Findings> = None;
+            for (i, b) in branches.iter().enumerate() {
+                let mut f = Findings::default();
+                self.walk(
+                    &format!("{ptr}/{keyword}/{i}"),
+                    b,
+                    value,
+                    field,
+                    siblings,
+                    &mut f,
+                );
+                if f.mismatches.is_empty() {
+                    best = Some(f);
+                    break;
+                }
+            }
+            match best {
+                Some(f) => out.drift.extend(f.drift),
+                None => fail(
+                    out,
+                    format!("{} matches none of the {keyword} branches", kind(value)),
+                ),
+            }
+        }
+        let ty = schema.get("type").and_then(Value::as_str);
+        let ok = match ty {
+            None => true,
+            Some("object") => value.is_object() || value.as_array().is_some_and(Vec::is_empty),
+            Some("array") => value.is_array(),
+            Some("string") => value.is_string(),
+            Some("integer") => value.is_i64() || value.is_u64(),
+            Some("number") => value.is_number(),
+            Some("boolean") => value.is_boolean(),
+            Some(_) => true,
+        };
+        if !ok {
+            fail(
+                out,
+                format!(
+                    "expected {}, found {} {}",
+                    ty.unwrap_or("?"),
+                    kind(value),
+                    short(value)
+                ),
+            );
+            return;
+        }
+        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+            if !values.contains(value) {
+                out.drift.push(Drift {
+                    field: field.to_owned(),
+                    schema: ptr.to_owned(),
+                    kind: DriftKind::UnknownEnumValue {
+                        value: value.clone(),
+                    },
+                });
+            }
+        }
+        if let Some(items) = value.as_array() {
+            if ty == Some("array") {
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        self.walk(
+                            &format!("{ptr}/items"),
+                            item_schema,
+                            item,
+                            &format!("{field}[{i}]"),
+                            &[],
+                            out,
+                        );
+                    }
+                }
+            }
+        }
+        let empty = Map::new();
+        let object = match value {
+            Value::Object(m) => m,
+            Value::Array(a) if a.is_empty() && ty == Some("object") => &empty,
+            _ => return,
+        };
+        let props = schema.get("properties").and_then(Value::as_object);
+        for name in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !object.contains_key(name) {
+                out.mismatches.push(Mismatch {
+                    field: child(field, name),
+                    message: format!("required field `{name}` is missing"),
+                    schema: ptr.to_owned(),
+                });
+            }
+        }
+        let additional = schema.get("additionalProperties");
+        for (name, v) in object {
+            if let Some(p) = props.and_then(|p| p.get(name)) {
+                self.walk(
+                    &format!("{ptr}/properties/{}", escape(name)),
+                    p,
+                    v,
+                    &child(field, name),
+                    &[],
+                    out,
+                );
+            } else if let Some(ap) = additional.filter(|a| a.is_object()) {
+                self.walk(
+                    &format!("{ptr}/additionalProperties"),
+                    ap,
+                    v,
+                    &child(field, name),
+                    &[],
+                    out,
+                );
+            } else if additional.is_none() && props.is_some() && !siblings.contains(name) {
+                out.drift.push(Drift {
+                    field: child(field, name),
+                    schema: ptr.to_owned(),
+                    kind: DriftKind::UndeclaredField {
+                        name: name.clone(),
+                        seen: v.clone(),
+                    },
+                });
+            }
+        }
+    }
+
+    /// Applies Overlay 1.0 actions (YAML text with an `actions` list, or
+    /// just the list) to this document, as `cargo xtask spec` does:
+    /// `update` deep-merges into an object and appends to an array;
+    /// `remove: true` deletes. Targets are JSONPath of plain segments
+    /// (`$.a.b`, `$['a']`, `$.a[0]`), which is what
+    /// [`super::Report::drift_overlay`] writes. Returns how many applied.
+    pub fn apply_overlay(&mut self, overlay: &str) -> Result<usize, String> {
+        let parsed: Value =
+            serde_yaml_ng::from_str(overlay).map_err(|e| format!("the overlay: {e}"))?;
+        let actions = match &parsed {
+            Value::Array(a) => a.clone(),
+            Value::Object(o) => o
+                .get("actions")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            _ => return Err("the overlay has no actions".into()),
+        };
+        for (i, action) in actions.iter().enumerate() {
+            let target = action
+                .get("target")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("action {i} has no target"))?;
+            let steps = parse_jsonpath(target)?;
+            let pointer: String = steps.iter().map(|s| format!("/{}", escape(s))).collect();
+            if action.get("remove").and_then(Value::as_bool) == Some(true) {
+                let (last, parent) = steps
+                    .split_last()
+                    .ok_or_else(|| format!("action {i}: cannot remove the root"))?;
+                let parent: String = parent.iter().map(|s| format!("/{}", escape(s))).collect();
+                match self.doc.pointer_mut(&parent) {
+                    Some(Value::Object(m)) => {
+                        m.remove(last);
+                    }
+                    Some(Value::Array(a)) => {
+                        if let Ok(idx) = last.parse::<usize>() {
+                            if idx < a.len() {
+                                a.remove(idx);
+                            }
+                        }
+                    }
+                    _ => return Err(format!("action {i}: {target} matches nothing")),
+                }
+                continue;
+            }
+            let update = action
+                .get("update")
+                .ok_or_else(|| format!("action {i} has neither update nor remove"))?;
+            let node = self
+                .doc
+                .pointer_mut(&pointer)
+                .ok_or_else(|| format!("action {i}: {target} matches nothing"))?;
+            match (node, update) {
+                (Value::Object(t), Value::Object(u)) => deep_merge(t, u),
+                (Value::Array(t), Value::Array(u)) => t.extend(u.iter().cloned()),
+                (Value::Array(t), u) => t.push(u.clone()),
+                _ => return Err(format!("action {i}: cannot update {target} with that")),
+            }
+        }
+        Ok(actions.len())
+    }
+}
+
+fn deep_merge(target: &mut Map<String, Value>, update: &Map<String, Value>) {
+    for (k, v) in update {
+        match (target.get_mut(k), v) {
+            (Some(Value::Object(old)), Value::Object(new)) => deep_merge(old, new),
+            _ => {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// `$.a.b['c d'][0]` -> `["a", "b", "c d", "0"]`.
+fn parse_jsonpath(path: &str) -> Result<Vec<String>, String> {
+    let bad = || format!("unsupported JSONPath {path:?}");
+    let mut rest = path.strip_prefix('$').ok_or_else(bad)?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("['") {
+            let mut name = String::new();
+            let mut chars = r.char_indices();
+            let end = loop {
+                match chars.next() {
+                    Some((_, '\\')) => name.push(chars.next().ok_or_else(bad)?.1),
+                    Some((i, '\'')) => break i,
+                    Some((_, c)) => name.push(c),
+                    None => return Err(bad()),
+                }
+            };
+            rest = r[end + 1..].strip_prefix(']').ok_or_else(bad)?;
+            steps.push(name);
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').ok_or_else(bad)?;
+            let idx = &r[..end];
+            if idx.is_empty() || !idx.chars().all(|c| c.is_ascii_digit()) {
+                return Err(bad());
+            }
+            steps.push(idx.to_owned());
+            rest = &r[end + 1..];
+        } else if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return Err(bad());
+            }
+            steps.push(r[..end].to_owned());
+            rest = &r[end..];
+        } else {
+            return Err(bad());
+        }
+    }
+    Ok(steps)
+}
+
+/// The JSONPath (`$.components.schemas.X['properties']`) of a JSON pointer
+/// into `doc` (array indices as `[i]`).
+pub fn jsonpath(doc: &Value, pointer: &str) -> String {
+    let mut out = String::from("$");
+    let mut node = Some(doc);
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let is_array = node.is_some_and(Value::is_array);
+        if is_array {
+            out.push_str(&format!("[{seg}]"));
+            node = node.and_then(|n| n.get(seg.parse::<usize>().unwrap_or(usize::MAX)));
+        } else {
+            let plain = !seg.is_empty()
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !seg.starts_with(|c: char| c.is_ascii_digit());
+            if plain {
+                out.push('.');
+                out.push_str(&seg);
+            } else {
+                out.push_str(&format!(
+                    "['{}']",
+                    seg.replace('\\', "\\\\").replace('\'', "\\'")
+                ));
+            }
+            node = node.and_then(|n| n.get(&seg));
+        }
+    }
+    out
+}
+
+/// JSON pointer escaping of one segment.
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn child(field: &str, name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.is_empty() {
+        format!("{field}.{name}")
+    } else {
+        format!("{field}[{}]", Value::from(name))
+    }
+}
+
+fn describe(schema: &Value) -> String {
+    match schema.get("type").and_then(Value::as_str) {
+        Some(t) => format!("the {t}"),
+        None => "the value".into(),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn short(v: &Value) -> String {
+    let mut s = v.to_string();
+    if s.len() > 60 {
+        let mut cut = 57;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
+}
+
+/// A schema describing `v`'s shape: what a drift action suggests for a
+/// field nobody declared.
+pub fn infer(v: &Value) -> Value {
+    use serde_json::json;
+    match v {
+        Value::Null => json!({ "nullable": true }),
+        Value::Bool(_) => json!({ "type": "boolean" }),
+        Value::Number(n) if n.is_i64() || n.is_u64() => json!({ "type": "integer" }),
+        Value::Number(_) => json!({ "type": "number" }),
+        Value::String(_) => json!({ "type": "string" }),
+        Value::Array(items) => match items.first() {
+            Some(first) => json!({ "type": "array", "items": infer(first) }),
+            None => json!({ "type": "array", "items": {} }),
+        },
+        Value::Object(m) => {
+            let props: Map<String, Value> = m.iter().map(|(k, v)| (k.clone(), infer(v))).collect();
+            json!({ "type": "object", "properties": props })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec() -> Spec {
+        Spec::embedded()
+    }
+
+    #[test]
+    fn finds_operations_and_schemas() {
+        let s = spec();
+        let op = s.operation("get_image_classification").unwrap();
+        assert_eq!(op.method, "GET");
+        assert_eq!(op.path, "/api/classification/{identifier}");
+        assert!(s.response_schema("get_image_classification", 200).is_some());
+        assert!(s.response_schema("health", 200).is_some());
+        assert!(s.operation("nope").is_none());
+    }
+
+    #[test]
+    fn type_and_required_mismatches_fail_extra_fields_drift() {
+        let s = spec();
+        let f = s.validate(
+            "get_image_classification",
+            200,
+            &json!({"identifier": "x", "verdict": {"classification": "human", "confidence": "high"}, "brand_new": 1}),
+        );
+        assert!(
+            f.mismatches
+                .iter()
+                .any(|m| m.field == "$.verdict.confidence" && m.message.contains("expected number")),
+            "{f:?}"
+        );
+        assert!(f.drift.iter().any(|d| d.field == "$.brand_new"), "{f:?}");
+        let f = s.validate(
+            "get_image_classification",
+            200,
+            &json!({"status": "paused"}),
+        );
+        assert!(f.mismatches.is_empty(), "{f:?}");
+        assert!(matches!(
+            f.drift[0].kind,
+            DriftKind::UnknownEnumValue { .. }
+        ));
+        // Laravel's [] where an object is declared is no mismatch.
+        let f = s.validate("get_image_classification", 200, &json!([]));
+        assert!(f.mismatches.is_empty(), "{f:?}");
+        let f = s.validate("get_image_classification", 200, &json!("text"));
+        assert_eq!(f.mismatches.len(), 1, "{f:?}");
+    }
+
+    #[test]
+    fn jsonpaths_round_trip() {
+        let s = spec();
+        let (ptr, _) = s.response_schema("health", 200).unwrap();
+        let path = jsonpath(s.document(), &ptr);
+        let steps = parse_jsonpath(&path).unwrap();
+        let back: String = steps.iter().map(|x| format!("/{}", escape(x))).collect();
+        assert_eq!(back, ptr);
+        assert_eq!(
+            parse_jsonpath("$.a['b c'][0]['d\\'e']").unwrap(),
+            vec!["a", "b c", "0", "d'e"]
+        );
+        assert!(parse_jsonpath("$..a").is_err());
+        assert!(parse_jsonpath("a").is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! `identifai::contract` and `identifai contract`: raw answers validated
+//! against the embedded spec; failures name the check and the field, drift
+//! comes with the overlay actions that make it disappear.
+
+use std::process::Command;
+
+use identifai::contract::{run, Budget, ContractConfig, Outcome, Spec, Target};
+use identifai::mock::{Fault, MockConfig, MockServer, Route};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mock_has_no_failures_and_no_drift() {
+    let report = run(ContractConfig::new(Target::mock())).await;
+    assert_eq!(report.failures(), 0, "{}", report.to_text());
+    assert!(report.drift().is_empty(), "{}", report.to_text());
+    // health, submission, result, alias, 2 lists, 2 heatmaps, wrong key
+    assert_eq!(report.checks.len(), 9, "{}", report.to_text());
+    let junit = report.to_junit();
+    assert!(junit.contains("tests=\"9\" failures=\"0\""), "{junit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quirks_drift_disappears_once_its_overlay_is_applied() {
+    let report = run(ContractConfig::new(Target::mock_quirks())).await;
+    assert_eq!(report.failures(), 0, "{}", report.to_text());
+    let fields: Vec<&str> = report.drift().iter().map(|d| d.field.as_str()).collect();
+    assert!(fields.contains(&"$.mock_extra"), "{fields:?}");
+    assert!(fields.contains(&"$.verdict.mock_extra"), "{fields:?}");
+
+    let overlay = report.drift_overlay();
+    let mut scratch = Spec::embedded();
+    let applied = scratch.apply_overlay(&overlay).unwrap();
+    assert_eq!(applied, report.drift().len());
+    let again = run(ContractConfig::new(Target::mock_quirks()).spec(scratch)).await;
+    assert_eq!(again.failures(), 0, "{}", again.to_text());
+    assert!(again.drift().is_empty(), "{}", again.to_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spending_nothing_skips_the_result_checks() {
+    let report = run(ContractConfig::new(Target::mock()).budget(Budget::NOTHING)).await;
+    assert_eq!(report.failures(), 0, "{}", report.to_text());
+    assert!(report
+        .checks
+        .iter()
+        .any(|c| matches!(c.outcome, Outcome::Skipped(_))));
+    assert!(!report.checks.iter().any(|c| c.name.starts_with("submit")));
+}
+
+/// A server whose result answers changed `verdict.confidence` to a string.
+fn changed_type_server() -> MockServer {
+    let mock = MockServer::start_with(MockConfig {
+        rate_limits: None,
+        ..MockConfig::default()
+    });
+    let body = r#"{"identifier":"IDENT","status":"done","api_version":"1.1.0","errors":null,
+        "has_heatmap":false,"verdict":{"classification":"human","confidence":"high","heuristic":"default"}}"#;
+    mock.inject_times(
+        Route::GetImageClassification,
+        Fault::new(200, "application/json", body),
+        1,
+    );
+    mock
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_type_fails_and_names_the_field() {
+    let mock = changed_type_server();
+    let report = run(ContractConfig::new(Target::server(
+        mock.base_url(),
+        mock.api_key(),
+    )))
+    .await;
+    assert_eq!(report.failures(), 1, "{}", report.to_text());
+    let failed = report
+        .checks
+        .iter()
+        .find(|c| matches!(c.outcome, Outcome::Failed(_)))
+        .unwrap();
+    assert!(failed.name.starts_with("result of"), "{}", failed.name);
+    let Outcome::Failed(problems) = &failed.outcome else {
+        unreachable!()
+    };
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("$.verdict.confidence") && p.contains("expected number")),
+        "{problems:?}"
+    );
+}
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
+    cmd.env_remove("IDENTIFAI_API_KEY")
+        .env_remove("IDENTIFAI_BASE_URL")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn cli_changed_type_exits_1_and_the_junit_names_check_and_field() {
+    let mock = changed_type_server();
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("contract.xml");
+    let out = bin()
+        .env("IDENTIFAI_API_KEY", mock.api_key())
+        .args(["--base-url", &mock.base_url(), "contract", "--junit"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("failures=\"1\""), "{xml}");
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.contains("<failure"))
+        .unwrap();
+    assert!(case.contains("name=\"result of "), "{case}");
+    assert!(case.contains("$.verdict.confidence"), "{case}");
+    assert!(
+        !xml.contains(mock.api_key()),
+        "the key is not in the report"
+    );
+}
+
+#[test]
+fn cli_quirks_drift_file_applied_to_a_scratch_spec_makes_drift_disappear() {
+    let dir = tempfile::tempdir().unwrap();
+    let drift = dir.path().join("drift.yaml");
+    let out = bin()
+        .args(["--mock", "--mock-quirks", "contract", "--drift"])
+        .arg(&drift)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("2 drift"), "{stdout}");
+    // --fail-on-drift turns it into exit 1.
+    let strict = bin()
+        .args(["--mock", "--mock-quirks", "contract", "--fail-on-drift"])
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+
+    let overlay = std::fs::read_to_string(&drift).unwrap();
+    assert!(overlay.contains("[drift]"), "{overlay}");
+    let mut scratch = Spec::embedded();
+    scratch.apply_overlay(&overlay).unwrap();
+    let spec = dir.path().join("identifai.yaml");
+    std::fs::write(&spec, scratch.to_yaml()).unwrap();
+    let out = bin()
+        .args([
+            "--mock",
+            "--mock-quirks",
+            "contract",
+            "--fail-on-drift",
+            "--spec",
+        ])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("0 failed, 0 skipped, 0 drift"), "{stdout}");
+}
+
+#[test]
+fn cli_without_a_key_is_a_usage_error() {
+    let out = bin().args(["contract"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
