@@ -72,16 +72,39 @@ impl<T> Classified<T> {
     }
 }
 
-impl<T: DeserializeOwned> Classified<T> {
+impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
     /// Decodes `json` into `T`, keeping the text.
+    ///
+    /// An answer that carries none of `T`'s fields is an error, not an
+    /// empty result: every field of a result type is optional (answers
+    /// from before v1.1.0 lack some), so `{}`, Laravel's `[]` for an empty
+    /// map, or an object of unknown fields alone would otherwise decode as
+    /// a result with nothing in it.
+    ///
+    /// ```
+    /// use identifai::{types::VideoResponse, Classified};
+    /// assert!(Classified::<VideoResponse>::from_json(r#"{"hash":"ab","results":{}}"#).is_ok());
+    /// assert!(Classified::<VideoResponse>::from_json("[]").is_err());
+    /// assert!(Classified::<VideoResponse>::from_json(r#"{"surprise":1}"#).is_err());
+    /// ```
     pub fn from_json(json: &str) -> serde_json::Result<Self> {
         let raw: Box<RawValue> = serde_json::from_str(json)?;
         Self::from_raw(raw)
     }
 
-    /// Decodes an already split-out raw value.
+    /// Decodes an already split-out raw value (the same rule as
+    /// [`Classified::from_json`]).
     pub fn from_raw(raw: Box<RawValue>) -> serde_json::Result<Self> {
-        let value = serde_json::from_str(raw.get())?;
+        let value: T = serde_json::from_str(raw.get())?;
+        if value == T::default() {
+            return Err(serde::de::Error::custom(format_args!(
+                "the answer has none of the fields of {}",
+                std::any::type_name::<T>()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or("the result")
+            )));
+        }
         Ok(Self { value, raw })
     }
 }
@@ -115,7 +138,7 @@ impl<T> serde::Serialize for Classified<T> {
 /// Decodes one answer body into a [`Classified<T>`]: the one place the raw
 /// text of a result is captured. `status` and `content_type` only feed the
 /// error when the body does not decode.
-pub(crate) fn decode_one<T: DeserializeOwned>(
+pub(crate) fn decode_one<T: DeserializeOwned + Default + PartialEq>(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
@@ -127,7 +150,7 @@ pub(crate) fn decode_one<T: DeserializeOwned>(
 
 /// Decodes a list answer (a JSON array) into one [`Classified<T>`] per
 /// element, each keeping its own raw text.
-pub(crate) fn decode_list<T: DeserializeOwned>(
+pub(crate) fn decode_list<T: DeserializeOwned + Default + PartialEq>(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],

@@ -52,7 +52,14 @@ pub trait MediaKind: Send + Sync + 'static {
     /// The generated options struct.
     type Options: Clone + Default + Send + Sync + std::fmt::Debug;
     /// The result type of a classification.
-    type Output: serde::de::DeserializeOwned + Clone + Send + Sync + std::fmt::Debug + 'static;
+    type Output: serde::de::DeserializeOwned
+        + Default
+        + PartialEq
+        + Clone
+        + Send
+        + Sync
+        + std::fmt::Debug
+        + 'static;
     /// Which kind this is.
     const KIND: Kind;
     /// The kind's name (`image`, ...).
