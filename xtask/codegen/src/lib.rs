@@ -43,6 +43,11 @@
 //! by schema name, for the spec-driven tests (`tests/conformance_*.rs`), so a
 //! new schema is tested with no hand-written list.
 //!
+//! With the `mock` feature, the **typed httpmock helpers** (`mocks`, below)
+//! of every operation: progenitor's for its operations, the generator's own
+//! for the multipart submissions and the heatmap, and the 503 the pages do
+//! not list, for all.
+//!
 //! The build fails, with a message naming the place, on anything in the spec
 //! it cannot turn into Rust faithfully (an inline string enum in a response
 //! schema, a form field of a type forms cannot carry).
@@ -53,6 +58,7 @@ mod fixes;
 mod forms;
 mod kinds;
 mod laravel;
+mod mocks;
 mod naming;
 mod open_enums;
 mod partition;
@@ -74,6 +80,7 @@ mod prelude {
     pub(crate) use crate::forms::*;
     pub(crate) use crate::kinds::*;
     pub(crate) use crate::laravel::*;
+    pub(crate) use crate::mocks::*;
     pub(crate) use crate::naming::*;
     pub(crate) use crate::open_enums::*;
     pub(crate) use crate::partition::*;
@@ -92,7 +99,7 @@ pub struct Generated {
     /// The generated module (`include!`d by `src/api/mod.rs`): types, the
     /// client, forms, kinds, the conformance registry.
     pub api: String,
-    /// progenitor's typed httpmock helpers, when asked for.
+    /// The typed httpmock helpers of every operation, when asked for.
     pub httpmock: Option<String>,
 }
 
@@ -125,7 +132,7 @@ pub fn parse(spec_text: &str) -> Result<OpenAPI, String> {
 }
 
 /// Generates the crate's code from the spec text (YAML or JSON); with
-/// `httpmock`, also progenitor's typed httpmock helpers.
+/// `httpmock`, also the typed httpmock helpers of every operation.
 pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     let spec = parse(spec_text)?;
 
@@ -229,9 +236,9 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
 
     let api = prettyplease::unparse(&file);
 
-    // progenitor's typed httpmock helpers, for the `mock` feature only (the
-    // operations build.rs generates itself have none: their bodies are
-    // multipart, which these helpers do not describe).
+    // The typed httpmock helpers, for the `mock` feature only: progenitor's
+    // for its operations, `mocks`' for the ones generated here (multipart
+    // forms, the heatmap), the undocumented 503 for all.
     let mut mock = None;
     if httpmock {
         let mut generator = progenitor_impl::Generator::new(&settings);
@@ -241,6 +248,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         let mut file: syn::File =
             syn::parse2(tokens).map_err(|e| format!("httpmock output does not parse: {e}"))?;
         syn::visit_mut::VisitMut::visit_file_mut(&mut ArrayQueryFix, &mut file);
+        extend_httpmock(&spec, &own_ops, &mut file)?;
         mock = Some(prettyplease::unparse(&file));
     }
     Ok(Generated {
