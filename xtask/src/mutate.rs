@@ -5,7 +5,8 @@
 //! time; the conformance tests read the spec at run time from
 //! `IDENTIFAI_SPEC`. Pointing that at a mutated copy is exactly a client that
 //! no longer matches the spec, so each [`MUTATIONS`] entry must make at least
-//! one of `tests/conformance_examples.rs` / `tests/conformance_roundtrip.rs`
+//! one of the `examples` / `roundtrip` modules of the `conformance` test
+//! binary (`tests/conformance/examples.rs`, `tests/conformance/roundtrip.rs`)
 //! fail. The unmutated copy must pass first, so a failure means the mutation.
 
 use std::fs::{self, File};
@@ -110,9 +111,11 @@ pub fn run_tests(root: &Path, spec: &Path, log: &Path) -> Result<Outcome> {
             "--all-features",
             "--no-fail-fast",
             "--test",
-            "conformance_examples",
-            "--test",
-            "conformance_roundtrip",
+            "conformance",
+            "--",
+            // libtest runs the tests whose name contains any filter.
+            "examples::",
+            "roundtrip::",
         ])
         .env("IDENTIFAI_SPEC", spec)
         .current_dir(root)
@@ -141,7 +144,12 @@ pub fn parse(text: &str) -> Outcome {
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some(rest) = trimmed.strip_prefix("Running tests/") {
-            binary = rest.split(".rs").next().unwrap_or(rest).to_string();
+            // `tests/NAME.rs` or `tests/NAME/main.rs`: the binary is NAME.
+            let file = rest.split(' ').next().unwrap_or(rest);
+            let stem = file
+                .strip_suffix("/main.rs")
+                .or_else(|| file.strip_suffix(".rs"));
+            binary = stem.unwrap_or(file).to_string();
         } else if let Some(name) = trimmed
             .strip_prefix("test ")
             .and_then(|l| l.strip_suffix(" ... FAILED"))
@@ -223,17 +231,17 @@ mod tests {
     #[test]
     fn parse_attributes_failures_to_their_binary() {
         let text = "\
-     Running tests/conformance_examples.rs (target/debug/deps/conformance_examples-1)
-test a ... ok
-     Running tests/conformance_roundtrip.rs (target/debug/deps/conformance_roundtrip-2)
+     Running tests/client/main.rs (target/debug/deps/client-1)
+test wait::a ... ok
+     Running tests/conformance/main.rs (target/debug/deps/conformance-2)
 CONFORMANCE-FAIL roundtrip Verdict: does not decode
-test every_component_roundtrips ... FAILED
+test roundtrip::every_component_roundtrips ... FAILED
 CONFORMANCE-FAIL roundtrip Verdict: does not decode
 ";
         let o = parse(text);
         assert_eq!(
             o.failed_tests,
-            vec!["conformance_roundtrip::every_component_roundtrips"]
+            vec!["conformance::roundtrip::every_component_roundtrips"]
         );
         assert_eq!(
             o.summaries,

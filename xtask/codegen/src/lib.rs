@@ -40,7 +40,7 @@
 //!
 //! Beside the client, the **conformance registry** (below): a
 //! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
-//! by schema name, for the spec-driven tests (`tests/conformance_*.rs`), so a
+//! by schema name, for the spec-driven tests (the `conformance` test binary, `tests/conformance/`), so a
 //! new schema is tested with no hand-written list.
 //!
 //! The build fails, with a message naming the place, on anything in the spec

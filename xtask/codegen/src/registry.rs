@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 /// `mod conformance`: every component schema's Rust type reachable by schema
-/// name, so the spec-driven tests (`tests/conformance_*.rs`) cover a new
+/// name, so the spec-driven tests (the `conformance` test binary, `tests/conformance/`) cover a new
 /// schema with no hand-written list. Fails if a component's type is missing
 /// from the generated `types`.
 pub(crate) fn conformance_registry(
