@@ -26,10 +26,11 @@ use tokio::net::{TcpListener, TcpStream};
 const KEY: &str = "test-key-SECRET";
 const CASES: u32 = 128;
 
-/// The operationIds of the spec, sorted.
+/// The operationIds of the generated client (`identifai::api::OPERATIONS`),
+/// sorted; they must be the spec's under test (`IDENTIFAI_SPEC`).
 fn spec_operations() -> Vec<String> {
     let spec = crate::support::spec::doc();
-    let mut ops: Vec<String> = spec["paths"]
+    let mut in_spec: Vec<String> = spec["paths"]
         .as_object()
         .unwrap()
         .values()
@@ -37,8 +38,16 @@ fn spec_operations() -> Vec<String> {
         .filter_map(|op| op.get("operationId").and_then(Value::as_str))
         .map(str::to_string)
         .collect();
-    ops.sort();
-    ops
+    in_spec.sort();
+    let generated: Vec<String> = identifai::api::OPERATIONS
+        .iter()
+        .map(|op| op.name.to_string())
+        .collect();
+    assert_eq!(
+        generated, in_spec,
+        "the generated operation list is not the spec's: regenerate"
+    );
+    generated
 }
 
 // ---------------------------------------------------------------------------
@@ -781,7 +790,7 @@ fn judge(op: &str, reply: &Reply, outcome: &Outcome, error: Option<&Error>) -> R
 #[test]
 fn any_answer_to_any_operation_is_an_error_or_a_sane_value() {
     let ops = spec_operations();
-    assert_eq!(ops.len(), 23, "{ops:?}");
+    assert!(!ops.is_empty());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -38,6 +38,11 @@
 //!    `x-identifai: {kind, role}`; a kind the spec adds needs no hand-written
 //!    code.
 //!
+//! 6. **the operation list** (`operations`): `Operation` and `OPERATIONS`,
+//!    one entry per operation (name, method, path template, kind, role,
+//!    request content type, documented statuses), which the mock's routes
+//!    and the conformance tests iterate instead of hand lists.
+//!
 //! Beside the client, the **conformance registry** (below): a
 //! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
 //! by schema name, for the spec-driven tests (the `conformance` test binary, `tests/conformance/`), so a
@@ -55,6 +60,7 @@ mod kinds;
 mod laravel;
 mod naming;
 mod open_enums;
+mod operations;
 mod partition;
 mod registry;
 mod resolve;
@@ -76,6 +82,7 @@ mod prelude {
     pub(crate) use crate::laravel::*;
     pub(crate) use crate::naming::*;
     pub(crate) use crate::open_enums::*;
+    pub(crate) use crate::operations::*;
     pub(crate) use crate::partition::*;
     pub(crate) use crate::registry::*;
     pub(crate) use crate::resolve::*;
@@ -202,6 +209,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     }
     let form_items = forms.items;
     let secured = secured_operations(&spec);
+    let operations = operation_list(&spec)?;
     let own: syn::File = syn::parse2(quote! {
         /// The operations whose spec `security` asks for the API key; the
         /// transport sends `X-Api-Key` with these only (not with `health`).
@@ -219,6 +227,8 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         impl Client {
             #(#methods)*
         }
+
+        #operations
 
         #kinds_mod
 
