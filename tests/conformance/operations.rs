@@ -15,7 +15,12 @@ fn spec_operations() -> Vec<(String, String, String, Value)> {
         for method in ["get", "post", "put", "patch", "delete"] {
             if let Some(op) = item.get(method) {
                 let id = op["operationId"].as_str().expect("an operationId");
-                out.push((id.to_string(), method.to_uppercase(), path.clone(), op.clone()));
+                out.push((
+                    id.to_string(),
+                    method.to_uppercase(),
+                    path.clone(),
+                    op.clone(),
+                ));
             }
         }
     }
@@ -106,6 +111,8 @@ fn the_mock_recognises_every_operation() {
             op.name
         );
         assert_eq!(route.needs_key(), op.api_key, "{}", op.name);
+        // `cargo xtask mutate` looks for an added operation's line.
+        println!("MOCK-ROUTE {} -> {route:?}", op.name);
         if let Route::Operation(name) = route {
             assert_eq!(name, op.name);
         }
@@ -119,4 +126,34 @@ fn the_mock_recognises_every_operation() {
         Route::recognize("GET", "/api/partner/users"),
         Some(Route::Operation("list_partner_users"))
     );
+}
+
+/// Every operation, the published ones and any the spec adds, can be
+/// targeted on a running `MockServer`: a fault injected for its route is
+/// what a request for it gets, and the request is counted under that route.
+#[cfg(feature = "mock")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mock_serves_a_fault_for_every_operation() {
+    use identifai::mock::{Fault, MockServer, Route};
+    let server = MockServer::start();
+    let http = reqwest::Client::new();
+    for op in OPERATIONS {
+        let route = Route::recognize(op.method, &op.path_with(|_| "abc".into())).unwrap();
+        let before = server.stats().route(route);
+        server.inject(
+            route,
+            Fault::new(418, "application/json", r#"{"message":"injected"}"#),
+        );
+        let url = format!("{}{}", server.base_url(), op.path_with(|_| "abc".into()));
+        let method = reqwest::Method::from_bytes(op.method.as_bytes()).unwrap();
+        let resp = http
+            .request(method, url)
+            .header("x-api-key", server.api_key())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 418, "{}", op.name);
+        assert_eq!(server.stats().route(route), before + 1, "{}", op.name);
+        println!("MOCK-FAULT {} -> 418", op.name);
+    }
 }

@@ -1224,6 +1224,9 @@ async fn every_operation_against_every_answer() {
                 outcome,
             });
         }
+        // One line per operation (`cargo xtask mutate` looks for an added
+        // operation's with `--nocapture`).
+        println!("WIRE-MATRIX {op}: {} answers", rows.len());
         insta::assert_yaml_snapshot!(format!("outcomes__{op}"), rows);
         insta::assert_yaml_snapshot!(format!("request__{op}"), requests[op]);
     }
