@@ -4,12 +4,14 @@
 //! * [`spec`]: the one spec loader, honouring `IDENTIFAI_SPEC`;
 //! * [`media`]: media bytes to upload;
 //! * [`ID`]: the sample identifier;
-//! * [`conformance`]: the spec-driven conformance machinery (JSON Schema
-//!   validation, normalisation, proptest strategies from schemas);
+//! * `conformance` (feature `conformance`): the spec-driven conformance
+//!   machinery (JSON Schema validation, normalisation, proptest strategies
+//!   from schemas);
 //! * [`client`] and [`errors`] (feature `mock`): a client pointed at a
 //!   loopback `MockServer`, and errors of every kind.
 #![allow(dead_code, unused_imports)]
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod media;
 pub mod spec;

@@ -44,7 +44,8 @@
 //!    and the conformance tests iterate instead of hand lists.
 //!
 //! Beside the client, the **conformance registry** (below): a
-//! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
+//! `#[doc(hidden)] mod conformance` (behind the crate's `conformance`
+//! feature) that reaches every component's Rust type
 //! by schema name, for the spec-driven tests (the `conformance` test binary, `tests/conformance/`), so a
 //! new schema is tested with no hand-written list.
 //!
