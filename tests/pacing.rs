@@ -2,11 +2,11 @@
 //! mock enforces the limits (sliding windows), 100 times faster than real
 //! time; the client paces under the same compressed limits.
 
-mod common;
+mod support;
 
-use common::*;
 use identifai::mock::MockConfig;
 use identifai::{Error, RetryConfig, Source};
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_concurrent_submissions_get_no_429() {

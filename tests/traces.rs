@@ -2,7 +2,7 @@
 //! per-callsite interest process-wide, so a subscriber installed for one
 //! test would miss events of callsites other tests registered first.
 
-mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -38,7 +38,7 @@ fn traces_never_show_the_key() {
             .enable_all()
             .build()
             .unwrap();
-        let errors = rt.block_on(common::errors::every_error());
+        let errors = rt.block_on(support::errors::every_error());
         assert!(!errors.is_empty());
     });
     let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
@@ -51,7 +51,7 @@ fn traces_never_show_the_key() {
         "with their fields"
     );
     assert!(
-        !logs.contains(common::errors::KEY) && !logs.contains("DO-NOT-LEAK"),
+        !logs.contains(support::errors::KEY) && !logs.contains("DO-NOT-LEAK"),
         "the key is in the traces"
     );
 }

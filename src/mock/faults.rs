@@ -5,10 +5,18 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
 
+use crate::api::Operation;
+
 /// An operation of the identifAI API, as recognised by the mock server.
 ///
 /// Used to count requests ([`MockStats::by_route`](super::MockStats)) and
 /// to target injected faults ([`MockServer::inject`](super::MockServer)).
+/// Requests are recognised from the generated operation list
+/// ([`crate::api::OPERATIONS`]), so every operation of the spec has a route:
+/// the named variants group the published operations (an `*_alias`
+/// operation routes as the one it aliases, the three overrides as one), and
+/// any other operation, one the spec adds included, is
+/// [`Route::Operation`] with its operationId.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Route {
     /// Matches every operation below (only meaningful for fault injection
@@ -45,6 +53,11 @@ pub enum Route {
     ListAudioClassifications,
     /// `POST /api/classification/{hash}/override` (and `_video`, `_audio`).
     OverrideClassification,
+    /// Any other operation of the spec, by operationId (the partner
+    /// operations, and whatever the spec adds): recognised, counted and a
+    /// target for faults; the mock serves no answer of its own for it (404
+    /// after the key and rate-limit checks), unless a fault is injected.
+    Operation(&'static str),
 }
 
 impl Route {
@@ -53,59 +66,64 @@ impl Route {
         self == Route::Any || self == route
     }
 
-    /// Whether this operation is a submission (a POST route).
+    /// The spec's operation of this route (for a route grouping several,
+    /// the published one); `None` for [`Route::Any`].
+    pub fn operation(self) -> Option<&'static Operation> {
+        crate::api::OPERATIONS
+            .iter()
+            .find(|op| Route::of(op) == self)
+    }
+
+    /// Whether this operation is a submission (`x-identifai.role` `submit`
+    /// or `submit_url`).
     pub fn is_submission(self) -> bool {
-        matches!(
-            self,
-            Route::ClassifyImage
-                | Route::ClassifyImageFromUrl
-                | Route::ClassifyVideo
-                | Route::ClassifyVideoFromUrl
-                | Route::ClassifyAudio
-                | Route::ClassifyAudioFromUrl
-        )
+        self.operation().is_some_and(Operation::is_submission)
     }
 
     /// Whether this operation is a POST (submissions and overrides: the
     /// POST rate limit applies).
     pub fn is_post(self) -> bool {
-        self.is_submission() || self == Route::OverrideClassification
+        self.operation().is_some_and(Operation::is_post)
+    }
+
+    /// Whether the operation needs the API key (the spec's `security`).
+    pub fn needs_key(self) -> bool {
+        self.operation().is_none_or(|op| op.api_key)
     }
 
     /// Recognises the operation of a request from its method and path
-    /// (`HEAD` counts as `GET`).
+    /// (`HEAD` counts as `GET`), matching the generated operation list.
     pub fn recognize(method: &str, path: &str) -> Option<Route> {
-        let method = if method == "HEAD" { "GET" } else { method };
-        let segments: Vec<&str> = path.strip_prefix("/api/")?.split('/').collect();
-        let route = match (method, segments.as_slice()) {
-            ("GET", ["health"]) => Route::Health,
-            ("POST", ["classification"]) => Route::ClassifyImage,
-            ("POST", ["image_fromurl"]) => Route::ClassifyImageFromUrl,
-            ("POST", ["classification_video"]) => Route::ClassifyVideo,
-            ("POST", ["video_fromurl"]) => Route::ClassifyVideoFromUrl,
-            ("GET", ["classification" | "classification_image", "heatmap", _]) => {
-                Route::GetImageHeatmap
-            }
-            ("GET", ["classification" | "classification_image", _]) => {
-                Route::GetImageClassification
-            }
-            ("GET", ["classification_video", _]) => Route::GetVideoClassification,
-            ("GET", ["classifications" | "classifications_image"]) => Route::ListClassifications,
-            ("POST", ["classification_audio"]) => Route::ClassifyAudio,
-            ("POST", ["audio_fromurl"]) => Route::ClassifyAudioFromUrl,
-            ("GET", ["classification_audio", _]) => Route::GetAudioClassification,
-            ("GET", ["classifications_video"]) => Route::ListVideoClassifications,
-            ("GET", ["classifications_audio"]) => Route::ListAudioClassifications,
-            (
-                "POST",
-                ["classification"
-                | "classification_image"
-                | "classification_video"
-                | "classification_audio", _, "override"],
-            ) => Route::OverrideClassification,
-            _ => return None,
-        };
-        Some(route)
+        Operation::recognize(method, path).map(Route::of)
+    }
+
+    /// The route of a spec operation: an `<op>_alias` routes as `<op>`; the
+    /// published operations by their kind and role (`x-identifai`); any
+    /// other is [`Route::Operation`].
+    pub fn of(op: &'static Operation) -> Route {
+        let op = op
+            .name
+            .strip_suffix("_alias")
+            .and_then(Operation::named)
+            .unwrap_or(op);
+        match (op.kind, op.role) {
+            (Some("image"), Some("submit")) => Route::ClassifyImage,
+            (Some("image"), Some("submit_url")) => Route::ClassifyImageFromUrl,
+            (Some("video"), Some("submit")) => Route::ClassifyVideo,
+            (Some("video"), Some("submit_url")) => Route::ClassifyVideoFromUrl,
+            (Some("audio"), Some("submit")) => Route::ClassifyAudio,
+            (Some("audio"), Some("submit_url")) => Route::ClassifyAudioFromUrl,
+            (Some("image"), Some("result")) => Route::GetImageClassification,
+            (Some("video"), Some("result")) => Route::GetVideoClassification,
+            (Some("audio"), Some("result")) => Route::GetAudioClassification,
+            (Some("image"), Some("list")) => Route::ListClassifications,
+            (Some("video"), Some("list")) => Route::ListVideoClassifications,
+            (Some("audio"), Some("list")) => Route::ListAudioClassifications,
+            (Some("image"), Some("heatmap")) => Route::GetImageHeatmap,
+            (Some("image" | "video" | "audio"), Some("override")) => Route::OverrideClassification,
+            _ if op.name == "health" => Route::Health,
+            _ => Route::Operation(op.name),
+        }
     }
 }
 

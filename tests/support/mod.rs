@@ -1,5 +1,29 @@
-//! What every test binary may share, needing no crate feature. Today: the one
-//! spec loader ([`spec`]), honouring `IDENTIFAI_SPEC`.
-#![allow(dead_code)]
+//! The one support module of every test binary (`mod support;` in each
+//! binary's root):
+//!
+//! * [`spec`]: the one spec loader, honouring `IDENTIFAI_SPEC`;
+//! * [`media`]: media bytes to upload;
+//! * [`ID`]: the sample identifier;
+//! * `conformance` (feature `conformance`): the spec-driven conformance
+//!   machinery (JSON Schema validation, normalisation, proptest strategies
+//!   from schemas);
+//! * [`client`] and [`errors`] (feature `mock`): a client pointed at a
+//!   loopback `MockServer`, and errors of every kind.
+#![allow(dead_code, unused_imports)]
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod media;
 pub mod spec;
+
+#[cfg(feature = "mock")]
+pub mod client;
+#[cfg(feature = "mock")]
+pub mod errors;
+
+#[cfg(feature = "mock")]
+pub use client::*;
+pub use media::*;
+
+/// The sample identifier: a 64-hex-digit hash, the shape the service gives.
+pub const ID: &str = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27b0";

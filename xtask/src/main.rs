@@ -25,7 +25,7 @@ commands:
       Run the contract checks (tests/contract.rs) against IDENTIFAI_BASE_URL with
       IDENTIFAI_API_KEY; without a key, against the built-in MockServer.
   mutate
-      Run the conformance tests (conformance_examples, conformance_roundtrip)
+      Run the conformance tests (the conformance binary's examples and roundtrip modules)
       against mutated copies of openapi/identifai.yaml (IDENTIFAI_SPEC); fails
       unless every mutation makes at least one test fail.
   bench [--quick] [--write] [--debug]

@@ -5,8 +5,16 @@
 //! time; the conformance tests read the spec at run time from
 //! `IDENTIFAI_SPEC`. Pointing that at a mutated copy is exactly a client that
 //! no longer matches the spec, so each [`MUTATIONS`] entry must make at least
-//! one of `tests/conformance_examples.rs` / `tests/conformance_roundtrip.rs`
+//! one of the `examples` / `roundtrip` modules of the `conformance` test
+//! binary (`tests/conformance/examples.rs`, `tests/conformance/roundtrip.rs`)
 //! fail. The unmutated copy must pass first, so a failure means the mutation.
+//!
+//! Last, [`ADDED_OPERATION`]: an operation added to a scratch copy of the
+//! spec through an overlay action, the client regenerated from it
+//! (`IDENTIFAI_CODEGEN_SPEC`, read by `build.rs`: the one extra build), and
+//! the wire matrix and the mock's tests run on it with no test edit. That
+//! one must PASS, with the new operation in the wire matrix's and the mock's
+//! output.
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -85,6 +93,105 @@ pub const MUTATIONS: &[Mutation] = &[
     },
 ];
 
+/// The operation the scratch-spec proof adds (a copy of
+/// `get_image_classification` at a new path, without `x-identifai`).
+pub const ADDED_OPERATION: &str = "get_text_classification";
+const ADDED_PATH: &str = "/api/classification_text/{identifier}";
+
+/// The overlay (Overlay 1.0, applied by `crate::overlay`) that adds
+/// [`ADDED_OPERATION`] to `doc`.
+pub fn added_operation_overlay(doc: &Value) -> Result<Value> {
+    let mut op = doc
+        .pointer("/paths/~1api~1classification~1{identifier}/get")
+        .cloned()
+        .ok_or_else(|| anyhow!("the spec has no GET /api/classification/{{identifier}}"))?;
+    let obj = op.as_object_mut().ok_or_else(|| anyhow!("not an object"))?;
+    obj.remove("x-identifai");
+    obj.insert("operationId".into(), ADDED_OPERATION.into());
+    obj.insert(
+        "summary".into(),
+        "Get a text classification (added by xtask mutate)".into(),
+    );
+    Ok(serde_json::json!({
+        "overlay": "1.0.0",
+        "info": { "title": "xtask mutate: an added operation", "version": "1" },
+        "actions": [{
+            "target": "$.paths",
+            "description": "[mutation] a new operation: the wire matrix and the mock must cover it by regeneration alone",
+            "update": { ADDED_PATH: { "get": op } },
+        }],
+    }))
+}
+
+/// Regenerates the client from `spec` (the scratch copy) and runs the wire
+/// matrix and the operation-list tests (the mock's included) against it;
+/// fails unless they pass and name [`ADDED_OPERATION`]. Snapshots are not
+/// written and do not fail (`INSTA_UPDATE=no`, `INSTA_FORCE_PASS=1`): the new
+/// operation has none yet, and reviewing them is the maintainer's step.
+pub fn run_added_operation(root: &Path, spec: &Path, log: &Path) -> Result<Vec<String>> {
+    let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "test",
+            "--all-features",
+            "--test",
+            "conformance",
+            "--",
+            "--nocapture",
+            "wire_matrix::",
+            "operations::",
+        ])
+        .env("IDENTIFAI_CODEGEN_SPEC", spec)
+        .env("IDENTIFAI_SPEC", spec)
+        .env("INSTA_UPDATE", "no")
+        .env("INSTA_FORCE_PASS", "1")
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out.try_clone()?))
+        .stderr(Stdio::from(out))
+        .status()
+        .context("running cargo test")?;
+    let text = fs::read_to_string(log)?;
+    if !status.success() {
+        bail!(
+            "with {ADDED_OPERATION} added the wire matrix or the mock fails (see {})",
+            log.display()
+        );
+    }
+    let lines = covered(&text, ADDED_OPERATION);
+    for prefix in ["WIRE-MATRIX", "MOCK-ROUTE", "MOCK-FAULT"] {
+        if !lines.iter().any(|l| l.starts_with(prefix)) {
+            bail!(
+                "{ADDED_OPERATION} is missing from the {prefix} lines (see {})",
+                log.display()
+            );
+        }
+    }
+    Ok(lines)
+}
+
+/// The coverage lines (`WIRE-MATRIX`, `MOCK-ROUTE`, `MOCK-FAULT`) that name
+/// operation `op`.
+pub fn covered(text: &str, op: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            ["WIRE-MATRIX ", "MOCK-ROUTE ", "MOCK-FAULT "]
+                .iter()
+                .any(|p| {
+                    l.strip_prefix(p).is_some_and(|r| {
+                        r.starts_with(&format!("{op}:")) || r.starts_with(&format!("{op} "))
+                    })
+                })
+        })
+        .map(str::to_string)
+        .collect();
+    out.dedup();
+    out
+}
+
 fn at<'a>(doc: &'a mut Value, pointer: &str) -> Result<&'a mut Value> {
     doc.pointer_mut(pointer)
         .ok_or_else(|| anyhow!("the spec has no {pointer}"))
@@ -110,9 +217,11 @@ pub fn run_tests(root: &Path, spec: &Path, log: &Path) -> Result<Outcome> {
             "--all-features",
             "--no-fail-fast",
             "--test",
-            "conformance_examples",
-            "--test",
-            "conformance_roundtrip",
+            "conformance",
+            "--",
+            // libtest runs the tests whose name contains any filter.
+            "examples::",
+            "roundtrip::",
         ])
         .env("IDENTIFAI_SPEC", spec)
         .current_dir(root)
@@ -141,7 +250,12 @@ pub fn parse(text: &str) -> Outcome {
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some(rest) = trimmed.strip_prefix("Running tests/") {
-            binary = rest.split(".rs").next().unwrap_or(rest).to_string();
+            // `tests/NAME.rs` or `tests/NAME/main.rs`: the binary is NAME.
+            let file = rest.split(' ').next().unwrap_or(rest);
+            let stem = file
+                .strip_suffix("/main.rs")
+                .or_else(|| file.strip_suffix(".rs"));
+            binary = stem.unwrap_or(file).to_string();
         } else if let Some(name) = trimmed
             .strip_prefix("test ")
             .and_then(|l| l.strip_suffix(" ... FAILED"))
@@ -205,6 +319,22 @@ pub fn run(root: &Path) -> Result<()> {
         }
         println!();
     }
+    // Last: the one mutation that must pass (and the one extra build).
+    let mut added = doc.clone();
+    let overlay = added_operation_overlay(&doc)?;
+    crate::overlay::apply(&mut added, &overlay).context("applying the added operation")?;
+    let path = dir.join("added-operation.yaml");
+    fs::write(&path, serde_yaml_ng::to_string(&added)?)?;
+    println!(
+        "addition: {ADDED_OPERATION} ({ADDED_PATH}) through an overlay action, client regenerated"
+    );
+    let lines = run_added_operation(root, &path, &dir.join("added-operation.log"))?;
+    println!("  passes, covered with no test edit:");
+    for l in &lines {
+        println!("    {l}");
+    }
+    println!();
+
     println!("mutate: specs and test logs in {}", dir.display());
     if !uncaught.is_empty() {
         bail!(
@@ -223,21 +353,50 @@ mod tests {
     #[test]
     fn parse_attributes_failures_to_their_binary() {
         let text = "\
-     Running tests/conformance_examples.rs (target/debug/deps/conformance_examples-1)
-test a ... ok
-     Running tests/conformance_roundtrip.rs (target/debug/deps/conformance_roundtrip-2)
+     Running tests/client/main.rs (target/debug/deps/client-1)
+test wait::a ... ok
+     Running tests/conformance/main.rs (target/debug/deps/conformance-2)
 CONFORMANCE-FAIL roundtrip Verdict: does not decode
-test every_component_roundtrips ... FAILED
+test roundtrip::every_component_roundtrips ... FAILED
 CONFORMANCE-FAIL roundtrip Verdict: does not decode
 ";
         let o = parse(text);
         assert_eq!(
             o.failed_tests,
-            vec!["conformance_roundtrip::every_component_roundtrips"]
+            vec!["conformance::roundtrip::every_component_roundtrips"]
         );
         assert_eq!(
             o.summaries,
             vec!["CONFORMANCE-FAIL roundtrip Verdict: does not decode"]
+        );
+    }
+
+    #[test]
+    fn the_added_operation_applies_through_the_overlay() {
+        let doc =
+            crate::spec::read_yaml(&crate::repo_root().join("openapi/identifai.yaml")).unwrap();
+        let mut added = doc.clone();
+        let overlay = added_operation_overlay(&doc).unwrap();
+        assert_eq!(crate::overlay::apply(&mut added, &overlay).unwrap(), 1);
+        let op = &added["paths"][ADDED_PATH]["get"];
+        assert_eq!(op["operationId"], ADDED_OPERATION);
+        assert!(op.get("x-identifai").is_none());
+        let count = |d: &Value| d["paths"].as_object().unwrap().len();
+        assert_eq!(count(&added), count(&doc) + 1);
+    }
+
+    #[test]
+    fn coverage_lines_name_only_that_operation() {
+        let text = "WIRE-MATRIX get_text_classification: 14 answers\n\
+                    WIRE-MATRIX get_text_classification_alias: 3 answers\n\
+                    MOCK-ROUTE get_text_classification -> Operation(\"get_text_classification\")\n\
+                    test x ... ok\n";
+        assert_eq!(
+            covered(text, "get_text_classification"),
+            vec![
+                "WIRE-MATRIX get_text_classification: 14 answers",
+                "MOCK-ROUTE get_text_classification -> Operation(\"get_text_classification\")",
+            ]
         );
     }
 

@@ -38,9 +38,15 @@
 //!    `x-identifai: {kind, role}`; a kind the spec adds needs no hand-written
 //!    code.
 //!
+//! 6. **the operation list** (`operations`): `Operation` and `OPERATIONS`,
+//!    one entry per operation (name, method, path template, kind, role,
+//!    request content type, documented statuses), which the mock's routes
+//!    and the conformance tests iterate instead of hand lists.
+//!
 //! Beside the client, the **conformance registry** (below): a
-//! `#[doc(hidden)] mod conformance` that reaches every component's Rust type
-//! by schema name, for the spec-driven tests (`tests/conformance_*.rs`), so a
+//! `#[doc(hidden)] mod conformance` (behind the crate's `conformance`
+//! feature) that reaches every component's Rust type
+//! by schema name, for the spec-driven tests (the `conformance` test binary, `tests/conformance/`), so a
 //! new schema is tested with no hand-written list.
 //!
 //! With the `mock` feature, the **typed httpmock helpers** (`mocks`, below)
@@ -61,6 +67,7 @@ mod laravel;
 mod mocks;
 mod naming;
 mod open_enums;
+mod operations;
 mod partition;
 mod registry;
 mod resolve;
@@ -83,6 +90,7 @@ mod prelude {
     pub(crate) use crate::mocks::*;
     pub(crate) use crate::naming::*;
     pub(crate) use crate::open_enums::*;
+    pub(crate) use crate::operations::*;
     pub(crate) use crate::partition::*;
     pub(crate) use crate::registry::*;
     pub(crate) use crate::resolve::*;
@@ -209,6 +217,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     }
     let form_items = forms.items;
     let secured = secured_operations(&spec);
+    let operations = operation_list(&spec)?;
     let own: syn::File = syn::parse2(quote! {
         /// The operations whose spec `security` asks for the API key; the
         /// transport sends `X-Api-Key` with these only (not with `health`).
@@ -226,6 +235,8 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         impl Client {
             #(#methods)*
         }
+
+        #operations
 
         #kinds_mod
 

@@ -1,0 +1,153 @@
+//! The public surface of the generated client, as an insta snapshot: every
+//! operation's signature and every generated type's name. A spec change
+//! shows up here as a reviewable snapshot diff (`cargo insta review`).
+
+use quote::ToTokens;
+
+const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
+
+fn surface() -> String {
+    let file = syn::parse_file(GENERATED).expect("generated code parses");
+    let mut out = Vec::new();
+    let walk = |prefix: &str, items: &[syn::Item], out: &mut Vec<String>| {
+        for item in items {
+            match item {
+                syn::Item::Struct(s) if matches!(s.vis, syn::Visibility::Public(_)) => {
+                    out.push(format!("struct {prefix}{}", s.ident))
+                }
+                syn::Item::Enum(e) if matches!(e.vis, syn::Visibility::Public(_)) => {
+                    let variants: Vec<String> =
+                        e.variants.iter().map(|v| v.ident.to_string()).collect();
+                    out.push(format!(
+                        "enum {prefix}{} {{ {} }}",
+                        e.ident,
+                        variants.join(", ")
+                    ))
+                }
+                syn::Item::Const(c) if matches!(c.vis, syn::Visibility::Public(_)) => {
+                    out.push(format!("const {prefix}{}", c.ident))
+                }
+                syn::Item::Impl(i) if i.trait_.is_none() => {
+                    let self_ty = i.self_ty.to_token_stream().to_string();
+                    for it in &i.items {
+                        if let syn::ImplItem::Fn(f) = it {
+                            if matches!(f.vis, syn::Visibility::Public(_)) && self_ty == "Client" {
+                                let sig = f.sig.to_token_stream().to_string();
+                                out.push(format!("fn Client::{}", squash(&sig)));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    };
+    walk("", &file.items, &mut out);
+    for item in &file.items {
+        if let syn::Item::Mod(m) = item {
+            if let Some((_, items)) = &m.content {
+                let prefix = format!("{}::", m.ident);
+                walk(&prefix, items, &mut out);
+            }
+        }
+    }
+    out.sort();
+    out.join("\n")
+}
+
+/// Token streams print with spaces everywhere; keep it readable.
+fn squash(s: &str) -> String {
+    s.replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace(" (", "(")
+        .replace("( ", "(")
+        .replace(" )", ")")
+        .replace("& '", "&'")
+        .replace("& ", "&")
+        .replace(" :", ":")
+}
+
+#[test]
+fn generated_public_api() {
+    insta::assert_snapshot!(surface());
+}
+
+#[test]
+fn every_spec_operation_is_a_client_method() {
+    let spec = crate::support::spec::doc();
+    let surface = surface();
+    let mut count = 0;
+    for (_, item) in spec["paths"].as_object().unwrap() {
+        for (_, op) in item.as_object().unwrap() {
+            if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                count += 1;
+                assert!(
+                    surface.contains(&format!("fn Client::async fn {id}<")),
+                    "{id} is not a method"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        count, 23,
+        "published + reconstructed + alias + rendered pages' operations"
+    );
+}
+
+#[test]
+fn every_classification_operation_names_its_kind_and_role_once() {
+    // `x-identifai: {kind, role}` drives the per-kind code; every
+    // classification operation but the alias paths has one, and no two share
+    // a (kind, role).
+    let spec = crate::support::spec::doc();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (_, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let tagged = op["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "Classification"));
+            let alias = id.ends_with("_alias");
+            let ext = op.get("x-identifai");
+            assert_eq!(
+                ext.is_some(),
+                tagged && !alias,
+                "{id} ({path}): x-identifai on classification operations only, not on alias paths"
+            );
+            let Some(ext) = ext else { continue };
+            let kind = ext["kind"].as_str().unwrap();
+            let role = ext["role"].as_str().unwrap();
+            assert!(
+                ["image", "video", "audio"].contains(&kind),
+                "{id}: kind {kind}"
+            );
+            assert!(
+                [
+                    "submit",
+                    "submit_url",
+                    "result",
+                    "list",
+                    "override",
+                    "heatmap"
+                ]
+                .contains(&role),
+                "{id}: role {role}"
+            );
+            assert_eq!(
+                ext.as_object().unwrap().len(),
+                2,
+                "{id}: only kind and role"
+            );
+            if let Some(other) = seen.insert((kind.to_string(), role.to_string()), id.to_string()) {
+                panic!("{id} and {other} are both ({kind}, {role})");
+            }
+        }
+    }
+    // Every kind has submit, submit_url, result, list and override; images a heatmap.
+    assert_eq!(seen.len(), 16, "{seen:#?}");
+}

@@ -1,0 +1,1284 @@
+//! Wire conformance, driven by the spec: for every operation of
+//! `openapi/identifai.yaml`, every status it documents (each example of
+//! each content type, each named 400 example) and a fixed list of answers a
+//! real server or proxy sends without documenting them, an httpmock server
+//! on loopback gives that answer to one call through [`identifai::Client`].
+//!
+//! Each operation gets two snapshots: the outcome of every answer (the
+//! value, summarised, or the error's variant and `Display`) and the request
+//! the client sent (method, path, query, headers with the key redacted,
+//! multipart parts). A few outcomes are also asserted outright, so a wrong
+//! snapshot cannot be accepted by mistake.
+
+use crate::support::{mp3_sample, mp4_sample, png_sample, ID, PNG_SIGNATURE};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use httpmock::prelude::*;
+use httpmock::HttpMockRequest;
+use identifai::api::{self, types};
+use identifai::forms::{Frames, ImageOptions, VideoOptions};
+use identifai::{Client, Error, Identifier, RetryConfig, Source};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const KEY: &str = "test-key-SECRET";
+const SECOND_ID: &str = "second-id";
+/// A file's SHA-256 (`hash` of a result), what an override names.
+const HASH: &str = "862bb7de43b131a38b64753269d643443a21069a04ab66a56c9818956f590cb9";
+
+// ---------------------------------------------------------------------------
+// The spec
+// ---------------------------------------------------------------------------
+
+fn spec() -> Value {
+    crate::support::spec::doc().clone()
+}
+
+/// Follows a local `$ref` (`#/components/...`), repeatedly.
+fn resolve<'a>(spec: &'a Value, mut v: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        match v.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let pointer = r.strip_prefix('#').expect("a local $ref");
+                v = spec
+                    .pointer(pointer)
+                    .unwrap_or_else(|| panic!("dangling $ref {r}"));
+            }
+            None => return v,
+        }
+    }
+    panic!("$ref chain too long")
+}
+
+/// (operationId, the operation object), in spec order of paths.
+fn operations(spec: &Value) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    for (_, item) in spec["paths"].as_object().expect("paths") {
+        for method in ["get", "post", "put", "patch", "delete", "head", "options"] {
+            if let Some(op) = item.get(method) {
+                let id = op["operationId"]
+                    .as_str()
+                    .expect("every operation has an id");
+                out.push((id.to_string(), op));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A value of `schema`, for documented answers that give no example: every
+/// property filled, the first of each enum and `oneOf`, one item per array.
+fn synthesize(spec: &Value, schema: &Value, name: &str, depth: usize) -> Value {
+    assert!(depth < 24, "schema too deep at {name}");
+    let schema = resolve(spec, schema);
+    if let Some(example) = schema.get("example") {
+        return example.clone();
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        let mut merged = serde_json::Map::new();
+        for part in all {
+            match synthesize(spec, part, name, depth + 1) {
+                Value::Object(m) => merged.extend(m),
+                other => return other,
+            }
+        }
+        return Value::Object(merged);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(first) = schema.get(key).and_then(|v| v.get(0)) {
+            return synthesize(spec, first, name, depth + 1);
+        }
+    }
+    if let Some(first) = schema.get("enum").and_then(|v| v.get(0)) {
+        return first.clone();
+    }
+    let ty = schema.get("type").and_then(Value::as_str);
+    match ty {
+        Some("array") => Value::Array(vec![synthesize(spec, &schema["items"], name, depth + 1)]),
+        Some("object") | None if schema.get("properties").is_some() => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in schema["properties"].as_object().unwrap() {
+                m.insert(k.clone(), synthesize(spec, v, k, depth + 1));
+            }
+            Value::Object(m)
+        }
+        Some("object") | None => json!({}),
+        Some("string") => match schema.get("format").and_then(Value::as_str) {
+            Some("uri") => json!("https://app.identifai.net/result/1"),
+            Some("date-time") => json!("2024-01-02T03:04:05Z"),
+            _ => json!(format!("sample {name}")),
+        },
+        Some("integer") => json!(3),
+        Some("number") => json!(0.75),
+        Some("boolean") => json!(true),
+        Some(other) => panic!("schema type {other} at {name}"),
+    }
+}
+
+/// What one answer is, for the expectations below.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Documented,
+    NotFound,
+    ServerError,
+    ProxyHtml502,
+    Unavailable503,
+    RateLimitedRetryAfter,
+    RateLimitedHtml,
+    UnauthorizedEmpty,
+    Truncated,
+    WrongContentType,
+    LyingContentType,
+    EmptyBody,
+    NoContent,
+    MultiLineMessage,
+}
+
+#[derive(Clone, Debug)]
+struct Answer {
+    label: String,
+    kind: Kind,
+    status: u16,
+    content_type: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn new(
+        label: impl Into<String>,
+        kind: Kind,
+        status: u16,
+        ct: Option<&str>,
+        body: &[u8],
+    ) -> Self {
+        Self {
+            label: label.into(),
+            kind,
+            status,
+            content_type: ct.map(str::to_string),
+            headers: Vec::new(),
+            body: body.to_vec(),
+        }
+    }
+
+    fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// What was served, as one line.
+    fn served(&self) -> String {
+        let mut s = format!("{}", self.status);
+        if let Some(ct) = &self.content_type {
+            s += &format!(" {ct}");
+        }
+        for (k, v) in &self.headers {
+            s += &format!(" [{k}: {v}]");
+        }
+        if self.body.is_empty() {
+            s += " (no body)";
+        } else if self.body.starts_with(PNG_SIGNATURE) {
+            s += &format!(" (PNG, {} bytes)", self.body.len());
+        } else {
+            let text = String::from_utf8_lossy(&self.body).replace(['\r', '\n'], "");
+            if text.chars().count() > 100 {
+                let cut: String = text.chars().take(100).collect();
+                s += &format!(" {cut}… ({} bytes)", self.body.len());
+            } else {
+                s += &format!(" {text}");
+            }
+        }
+        s
+    }
+}
+
+/// A small PNG-looking body for `image/png` answers.
+fn png_body() -> Vec<u8> {
+    let mut v = PNG_SIGNATURE.to_vec();
+    v.extend_from_slice(b"\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0");
+    v
+}
+
+fn encode(spec_value: &Value, content_type: &str, binary: bool) -> Vec<u8> {
+    if binary || content_type == "image/png" {
+        return png_body();
+    }
+    match (content_type.contains("json"), spec_value) {
+        (false, Value::String(s)) => s.clone().into_bytes(),
+        _ => serde_json::to_vec(spec_value).unwrap(),
+    }
+}
+
+/// Every answer the spec documents for `op`: per status, per content type,
+/// each named example, or the one example, or one made from the schema.
+fn documented(spec: &Value, op: &Value) -> Vec<Answer> {
+    let mut out = Vec::new();
+    for (status, response) in op["responses"].as_object().expect("responses") {
+        let code: u16 = status.parse().expect("numeric statuses only");
+        let response = resolve(spec, response);
+        let content = response.get("content").and_then(Value::as_object);
+        let Some(content) = content.filter(|c| !c.is_empty()) else {
+            out.push(Answer::new(
+                format!("{code} documented, no body"),
+                Kind::Documented,
+                code,
+                None,
+                b"",
+            ));
+            continue;
+        };
+        for (ct, media) in content {
+            let schema = media.get("schema").map(|s| resolve(spec, s));
+            let binary =
+                schema.and_then(|s| s.get("format")).and_then(Value::as_str) == Some("binary");
+            let mut add = |what: String, value: &Value| {
+                out.push(Answer::new(
+                    format!("{code} {ct} {what}"),
+                    Kind::Documented,
+                    code,
+                    Some(ct),
+                    &encode(value, ct, binary),
+                ));
+            };
+            if let Some(examples) = media.get("examples").and_then(Value::as_object) {
+                for (name, example) in examples {
+                    add(
+                        format!("example `{name}`"),
+                        &resolve(spec, example)["value"],
+                    );
+                }
+            } else if let Some(example) = media.get("example") {
+                add("example".into(), example);
+            } else if let Some(example) = schema.and_then(|s| s.get("example")) {
+                add("schema example".into(), example);
+            } else {
+                let schema = schema.expect("a documented body has a schema");
+                add(
+                    "made from the schema".into(),
+                    &synthesize(spec, schema, "body", 0),
+                );
+            }
+        }
+    }
+    out
+}
+
+const PROXY_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+/// What a real server or proxy answers without the spec saying so.
+fn undocumented(documented: &[Answer]) -> Vec<Answer> {
+    // A 200 JSON body of this operation, cut in half; a generic one where
+    // the operation answers no JSON.
+    let json_200 = documented
+        .iter()
+        .find(|a| a.status == 200 && a.content_type.as_deref() == Some("application/json"));
+    let truncated = match json_200 {
+        Some(a) => a.body[..a.body.len() / 2].to_vec(),
+        None => br#"{"identifier":"0123456789abcdef","status":"do"#.to_vec(),
+    };
+    let any_200 = documented.iter().find(|a| a.status == 200);
+    let mut out = vec![
+        Answer::new(
+            "404 not found",
+            Kind::NotFound,
+            404,
+            Some("application/json"),
+            br#"{"error":"Classification not found."}"#,
+        ),
+        Answer::new(
+            "500 Laravel server error",
+            Kind::ServerError,
+            500,
+            Some("application/json"),
+            br#"{"message":"Server Error"}"#,
+        ),
+        Answer::new(
+            "502 HTML page from a proxy",
+            Kind::ProxyHtml502,
+            502,
+            Some("text/html"),
+            PROXY_502.as_bytes(),
+        ),
+        Answer::new(
+            "503 with Retry-After",
+            Kind::Unavailable503,
+            503,
+            Some("application/json"),
+            br#"{"message":"Service Unavailable"}"#,
+        )
+        .header("retry-after", "30"),
+        Answer::new(
+            "429 with Retry-After",
+            Kind::RateLimitedRetryAfter,
+            429,
+            Some("application/json"),
+            br#"{"message":"Too Many Attempts."}"#,
+        )
+        .header("retry-after", "7"),
+        Answer::new(
+            "429 HTML page from a proxy",
+            Kind::RateLimitedHtml,
+            429,
+            Some("text/html"),
+            b"<html><body><h1>429 Too Many Requests</h1></body></html>",
+        )
+        .header("retry-after", "12"),
+        Answer::new(
+            "401 with an empty body",
+            Kind::UnauthorizedEmpty,
+            401,
+            None,
+            b"",
+        ),
+        Answer::new(
+            "400 with a multi-line message and an escape sequence",
+            Kind::MultiLineMessage,
+            400,
+            Some("application/json"),
+            br#"{"error":"line one\nline two\u001b[31m red","ref_id":["bad\r\nvalue"]}"#,
+        ),
+        Answer::new(
+            "200 truncated JSON",
+            Kind::Truncated,
+            200,
+            Some("application/json"),
+            &truncated,
+        ),
+        Answer::new(
+            "200 HTML maintenance page (wrong content type)",
+            Kind::WrongContentType,
+            200,
+            Some("text/html; charset=UTF-8"),
+            b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>",
+        ),
+        Answer::new(
+            "200 empty JSON body",
+            Kind::EmptyBody,
+            200,
+            Some("application/json"),
+            b"",
+        ),
+    ];
+    if let Some(a) = any_200 {
+        out.push(Answer {
+            label: "200 documented body with a lying content type".into(),
+            kind: Kind::LyingContentType,
+            content_type: Some("application/octet-stream".into()),
+            ..a.clone()
+        });
+    }
+    if !documented.iter().any(|a| a.status == 204) {
+        out.push(Answer::new(
+            "204 where none is documented",
+            Kind::NoContent,
+            204,
+            None,
+            b"",
+        ));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Calling an operation
+// ---------------------------------------------------------------------------
+
+/// The outcome of one call: a summary for the snapshot, and the typed error
+/// when the call went through the ergonomic layer.
+struct Outcome {
+    summary: String,
+    ok: bool,
+    error: Option<Error>,
+}
+
+/// A streamed body of the generated client: status and bytes, or the error.
+async fn raw_stream(
+    r: Result<api::ResponseValue<api::ByteStream>, api::Error<types::ErrorBody>>,
+) -> Outcome {
+    match r {
+        Ok(v) => {
+            use futures::TryStreamExt;
+            let status = v.status().as_u16();
+            let body: Vec<u8> = v
+                .into_inner()
+                .into_inner()
+                .try_fold(Vec::new(), |mut acc, b| async move {
+                    acc.extend_from_slice(&b);
+                    Ok(acc)
+                })
+                .await
+                .unwrap_or_default();
+            Outcome {
+                summary: format!("Ok (raw, {status}): {:?}", snippet(&body)),
+                ok: true,
+                error: None,
+            }
+        }
+        Err(e) => Outcome {
+            summary: raw_error(e).await,
+            ok: false,
+            error: None,
+        },
+    }
+}
+
+fn variant(e: &Error) -> String {
+    let debug = format!("{e:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn typed<T>(r: Result<T, Error>, ok: impl FnOnce(&T) -> String) -> Outcome {
+    match r {
+        Ok(v) => Outcome {
+            summary: format!("Ok: {}", ok(&v)),
+            ok: true,
+            error: None,
+        },
+        Err(e) => Outcome {
+            summary: format!("Err({}): {e}", variant(&e)),
+            ok: false,
+            error: Some(e),
+        },
+    }
+}
+
+fn image_summary(r: &types::ImageResponse) -> String {
+    let verdict = r
+        .verdict
+        .as_ref()
+        .map(|v| format!("{} {}", v.classification, v.confidence))
+        .unwrap_or_else(|| "none".into());
+    format!(
+        "image result identifier={} status={} verdict={verdict} verdicts={} results={} has_heatmap={:?}",
+        r.identifier.as_deref().unwrap_or("none"),
+        r.status.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "none".into()),
+        r.verdicts.len(),
+        r.results.len(),
+        r.has_heatmap,
+    )
+}
+
+fn video_summary(r: &types::VideoResponse) -> String {
+    let verdict = r
+        .verdict
+        .as_ref()
+        .map(|v| format!("{} {}", v.classification, v.confidence))
+        .unwrap_or_else(|| "none".into());
+    let frames = match r.results.as_ref().and_then(|r| r.images.as_ref()) {
+        Some(types::VideoResultsImages::FrameResults(f)) => format!("{} frame results", f.len()),
+        Some(types::VideoResultsImages::LegacyFrameResults(f)) => {
+            format!("{} legacy frames", f.len())
+        }
+        None => "no frame results".into(),
+    };
+    format!(
+        "video result identifier={} status={} verdict={verdict} verdicts={} {frames}",
+        r.identifier.as_deref().unwrap_or("none"),
+        r.status
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "none".into()),
+        r.verdicts.len(),
+    )
+}
+
+fn audio_summary(r: &types::AudioResponse) -> String {
+    let verdict = r
+        .verdict
+        .as_ref()
+        .map(|v| format!("{} {}", v.classification, v.confidence))
+        .unwrap_or_else(|| "none".into());
+    let clips = r.chunk_details.len() + r.details.as_ref().map_or(0, |d| d.clips.len());
+    format!(
+        "audio result identifier={} status={} verdict={verdict} verdicts={} results={} clips={clips}",
+        r.identifier.as_deref().unwrap_or("none"),
+        r.status
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "none".into()),
+        r.verdicts.len(),
+        r.results.len(),
+    )
+}
+
+fn override_summary(r: &types::OverrideResponse) -> String {
+    format!("override {} of {} {}", r.classification, r.type_, r.hash)
+}
+
+fn list_summary(v: &[types::ImageResponse]) -> String {
+    let items: Vec<String> = v.iter().map(image_summary).collect();
+    format!("{} result(s): [{}]", v.len(), items.join("; "))
+}
+
+fn heatmap_summary(h: &Option<bytes::Bytes>) -> String {
+    match h {
+        None => "None (no heatmap)".into(),
+        Some(png) => format!("PNG heatmap, {} bytes", png.len()),
+    }
+}
+
+/// A body snippet for raw error summaries.
+fn snippet(body: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(body)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(80).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// An error of the generated client, summarised without anything volatile
+/// (its `Display` shows the whole `reqwest::Response`, port included).
+async fn raw_error(e: api::Error<types::ErrorBody>) -> String {
+    match e {
+        api::Error::ErrorResponse(rv) => {
+            let status = rv.status().as_u16();
+            let body = rv.into_inner();
+            let extra: BTreeMap<_, _> = body.extra.into_iter().collect();
+            format!(
+                "raw ErrorResponse ({status}): error={:?} message={:?} fields={:?}",
+                body.error, body.message, extra
+            )
+        }
+        api::Error::UnexpectedResponse(resp) => {
+            let status = resp.status().as_u16();
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("none")
+                .to_string();
+            let body = resp.bytes().await.unwrap_or_default();
+            format!(
+                "raw UnexpectedResponse ({status}, {ct}): {:?}",
+                snippet(&body)
+            )
+        }
+        api::Error::InvalidResponsePayload(bytes, e) => {
+            format!(
+                "raw InvalidResponsePayload: {e}; body starts {:?}",
+                snippet(&bytes)
+            )
+        }
+        api::Error::CommunicationError(e) => format!("raw CommunicationError: {}", e.without_url()),
+        api::Error::ResponseBodyError(e) => format!("raw ResponseBodyError: {}", e.without_url()),
+        other => format!("raw {other}"),
+    }
+}
+
+async fn raw<T>(
+    r: Result<api::ResponseValue<T>, api::Error<types::ErrorBody>>,
+    ok: impl FnOnce(&T) -> String,
+) -> Outcome {
+    match r {
+        Ok(v) => Outcome {
+            summary: format!("Ok (raw, {}): {}", v.status().as_u16(), ok(&v)),
+            ok: true,
+            error: None,
+        },
+        Err(e) => Outcome {
+            summary: raw_error(e).await,
+            ok: false,
+            error: None,
+        },
+    }
+}
+
+/// Calls `op` once. The alias paths have no method on the ergonomic client,
+/// so they go through its generated client ([`Client::api`]), which shares
+/// the key, retries and timeouts; their errors are the generated ones.
+async fn call(client: &Client, op: &str) -> Outcome {
+    let id: Identifier = ID.parse().unwrap();
+    let ids = vec![id.clone(), SECOND_ID.parse().unwrap()];
+    let raw_ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let identifier = |i: &Identifier| format!("identifier {i}");
+    match op {
+        "health" => typed(client.health().await, |h| format!("health {h}")),
+        "classify_image" => typed(
+            client
+                .classify_image(Source::bytes("a.png", png_sample()))
+                .options(ImageOptions::new().ref_id("wire-matrix").with_heatmap(true))
+                .send()
+                .await,
+            identifier,
+        ),
+        "classify_image_from_url" => typed(
+            client
+                .classify_image(Source::url("https://media.example.com/a.jpg"))
+                .options(ImageOptions::new().with_tampering(true))
+                .send()
+                .await,
+            identifier,
+        ),
+        "classify_video" => typed(
+            client
+                .classify_video(Source::bytes("v.mp4", mp4_sample()))
+                .options(VideoOptions::new().frames(Frames::V10).with_audio(true))
+                .send()
+                .await,
+            identifier,
+        ),
+        "classify_video_from_url" => typed(
+            client
+                .classify_video(Source::url("https://media.example.com/v.mp4"))
+                .options(VideoOptions::new().frames(Frames::V5))
+                .send()
+                .await,
+            identifier,
+        ),
+        "get_image_classification" => typed(client.image_result(&id).await, |r| image_summary(r)),
+        "get_video_classification" => typed(client.video_result(&id).await, |r| video_summary(r)),
+        "list_image_classifications" => typed(client.results(&ids).await, |v| {
+            list_summary(&v.iter().map(|r| r.value().clone()).collect::<Vec<_>>())
+        }),
+        "get_image_heatmap" => typed(client.heatmap(&id).await, heatmap_summary),
+        "get_image_classification_alias" => {
+            raw(
+                client.api().get_image_classification_alias(ID).await,
+                image_summary,
+            )
+            .await
+        }
+        "list_image_classifications_alias" => {
+            raw(
+                client
+                    .api()
+                    .list_image_classifications_alias(&raw_ids)
+                    .await,
+                |v| list_summary(v),
+            )
+            .await
+        }
+        "get_image_heatmap_alias" => match client.api().get_image_heatmap_alias(ID).await {
+            Ok(v) => {
+                use futures::TryStreamExt;
+                let status = v.status().as_u16();
+                let body: Vec<u8> = v
+                    .into_inner()
+                    .into_inner()
+                    .try_fold(Vec::new(), |mut acc, b| async move {
+                        acc.extend_from_slice(&b);
+                        Ok(acc)
+                    })
+                    .await
+                    .unwrap_or_default();
+                Outcome {
+                    summary: format!(
+                        "Ok (raw, {status}): {} bytes{}",
+                        body.len(),
+                        if body.starts_with(PNG_SIGNATURE) {
+                            ", a PNG"
+                        } else {
+                            ""
+                        }
+                    ),
+                    ok: true,
+                    error: None,
+                }
+            }
+            Err(e) => Outcome {
+                summary: raw_error(e).await,
+                ok: false,
+                error: None,
+            },
+        },
+        // The operations of the rendered pages, through the generated client
+        // (shared key, retries and timeouts); their errors are the generated ones.
+        "classify_audio" => {
+            let audio = identifai::upload::FilePart::bytes("s.mp3", mp3_sample())
+                .with_content_type("audio/mpeg");
+            let form = api::forms::ClassifyAudioForm::new(audio).ref_id("wire-matrix");
+            raw_stream(
+                client
+                    .api()
+                    .classify_audio(Some(types::ResponseFormat::ApplicationJson), form)
+                    .await,
+            )
+            .await
+        }
+        "classify_audio_from_url" => {
+            let form =
+                api::forms::ClassifyAudioFromUrlForm::new("https://media.example.com/s.wav".into())
+                    .no_cache(true);
+            raw_stream(client.api().classify_audio_from_url(None, form).await).await
+        }
+        "save_partner_user" => {
+            let form = api::forms::SavePartnerUserForm::new(
+                "User".into(),
+                "user@example.com".into(),
+                "Average".into(),
+                1,
+            );
+            raw(client.api().save_partner_user(form).await, |u| {
+                format!("user {} {:?}", u.data.id, u.data.name)
+            })
+            .await
+        }
+        "get_audio_classification" => {
+            raw(
+                client.api().get_audio_classification(ID).await,
+                audio_summary,
+            )
+            .await
+        }
+        "list_audio_classifications" => {
+            raw(
+                client.api().list_audio_classifications(&raw_ids).await,
+                |v| {
+                    let items: Vec<String> = v.iter().map(audio_summary).collect();
+                    format!("{} result(s): [{}]", v.len(), items.join("; "))
+                },
+            )
+            .await
+        }
+        "list_video_classifications" => {
+            raw(
+                client.api().list_video_classifications(&raw_ids).await,
+                |v| {
+                    let items: Vec<String> = v.iter().map(video_summary).collect();
+                    format!("{} result(s): [{}]", v.len(), items.join("; "))
+                },
+            )
+            .await
+        }
+        "override_image_classification"
+        | "override_video_classification"
+        | "override_audio_classification" => {
+            let body = types::OverrideRequest {
+                classification: types::Classification::Human,
+            };
+            let api = client.api();
+            let r = match op {
+                "override_image_classification" => {
+                    api.override_image_classification(HASH, &body).await
+                }
+                "override_video_classification" => {
+                    api.override_video_classification(HASH, &body).await
+                }
+                _ => api.override_audio_classification(HASH, &body).await,
+            };
+            raw(r, override_summary).await
+        }
+        "list_partner_users" => {
+            raw(
+                client
+                    .api()
+                    .list_partner_users(
+                        Some(&types::SortDirection::Asc),
+                        None,
+                        Some(1),
+                        Some(50),
+                        None,
+                        Some("example.com"),
+                    )
+                    .await,
+                |p| {
+                    format!(
+                        "page {} of {}: {} user(s), total {}",
+                        p.current_page,
+                        p.last_page.unwrap_or(0),
+                        p.data.len(),
+                        p.total
+                    )
+                },
+            )
+            .await
+        }
+        "get_partner_pricings" => {
+            raw(client.api().get_partner_pricings().await, |p| {
+                format!("pricings: {} key(s)", p.len())
+            })
+            .await
+        }
+        // An operation with no case above (one the spec added): the request
+        // built from the generated operation list.
+        other => generic(client, other).await,
+    }
+}
+
+/// Calls an operation `call` has no case for, from what the generated
+/// [`api::OPERATIONS`] and the spec say of it: its method, its path with
+/// the sample identifier for every parameter, the key when it needs one,
+/// and a body of its content type with values synthesised from the
+/// schema (a file part: the PNG sample). Sent with a plain HTTP client to
+/// the client's base URL, so a new operation is in the matrix by
+/// regeneration alone (its generated method's signature is not known here).
+async fn generic(client: &Client, name: &str) -> Outcome {
+    let op = api::Operation::named(name)
+        .unwrap_or_else(|| panic!("`{name}` is not in the generated operation list"));
+    let spec = spec();
+    let url = format!(
+        "{}{}",
+        client.base_url().trim_end_matches('/'),
+        op.path_with(|_| ID.to_string())
+    );
+    let method = reqwest::Method::from_bytes(op.method.as_bytes()).unwrap();
+    let mut request = reqwest::Client::new().request(method, url);
+    if op.api_key {
+        request = request.header("x-api-key", KEY);
+    }
+    let body_schema = |ct: &str| -> Value {
+        let def = operations(&spec)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default();
+        let body = resolve(&spec, &def["requestBody"]).clone();
+        body["content"][ct]["schema"].clone()
+    };
+    match op.request_content_type {
+        Some("application/json") => {
+            let schema = body_schema("application/json");
+            request = request.json(&synthesize(&spec, &schema, name, 0));
+        }
+        Some("multipart/form-data") => {
+            let schema = body_schema("multipart/form-data");
+            let schema = resolve(&spec, &schema).clone();
+            let mut form = reqwest::multipart::Form::new();
+            for (field, prop) in schema["properties"].as_object().into_iter().flatten() {
+                let prop = resolve(&spec, prop);
+                if prop["format"] == "binary" {
+                    let part = reqwest::multipart::Part::bytes(png_sample())
+                        .file_name("a.png")
+                        .mime_str("image/png")
+                        .unwrap();
+                    form = form.part(field.clone(), part);
+                } else {
+                    let v = synthesize(&spec, prop, field, 0);
+                    let text = v.as_str().map(str::to_string).unwrap_or(v.to_string());
+                    form = form.text(field.clone(), text);
+                }
+            }
+            request = request.multipart(form);
+        }
+        _ => {}
+    }
+    match request.send().await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.unwrap_or_default();
+            Outcome {
+                summary: format!("generic ({status}): {:?}", snippet(&body)),
+                ok: (200..300).contains(&status),
+                error: None,
+            }
+        }
+        Err(e) => Outcome {
+            summary: format!("generic: transport error {}", e.without_url()),
+            ok: false,
+            error: None,
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Requests as seen by the server
+// ---------------------------------------------------------------------------
+
+#[derive(Serialize, Clone, PartialEq, Debug)]
+struct SeenPart {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filename: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+}
+
+#[derive(Serialize, Clone, PartialEq, Debug)]
+struct SeenRequest {
+    method: String,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
+    headers: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multipart: Option<Vec<SeenPart>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    json: Option<Value>,
+}
+
+fn sha_prefix(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn normalize(req: &HttpMockRequest) -> SeenRequest {
+    let mut headers = Vec::new();
+    let mut multipart_ct = None;
+    for (name, value) in req.headers_vec() {
+        let name = name.to_ascii_lowercase();
+        let value = match name.as_str() {
+            "host" | "content-length" => continue,
+            "x-api-key" => {
+                assert_eq!(value, KEY, "the key is sent as given");
+                "[redacted]".to_string()
+            }
+            "user-agent" => {
+                let expected = format!("identifai-rust/{}", env!("CARGO_PKG_VERSION"));
+                assert_eq!(value, &expected);
+                "identifai-rust/[version]".to_string()
+            }
+            "content-type" if value.starts_with("multipart/form-data") => {
+                multipart_ct = Some(value.clone());
+                "multipart/form-data; boundary=[boundary]".to_string()
+            }
+            _ => value.clone(),
+        };
+        headers.push(format!("{name}: {value}"));
+    }
+    headers.sort();
+    let multipart = match multipart_ct {
+        Some(ct) => Some(parts(&ct, req.body_vec()).await),
+        None => None,
+    };
+    let json = headers
+        .iter()
+        .any(|h| h == "content-type: application/json")
+        .then(|| serde_json::from_slice(&req.body_vec()).expect("a JSON request body"));
+    SeenRequest {
+        method: req.method_str().to_string(),
+        path: req.uri().path().to_string(),
+        query: req.uri().query().map(str::to_string),
+        headers,
+        multipart,
+        json,
+    }
+}
+
+async fn parts(content_type: &str, body: Vec<u8>) -> Vec<SeenPart> {
+    let boundary = multer::parse_boundary(content_type).expect("a boundary");
+    let stream =
+        futures::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(body)) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut out = Vec::new();
+    while let Some(field) = mp.next_field().await.expect("a well-formed multipart body") {
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field.file_name().map(str::to_string);
+        let content_type = field.content_type().map(|m| m.to_string());
+        let data = field.bytes().await.unwrap();
+        let (value, file) = if filename.is_some() {
+            (
+                None,
+                Some(format!(
+                    "{} bytes, sha256 {}…",
+                    data.len(),
+                    sha_prefix(&data)
+                )),
+            )
+        } else {
+            (Some(String::from_utf8_lossy(&data).into_owned()), None)
+        };
+        out.push(SeenPart {
+            name,
+            filename,
+            content_type,
+            value,
+            file,
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The matrix
+// ---------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Row {
+    answer: String,
+    served: String,
+    outcome: String,
+}
+
+struct Case {
+    op: String,
+    answer: Answer,
+    outcome: Outcome,
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .retry(RetryConfig::disabled())
+        .rate_limits(None)
+        .request_timeout(Duration::from_secs(10))
+        .upload_timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// Serves `answer` once and calls `op`; returns the outcome and the one
+/// request sent.
+async fn run(
+    server: &MockServer,
+    client: &Client,
+    op: &str,
+    answer: &Answer,
+) -> (Outcome, SeenRequest) {
+    server.reset_async().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let a = answer.clone();
+    server
+        .mock_async(move |when, then| {
+            when.is_true(move |req: &HttpMockRequest| {
+                sink.lock().unwrap().push(req.clone());
+                true
+            });
+            let mut then = then.status(a.status);
+            if let Some(ct) = &a.content_type {
+                then = then.header("content-type", ct);
+            }
+            for (k, v) in &a.headers {
+                then = then.header(k, v);
+            }
+            then.body(a.body.clone());
+        })
+        .await;
+    let outcome = tokio::time::timeout(Duration::from_secs(20), call(client, op))
+        .await
+        .unwrap_or_else(|_| panic!("{op} / {}: no outcome within 20 s", answer.label));
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(
+        requests.len(),
+        1,
+        "{op} / {}: exactly one request (retries are off)",
+        answer.label
+    );
+    (outcome, normalize(&requests[0]).await)
+}
+
+/// What some answers must give, whatever the snapshots say.
+fn expectations(case: &Case) -> Result<(), String> {
+    let Case {
+        op,
+        answer,
+        outcome,
+    } = case;
+    let heatmap = op.starts_with("get_image_heatmap");
+    let fail = |why: &str| {
+        Err(format!(
+            "{op} / {}: {why}; got {}",
+            answer.label, outcome.summary
+        ))
+    };
+    if outcome.summary.contains(KEY) {
+        return fail("the key shows in the outcome");
+    }
+    // The raw (alias) outcomes carry no typed error: check the summary only.
+    let Some(err) = &outcome.error else {
+        if !outcome.ok && answer.status == 200 && answer.kind == Kind::Documented {
+            return fail("a documented 200 must decode");
+        }
+        return Ok(());
+    };
+    let display = err.to_string();
+    match (answer.kind, answer.status) {
+        (Kind::Documented, 200) => fail("a documented 200 must decode"),
+        (Kind::Documented, 204) if heatmap => fail("a 204 heatmap is Ok(None)"),
+        (Kind::Documented, 400) => match err {
+            Error::Validation { message, fields } if message.is_some() || !fields.is_empty() => {
+                Ok(())
+            }
+            _ => fail("a documented 400 is a Validation error with its reason"),
+        },
+        (Kind::Documented, 401) => match err {
+            Error::Unauthorized { message: Some(m) } if m == "Unauthorized" => Ok(()),
+            _ => fail("401 is Unauthorized with the server's message"),
+        },
+        (Kind::Documented, 403) => match err {
+            Error::Forbidden { message: Some(m) } if m == "Forbidden" => Ok(()),
+            _ => fail("403 is Forbidden with the server's message"),
+        },
+        (Kind::Documented, 429) => match err {
+            Error::RateLimited { message: Some(m), .. } if m == "Too Many Attempts." => Ok(()),
+            _ => fail("429 is RateLimited with the server's message"),
+        },
+        (Kind::NotFound, _) => match err {
+            Error::NotFound { message: Some(_) } => Ok(()),
+            _ => fail("404 is NotFound"),
+        },
+        (Kind::ServerError, _) => match err {
+            Error::Server { status: 500, snippet: Some(s) } if s == "Server Error" => Ok(()),
+            _ => fail("500 is Server with the message"),
+        },
+        (Kind::ProxyHtml502, _) => match err {
+            Error::Server { status: 502, snippet: Some(s) } if s.contains("502 Bad Gateway") => {
+                Ok(())
+            }
+            _ => fail("a proxy's 502 is Server { status: 502 } with a snippet of the page"),
+        },
+        (Kind::Unavailable503, _) => match err {
+            Error::Server { status: 503, .. } if err.is_retryable() => Ok(()),
+            _ => fail("503 is a retryable Server error"),
+        },
+        (Kind::RateLimitedRetryAfter, _) => match err {
+            Error::RateLimited { retry_after: Some(d), .. }
+                if *d == Duration::from_secs(7) && display.contains("retry after 7s") =>
+            {
+                Ok(())
+            }
+            _ => fail("429 with Retry-After: 7 is RateLimited and shows it"),
+        },
+        (Kind::RateLimitedHtml, _) => match err {
+            Error::RateLimited {
+                retry_after: Some(d),
+                ..
+            } if *d == Duration::from_secs(12) => Ok(()),
+            _ => fail("any 429 is RateLimited with its Retry-After, whatever its body"),
+        },
+        (Kind::UnauthorizedEmpty, _) => match err {
+            Error::Unauthorized { .. } => Ok(()),
+            _ => fail("any 401 is Unauthorized, whatever its body"),
+        },
+        (Kind::Truncated, _) if !heatmap => match err {
+            Error::Decode {
+                status: Some(200),
+                content_type: Some(ct),
+                ..
+            } if ct == "application/json" => Ok(()),
+            _ => fail("truncated JSON is a Decode error naming status 200 and the content type"),
+        },
+        (Kind::WrongContentType | Kind::EmptyBody, _) => match err {
+            Error::Decode {
+                status: Some(200),
+                content_type: Some(_),
+                ..
+            } => Ok(()),
+            _ => fail("a 200 that is not the documented body is a Decode error with status and content type"),
+        },
+        (Kind::MultiLineMessage, _) => match err {
+            Error::Validation { fields, .. }
+                if fields.contains_key("ref_id") && !display.chars().any(char::is_control) =>
+            {
+                Ok(())
+            }
+            _ => fail("a server's message shows on one line, without control characters"),
+        },
+        (Kind::LyingContentType, _) => fail("a documented body decodes whatever its content type"),
+        _ => Ok(()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_against_every_answer() {
+    let spec = spec();
+    let ops = operations(&spec);
+    // The client's operations (generated, `api::OPERATIONS`) are the spec's
+    // under test: a spec the client was not generated from fails here.
+    let names: Vec<&str> = ops.iter().map(|(n, _)| n.as_str()).collect();
+    let generated: Vec<&str> = api::OPERATIONS.iter().map(|op| op.name).collect();
+    assert_eq!(
+        names, generated,
+        "the spec's operations are not the generated client's: regenerate"
+    );
+
+    let mut cases = Vec::new();
+    let mut requests: BTreeMap<String, Vec<SeenRequest>> = BTreeMap::new();
+    for (op, def) in &ops {
+        let server = MockServer::start_async().await;
+        let client = client(&server);
+        let documented = documented(&spec, def);
+        assert!(
+            documented.iter().any(|a| a.status == 200),
+            "{op} documents a 200"
+        );
+        let answers: Vec<Answer> = documented
+            .iter()
+            .cloned()
+            .chain(undocumented(&documented))
+            .collect();
+        let mut rows = Vec::new();
+        for answer in answers {
+            let (outcome, request) = run(&server, &client, op, &answer).await;
+            let seen = requests.entry(op.clone()).or_default();
+            if !seen.contains(&request) {
+                seen.push(request);
+            }
+            rows.push(Row {
+                answer: answer.label.clone(),
+                served: answer.served(),
+                outcome: outcome.summary.clone(),
+            });
+            cases.push(Case {
+                op: op.clone(),
+                answer,
+                outcome,
+            });
+        }
+        // One line per operation (`cargo xtask mutate` looks for an added
+        // operation's with `--nocapture`).
+        println!("WIRE-MATRIX {op}: {} answers", rows.len());
+        insta::assert_yaml_snapshot!(format!("outcomes__{op}"), rows);
+        insta::assert_yaml_snapshot!(format!("request__{op}"), requests[op]);
+    }
+
+    for (op, seen) in &requests {
+        assert_eq!(
+            seen.len(),
+            1,
+            "{op}: the same request whatever the answer: {seen:#?}"
+        );
+    }
+    let failures: Vec<String> = cases.iter().filter_map(|c| expectations(c).err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} expectation(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_matrix_covers_every_documented_status_and_named_example() {
+    let spec = spec();
+    let ops = operations(&spec);
+    let mut total = 0;
+    for (op, def) in &ops {
+        let answers = documented(&spec, def);
+        let statuses: Vec<u16> = def["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        for s in &statuses {
+            assert!(
+                answers.iter().any(|a| a.status == *s),
+                "{op}: documented status {s} has no answer"
+            );
+        }
+        total += answers.len();
+    }
+    // The three named 400 examples of the two operations that name them.
+    let named: Vec<String> = ops
+        .iter()
+        .flat_map(|(op, def)| {
+            documented(&spec, def)
+                .into_iter()
+                .filter(|a| a.label.contains("example `"))
+                .map(move |a| format!("{op}: {}", a.label))
+        })
+        .collect();
+    // And the two of the video result (the newest shape, the oldest capture).
+    assert_eq!(named.len(), 8, "{named:#?}");
+    assert!(total >= 60, "{total} documented answers");
+}

@@ -1,0 +1,52 @@
+//! A client pointed at a loopback `MockServer` (feature `mock`), pacing
+//! under the mock's compressed limits.
+
+use std::time::Duration;
+
+use identifai::mock::{MockConfig, MockServer};
+use identifai::{Client, RateLimits, RetryConfig, WaitConfig};
+
+/// How much faster than real time the rate-limited tests run (20x: the
+/// one-second window is 50 ms). The client paces under exactly these
+/// compressed limits: its headroom is absolute (`identifai::pacing::HEADROOM`,
+/// 5 ms), so no relative slack is needed; 20x rather than 100x because
+/// several test binaries at once on 2 loaded cores can delay one request by
+/// more than 5 ms, and a 10 ms window leaves no room for that (50x still
+/// flaked once in five runs here).
+pub const SCALE: f64 = 0.05;
+
+/// A mock with the published limits compressed by [`SCALE`].
+pub fn mock() -> MockServer {
+    mock_with(MockConfig::default())
+}
+
+pub fn mock_with(config: MockConfig) -> MockServer {
+    MockServer::start_with(MockConfig {
+        time_scale: SCALE,
+        ..config
+    })
+}
+
+/// A client for `server`, pacing under the same compressed limits, polling
+/// fast.
+pub fn client(server: &MockServer) -> Client {
+    builder(server).build().expect("client")
+}
+
+pub fn builder(server: &MockServer) -> identifai::ClientBuilder {
+    Client::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .rate_limits(Some(RateLimits::PUBLISHED.time_scale(SCALE)))
+        .retry(
+            RetryConfig::default()
+                .initial_backoff(Duration::from_millis(10))
+                .max_backoff(Duration::from_millis(100)),
+        )
+        .wait(WaitConfig {
+            deadline: Duration::from_secs(30),
+            initial_interval: Duration::from_millis(20),
+            max_interval: Duration::from_millis(50),
+            multiplier: 1.5,
+        })
+}
