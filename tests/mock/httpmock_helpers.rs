@@ -17,7 +17,7 @@ use identifai::types::{
 };
 use identifai::{Client, Error, Identifier, Kind, RetryConfig, Source};
 
-mod support;
+use crate::support;
 
 const ID: &str = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27b0";
 const PNG: &[u8] =
