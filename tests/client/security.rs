@@ -78,7 +78,7 @@ async fn a_same_origin_redirect_keeps_the_key() {
             .path(format!("/api/classification_image/{ID}"));
         then.status(200)
             .header("content-type", "application/json")
-            .body("{}");
+            .body(r#"{"status":"new"}"#);
     });
     api.mock(move |when, then| {
         when.method(GET)
@@ -102,7 +102,7 @@ async fn a_same_origin_redirect_keeps_the_key() {
 #[tokio::test]
 async fn the_mock_redirect_fault_to_another_origin_drops_the_key() {
     let other = MockServer::start_async().await;
-    let seen = recorder(&other, 200, "{}");
+    let seen = recorder(&other, 200, r#"{"status":"new"}"#);
     let server = mock();
     server.inject(
         Route::GetImageClassification,
