@@ -30,7 +30,7 @@
 //! |---|---|
 //! | [`api`] | the client **generated** by `build.rs` from `openapi/identifai.yaml` (progenitor, plus build.rs's own generator for multipart forms); every operation, every type |
 //! | [`Client`] ([`client`]) | the hand-written layer: configuration, submissions, results, heatmaps |
-//! | [`submit`], [`upload`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
+//! | [`submit`], [`source`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
 //! | [`answer`] | whole answers: [`Classified`] (typed value + the server's JSON), [`AnyResult`] |
 //! | [`wait`] | polling until done, one or many at once |
 //! | [`error`] | one [`Error`] enum for everything |
@@ -82,14 +82,13 @@
 
 pub mod answer;
 pub mod api;
-pub mod body;
 pub mod client;
 #[cfg(feature = "contract")]
 #[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
 pub mod contract;
 pub mod error;
 pub mod identifier;
-mod laravel;
+pub mod kinds;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -97,20 +96,20 @@ pub mod pacing;
 #[cfg(feature = "redis")]
 mod pacing_redis;
 pub mod retry;
+pub mod source;
 pub mod submit;
 pub mod transport;
-pub mod upload;
 pub mod wait;
 pub mod webhook;
 
 pub use answer::Classified;
-pub use api::kinds::{AnyResult, Kind};
+pub use api::body::BodyLimits;
 pub use api::{forms, types};
-pub use body::BodyLimits;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, InputError, Result};
 pub use identifier::Identifier;
+pub use kinds::{AnyResult, Kind};
 pub use pacing::{Pacer, RateLimits};
 pub use retry::RetryConfig;
-pub use upload::{Progress, Source, UploadLimits};
+pub use source::{Progress, Source, UploadLimits};
 pub use wait::WaitConfig;

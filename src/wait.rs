@@ -24,11 +24,11 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use crate::answer::Classified;
-use crate::api::kinds::{AnyResult, Kind};
 use crate::api::types::Status;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
+use crate::kinds::{AnyResult, Kind};
 use crate::submit::MediaKind;
 
 /// How long and how often to poll.

@@ -603,9 +603,8 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
             .await),
         "get_partner_pricings" => raw(client.api().get_partner_pricings().await),
         "classify_audio" => {
-            let audio =
-                identifai::upload::FilePart::bytes("s.wav", b"RIFF\0\0\0\0WAVEfmt ".to_vec())
-                    .with_content_type("audio/wav");
+            let audio = identifai::api::FilePart::bytes("s.wav", b"RIFF\0\0\0\0WAVEfmt ".to_vec())
+                .with_content_type("audio/wav");
             raw_stream(
                 client
                     .api()

@@ -747,7 +747,7 @@ async fn call(client: &Client, op: &str) -> Outcome {
         // The operations of the rendered pages, through the generated client
         // (shared key, retries and timeouts); their errors are the generated ones.
         "classify_audio" => {
-            let audio = identifai::upload::FilePart::bytes("s.mp3", mp3_media())
+            let audio = identifai::api::FilePart::bytes("s.mp3", mp3_media())
                 .with_content_type("audio/mpeg");
             let form = api::forms::ClassifyAudioForm::new(audio).ref_id("wire-matrix");
             raw_stream(

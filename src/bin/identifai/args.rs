@@ -384,7 +384,7 @@ fn parse_frames(s: &str) -> Result<Frames, String> {
 fn parse_key_frames_method(s: &str) -> Result<KeyFramesMethod, String> {
     s.trim()
         .parse()
-        .map_err(|e: identifai::upload::PartError| e.to_string())
+        .map_err(|e: identifai::api::PartError| e.to_string())
 }
 
 fn parse_identifier(s: &str) -> Result<Identifier, String> {

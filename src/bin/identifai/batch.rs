@@ -295,7 +295,7 @@ const MAX_LIST: u64 = 64 * 1024 * 1024;
 /// is opened: a FIFO would block).
 fn read_list(path: &Path) -> anyhow::Result<Vec<Input>> {
     let size =
-        identifai::upload::check_file(path).map_err(|e| usage(format!("the list file: {e}")))?;
+        identifai::source::check_file(path).map_err(|e| usage(format!("the list file: {e}")))?;
     if size > MAX_LIST {
         return Err(usage(format!(
             "the list file {} is {size} bytes, over the {MAX_LIST}-byte limit",

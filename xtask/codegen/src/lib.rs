@@ -90,8 +90,12 @@ use prelude::*;
 #[derive(Debug, Clone)]
 pub struct Generated {
     /// The generated module (`include!`d by `src/api/mod.rs`): types, the
-    /// client, forms, kinds, the conformance registry.
+    /// client, forms, the conformance registry. It names nothing of the
+    /// crate outside `crate::api`.
     pub api: String,
+    /// The per-kind layer code (`include!`d by `src/kinds.rs`): `Kind`,
+    /// `AnyResult`, the kinds' marker types and their `Client` methods.
+    pub kinds: String,
     /// progenitor's typed httpmock helpers, when asked for.
     pub httpmock: Option<String>,
 }
@@ -99,9 +103,12 @@ pub struct Generated {
 /// The file names [`write`] writes in the output directory.
 pub const API_FILE: &str = "identifai_api.rs";
 /// See [`API_FILE`].
+pub const KINDS_FILE: &str = "identifai_kinds.rs";
+/// See [`API_FILE`].
 pub const HTTPMOCK_FILE: &str = "identifai_httpmock.rs";
 
-/// Reads the spec at `spec_path`, generates, and writes [`API_FILE`] (and,
+/// Reads the spec at `spec_path`, generates, and writes [`API_FILE`],
+/// [`KINDS_FILE`] (and,
 /// with `httpmock`, [`HTTPMOCK_FILE`]) into `out_dir`. The error names the
 /// place in the spec to fix.
 pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), String> {
@@ -110,6 +117,8 @@ pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), Str
     let generated = generate(&text, httpmock).map_err(|e| format!("{shown}: {e}"))?;
     std::fs::write(out_dir.join(API_FILE), generated.api)
         .map_err(|e| format!("writing generated code: {e}"))?;
+    std::fs::write(out_dir.join(KINDS_FILE), generated.kinds)
+        .map_err(|e| format!("writing generated kinds: {e}"))?;
     if let Some(mock) = generated.httpmock {
         std::fs::write(out_dir.join(HTTPMOCK_FILE), mock)
             .map_err(|e| format!("writing generated httpmock helpers: {e}"))?;
@@ -136,7 +145,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     settings
         .with_interface(progenitor_impl::InterfaceStyle::Positional)
         .with_tag(progenitor_impl::TagStyle::Merged)
-        .with_inner_type(quote! { crate::transport::Transport })
+        .with_inner_type(quote! { crate::api::Hooks })
         .with_hooks(progenitor_impl::HooksMode::Expected)
         .with_derive("PartialEq");
     // `x-rust-name` on a component schema renames its Rust type (for names
@@ -220,14 +229,15 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
             #(#methods)*
         }
 
-        #kinds_mod
-
         #registry
     })
     .map_err(|e| format!("generated forms do not parse: {e}"))?;
     file.items.extend(own.items);
 
     let api = prettyplease::unparse(&file);
+    let kinds: syn::File =
+        syn::parse2(kinds_mod).map_err(|e| format!("generated kinds do not parse: {e}"))?;
+    let kinds = prettyplease::unparse(&kinds);
 
     // progenitor's typed httpmock helpers, for the `mock` feature only (the
     // operations build.rs generates itself have none: their bodies are
@@ -245,6 +255,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     }
     Ok(Generated {
         api,
+        kinds,
         httpmock: mock,
     })
 }
@@ -299,12 +310,26 @@ mod tests {
                 _ => None,
             })
             .collect();
-        for expected in ["types", "forms", "kinds", "conformance", "Client"] {
+        for expected in ["types", "forms", "conformance", "Client"] {
             assert!(top.contains(&expected.to_string()), "{expected} in {top:?}");
         }
+        // The generated module names nothing of the crate outside `api`;
+        // the per-kind layer code is a file of its own.
+        let outside: Vec<&str> = generated
+            .api
+            .match_indices("crate::")
+            .map(|(i, _)| &generated.api[i..(i + 24).min(generated.api.len())])
+            .filter(|s| !s.starts_with("crate::api::"))
+            .collect();
+        assert!(outside.is_empty(), "{outside:?}");
+        let kinds: syn::File = syn::parse_str(&generated.kinds).unwrap();
+        assert!(kinds
+            .items
+            .iter()
+            .any(|i| matches!(i, syn::Item::Enum(e) if e.ident == "Kind")));
         // The capped reader replaces progenitor-client's whole-body read.
         assert!(!generated.api.contains("ResponseValue::from_response"));
-        assert!(generated.api.contains("crate::body::from_response"));
+        assert!(generated.api.contains("crate::api::body::from_response"));
         syn::parse_str::<syn::File>(&generated.httpmock.unwrap()).unwrap();
     }
 
