@@ -9,8 +9,8 @@
 //! server said is lost on the way to a file or another program.
 //!
 //! ```
-//! use identifai::answer::Classified;
-//! use identifai::types::ImageResponse;
+//! use identifai::Classified;
+//! use identifai::api::types::ImageResponse;
 //! let body = r#"{"identifier":"abc","status":"new","brand_new_field":[1,2]}"#;
 //! let result: Classified<ImageResponse> = Classified::from_json(body).unwrap();
 //! assert_eq!(result.identifier.as_deref(), Some("abc")); // typed, through Deref

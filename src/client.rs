@@ -30,7 +30,8 @@ use crate::kinds::{AnyResult, Kind, OverrideAnswer};
 use crate::pacing::{Pacer, RateLimits};
 use crate::retry::RetryConfig;
 use crate::source::UploadLimits;
-use crate::submit::{Image, MediaKind};
+use crate::kinds::Image;
+use crate::submit::MediaKind;
 use crate::transport::Transport;
 use crate::wait::{Wait, WaitAll, WaitConfig};
 

@@ -209,7 +209,7 @@ impl From<String> for Source {
 /// videos).
 ///
 /// ```
-/// use identifai::submit::Kind;
+/// use identifai::Kind;
 /// let limits = identifai::UploadLimits::default().max_video_bytes(1 << 30);
 /// assert_eq!(limits.image_limit(), 50 * 1024 * 1024);
 /// assert_eq!(limits.limit(Kind::Video), 1 << 30);
@@ -375,7 +375,7 @@ impl PreparedFile {
 /// hashing and type sniffing.
 ///
 /// ```
-/// use identifai::{source::check_file, InputError};
+/// use identifai::{check_file, InputError};
 /// assert!(matches!(check_file("/dev/zero".as_ref()), Err(InputError::NotAFile { .. })));
 /// assert!(matches!(check_file("/no/such/file".as_ref()), Err(InputError::FileNotFound { .. })));
 /// ```

@@ -9,7 +9,7 @@
 //! sent twice.
 //!
 //! ```no_run
-//! use identifai::{Client, Source, forms::ImageOptions};
+//! use identifai::{Client, Source, api::forms::ImageOptions};
 //! # async fn demo() -> identifai::Result<()> {
 //! let client = Client::from_env()?;
 //! let result = client
@@ -41,7 +41,7 @@ pub type ApiResult =
 pub type RawResult =
     std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<ErrorBody>>;
 
-pub use crate::kinds::*;
+use crate::kinds::*;
 
 /// What differs between media kinds. The implementations ([`Image`],
 /// [`Video`], [`Audio`], ...) are **generated** by `build.rs` from the

@@ -120,7 +120,7 @@ pub enum State {
 /// all (servers before 1.1.0) is pending until there is a verdict.
 ///
 /// ```
-/// use identifai::{types::Status, wait::is_pending};
+/// use identifai::{api::types::Status, is_pending};
 /// assert!(is_pending(Some(&Status::New), false));
 /// assert!(is_pending(Some(&"processing".parse().unwrap()), true));
 /// assert!(!is_pending(Some(&Status::Done), true));

@@ -3,8 +3,8 @@
 //! array query parameters included.
 
 use httpmock::MockServer;
+use identifai::api::types::{HealthResponse, HealthStatus, ImageResponse, Status};
 use identifai::mock::httpmock::MockServerExt;
-use identifai::types::{HealthResponse, HealthStatus, ImageResponse, Status};
 use identifai::{Client, Identifier};
 
 fn client(server: &MockServer) -> Client {
@@ -55,7 +55,7 @@ async fn typed_helpers_script_the_json_operations() {
 
 #[tokio::test]
 async fn typed_helpers_script_the_new_json_operations() {
-    use identifai::types::{
+    use identifai::api::types::{
         Classification, MediaKind, OverrideRequest, OverrideResponse, PartnerPricings,
         VideoResponse,
     };

@@ -15,7 +15,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use identifai::forms::{ImageOptions, VideoOptions};
+use identifai::api::forms::{ImageOptions, VideoOptions};
 use identifai::{Client, Error, Identifier, RetryConfig, Source};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -583,8 +583,8 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
         "override_image_classification"
         | "override_video_classification"
         | "override_audio_classification" => {
-            let body = identifai::types::OverrideRequest {
-                classification: identifai::types::Classification::Artificial,
+            let body = identifai::api::types::OverrideRequest {
+                classification: identifai::api::types::Classification::Artificial,
             };
             let api = client.api();
             raw(match op {
@@ -608,7 +608,7 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
             raw_stream(
                 client
                     .api()
-                    .classify_audio(None, identifai::forms::ClassifyAudioForm::new(audio))
+                    .classify_audio(None, identifai::api::forms::ClassifyAudioForm::new(audio))
                     .await,
             )
             .await
@@ -619,7 +619,7 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
                     .api()
                     .classify_audio_from_url(
                         None,
-                        identifai::forms::ClassifyAudioFromUrlForm::new(
+                        identifai::api::forms::ClassifyAudioFromUrlForm::new(
                             "https://e.example/s.mp3".into(),
                         ),
                     )
@@ -629,7 +629,7 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
         }
         "save_partner_user" => raw(client
             .api()
-            .save_partner_user(identifai::forms::SavePartnerUserForm::new(
+            .save_partner_user(identifai::api::forms::SavePartnerUserForm::new(
                 "U".into(),
                 "u@example.com".into(),
                 "Average".into(),
@@ -642,7 +642,10 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
 
 /// A generated client's decoded answer: its JSON and status, or the error's status.
 fn raw<T: serde::Serialize>(
-    r: Result<identifai::api::ResponseValue<T>, identifai::api::Error<identifai::types::ErrorBody>>,
+    r: Result<
+        identifai::api::ResponseValue<T>,
+        identifai::api::Error<identifai::api::types::ErrorBody>,
+    >,
 ) -> (Outcome, Option<Error>) {
     match r {
         Ok(v) => (
@@ -657,7 +660,7 @@ fn raw<T: serde::Serialize>(
 async fn raw_stream(
     r: Result<
         identifai::api::ResponseValue<identifai::api::ByteStream>,
-        identifai::api::Error<identifai::types::ErrorBody>,
+        identifai::api::Error<identifai::api::types::ErrorBody>,
     >,
 ) -> (Outcome, Option<Error>) {
     match r {

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
+use identifai::api::forms::{Frames, ImageOptions, VideoOptions};
 use identifai::api::{self, types};
-use identifai::forms::{Frames, ImageOptions, VideoOptions};
 use identifai::{Client, Error, Identifier, RetryConfig, Source};
 use serde::Serialize;
 use serde_json::{json, Value};

@@ -10,7 +10,7 @@ use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
 use identifai::api::FilePart;
 use identifai::api::{self, forms, types};
-use identifai::transport::Transport;
+use identifai::Transport;
 
 const KEY: &str = "test-key-0123456789";
 

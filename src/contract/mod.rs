@@ -369,7 +369,7 @@ impl Session {
                         &mut problems,
                         &mut drift,
                         |v| {
-                            types_decode::<crate::types::ImageResponse>(v)?;
+                            types_decode::<crate::api::types::ImageResponse>(v)?;
                             value = Some(v.clone());
                             Ok(())
                         },

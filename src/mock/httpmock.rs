@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use identifai::mock::httpmock::{operations, MockServer, MockServerExt};
-//! use identifai::types::{HealthResponse, HealthStatus};
+//! use identifai::api::types::{HealthResponse, HealthStatus};
 //!
 //! let server = MockServer::start();
 //! let mock = server.health(|when, then| {

@@ -1,9 +1,9 @@
 //! What a downstream repository runs in its CI, with no dependency but
 //! identifai and tokio.
 
+use identifai::api::types::{HealthResponse, HealthStatus};
 use identifai::contract::{run, ContractConfig, Target};
 use identifai::mock::httpmock::{Method, MockServer, MockServerExt};
-use identifai::types::{HealthResponse, HealthStatus};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_contract_checks_pass_against_the_mock() {

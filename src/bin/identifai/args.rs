@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use identifai::forms::{Frames, KeyFramesMethod};
+use identifai::api::forms::{Frames, KeyFramesMethod};
 use identifai::Identifier;
 
 /// Shown under every `--help`.
