@@ -594,7 +594,7 @@ fn earliest(k: usize, per_second: usize, per_minute: usize) -> f64 {
 /// Returns (wall s, 429s, results ok, POSTs, GETs).
 fn one_batch(n: usize, scale: f64, paced: bool) -> (f64, u64, usize, u64, u64) {
     let server = MockServer::start_with(MockConfig {
-        rate_limits: paced.then_some(identifai::mock::RateLimits::PUBLISHED),
+        rate_limits: paced.then_some(identifai::RateLimits::PUBLISHED),
         time_scale: scale,
         polls_until_done: 1,
         ..MockConfig::default()

@@ -6,7 +6,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use identifai::mock::{Fault, MockConfig, MockServer, RateLimits, Route};
+use identifai::mock::{Fault, MockConfig, MockServer, Route};
+use identifai::RateLimits;
 use reqwest::multipart::{Form, Part};
 use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
@@ -836,8 +837,8 @@ async fn get_limits_and_retry_after_switch() {
     let server = MockServer::start_with(MockConfig {
         retry_after: false,
         rate_limits: Some(RateLimits {
-            get_per_second: 2,
-            get_per_minute: 3,
+            gets_per_second: 2,
+            gets_per_minute: 3,
             ..RateLimits::PUBLISHED
         }),
         time_scale: 0.05,

@@ -27,7 +27,7 @@
 //! 4. **Laravel's empty maps** (below): the backend's `json_encode` writes an
 //!    empty map as `[]`, so wherever the spec says `object` an empty JSON
 //!    array decodes as the empty object. One pass over the generated types
-//!    does it for every object type and every map field (`src/laravel.rs`
+//!    does it for every object type and every map field (`src/api/laravel.rs`
 //!    holds the two serde adaptors it wires in).
 //!
 //! A component schema's `x-rust-name` extension renames its Rust type.
@@ -49,6 +49,7 @@
 
 #![warn(missing_docs)]
 
+mod docs;
 mod fixes;
 mod forms;
 mod kinds;
@@ -68,8 +69,9 @@ mod prelude {
         StringType, Type,
     };
     pub(crate) use proc_macro2::TokenStream;
-    pub(crate) use quote::{format_ident, quote};
+    pub(crate) use quote::{format_ident, quote, ToTokens};
 
+    pub(crate) use crate::docs::*;
     pub(crate) use crate::fixes::*;
     pub(crate) use crate::forms::*;
     pub(crate) use crate::kinds::*;
@@ -196,6 +198,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         content.extend(item.items);
     }
     laravel_empty_maps(content);
+    type_summaries(&spec, content);
     let registry = conformance_registry(&spec, content, &enums)?;
 
     let mut forms = Forms::default();
