@@ -20,8 +20,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use identifai::api::types::ImageResponse;
 use identifai::mock::{MockConfig, MockServer};
-use identifai::types::ImageResponse;
 use identifai::{Client, RateLimits, RetryConfig, Source, WaitConfig};
 use serde_json::{json, Value};
 
@@ -407,7 +407,7 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         out,
         "## 1. Per-request overhead\n\n\
          `GET /api/classification/{{id}}` answered by a minimal in-process axum server with a fixed \
-         {} B `ImageResponse`, decoded into `identifai::types::ImageResponse` on every side; \
+         {} B `ImageResponse`, decoded into `identifai::api::types::ImageResponse` on every side; \
          one current-thread runtime for the client side, one for the server; keep-alive on \
          all sides; {n} requests per side in blocks of {block}, the three sides interleaved \
          with a rotating order. The client is built with `rate_limits(None)` and \
@@ -594,7 +594,7 @@ fn earliest(k: usize, per_second: usize, per_minute: usize) -> f64 {
 /// Returns (wall s, 429s, results ok, POSTs, GETs).
 fn one_batch(n: usize, scale: f64, paced: bool) -> (f64, u64, usize, u64, u64) {
     let server = MockServer::start_with(MockConfig {
-        rate_limits: paced.then_some(identifai::mock::RateLimits::PUBLISHED),
+        rate_limits: paced.then_some(identifai::RateLimits::PUBLISHED),
         time_scale: scale,
         polls_until_done: 1,
         ..MockConfig::default()
@@ -749,7 +749,7 @@ fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
          sides. Ratio = Value time / typed time (>= 1 means the typed decode is not slower).\n\n\
          | target | median (µs) | p90 (µs) |\n|---|---|---|\n\
          | `serde_json::Value` (baseline) | {:.1} | {:.1} |\n\
-         | `identifai::types::ImageResponse` | {:.1} | {:.1} |\n\n\
+         | `identifai::api::types::ImageResponse` | {:.1} | {:.1} |\n\n\
          Ratio (median): **{ratio:.3}**.\n",
         body.len() / 1024,
         v.median,

@@ -16,8 +16,8 @@ mod common;
 
 use std::error::Error;
 
-use identifai::forms::AudioOptions;
-use identifai::types::Classification;
+use identifai::api::forms::AudioOptions;
+use identifai::api::types::Classification;
 use identifai::{AnyResult, Kind, Source};
 
 #[tokio::main]

@@ -21,7 +21,7 @@ mod common;
 use std::error::Error as _;
 use std::time::Duration;
 
-use identifai::forms::{Frames, ImageOptions};
+use identifai::api::forms::{Frames, ImageOptions};
 use identifai::mock::{Fault, Route};
 use identifai::{Client, Error, Identifier, InputError, RetryConfig, Source, UploadLimits};
 

@@ -16,8 +16,8 @@ mod common;
 use std::error::Error;
 use std::path::PathBuf;
 
-use identifai::forms::ImageOptions;
-use identifai::types::Classification;
+use identifai::api::forms::ImageOptions;
+use identifai::api::types::Classification;
 use identifai::Source;
 
 #[tokio::main]

@@ -19,7 +19,7 @@ mod common;
 use std::error::Error;
 
 use futures::TryStreamExt;
-use identifai::forms::ImageOptions;
+use identifai::api::forms::ImageOptions;
 use identifai::Source;
 
 #[tokio::main]

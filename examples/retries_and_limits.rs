@@ -24,7 +24,7 @@ mod common;
 use std::error::Error;
 use std::time::{Duration, Instant};
 
-use identifai::forms::ImageOptions;
+use identifai::api::forms::ImageOptions;
 use identifai::mock::{Fault, Route};
 use identifai::{Client, Identifier, RetryConfig, Source};
 

@@ -17,8 +17,8 @@ mod common;
 use std::error::Error;
 use std::time::Duration;
 
-use identifai::forms::{Frames, ImageOptions, KeyFramesMethod, VideoOptions};
-use identifai::types::ResponseFormat;
+use identifai::api::forms::{Frames, ImageOptions, KeyFramesMethod, VideoOptions};
+use identifai::api::types::ResponseFormat;
 use identifai::{Identifier, Source};
 
 const DEFAULT_IMAGE_URL: &str =

@@ -21,7 +21,7 @@ use std::error::Error;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use identifai::forms::ImageOptions;
+use identifai::api::forms::ImageOptions;
 use identifai::mock::MockConfig;
 use identifai::Source;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -78,9 +78,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     })?;
     let key = match target.server() {
         Some(server) => server.api_key().to_string(),
-        None => std::env::var(identifai::client::ENV_API_KEY)?
-            .trim()
-            .to_string(),
+        None => std::env::var(identifai::ENV_API_KEY)?.trim().to_string(),
     };
     let client = target.client()?;
     // The client's Debug is safe to log: the key shows as [REDACTED].

@@ -22,7 +22,7 @@ use std::error::Error;
 use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
-use identifai::forms::ImageOptions;
+use identifai::api::forms::ImageOptions;
 use identifai::{Identifier, Source};
 
 /// Generated images to submit.

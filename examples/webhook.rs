@@ -19,8 +19,8 @@ mod common;
 
 use std::error::Error;
 
-use identifai::forms::ImageOptions;
-use identifai::types::ImageResponse;
+use identifai::api::forms::ImageOptions;
+use identifai::api::types::ImageResponse;
 use identifai::{Client, Identifier, Source};
 
 /// A body as the service posts it (the same object polling returns), with

@@ -9,8 +9,8 @@
 //! server said is lost on the way to a file or another program.
 //!
 //! ```
-//! use identifai::answer::Classified;
-//! use identifai::types::ImageResponse;
+//! use identifai::Classified;
+//! use identifai::api::types::ImageResponse;
 //! let body = r#"{"identifier":"abc","status":"new","brand_new_field":[1,2]}"#;
 //! let result: Classified<ImageResponse> = Classified::from_json(body).unwrap();
 //! assert_eq!(result.identifier.as_deref(), Some("abc")); // typed, through Deref
@@ -165,7 +165,7 @@ pub(crate) fn decode_list<T: DeserializeOwned + Default + PartialEq>(
 }
 
 /// Reads a generated `*_raw` operation's answer whole, through the
-/// transport's one capped reader ([`crate::body::read_stream`]: the JSON cap
+/// transport's one capped reader ([`crate::api::body::read_stream`]: the JSON cap
 /// of [`crate::BodyLimits`] and the idle timeout apply), and hands status,
 /// content type and body to `decode`.
 pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
@@ -185,7 +185,7 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = crate::body::read_stream(answer.into_inner())
+    let body = crate::api::body::read_stream(answer.into_inner())
         .await
         .map_err(Error::transport)?;
     decode(status, content_type.as_deref(), &body)

@@ -23,15 +23,16 @@ use bytes::Bytes;
 use secrecy::SecretString;
 
 use crate::answer::Classified;
-use crate::api::kinds::{AnyResult, Kind, OverrideAnswer};
 use crate::api::types::{Classification, HealthStatus, ImageResponse};
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
+use crate::kinds::Image;
+use crate::kinds::{AnyResult, Kind, OverrideAnswer};
 use crate::pacing::{Pacer, RateLimits};
 use crate::retry::RetryConfig;
-use crate::submit::{Image, MediaKind};
+use crate::source::UploadLimits;
+use crate::submit::MediaKind;
 use crate::transport::Transport;
-use crate::upload::UploadLimits;
 use crate::wait::{Wait, WaitAll, WaitConfig};
 
 /// The production base URL.
@@ -62,6 +63,8 @@ pub struct Client {
 }
 
 struct Shared {
+    /// The layer the generated client's hooks run (the same value).
+    transport: Transport,
     wait: WaitConfig,
     limits: UploadLimits,
 }
@@ -109,7 +112,7 @@ impl Client {
     }
 
     pub(crate) fn transport(&self) -> &Transport {
-        self.api.inner()
+        &self.shared.transport
     }
 
     pub(crate) fn wait_config(&self) -> &WaitConfig {
@@ -235,7 +238,7 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             // Capped at BodyLimits::heatmap_cap by the transport.
-            let body = crate::body::read_stream(answer.into_inner())
+            let body = crate::api::body::read_stream(answer.into_inner())
                 .await
                 .map_err(Error::transport)?;
             if !body.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -277,7 +280,7 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     upload_timeout: Option<Duration>,
     idle_timeout: Option<Option<Duration>>,
-    body_limits: Option<crate::body::BodyLimits>,
+    body_limits: Option<crate::api::body::BodyLimits>,
     user_agent: Option<String>,
     retry: Option<RetryConfig>,
     rate_limits: Option<Option<RateLimits>>,
@@ -364,7 +367,7 @@ impl ClientBuilder {
     /// How much of an answer is read at most (default
     /// [`BodyLimits::default`](crate::BodyLimits): 16 MiB of JSON, 64 MiB of
     /// heatmap, 1 MiB of error body). Past it: [`Error::AnswerTooLarge`].
-    pub fn body_limits(mut self, limits: crate::body::BodyLimits) -> Self {
+    pub fn body_limits(mut self, limits: crate::api::body::BodyLimits) -> Self {
         self.body_limits = Some(limits);
         self
     }
@@ -463,8 +466,9 @@ impl ClientBuilder {
             },
         );
         Ok(Client {
-            api: crate::api::Client::new_with_client(&base, http, transport),
+            api: crate::api::Client::new_with_client(&base, http, transport.clone().into()),
             shared: Arc::new(Shared {
+                transport,
                 wait: self.wait.unwrap_or_default(),
                 limits: self.limits.unwrap_or_default(),
             }),

@@ -248,7 +248,7 @@ pub enum InputError {
     },
     /// A form value the spec does not allow (e.g. `frames` 7).
     #[error(transparent)]
-    Form(#[from] crate::upload::PartError),
+    Form(#[from] crate::api::PartError),
     /// More identifiers than one request can carry.
     #[error("{count} identifiers given; the list endpoint takes 1 to 100")]
     IdentifierCount {
@@ -332,16 +332,18 @@ impl Error {
 
     pub(crate) fn transport(e: reqwest::Error) -> Self {
         // A limit the transport enforced gets its own variant.
-        match crate::body::fault_of(&e) {
-            Some(crate::body::BodyFault::TooLarge { what, cap }) => {
+        match crate::api::body::fault_of(&e) {
+            Some(crate::api::body::BodyFault::TooLarge { what, cap }) => {
                 let status = crate::transport::last_response().0;
                 return Error::AnswerTooLarge { status, what, cap };
             }
-            Some(crate::body::BodyFault::Idle { after }) => return Error::IdleTimeout { after },
-            Some(crate::body::BodyFault::UploadCut { cause }) => {
+            Some(crate::api::body::BodyFault::Idle { after }) => {
+                return Error::IdleTimeout { after }
+            }
+            Some(crate::api::body::BodyFault::UploadCut { cause }) => {
                 return Error::UploadInterrupted { reason: cause }
             }
-            Some(crate::body::BodyFault::Pacer { cause }) => {
+            Some(crate::api::body::BodyFault::Pacer { cause }) => {
                 return Error::Pacer { message: cause }
             }
             None => {}
@@ -440,7 +442,7 @@ impl Error {
             E2::UnexpectedResponse(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = match crate::body::read_body(resp).await {
+                let body = match crate::api::body::read_body(resp).await {
                     Ok(b) => b,
                     Err(e) => return Error::transport(e),
                 };

@@ -5,7 +5,7 @@
 //! heatmaps, C2PA provenance and per-model scores.
 //!
 //! ```no_run
-//! use identifai::{Client, Source, forms::ImageOptions};
+//! use identifai::{Client, Source, api::forms::ImageOptions};
 //!
 //! # async fn demo() -> identifai::Result<()> {
 //! let client = Client::from_env()?; // IDENTIFAI_API_KEY
@@ -26,15 +26,19 @@
 //!
 //! ## How it is put together
 //!
-//! | module | what it is |
+//! Every item has one path: the layer's items are at the crate root, the
+//! generated client and its types under [`api`], and each feature has its
+//! namespace.
+//!
+//! | path | what it is |
 //! |---|---|
-//! | [`api`] | the client **generated** by `build.rs` from `openapi/identifai.yaml` (progenitor, plus build.rs's own generator for multipart forms); every operation, every type |
-//! | [`Client`] ([`client`]) | the hand-written layer: configuration, submissions, results, heatmaps |
-//! | [`submit`], [`upload`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
-//! | [`answer`] | whole answers: [`Classified`] (typed value + the server's JSON), [`AnyResult`] |
-//! | [`wait`] | polling until done, one or many at once |
-//! | [`error`] | one [`Error`] enum for everything |
-//! | [`retry`], [`pacing`], [`transport`] | retries, pacing under the published rate limits, the key and redirects |
+//! | [`api`] | the client **generated** from `openapi/identifai.yaml` (`identifai-codegen`: progenitor, plus its own generator for multipart forms): every operation ([`api::Client`]), every type ([`api::types`]), the forms' options ([`api::forms`]) |
+//! | [`Client`], [`ClientBuilder`] | the hand-written layer: configuration, submissions, results, heatmaps |
+//! | [`Source`], [`Classify`], [`UploadLimits`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
+//! | [`Classified`], [`AnyResult`] | whole answers: the typed value + the server's JSON |
+//! | [`Wait`], [`WaitAll`], [`WaitConfig`] | polling until done, one or many at once |
+//! | [`Error`], [`InputError`] | one error enum for everything |
+//! | [`RetryConfig`], [`RateLimits`], [`Pacer`], [`BodyLimits`], [`Transport`] | retries, pacing under the published rate limits, body caps, the key and redirects |
 //! | [`webhook`] | parsing webhook bodies |
 //! | `mock` | (feature `mock`) a fake identifAI server for tests |
 //! | `contract` | (feature `contract`) contract checks of a server against the embedded spec, for your CI |
@@ -80,37 +84,41 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod answer;
+mod answer;
 pub mod api;
-pub mod body;
-pub mod client;
+mod client;
 #[cfg(feature = "contract")]
 #[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
 pub mod contract;
-pub mod error;
-pub mod identifier;
-mod laravel;
+mod error;
+mod identifier;
+mod kinds;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
-pub mod pacing;
+mod pacing;
 #[cfg(feature = "redis")]
 mod pacing_redis;
-pub mod retry;
-pub mod submit;
-pub mod transport;
-pub mod upload;
-pub mod wait;
+mod retry;
+mod source;
+mod submit;
+mod transport;
+mod wait;
 pub mod webhook;
 
 pub use answer::Classified;
-pub use api::kinds::{AnyResult, Kind};
-pub use api::{forms, types};
-pub use body::BodyLimits;
-pub use client::{Client, ClientBuilder};
-pub use error::{Error, InputError, Result};
+pub use api::body::BodyLimits;
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
+};
+pub use error::{Error, InputError, MaybeErrorBody, Result};
 pub use identifier::Identifier;
-pub use pacing::{Pacer, RateLimits};
+pub use kinds::*;
+pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM};
 pub use retry::RetryConfig;
-pub use upload::{Progress, Source, UploadLimits};
-pub use wait::WaitConfig;
+pub use source::{check_file, Accepts, Progress, Source, UploadLimits};
+pub use submit::{
+    ApiResult, Classify, ClassifyAudio, ClassifyImage, ClassifyVideo, MediaKind, RawResult,
+};
+pub use transport::{Transport, API_KEY_HEADER, MAX_REDIRECTS};
+pub use wait::{is_pending, State, Wait, WaitAll, WaitConfig, LIST_BATCH};

@@ -9,7 +9,7 @@
 //! sent twice.
 //!
 //! ```no_run
-//! use identifai::{Client, Source, forms::ImageOptions};
+//! use identifai::{Client, Source, api::forms::ImageOptions};
 //! # async fn demo() -> identifai::Result<()> {
 //! let client = Client::from_env()?;
 //! let result = client
@@ -26,12 +26,12 @@ use std::sync::Arc;
 
 use crate::answer::Classified;
 use crate::api::types::{ErrorBody, ResponseFormat};
+use crate::api::FilePart;
 use crate::api::{ByteStream, ResponseValue};
 use crate::client::Client;
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
-use crate::upload::FilePart;
-use crate::upload::{prepare, Accepts, Prepared, Progress, ProgressFn, Source};
+use crate::source::{prepare, Accepts, Prepared, Progress, ProgressFn, Source};
 
 #[doc(hidden)]
 pub type ApiResult =
@@ -41,7 +41,7 @@ pub type ApiResult =
 pub type RawResult =
     std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<ErrorBody>>;
 
-pub use crate::api::kinds::*;
+use crate::kinds::*;
 
 /// What differs between media kinds. The implementations ([`Image`],
 /// [`Video`], [`Audio`], ...) are **generated** by `build.rs` from the
@@ -283,7 +283,7 @@ async fn identifier_of(answer: ResponseValue<ByteStream>) -> Result<Identifier> 
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = crate::body::read_stream(answer.into_inner())
+    let body = crate::api::body::read_stream(answer.into_inner())
         .await
         .map_err(Error::transport)?;
     Identifier::from_response(content_type.as_deref(), &body)
@@ -294,8 +294,8 @@ fn _assert_send(c: Classify<'static, Image>) -> impl Send {
     c.send()
 }
 
-impl From<crate::upload::PartError> for Error {
-    fn from(e: crate::upload::PartError) -> Self {
+impl From<crate::api::PartError> for Error {
+    fn from(e: crate::api::PartError) -> Self {
         Error::InvalidInput(InputError::Form(e))
     }
 }

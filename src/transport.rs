@@ -1,8 +1,8 @@
 //! What every request goes through, generated operations included.
 //!
-//! [`Transport`] is the generated client's "inner" value, and the
-//! progenitor hooks below run for every operation (progenitor's and
-//! build.rs's alike):
+//! [`Transport`] is the [`api::Layer`] the generated client's hooks
+//! ([`api::Hooks`]) hand every request to, so what follows runs for every
+//! operation (progenitor's and the generator's own alike):
 //!
 //! - **pre**: the API key goes into `X-Api-Key` (marked sensitive) for the
 //!   operations whose spec `security` asks for it, and the request gets its
@@ -11,7 +11,7 @@
 //!   hand so the key never reaches another origin, GET retries, and one
 //!   tracing span per request.
 //!   Each attempt's request body is tracked and its answer's body guarded
-//!   (caps, idle timeout, the key scrubbed: [`crate::body`]).
+//!   (caps, idle timeout, the key scrubbed: `api::body`).
 //! - **post**: remembers the status and headers, so a body that fails to
 //!   decode is reported with them.
 
@@ -20,14 +20,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use progenitor_client::OperationInfo;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
 use crate::api;
-use crate::body::{fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, Tracked};
+use crate::api::body::{
+    fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, Tracked,
+};
 use crate::pacing::SharedGate;
 use crate::retry::RetryConfig;
 
@@ -199,7 +201,7 @@ impl Transport {
 
     /// One attempt: the request body tracked, the wait for an answer
     /// watched by the idle timeout, and the answer's body guarded (cap,
-    /// idle timeout, key scrubbed; see [`crate::body`]).
+    /// idle timeout, key scrubbed; see `api::body`).
     async fn attempt(
         &self,
         client: &reqwest::Client,
@@ -274,7 +276,7 @@ impl Transport {
                     .windows(key.len())
                     .any(|w| w == key.as_bytes())
                 {
-                    *value = HeaderValue::from_static(crate::body::REDACTED);
+                    *value = HeaderValue::from_static(crate::api::body::REDACTED);
                 }
             }
         }
@@ -327,13 +329,9 @@ pub(crate) fn last_response() -> (Option<u16>, HeaderMap) {
         .unwrap_or_default()
 }
 
-impl ClientHooks<Transport> for api::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        let t = self.inner();
+impl api::Layer for Transport {
+    fn pre(&self, request: &mut reqwest::Request, info: &OperationInfo) {
+        let t = self;
         if api::API_KEY_OPERATIONS.contains(&info.operation_id) {
             if let Some(key) = t.api_key_header() {
                 request.headers_mut().insert(API_KEY_HEADER, key);
@@ -347,15 +345,15 @@ impl ClientHooks<Transport> for api::Client {
         if let Some(timeout) = timeout {
             *request.timeout_mut() = Some(timeout);
         }
-        Ok(())
     }
 
-    async fn exec(
-        &self,
+    fn exec<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let t = self.inner();
+        info: &'a OperationInfo,
+    ) -> api::BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        let t = self;
         let span = tracing::info_span!(
             "identifai.request",
             operation = info.operation_id,
@@ -365,75 +363,78 @@ impl ClientHooks<Transport> for api::Client {
             status = tracing::field::Empty,
         );
         let paced = info.operation_id != "health";
-        async move {
-            // Only body-less requests can be sent again as they are; POSTs
-            // are retried by the layer above, which rebuilds the body.
-            let retry_get = request.method() == Method::GET && request.try_clone().is_some();
-            let mut schedule = t.retry().schedule();
-            let mut request = Some(request);
-            let mut attempt = 0u32;
-            loop {
-                attempt += 1;
-                let this = if retry_get {
-                    request.as_ref().and_then(|r| r.try_clone())
-                } else {
-                    request.take()
-                };
-                let Some(mut this) = this else {
-                    unreachable!("a request is sent at most once unless it can be cloned")
-                };
-                if retry_get {
-                    // No attempt outlives the retry budget.
-                    let left = schedule.left();
-                    if !left.is_zero() {
-                        let timeout = this.timeout().copied().map_or(left, |d| d.min(left));
-                        *this.timeout_mut() = Some(timeout);
+        Box::pin(
+            async move {
+                // Only body-less requests can be sent again as they are; POSTs
+                // are retried by the layer above, which rebuilds the body.
+                let retry_get = request.method() == Method::GET && request.try_clone().is_some();
+                let mut schedule = t.retry().schedule();
+                let mut request = Some(request);
+                let mut attempt = 0u32;
+                loop {
+                    attempt += 1;
+                    let this = if retry_get {
+                        request.as_ref().and_then(|r| r.try_clone())
+                    } else {
+                        request.take()
+                    };
+                    let Some(mut this) = this else {
+                        unreachable!("a request is sent at most once unless it can be cloned")
+                    };
+                    if retry_get {
+                        // No attempt outlives the retry budget.
+                        let left = schedule.left();
+                        if !left.is_zero() {
+                            let timeout = this.timeout().copied().map_or(left, |d| d.min(left));
+                            *this.timeout_mut() = Some(timeout);
+                        }
                     }
+                    let result = t.attempt(client, this, paced, info.operation_id).await;
+                    let span = tracing::Span::current();
+                    span.record("attempts", attempt);
+                    let retry_after = match &result {
+                        Ok(r) => {
+                            span.record("status", r.status().as_u16());
+                            crate::retry::retryable_get_status(r.status().as_u16())
+                                .then(|| crate::retry::retry_after(r.headers()))
+                        }
+                        Err(e) => {
+                            (e.is_connect() || e.is_timeout() || e.is_request()).then_some(None)
+                        }
+                    };
+                    let (true, Some(retry_after)) = (retry_get, retry_after) else {
+                        return result;
+                    };
+                    let limited =
+                        matches!(&result, Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS);
+                    let delay = if limited {
+                        schedule.next_rate_limited_delay(retry_after)
+                    } else {
+                        schedule.next_delay(retry_after)
+                    };
+                    let Some(delay) = delay else {
+                        return result;
+                    };
+                    tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                    drop(result);
+                    tokio::time::sleep(delay).await;
                 }
-                let result = t
-                    .attempt(self.client(), this, paced, info.operation_id)
-                    .await;
-                let span = tracing::Span::current();
-                span.record("attempts", attempt);
-                let retry_after = match &result {
-                    Ok(r) => {
-                        span.record("status", r.status().as_u16());
-                        crate::retry::retryable_get_status(r.status().as_u16())
-                            .then(|| crate::retry::retry_after(r.headers()))
-                    }
-                    Err(e) => (e.is_connect() || e.is_timeout() || e.is_request()).then_some(None),
-                };
-                let (true, Some(retry_after)) = (retry_get, retry_after) else {
-                    return result;
-                };
-                let limited =
-                    matches!(&result, Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS);
-                let delay = if limited {
-                    schedule.next_rate_limited_delay(retry_after)
-                } else {
-                    schedule.next_delay(retry_after)
-                };
-                let Some(delay) = delay else {
-                    return result;
-                };
-                tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
-                drop(result);
-                tokio::time::sleep(delay).await;
             }
-        }
-        .instrument(span)
-        .await
+            .instrument(span),
+        )
     }
 
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
+    fn post(&self, result: &reqwest::Result<reqwest::Response>, _info: &OperationInfo) {
         if let Ok(r) = result {
             let seen = (Some(r.status().as_u16()), r.headers().clone());
             let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = seen);
         }
-        Ok(())
+    }
+}
+
+impl From<Transport> for api::Hooks {
+    /// The generated client's hooks running this transport.
+    fn from(transport: Transport) -> Self {
+        api::Hooks::new(transport)
     }
 }

@@ -24,11 +24,11 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use crate::answer::Classified;
-use crate::api::kinds::{AnyResult, Kind};
 use crate::api::types::Status;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
+use crate::kinds::{AnyResult, Kind};
 use crate::submit::MediaKind;
 
 /// How long and how often to poll.
@@ -120,7 +120,7 @@ pub enum State {
 /// all (servers before 1.1.0) is pending until there is a verdict.
 ///
 /// ```
-/// use identifai::{types::Status, wait::is_pending};
+/// use identifai::{api::types::Status, is_pending};
 /// assert!(is_pending(Some(&Status::New), false));
 /// assert!(is_pending(Some(&"processing".parse().unwrap()), true));
 /// assert!(!is_pending(Some(&Status::Done), true));

@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use identifai::api::types::HealthStatus;
 use identifai::mock::MockServer;
-use identifai::types::HealthStatus;
 use identifai::{Client, Identifier, Source};
 
 /// A small, stable, public image (Wikimedia Commons, public domain).
@@ -106,7 +106,7 @@ async fn contract() {
         async {
             c.classify_image(Source::url(url.as_str()))
                 .options(
-                    identifai::forms::ImageOptions::new()
+                    identifai::api::forms::ImageOptions::new()
                         .with_heatmap(true)
                         .ref_id("identifai-rust-contract"),
                 )

@@ -42,11 +42,10 @@ impl Target {
     /// The real service when `IDENTIFAI_API_KEY` is set, else a mock
     /// started with `config`.
     pub fn from_env_or(config: MockConfig) -> Result<Self, Box<dyn Error>> {
-        let has_key =
-            std::env::var(identifai::client::ENV_API_KEY).is_ok_and(|key| !key.trim().is_empty());
+        let has_key = std::env::var(identifai::ENV_API_KEY).is_ok_and(|key| !key.trim().is_empty());
         if has_key {
-            let base = std::env::var(identifai::client::ENV_BASE_URL)
-                .unwrap_or_else(|_| identifai::client::DEFAULT_BASE_URL.to_string());
+            let base = std::env::var(identifai::ENV_BASE_URL)
+                .unwrap_or_else(|_| identifai::DEFAULT_BASE_URL.to_string());
             eprintln!("[example] IDENTIFAI_API_KEY is set: using the identifAI service at {base}");
             Ok(Target::Service)
         } else {
@@ -76,8 +75,8 @@ impl Target {
     pub fn base_url(&self) -> String {
         match self {
             Target::Mock(server) => server.base_url(),
-            Target::Service => std::env::var(identifai::client::ENV_BASE_URL)
-                .unwrap_or_else(|_| identifai::client::DEFAULT_BASE_URL.to_string()),
+            Target::Service => std::env::var(identifai::ENV_BASE_URL)
+                .unwrap_or_else(|_| identifai::DEFAULT_BASE_URL.to_string()),
         }
     }
 

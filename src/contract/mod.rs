@@ -369,7 +369,7 @@ impl Session {
                         &mut problems,
                         &mut drift,
                         |v| {
-                            types_decode::<crate::types::ImageResponse>(v)?;
+                            types_decode::<crate::api::types::ImageResponse>(v)?;
                             value = Some(v.clone());
                             Ok(())
                         },
@@ -659,7 +659,7 @@ impl Session {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let body = crate::body::read_body(response)
+        let body = crate::api::body::read_body(response)
             .await
             .map_err(|e| crate::Error::transport(e).to_string())?;
         Ok(Answer {

@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use identifai::mock::httpmock::{operations, MockServer, MockServerExt};
-//! use identifai::types::{HealthResponse, HealthStatus, IdentifierResponse};
+//! use identifai::api::types::{HealthResponse, HealthStatus, IdentifierResponse};
 //!
 //! let server = MockServer::start();
 //! let mock = server.health(|when, then| {
@@ -124,7 +124,7 @@ pub mod form {
             parts.iter().filter(|p| p.name == *name).all(|p| {
                 p.content_type
                     .as_deref()
-                    .is_some_and(|ct| allowed.iter().any(|a| crate::upload::mime_matches(a, ct)))
+                    .is_some_and(|ct| allowed.iter().any(|a| crate::api::mime_matches(a, ct)))
             })
         });
         required && known && files

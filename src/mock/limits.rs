@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::RateLimits;
+use crate::RateLimits;
 
 /// Which published limit a request counts against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -103,8 +103,8 @@ impl RateLimiter {
             return Decision::Unlimited;
         };
         let (per_second, per_minute) = match class {
-            MethodClass::Post => (limits.post_per_second, limits.post_per_minute),
-            MethodClass::Get => (limits.get_per_second, limits.get_per_minute),
+            MethodClass::Post => (limits.posts_per_second, limits.posts_per_minute),
+            MethodClass::Get => (limits.gets_per_second, limits.gets_per_minute),
         };
         let second = self.scaled(1.0);
         let minute = self.scaled(60.0);
@@ -197,8 +197,8 @@ mod tests {
     #[test]
     fn minute_window_counts_all_allowed_requests() {
         let limits = RateLimits {
-            post_per_second: 0,
-            post_per_minute: 3,
+            posts_per_second: 0,
+            posts_per_minute: 3,
             ..RateLimits::PUBLISHED
         };
         let mut limiter = RateLimiter::new(Some(limits), 1.0);

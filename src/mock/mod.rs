@@ -66,46 +66,12 @@ pub use fixtures::heatmap_png;
 /// cuts them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// The rate limits enforced per API key.
-///
-/// POST routes (submissions) and GET routes (results, list, heatmap) are
-/// counted separately; `/api/health` is never limited. A limit of `0`
-/// disables that window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimits {
-    /// POST requests allowed in any trailing one-second window.
-    pub post_per_second: u32,
-    /// POST requests allowed in any trailing one-minute window.
-    pub post_per_minute: u32,
-    /// GET requests allowed in any trailing one-second window.
-    pub get_per_second: u32,
-    /// GET requests allowed in any trailing one-minute window.
-    pub get_per_minute: u32,
-}
-
-impl RateLimits {
-    /// The limits published by identifAI: POST 1/s and 30/min, GET 2/s and
-    /// 60/min.
-    pub const PUBLISHED: RateLimits = RateLimits {
-        post_per_second: 1,
-        post_per_minute: 30,
-        get_per_second: 2,
-        get_per_minute: 60,
-    };
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self::PUBLISHED
-    }
-}
-
 /// Configuration of a [`MockServer`].
 ///
 /// Build one with struct-update syntax over [`MockConfig::default`]:
 ///
 /// ```
-/// use identifai::mock::{MockConfig, RateLimits};
+/// use identifai::{mock::MockConfig, RateLimits};
 ///
 /// let config = MockConfig {
 ///     polls_until_done: 0,
@@ -125,8 +91,12 @@ pub struct MockConfig {
     /// How many GETs of an identifier answer `status: "new"` before it is
     /// `done` (or `errored`). `0` makes submissions complete at once.
     pub polls_until_done: u32,
-    /// Per-key rate limits, or `None` to disable rate limiting.
-    pub rate_limits: Option<RateLimits>,
+    /// Per-key rate limits (the client's own type: POST and GET routes are
+    /// counted separately, `/api/health` is never limited, a limit of `0`
+    /// disables that window), or `None` to disable rate limiting. Their
+    /// windows are scaled by [`MockConfig::time_scale`]; `RateLimits::scale`
+    /// is not used by the mock.
+    pub rate_limits: Option<crate::RateLimits>,
     /// Multiplies every rate-limit window: `1.0` is real time, `0.01` makes
     /// the windows 100 times shorter (10 ms and 600 ms). Values that are not
     /// finite and positive are treated as `1.0`.
@@ -174,7 +144,7 @@ impl Default for MockConfig {
             api_keys: vec!["mock-api-key".to_string()],
             forbidden_keys: vec!["mock-forbidden-key".to_string()],
             polls_until_done: 1,
-            rate_limits: Some(RateLimits::PUBLISHED),
+            rate_limits: Some(crate::RateLimits::PUBLISHED),
             time_scale: 1.0,
             retry_after: true,
             max_image_bytes: 50 * 1024 * 1024,
@@ -403,10 +373,10 @@ impl MockServer {
         // A limit of 0 turns that window off on the server: no pacing for it.
         let off = |n: u32| if n == 0 { u32::MAX } else { n };
         let pacing = self.config().rate_limits.map(|l| crate::RateLimits {
-            posts_per_second: off(l.post_per_second),
-            posts_per_minute: off(l.post_per_minute),
-            gets_per_second: off(l.get_per_second),
-            gets_per_minute: off(l.get_per_minute),
+            posts_per_second: off(l.posts_per_second),
+            posts_per_minute: off(l.posts_per_minute),
+            gets_per_second: off(l.gets_per_second),
+            gets_per_minute: off(l.gets_per_minute),
             scale,
         });
         let tick = std::time::Duration::from_secs_f64(scale.clamp(0.005, 1.0));

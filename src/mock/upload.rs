@@ -95,7 +95,7 @@ impl Spec {
             MediaKind::Audio => "audio".parse::<crate::Kind>().is_ok_and(|k| {
                 k.content_types()
                     .iter()
-                    .any(|p| crate::upload::mime_matches(p, mime))
+                    .any(|p| crate::api::mime_matches(p, mime))
             }),
         }
     }

@@ -11,7 +11,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use identifai::mock::{MockConfig, MockServer, RateLimits};
+use identifai::mock::{MockConfig, MockServer};
+use identifai::RateLimits;
 use predicates::prelude::*;
 use serde_json::Value;
 

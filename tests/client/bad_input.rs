@@ -228,14 +228,14 @@ async fn every_bad_input_is_refused_before_sending() {
     );
     cases.push((
         "frames 7",
-        identifai::forms::Frames::try_from(7)
+        identifai::api::forms::Frames::try_from(7)
             .map(|_| ())
             .map_err(Error::from),
         |e| matches!(e, InputError::Form(_)),
     ));
     cases.push((
         "frames 0",
-        identifai::forms::Frames::try_from(0)
+        identifai::api::forms::Frames::try_from(0)
             .map(|_| ())
             .map_err(Error::from),
         |e| matches!(e, InputError::Form(_)),

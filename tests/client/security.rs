@@ -198,7 +198,7 @@ async fn health_sends_no_key() {
         .unwrap();
     assert_eq!(
         client.health().await.unwrap(),
-        identifai::types::HealthStatus::Ok
+        identifai::api::types::HealthStatus::Ok
     );
     assert!(key_of(&seen.lock().unwrap()[0]).is_empty());
 }

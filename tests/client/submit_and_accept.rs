@@ -4,9 +4,9 @@
 
 use crate::support::*;
 use httpmock::prelude::*;
-use identifai::forms::{Frames, ImageOptions, VideoOptions};
+use identifai::api::forms::{Frames, ImageOptions, VideoOptions};
+use identifai::api::types::ResponseFormat;
 use identifai::mock::Route;
-use identifai::types::ResponseFormat;
 use identifai::{Identifier, Source};
 
 #[tokio::test]
@@ -240,11 +240,15 @@ async fn audio_from_every_source_kind_is_checked_sent_and_classified() {
     for (how, source) in sources {
         let result = client
             .classify_audio(source)
-            .options(identifai::forms::AudioOptions::new().ref_id(how))
+            .options(identifai::api::forms::AudioOptions::new().ref_id(how))
             .wait()
             .await
             .unwrap_or_else(|e| panic!("{how}: {e}"));
-        assert_eq!(result.status, Some(identifai::types::Status::Done), "{how}");
+        assert_eq!(
+            result.status,
+            Some(identifai::api::types::Status::Done),
+            "{how}"
+        );
         assert_eq!(result.ref_id.as_deref(), Some(how));
         assert!(result.verdict.is_some(), "{how}");
         assert!(!result.chunk_details.is_empty(), "{how}: per-clip details");

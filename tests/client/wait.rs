@@ -6,8 +6,8 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use crate::support::*;
+use identifai::api::types::Status;
 use identifai::mock::{Fault, MockConfig, Route};
-use identifai::types::Status;
 use identifai::{Error, Identifier, Source};
 
 #[tokio::test]
@@ -54,7 +54,7 @@ async fn errored_is_a_typed_error_with_the_servers_text() {
     let client = client(&server);
     let err = client
         .classify_image(Source::bytes("a.png", png(2)))
-        .options(identifai::forms::ImageOptions::new().ref_id("mock:errored"))
+        .options(identifai::api::forms::ImageOptions::new().ref_id("mock:errored"))
         .wait()
         .await
         .unwrap_err();
@@ -75,7 +75,7 @@ async fn pre_1_1_results_without_status_wait_for_the_verdict() {
     let client = client(&server);
     let result = client
         .classify_image(Source::bytes("a.png", png(3)))
-        .options(identifai::forms::ImageOptions::new().ref_id("mock:pre-1.1"))
+        .options(identifai::api::forms::ImageOptions::new().ref_id("mock:pre-1.1"))
         .wait()
         .await
         .unwrap();

@@ -5,6 +5,8 @@
 use quote::ToTokens;
 
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
+/// The per-kind layer code (`identifai::Kind`, ...), generated beside it.
+const KINDS: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_kinds.rs"));
 
 fn surface() -> String {
     let file = syn::parse_file(GENERATED).expect("generated code parses");
@@ -51,6 +53,8 @@ fn surface() -> String {
             }
         }
     }
+    let kinds = syn::parse_file(KINDS).expect("generated kinds parse");
+    walk("kinds::", &kinds.items, &mut out);
     out.sort();
     out.join("\n")
 }

@@ -15,7 +15,7 @@ use crate::support::{mp4_sample, png_sample, ID, PNG_SIGNATURE};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use identifai::forms::{ImageOptions, VideoOptions};
+use identifai::api::forms::{ImageOptions, VideoOptions};
 use identifai::{Client, Error, Identifier, RetryConfig, Source};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -578,8 +578,8 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
         "override_image_classification"
         | "override_video_classification"
         | "override_audio_classification" => {
-            let body = identifai::types::OverrideRequest {
-                classification: identifai::types::Classification::Artificial,
+            let body = identifai::api::types::OverrideRequest {
+                classification: identifai::api::types::Classification::Artificial,
             };
             let api = client.api();
             raw(match op {
@@ -598,13 +598,12 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
             .await),
         "get_partner_pricings" => raw(client.api().get_partner_pricings().await),
         "classify_audio" => {
-            let audio =
-                identifai::upload::FilePart::bytes("s.wav", b"RIFF\0\0\0\0WAVEfmt ".to_vec())
-                    .with_content_type("audio/wav");
+            let audio = identifai::api::FilePart::bytes("s.wav", b"RIFF\0\0\0\0WAVEfmt ".to_vec())
+                .with_content_type("audio/wav");
             raw_stream(
                 client
                     .api()
-                    .classify_audio(None, identifai::forms::ClassifyAudioForm::new(audio))
+                    .classify_audio(None, identifai::api::forms::ClassifyAudioForm::new(audio))
                     .await,
             )
             .await
@@ -615,7 +614,7 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
                     .api()
                     .classify_audio_from_url(
                         None,
-                        identifai::forms::ClassifyAudioFromUrlForm::new(
+                        identifai::api::forms::ClassifyAudioFromUrlForm::new(
                             "https://e.example/s.mp3".into(),
                         ),
                     )
@@ -625,7 +624,7 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
         }
         "save_partner_user" => raw(client
             .api()
-            .save_partner_user(identifai::forms::SavePartnerUserForm::new(
+            .save_partner_user(identifai::api::forms::SavePartnerUserForm::new(
                 "U".into(),
                 "u@example.com".into(),
                 "Average".into(),
@@ -638,7 +637,10 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
 
 /// A generated client's decoded answer: its JSON and status, or the error's status.
 fn raw<T: serde::Serialize>(
-    r: Result<identifai::api::ResponseValue<T>, identifai::api::Error<identifai::types::ErrorBody>>,
+    r: Result<
+        identifai::api::ResponseValue<T>,
+        identifai::api::Error<identifai::api::types::ErrorBody>,
+    >,
 ) -> (Outcome, Option<Error>) {
     match r {
         Ok(v) => (
@@ -653,7 +655,7 @@ fn raw<T: serde::Serialize>(
 async fn raw_stream(
     r: Result<
         identifai::api::ResponseValue<identifai::api::ByteStream>,
-        identifai::api::Error<identifai::types::ErrorBody>,
+        identifai::api::Error<identifai::api::types::ErrorBody>,
     >,
 ) -> (Outcome, Option<Error>) {
     match r {

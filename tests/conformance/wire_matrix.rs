@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
+use identifai::api::forms::{Frames, ImageOptions, VideoOptions};
 use identifai::api::{self, types};
-use identifai::forms::{Frames, ImageOptions, VideoOptions};
 use identifai::{Client, Error, Identifier, RetryConfig, Source};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -698,7 +698,7 @@ async fn call(client: &Client, op: &str) -> Outcome {
         // The operations of the rendered pages, through the generated client
         // (shared key, retries and timeouts); their errors are the generated ones.
         "classify_audio" => {
-            let audio = identifai::upload::FilePart::bytes("s.mp3", mp3_sample())
+            let audio = identifai::api::FilePart::bytes("s.mp3", mp3_sample())
                 .with_content_type("audio/mpeg");
             let form = api::forms::ClassifyAudioForm::new(audio).ref_id("wire-matrix");
             raw_stream(

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
+use identifai::api::FilePart;
 use identifai::api::{self, forms, types};
-use identifai::transport::Transport;
-use identifai::upload::FilePart;
+use identifai::Transport;
 
 const KEY: &str = "test-key-0123456789";
 
@@ -18,7 +18,7 @@ fn client(server: &MockServer) -> api::Client {
     api::Client::new_with_client(
         &server.base_url(),
         reqwest::Client::new(),
-        Transport::new(Some(KEY.to_string().into())),
+        Transport::new(Some(KEY.to_string().into())).into(),
     )
 }
 

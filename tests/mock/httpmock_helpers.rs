@@ -5,16 +5,16 @@
 //! allow makes it not match: httpmock then answers 404).
 
 use httpmock::MockServer;
-use identifai::forms::{
+use identifai::api::forms::{
     ClassifyAudioFromUrlForm, ClassifyImageFromUrlForm, ClassifyVideoFromUrlForm, ImageOptions,
     SavePartnerUserForm, VideoOptions,
 };
-use identifai::mock::httpmock::{MockServerExt, OPERATION_IDS};
-use identifai::types::{
+use identifai::api::types::{
     AudioResponse, Classification, ErrorBody, HealthResponse, HealthStatus, IdentifierResponse,
     ImageResponse, MediaKind, OverrideRequest, OverrideResponse, PartnerPricings, PartnerUserPage,
     PartnerUserResponse, ResponseFormat, Status, VideoResponse,
 };
+use identifai::mock::httpmock::{MockServerExt, OPERATION_IDS};
 use identifai::{Client, Error, Identifier, Kind, RetryConfig, Source};
 
 use crate::support;
@@ -300,7 +300,7 @@ async fn video_and_audio_uploads() {
     let video = server.classify_video(|when, then| {
         when.video(&mp4)
             .video_content_type("video/mp4")
-            .frames(identifai::forms::Frames::V10)
+            .frames(identifai::api::forms::Frames::V10)
             .with_audio(true);
         then.ok(&identifier());
     });
@@ -310,7 +310,7 @@ async fn video_and_audio_uploads() {
     });
     let c = client(&server);
     let options = VideoOptions::new()
-        .frames(identifai::forms::Frames::V10)
+        .frames(identifai::api::forms::Frames::V10)
         .with_audio(true);
     let sent = c
         .classify_video(Source::bytes("clip.mp4", mp4.clone()).content_type("video/mp4"))

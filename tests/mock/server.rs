@@ -6,7 +6,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use identifai::mock::{Fault, MockConfig, MockServer, RateLimits, Route};
+use identifai::mock::{Fault, MockConfig, MockServer, Route};
+use identifai::RateLimits;
 use reqwest::multipart::{Form, Part};
 use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
@@ -836,8 +837,8 @@ async fn get_limits_and_retry_after_switch() {
     let server = MockServer::start_with(MockConfig {
         retry_after: false,
         rate_limits: Some(RateLimits {
-            get_per_second: 2,
-            get_per_minute: 3,
+            gets_per_second: 2,
+            gets_per_minute: 3,
             ..RateLimits::PUBLISHED
         }),
         time_scale: 0.05,
@@ -1185,7 +1186,7 @@ fn server_handle_is_send_and_sync() {
 
 #[tokio::test]
 async fn overrides_change_force_classification_of_later_answers() {
-    use identifai::types::Classification;
+    use identifai::api::types::Classification;
     use identifai::{Kind, Source};
     let server = server_with_polls(0);
     let client = server.client_builder().build().unwrap();
@@ -1343,7 +1344,7 @@ async fn quirks_mode_writes_empty_maps_as_arrays_and_adds_unknown_fields() {
     // The client decodes both, and keeps every unknown field.
     let client = server.client_builder().build().unwrap();
     let r = client.video_result(&id.parse().unwrap()).await.unwrap();
-    assert_eq!(r.status, Some(identifai::types::Status::Done));
+    assert_eq!(r.status, Some(identifai::api::types::Status::Done));
     let raw: Value = serde_json::from_str(r.raw().get()).unwrap();
     assert_eq!(raw, done, "the raw JSON is the answer, whole");
 }

@@ -8,7 +8,7 @@ use identifai::{Client, RateLimits, RetryConfig, WaitConfig};
 
 /// How much faster than real time the rate-limited tests run (20x: the
 /// one-second window is 50 ms). The client paces under exactly these
-/// compressed limits: its headroom is absolute (`identifai::pacing::HEADROOM`,
+/// compressed limits: its headroom is absolute (`identifai::HEADROOM`,
 /// 5 ms), so no relative slack is needed; 20x rather than 100x because
 /// several test binaries at once on 2 loaded cores can delay one request by
 /// more than 5 ms, and a 10 ms window leaves no room for that (50x still

@@ -37,7 +37,7 @@ pub async fn every_error() -> Vec<Error> {
     let quick = mock();
     let errored = client(&quick)
         .classify_image(Source::url("https://e.com/a.jpg"))
-        .options(identifai::forms::ImageOptions::new().ref_id("mock:errored"))
+        .options(identifai::api::forms::ImageOptions::new().ref_id("mock:errored"))
         .wait()
         .await;
     errors.push(errored.unwrap_err());

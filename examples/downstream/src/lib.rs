@@ -1,6 +1,6 @@
 //! A downstream crate: the code a user would test with identifai's mocks.
 
-use identifai::forms::ImageOptions;
+use identifai::api::forms::ImageOptions;
 use identifai::{Client, Identifier, Source};
 
 /// Submits an image by URL and returns its identifier (the user's code

@@ -1,9 +1,9 @@
 //! What a downstream repository runs in its CI, with no dependency but
 //! identifai and tokio.
 
+use identifai::api::types::{ErrorBody, HealthResponse, HealthStatus, IdentifierResponse};
 use identifai::contract::{run, ContractConfig, Target};
 use identifai::mock::httpmock::{MockServer, MockServerExt};
-use identifai::types::{ErrorBody, HealthResponse, HealthStatus, IdentifierResponse};
 use identifai::{Error, RetryConfig};
 
 const ID: &str = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27b0";

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use identifai::forms::{Frames, KeyFramesMethod};
+use identifai::api::forms::{Frames, KeyFramesMethod};
 use identifai::Identifier;
 
 /// Shown under every `--help`.
@@ -384,7 +384,7 @@ fn parse_frames(s: &str) -> Result<Frames, String> {
 fn parse_key_frames_method(s: &str) -> Result<KeyFramesMethod, String> {
     s.trim()
         .parse()
-        .map_err(|e: identifai::upload::PartError| e.to_string())
+        .map_err(|e: identifai::api::PartError| e.to_string())
 }
 
 fn parse_identifier(s: &str) -> Result<Identifier, String> {

@@ -15,7 +15,7 @@ use crate::{usage, Exit};
 /// `identifai health`: exits 1 unless the status is `ok`.
 pub async fn health(ctx: &Context) -> anyhow::Result<Exit> {
     let status = ctx.client.health().await?;
-    let ok = status == identifai::types::HealthStatus::Ok;
+    let ok = status == identifai::api::types::HealthStatus::Ok;
     if ctx.json {
         out(
             &serde_json::json!({ "status": status.to_string(), "base_url": ctx.client.base_url() })

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use identifai::forms::{AudioOptions, ImageOptions, VideoOptions};
+use identifai::api::forms::{AudioOptions, ImageOptions, VideoOptions};
 use identifai::Source;
 
 use crate::args::{KindArg, SubmitArgs};
@@ -153,7 +153,7 @@ pub fn kind_of_extension(path: &Path) -> Option<Kind> {
 /// Image, video or audio by the file's first bytes.
 pub fn sniff(path: &Path) -> Option<Kind> {
     // Only a regular file is opened: a FIFO or a device would block.
-    identifai::upload::check_file(path).ok()?;
+    identifai::check_file(path).ok()?;
     let mut head = Vec::with_capacity(8192);
     std::fs::File::open(path)
         .ok()?
@@ -295,7 +295,7 @@ pub fn audio_options(a: &SubmitArgs) -> (AudioOptions, Vec<&'static str>) {
 pub async fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
     use tokio::io::AsyncReadExt;
-    identifai::upload::check_file(path).map_err(std::io::Error::other)?;
+    identifai::check_file(path).map_err(std::io::Error::other)?;
     let mut file = tokio::fs::File::open(path).await?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use identifai::types::{
+use identifai::api::types::{
     AudioClip, AudioResponse, C2pa, Classification, ImageResponse, ModelResult, VideoResponse,
     VideoResultsImages,
 };
@@ -97,7 +97,7 @@ fn errors_of(typed: &Typed) -> Option<String> {
 /// Whether a result is still pending (the library's one definition:
 /// unknown statuses pend).
 pub fn is_pending(typed: &Typed) -> bool {
-    identifai::wait::is_pending(typed.status(), typed.verdict().is_some())
+    identifai::is_pending(typed.status(), typed.verdict().is_some())
 }
 
 /// The same result with every string's control characters escaped, for a

@@ -41,7 +41,7 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
             (hw, hh)
         }
         Some(original) => {
-            identifai::upload::check_file(original)?;
+            identifai::check_file(original)?;
             let (w, h) = ImageReader::open(original)
                 .with_context(|| format!("opening {}", original.display()))?
                 .with_guessed_format()

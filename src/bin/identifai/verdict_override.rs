@@ -6,7 +6,7 @@
 //! kind is `--kind`, or each kind's override is tried in turn (image, video,
 //! audio) until one knows the hash.
 
-use identifai::types::Classification;
+use identifai::api::types::Classification;
 use identifai::{Error, Kind};
 
 use crate::args::{ClassificationArg, KindArg, OverrideArgs};

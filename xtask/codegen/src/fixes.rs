@@ -38,7 +38,7 @@ impl syn::visit_mut::VisitMut for ArrayQueryFix {
 
 /// progenitor-client's `ResponseValue::from_response` reads a body whole
 /// with `bytes()` and decodes it with `from_slice`. This points every call
-/// of the generated code at `crate::body::from_response` instead: one read
+/// of the generated code at `crate::api::body::from_response` instead: one read
 /// through the transport's capped reader, one UTF-8 check, `from_str`.
 pub(crate) struct CappedDecode;
 
@@ -52,7 +52,7 @@ impl syn::visit_mut::VisitMut for CappedDecode {
                 .map(|s| s.ident.to_string())
                 .collect();
             if segs.ends_with(&["ResponseValue".to_string(), "from_response".to_string()]) {
-                *call.func = syn::parse_quote!(crate::body::from_response);
+                *call.func = syn::parse_quote!(crate::api::body::from_response);
             }
         }
         syn::visit_mut::visit_expr_call_mut(self, call);
@@ -73,7 +73,7 @@ mod tests {
         syn::visit_mut::VisitMut::visit_file_mut(&mut CappedDecode, &mut file);
         let text = quote!(#file).to_string();
         assert!(
-            text.contains("crate :: body :: from_response (r)"),
+            text.contains("crate :: api :: body :: from_response (r)"),
             "{text}"
         );
         assert!(!text.contains("ResponseValue"), "{text}");

@@ -11,7 +11,7 @@ use crate::prelude::*;
 ///   i.e. every `type: object` schema, component or inline) gets
 ///   `#[serde(remote = "Self")]`, which turns its derived impls into
 ///   inherent functions, and a `Deserialize` impl that calls the derived one
-///   through `crate::laravel::Object`: `[]` reads as `{}`, a non-empty array
+///   through `crate::api::laravel::Object`: `[]` reads as `{}`, a non-empty array
 ///   is an error, anything else is the derived behaviour. Its `Serialize`
 ///   impl calls the derived one unchanged. Being on the type, the rule holds
 ///   wherever the type is used: a field, an `Option`, a `Vec` item, a map
@@ -19,7 +19,7 @@ use crate::prelude::*;
 /// * Every field whose type holds a foreign map (`serde_json::Map` for a
 ///   free-form object, `HashMap` for `additionalProperties`), alone or inside
 ///   `Option`/`Vec`/another map, gets `deserialize_with =
-///   "crate::laravel::deep"` (and `default` if it is an `Option`, which serde
+///   "crate::api::laravel::deep"` (and `default` if it is an `Option`, which serde
 ///   then no longer defaults by itself). Flattened fields are left alone:
 ///   they are the object's own map, not a JSON value.
 ///
@@ -39,7 +39,7 @@ pub(crate) fn laravel_empty_maps(items: &mut Vec<syn::Item>) {
                         continue;
                     }
                     f.attrs.push(
-                        syn::parse_quote!(#[serde(deserialize_with = "crate::laravel::deep")]),
+                        syn::parse_quote!(#[serde(deserialize_with = "crate::api::laravel::deep")]),
                     );
                     let ty = &f.ty;
                     let optional = quote!(#ty)
@@ -67,7 +67,7 @@ pub(crate) fn laravel_empty_maps(items: &mut Vec<syn::Item>) {
                 {
                     // The derived impl (inherent, `remote = "Self"`), through
                     // the rule of `crate::laravel`.
-                    #ident::deserialize(crate::laravel::Object(deserializer))
+                    #ident::deserialize(crate::api::laravel::Object(deserializer))
                 }
             }
         });
@@ -174,7 +174,11 @@ mod tests {
             "{text}"
         );
         // The optional map field is deep and defaulted; the flattened one is left alone.
-        assert_eq!(text.matches("crate::laravel::deep").count(), 1, "{text}");
+        assert_eq!(
+            text.matches("crate::api::laravel::deep").count(),
+            1,
+            "{text}"
+        );
         assert!(text.contains("#[serde(default)]"), "{text}");
     }
 }

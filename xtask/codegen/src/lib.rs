@@ -27,7 +27,7 @@
 //! 4. **Laravel's empty maps** (below): the backend's `json_encode` writes an
 //!    empty map as `[]`, so wherever the spec says `object` an empty JSON
 //!    array decodes as the empty object. One pass over the generated types
-//!    does it for every object type and every map field (`src/laravel.rs`
+//!    does it for every object type and every map field (`src/api/laravel.rs`
 //!    holds the two serde adaptors it wires in).
 //!
 //! A component schema's `x-rust-name` extension renames its Rust type.
@@ -60,6 +60,7 @@
 
 #![warn(missing_docs)]
 
+mod docs;
 mod fixes;
 mod forms;
 mod kinds;
@@ -81,8 +82,9 @@ mod prelude {
         StringType, Type,
     };
     pub(crate) use proc_macro2::TokenStream;
-    pub(crate) use quote::{format_ident, quote};
+    pub(crate) use quote::{format_ident, quote, ToTokens};
 
+    pub(crate) use crate::docs::*;
     pub(crate) use crate::fixes::*;
     pub(crate) use crate::forms::*;
     pub(crate) use crate::kinds::*;
@@ -105,8 +107,12 @@ use prelude::*;
 #[derive(Debug, Clone)]
 pub struct Generated {
     /// The generated module (`include!`d by `src/api/mod.rs`): types, the
-    /// client, forms, kinds, the conformance registry.
+    /// client, forms, the conformance registry. It names nothing of the
+    /// crate outside `crate::api`.
     pub api: String,
+    /// The per-kind layer code (`include!`d by `src/kinds.rs`): `Kind`,
+    /// `AnyResult`, the kinds' marker types and their `Client` methods.
+    pub kinds: String,
     /// The typed httpmock helpers of every operation, when asked for.
     pub httpmock: Option<String>,
 }
@@ -114,9 +120,12 @@ pub struct Generated {
 /// The file names [`write`] writes in the output directory.
 pub const API_FILE: &str = "identifai_api.rs";
 /// See [`API_FILE`].
+pub const KINDS_FILE: &str = "identifai_kinds.rs";
+/// See [`API_FILE`].
 pub const HTTPMOCK_FILE: &str = "identifai_httpmock.rs";
 
-/// Reads the spec at `spec_path`, generates, and writes [`API_FILE`] (and,
+/// Reads the spec at `spec_path`, generates, and writes [`API_FILE`],
+/// [`KINDS_FILE`] (and,
 /// with `httpmock`, [`HTTPMOCK_FILE`]) into `out_dir`. The error names the
 /// place in the spec to fix.
 pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), String> {
@@ -125,6 +134,8 @@ pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), Str
     let generated = generate(&text, httpmock).map_err(|e| format!("{shown}: {e}"))?;
     std::fs::write(out_dir.join(API_FILE), generated.api)
         .map_err(|e| format!("writing generated code: {e}"))?;
+    std::fs::write(out_dir.join(KINDS_FILE), generated.kinds)
+        .map_err(|e| format!("writing generated kinds: {e}"))?;
     if let Some(mock) = generated.httpmock {
         std::fs::write(out_dir.join(HTTPMOCK_FILE), mock)
             .map_err(|e| format!("writing generated httpmock helpers: {e}"))?;
@@ -151,7 +162,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     settings
         .with_interface(progenitor_impl::InterfaceStyle::Positional)
         .with_tag(progenitor_impl::TagStyle::Merged)
-        .with_inner_type(quote! { crate::transport::Transport })
+        .with_inner_type(quote! { crate::api::Hooks })
         .with_hooks(progenitor_impl::HooksMode::Expected)
         .with_derive("PartialEq");
     // `x-rust-name` on a component schema renames its Rust type (for names
@@ -202,6 +213,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         content.extend(item.items);
     }
     laravel_empty_maps(content);
+    type_summaries(&spec, content);
     let registry = conformance_registry(&spec, content, &enums)?;
 
     let mut forms = Forms::default();
@@ -238,14 +250,15 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
 
         #operations
 
-        #kinds_mod
-
         #registry
     })
     .map_err(|e| format!("generated forms do not parse: {e}"))?;
     file.items.extend(own.items);
 
     let api = prettyplease::unparse(&file);
+    let kinds: syn::File =
+        syn::parse2(kinds_mod).map_err(|e| format!("generated kinds do not parse: {e}"))?;
+    let kinds = prettyplease::unparse(&kinds);
 
     // The typed httpmock helpers, for the `mock` feature only: progenitor's
     // for its operations, `mocks`' for the ones generated here (multipart
@@ -264,6 +277,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     }
     Ok(Generated {
         api,
+        kinds,
         httpmock: mock,
     })
 }
@@ -318,12 +332,26 @@ mod tests {
                 _ => None,
             })
             .collect();
-        for expected in ["types", "forms", "kinds", "conformance", "Client"] {
+        for expected in ["types", "forms", "conformance", "Client"] {
             assert!(top.contains(&expected.to_string()), "{expected} in {top:?}");
         }
+        // The generated module names nothing of the crate outside `api`;
+        // the per-kind layer code is a file of its own.
+        let outside: Vec<&str> = generated
+            .api
+            .match_indices("crate::")
+            .map(|(i, _)| &generated.api[i..(i + 24).min(generated.api.len())])
+            .filter(|s| !s.starts_with("crate::api::"))
+            .collect();
+        assert!(outside.is_empty(), "{outside:?}");
+        let kinds: syn::File = syn::parse_str(&generated.kinds).unwrap();
+        assert!(kinds
+            .items
+            .iter()
+            .any(|i| matches!(i, syn::Item::Enum(e) if e.ident == "Kind")));
         // The capped reader replaces progenitor-client's whole-body read.
         assert!(!generated.api.contains("ResponseValue::from_response"));
-        assert!(generated.api.contains("crate::body::from_response"));
+        assert!(generated.api.contains("crate::api::body::from_response"));
         syn::parse_str::<syn::File>(&generated.httpmock.unwrap()).unwrap();
     }
 

@@ -39,8 +39,8 @@ pub const REDACTED: &str = "[REDACTED]";
 const MIN_SCRUB_LEN: usize = 6;
 
 /// How much of an answer the client reads. Set with
-/// [`crate::ClientBuilder::body_limits`]; the idle timeout is
-/// [`crate::ClientBuilder::idle_timeout`].
+/// `ClientBuilder::body_limits`; the idle timeout is
+/// `ClientBuilder::idle_timeout`.
 ///
 /// ```
 /// let limits = identifai::BodyLimits::default().max_json_bytes(4 << 20);
@@ -108,7 +108,7 @@ impl BodyLimits {
 }
 
 /// Why a body read or an upload stopped (the source of the
-/// `reqwest::Error` it surfaces as; [`crate::Error`] maps each to its own
+/// `reqwest::Error` it surfaces as; `identifai::Error` maps each to its own
 /// variant).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]

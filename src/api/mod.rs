@@ -1,0 +1,43 @@
+//! The generated client: every operation of `openapi/identifai.yaml`.
+//!
+//! The generated code (`include!`d below) is written at build time by
+//! `identifai-codegen` (progenitor for the JSON operations, its own
+//! generator for the `multipart/form-data` ones and the heatmap); nothing
+//! there is written by hand. Beside it, the few hand-written pieces it is
+//! allowed to use, none of which imports anything outside `api`:
+//!
+//! - `runtime`: [`Hooks`], the client's hooks state, which hands every
+//!   request to a [`Layer`] (the crate's transport is one);
+//! - `parts`: [`FilePart`] and [`PartError`], the file parts of the forms;
+//! - `body`: the capped body reader and JSON decode the generated code calls
+//!   instead of progenitor's whole-body read;
+//! - `laravel`: the serde adaptors for Laravel's `[]` empty maps.
+//!
+//! Use it directly for anything `identifai::Client` does not wrap:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = identifai::Client::new("my-api-key")?;
+//! let raw: &identifai::api::Client = client.api();
+//! let health = raw.health().await?;
+//! println!("{}", health.status);
+//! # Ok(()) }
+//! ```
+
+// The generated code is not held to the crate's lints; the hand-written
+// modules are.
+#![allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::all)]
+
+#[warn(missing_docs, clippy::all)]
+pub(crate) mod body;
+#[warn(missing_docs, clippy::all)]
+mod laravel;
+#[warn(missing_docs, clippy::all)]
+mod parts;
+#[warn(missing_docs, clippy::all)]
+mod runtime;
+
+pub use parts::{mime_matches, FilePart, PartError};
+pub use runtime::{BoxFuture, Hooks, Layer};
+
+include!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
