@@ -114,7 +114,7 @@ pub use client::{
 pub use error::{Error, InputError, MaybeErrorBody, Result};
 pub use identifier::Identifier;
 pub use kinds::*;
-pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM};
+pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM, PATIENCE};
 pub use retry::RetryConfig;
 pub use source::{check_file, Accepts, Progress, Source, UploadLimits};
 pub use submit::{

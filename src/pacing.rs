@@ -27,6 +27,13 @@ use std::time::{Duration, Instant};
 /// to the window, so it holds at compressed time scales too.
 pub const HEADROOM: Duration = Duration::from_millis(5);
 
+/// How long, at least, the pacer waits for the answer of the request that
+/// leaves a window before it stops counting on that answer (and counts the
+/// request from when it was sent): one more window, but never less than
+/// this, so that a compressed time scale does not turn a slow answer on a
+/// loaded machine into a 429.
+pub const PATIENCE: Duration = Duration::from_millis(500);
+
 /// The rate limits the client paces itself under.
 ///
 /// ```
@@ -390,8 +397,8 @@ fn earliest(
             at = at.max(pivot + window + HEADROOM);
             // Not answered yet: the server may not have counted it yet
             // either. Wait for its answer (asking again every HEADROOM), up
-            // to one more window.
-            let patience = pivot + window * 2 + HEADROOM;
+            // to one more window, and at least PATIENCE.
+            let patience = pivot + window + window.max(PATIENCE) + HEADROOM;
             if !answered && at <= now && now < patience {
                 at = (now + HEADROOM).min(patience);
             }

@@ -4,7 +4,8 @@
 //! process on one API key paces against the same windows.
 //!
 //! Keys: `identifai:pacer:<hash>:{post,get}` (the send times, scores in
-//! microseconds) and `...:hold` (no request before this, set by a 429),
+//! microseconds), `...:pending` (the slots not answered yet), `...:seq`
+//! and `...:hold` (no request before this, set by a 429),
 //! where `<hash>` is the first 16 bytes of SHA-256 of the API key in hex:
 //! the key itself never reaches Redis.
 
@@ -13,25 +14,30 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use crate::pacing::{Class, PacerError, HEADROOM};
+use crate::pacing::{Class, PacerError, HEADROOM, PATIENCE};
 
 /// The longest the pacer waits for Redis (connecting or answering).
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// KEYS: log, hold, seq. ARGV: headroom µs, then (window µs, limit) pairs.
-/// Returns {0, slot number} when one more request fits now (and records
-/// it), else {µs to wait before asking again, 0}: nothing is reserved ahead,
-/// so a request that goes out late never lets the next one in early.
+/// KEYS: log, hold, seq, pending. ARGV: headroom µs, patience µs, then
+/// (window µs, limit) pairs. Returns {0, slot number} when one more request
+/// fits now (and records it), else {µs to wait before asking again, 0}:
+/// nothing is reserved ahead, so a request that goes out late never lets
+/// the next one in early. A request that must leave a window but has no
+/// answer yet (it is in `pending`) may not have reached the server yet
+/// either: its answer is waited for (asking again every headroom), up to
+/// one more window and at least the patience (as the in-process pacer does).
 const RESERVE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local headroom = tonumber(ARGV[1])
+local patience = tonumber(ARGV[2])
 local at = now
 local hold = tonumber(redis.call('GET', KEYS[2]) or '0')
 if hold > at then at = hold end
 local keep = 0
 local longest = 0
-local i = 2
+local i = 3
 while ARGV[i] do
   local w = tonumber(ARGV[i])
   local limit = tonumber(ARGV[i + 1])
@@ -42,8 +48,13 @@ while ARGV[i] do
     local n = redis.call('ZCARD', KEYS[1])
     if n >= limit then
       local pivot = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-      local p = tonumber(pivot[2]) + w + headroom
+      local sent = tonumber(pivot[2])
+      local p = sent + w + headroom
       if p > at then at = p end
+      local wait_to = sent + w + math.max(w, patience) + headroom
+      if at <= now and now < wait_to and redis.call('HEXISTS', KEYS[4], pivot[1]) == 1 then
+        at = math.min(now + headroom, wait_to)
+      end
     end
   end
 end
@@ -53,18 +64,27 @@ local seq = redis.call('INCR', KEYS[3])
 -- %d: a number this large would lose digits through tostring.
 redis.call('ZADD', KEYS[1], string.format('%d', at), tostring(seq))
 local n = redis.call('ZCARD', KEYS[1])
-if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1) end
-local ttl = math.ceil((at - now + longest + headroom) / 1000) + 1000
+if n > keep then
+  for _, gone in ipairs(redis.call('ZRANGE', KEYS[1], 0, n - keep - 1)) do
+    redis.call('HDEL', KEYS[4], gone)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1)
+end
+local ttl = math.ceil((at - now + longest * 2 + patience + headroom) / 1000) + 1000
+redis.call('HSET', KEYS[4], tostring(seq), '1')
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
+redis.call('PEXPIRE', KEYS[4], ttl)
 return {at - now, seq}
 "#;
 
-/// KEYS: log. ARGV: seq. The request `seq` was seen by the server by now:
-/// count it from now if that is later than its slot.
+/// KEYS: log, pending. ARGV: seq. The request `seq` was seen by the server
+/// by now: count it from now if that is later than its slot, and no longer
+/// as pending.
 const SEEN: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('HDEL', KEYS[2], ARGV[1])
 local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if old and now > tonumber(old) then
   redis.call('ZADD', KEYS[1], 'XX', string.format('%d', now), ARGV[1])
@@ -183,7 +203,9 @@ impl RedisStore {
         call.key(format!("{}:{}", self.prefix, class.name()))
             .key(format!("{}:{}:hold", self.prefix, class.name()))
             .key(format!("{}:{}:seq", self.prefix, class.name()))
-            .arg(HEADROOM.as_micros() as u64);
+            .key(format!("{}:{}:pending", self.prefix, class.name()))
+            .arg(HEADROOM.as_micros() as u64)
+            .arg(PATIENCE.as_micros() as u64);
         for &(window, limit) in windows {
             let limit = if limit == u32::MAX { 0 } else { limit };
             call.arg(window.as_micros().min(u64::MAX as u128) as u64)
@@ -206,6 +228,7 @@ impl RedisStore {
         };
         let mut call = self.seen.prepare_invoke();
         call.key(format!("{}:{}", self.prefix, class.name()))
+            .key(format!("{}:{}:pending", self.prefix, class.name()))
             .arg(seq);
         let r: Result<Result<i64, _>, _> =
             tokio::time::timeout(REDIS_TIMEOUT, call.invoke_async(&mut conn)).await;

@@ -1,8 +1,8 @@
 //! What every request goes through, generated operations included.
 //!
-//! [`Transport`] is the [`api::Layer`] the generated client's hooks
-//! ([`api::Hooks`]) hand every request to, so what follows runs for every
-//! operation (progenitor's and the generator's own alike):
+//! [`Transport`] is the generated client's "inner" value, and the
+//! progenitor hooks below run for every operation (progenitor's and
+//! build.rs's alike):
 //!
 //! - **pre**: the API key goes into `X-Api-Key` (marked sensitive) for the
 //!   operations whose spec `security` asks for it, and the request gets its
@@ -11,7 +11,7 @@
 //!   hand so the key never reaches another origin, GET retries, and one
 //!   tracing span per request.
 //!   Each attempt's request body is tracked and its answer's body guarded
-//!   (caps, idle timeout, the key scrubbed: `api::body`).
+//!   (caps, idle timeout, the key scrubbed: [`crate::api::body`]).
 //! - **post**: remembers the status and headers, so a body that fails to
 //!   decode is reported with them.
 
@@ -28,7 +28,7 @@ use tracing::Instrument;
 
 use crate::api;
 use crate::api::body::{
-    fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, Tracked,
+    fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, KeyFinder, Tracked,
 };
 use crate::pacing::SharedGate;
 use crate::retry::RetryConfig;
@@ -48,6 +48,10 @@ pub struct Transport {
 
 struct Inner {
     api_key: Option<SecretString>,
+    /// `X-Api-Key`'s value, built once (marked sensitive).
+    key_header: Option<HeaderValue>,
+    /// The key, ready to be searched for in answers (to scrub it).
+    key_finder: Option<Arc<KeyFinder>>,
     retry: RetryConfig,
     pacer: Option<SharedGate>,
     request_timeout: Option<Duration>,
@@ -103,9 +107,19 @@ impl Transport {
         upload_timeout: Option<Duration>,
         settings: Settings,
     ) -> Self {
+        let key_header = api_key.as_ref().and_then(|key| {
+            let mut value = HeaderValue::from_str(key.expose_secret()).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
+        let key_finder = api_key
+            .as_ref()
+            .and_then(|key| KeyFinder::new(key.expose_secret()));
         Self {
             inner: Arc::new(Inner {
                 api_key,
+                key_header,
+                key_finder,
                 retry,
                 pacer,
                 request_timeout,
@@ -119,27 +133,24 @@ impl Transport {
         &self.inner.retry
     }
 
-    fn api_key_header(&self) -> Option<HeaderValue> {
-        let key = self.inner.api_key.as_ref()?;
-        let mut value = HeaderValue::from_str(key.expose_secret()).ok()?;
-        value.set_sensitive(true);
-        Some(value)
-    }
-
     /// Sends `request`, following redirects of body-less requests by hand:
     /// the key is dropped as soon as the target's origin differs from the
     /// one it was meant for (reqwest only strips `Authorization`). Every hop
     /// waits its turn under the rate limits (when `paced`), and at most
     /// [`MAX_REDIRECTS`] are followed: the last redirect is then handed back
-    /// as it is.
+    /// as it is. `template` is a copy of `request` (none for a streamed
+    /// body): a redirect's request is made from it, only when one comes.
     async fn send(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
+        template: Option<&reqwest::Request>,
         paced: bool,
         activity: &Activity,
     ) -> reqwest::Result<reqwest::Response> {
         let mut hops = 0;
+        // The template of the hops after the first.
+        let mut hop_template: Option<reqwest::Request> = None;
         loop {
             let pacer = self.inner.pacer.as_ref().filter(|_| paced);
             let mut ticket = None;
@@ -151,7 +162,8 @@ impl Transport {
             }
             activity.touch();
             let method = pacer.map(|_| request.method().clone());
-            let next = request.try_clone();
+            // A hop keeps this attempt's timeout (cut to the retry budget).
+            let timeout = request.timeout().copied();
             let sent = client.execute(request).await;
             if let (Some(pacer), Some(ticket)) = (pacer, ticket) {
                 // The server had the request by the time its answer came:
@@ -170,8 +182,8 @@ impl Transport {
                 // hold every request of this method, not only this one.
                 Box::pin(pacer.hold(method, crate::retry::retry_after(response.headers()))).await;
             }
-            let (Some(mut next), true, true) =
-                (next, status.is_redirection(), hops < MAX_REDIRECTS)
+            let base = hop_template.as_ref().or(template);
+            let (Some(base), true, true) = (base, status.is_redirection(), hops < MAX_REDIRECTS)
             else {
                 return Ok(response);
             };
@@ -179,8 +191,11 @@ impl Transport {
                 .headers()
                 .get(LOCATION)
                 .and_then(|l| l.to_str().ok())
-                .and_then(|l| next.url().join(l).ok())
+                .and_then(|l| base.url().join(l).ok())
             else {
+                return Ok(response);
+            };
+            let Some(mut next) = base.try_clone() else {
                 return Ok(response);
             };
             hops += 1;
@@ -195,17 +210,23 @@ impl Transport {
                 tracing::debug!(to = %target.origin().ascii_serialization(), "cross-origin redirect: API key dropped");
             }
             *next.url_mut() = target;
+            *next.timeout_mut() = timeout;
+            let Some(copy) = next.try_clone() else {
+                return Ok(response);
+            };
+            hop_template = Some(copy);
             request = next;
         }
     }
 
     /// One attempt: the request body tracked, the wait for an answer
     /// watched by the idle timeout, and the answer's body guarded (cap,
-    /// idle timeout, key scrubbed; see `api::body`).
+    /// idle timeout, key scrubbed; see [`crate::api::body`]).
     async fn attempt(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
+        template: Option<&reqwest::Request>,
         paced: bool,
         operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
@@ -225,7 +246,7 @@ impl Transport {
             None => false,
         };
         let idle = self.inner.settings.idle_timeout;
-        let sent = self.send(client, request, paced, &activity);
+        let sent = self.send(client, request, template, paced, &activity);
         let result = match idle {
             Some(idle) => {
                 tokio::select! {
@@ -268,14 +289,10 @@ impl Transport {
     /// The answer with the key scrubbed from its headers and its body
     /// wrapped in the capped, idle-watched, scrubbing reader.
     fn guard(&self, mut response: reqwest::Response, operation: &str) -> reqwest::Response {
-        let key = self.inner.api_key.as_ref().map(|k| k.expose_secret());
-        if let Some(key) = key.filter(|k| k.len() >= 6) {
+        let key = self.inner.key_finder.as_ref();
+        if let Some(key) = key {
             for value in response.headers_mut().values_mut() {
-                if value
-                    .as_bytes()
-                    .windows(key.len())
-                    .any(|w| w == key.as_bytes())
-                {
+                if key.found_in(value.as_bytes()) {
                     *value = HeaderValue::from_static(crate::api::body::REDACTED);
                 }
             }
@@ -322,19 +339,28 @@ pub(crate) async fn capture<F: std::future::Future>(fut: F) -> F::Output {
         .await
 }
 
-/// The status and headers of the last response inside [`capture`].
+/// The status and headers of the last response inside [`capture`]. The
+/// headers of a success answer are only there when its body did not
+/// decode ([`remember_headers`]); those of other answers always are.
 pub(crate) fn last_response() -> (Option<u16>, HeaderMap) {
     LAST_RESPONSE
         .try_with(|c| c.borrow().clone())
         .unwrap_or_default()
 }
 
+/// Keeps the headers of an answer whose body did not decode, for the
+/// error that says so (moved there by [`crate::api::body::from_response`], so
+/// that answers that decode never have theirs copied).
+pub(crate) fn remember_headers(status: u16, headers: HeaderMap) {
+    let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = (Some(status), headers));
+}
+
 impl api::Layer for Transport {
     fn pre(&self, request: &mut reqwest::Request, info: &OperationInfo) {
         let t = self;
         if api::API_KEY_OPERATIONS.contains(&info.operation_id) {
-            if let Some(key) = t.api_key_header() {
-                request.headers_mut().insert(API_KEY_HEADER, key);
+            if let Some(key) = &t.inner.key_header {
+                request.headers_mut().insert(API_KEY_HEADER, key.clone());
             }
         }
         let timeout = if request.method() == Method::POST {
@@ -365,21 +391,23 @@ impl api::Layer for Transport {
         let paced = info.operation_id != "health";
         Box::pin(
             async move {
-                // Only body-less requests can be sent again as they are; POSTs
-                // are retried by the layer above, which rebuilds the body.
-                let retry_get = request.method() == Method::GET && request.try_clone().is_some();
+                // One copy, kept for a retry or a redirect (none for a streamed
+                // body): the first attempt sends the request itself, and a
+                // request is only made from the copy when a retry or a redirect
+                // happens. Only body-less requests are retried here; POSTs are
+                // retried by the layer above, which rebuilds the body.
+                let template = request.try_clone();
+                let retry_get = request.method() == Method::GET && request.body().is_none();
                 let mut schedule = t.retry().schedule();
-                let mut request = Some(request);
+                let mut first = Some(request);
                 let mut attempt = 0u32;
                 loop {
                     attempt += 1;
-                    let this = if retry_get {
-                        request.as_ref().and_then(|r| r.try_clone())
-                    } else {
-                        request.take()
-                    };
+                    let this = first
+                        .take()
+                        .or_else(|| template.as_ref().and_then(|r| r.try_clone()));
                     let Some(mut this) = this else {
-                        unreachable!("a request is sent at most once unless it can be cloned")
+                        unreachable!("a request is sent again only if it can be cloned")
                     };
                     if retry_get {
                         // No attempt outlives the retry budget.
@@ -389,7 +417,9 @@ impl api::Layer for Transport {
                             *this.timeout_mut() = Some(timeout);
                         }
                     }
-                    let result = t.attempt(client, this, paced, info.operation_id).await;
+                    let result = t
+                        .attempt(client, this, template.as_ref(), paced, info.operation_id)
+                        .await;
                     let span = tracing::Span::current();
                     span.record("attempts", attempt);
                     let retry_after = match &result {
@@ -426,8 +456,18 @@ impl api::Layer for Transport {
 
     fn post(&self, result: &reqwest::Result<reqwest::Response>, _info: &OperationInfo) {
         if let Ok(r) = result {
-            let seen = (Some(r.status().as_u16()), r.headers().clone());
-            let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = seen);
+            // A success answer's headers are kept only if its body does not
+            // decode (`crate::api::body::from_response`): no copy per answer.
+            let status = r.status();
+            let _ = LAST_RESPONSE.try_with(|c| {
+                let mut c = c.borrow_mut();
+                c.0 = Some(status.as_u16());
+                if status.is_success() {
+                    c.1.clear();
+                } else {
+                    c.1 = r.headers().clone();
+                }
+            });
         }
     }
 }

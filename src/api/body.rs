@@ -324,13 +324,14 @@ pin_project_lite::pin_project! {
 }
 
 impl Guarded {
-    /// Wraps `response`'s body.
+    /// Wraps `response`'s body; `key` (built once per client, see
+    /// [`KeyFinder::new`]) is scrubbed from it.
     pub(crate) fn wrap(
         response: reqwest::Response,
         what: &'static str,
         cap: u64,
         idle: Option<Duration>,
-        key: Option<&str>,
+        key: Option<&Arc<KeyFinder>>,
     ) -> reqwest::Response {
         let response: http::Response<reqwest::Body> = response.into();
         let (parts, inner) = response.into_parts();
@@ -341,9 +342,7 @@ impl Guarded {
             read: 0,
             idle,
             timer: idle.map(|d| Box::pin(tokio::time::sleep(d))),
-            scrub: key
-                .filter(|k| k.len() >= MIN_SCRUB_LEN)
-                .map(|k| Scrubber::new(k.as_bytes())),
+            scrub: key.map(|k| Scrubber::new(k.clone())),
             ended: false,
             failed: false,
         };
@@ -390,6 +389,14 @@ impl HttpBody for Guarded {
                                 return Poll::Ready(Some(Err(f.into_box())));
                             }
                             match this.scrub.as_mut() {
+                                // The last chunk (the connection says no
+                                // more is coming): scrubbed whole, so a body
+                                // in one chunk stays one frame (and, with no
+                                // key in it, is not copied).
+                                Some(s) if this.inner.is_end_stream() => {
+                                    *this.ended = true;
+                                    Frame::data(s.push_last(data))
+                                }
                                 Some(s) => {
                                     let out = s.push(&data);
                                     if out.is_empty() {
@@ -441,17 +448,44 @@ impl HttpBody for Guarded {
     }
 }
 
+/// The API key, ready to be searched for (built once per client: a
+/// `memchr::memmem` finder, not a byte-by-byte window compare).
+pub(crate) struct KeyFinder {
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl KeyFinder {
+    /// `None` for keys shorter than [`MIN_SCRUB_LEN`] (every `k` of a body
+    /// would be replaced).
+    pub(crate) fn new(key: &str) -> Option<Arc<Self>> {
+        (key.len() >= MIN_SCRUB_LEN).then(|| {
+            Arc::new(Self {
+                finder: memchr::memmem::Finder::new(key.as_bytes()).into_owned(),
+            })
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.finder.needle().len()
+    }
+
+    /// Whether `hay` holds the key.
+    pub(crate) fn found_in(&self, hay: &[u8]) -> bool {
+        self.finder.find(hay).is_some()
+    }
+}
+
 /// Replaces the key in a stream of chunks; the last `key.len() - 1` bytes
 /// of each chunk wait for the next, so a key split between two is found.
 struct Scrubber {
-    key: Vec<u8>,
+    key: Arc<KeyFinder>,
     held: Vec<u8>,
 }
 
 impl Scrubber {
-    fn new(key: &[u8]) -> Self {
+    fn new(key: Arc<KeyFinder>) -> Self {
         Self {
-            key: key.to_vec(),
+            key,
             held: Vec::new(),
         }
     }
@@ -463,6 +497,20 @@ impl Scrubber {
         let (out, rest) = self.replace(&buf, keep);
         self.held = buf[rest..].to_vec();
         out
+    }
+
+    /// The last chunk: everything held back and `chunk`, scrubbed to the
+    /// end. `chunk` itself when nothing is held and the key is not in it.
+    fn push_last(&mut self, chunk: Bytes) -> Bytes {
+        if self.held.is_empty() {
+            if !self.key.found_in(&chunk) {
+                return chunk;
+            }
+            return self.replace(&chunk, chunk.len()).0;
+        }
+        let mut buf = std::mem::take(&mut self.held);
+        buf.extend_from_slice(&chunk);
+        self.replace(&buf, buf.len()).0
     }
 
     fn finish(&mut self) -> Option<Bytes> {
@@ -479,10 +527,7 @@ impl Scrubber {
         let mut out = BytesMut::with_capacity(buf.len());
         let mut i = 0;
         while i < keep {
-            match buf[i..]
-                .windows(self.key.len())
-                .position(|w| w == self.key.as_slice())
-            {
+            match self.key.finder.find(&buf[i..]) {
                 Some(p) if i + p < keep => {
                     out.extend_from_slice(&buf[i..i + p]);
                     out.extend_from_slice(REDACTED.as_bytes());
@@ -513,7 +558,16 @@ pub async fn read_body(response: reqwest::Response) -> reqwest::Result<Bytes> {
 pub async fn read_stream(stream: progenitor_client::ByteStream) -> reqwest::Result<Bytes> {
     use futures::TryStreamExt;
     let mut stream = stream.into_inner();
-    let mut out = BytesMut::new();
+    // A body in one chunk (the usual answer) is handed on as it is.
+    let Some(first) = stream.try_next().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = stream.try_next().await? else {
+        return Ok(first);
+    };
+    let mut out = BytesMut::with_capacity(first.len() + second.len());
+    out.extend_from_slice(&first);
+    out.extend_from_slice(&second);
     while let Some(chunk) = stream.try_next().await? {
         out.extend_from_slice(&chunk);
     }
@@ -527,21 +581,33 @@ pub fn json_text(bytes: &Bytes) -> Result<&str, serde_json::Error> {
     })
 }
 
+/// A JSON body decoded into `T`: one UTF-8 check, then
+/// `serde_json::from_str` (what [`from_response`] does once the body is
+/// read).
+pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, serde_json::Error> {
+    json_text(bytes).and_then(serde_json::from_str)
+}
+
 /// What the generated code calls instead of progenitor's
 /// `ResponseValue::from_response`: the body read once through the capped
-/// reader, checked as UTF-8 once, decoded with `serde_json::from_str`.
+/// reader, checked as UTF-8 once, decoded with `serde_json::from_str`. The
+/// headers are moved, not copied: into the answer, or, when the body does
+/// not decode, to where the error mapping reads them.
 pub async fn from_response<T: serde::de::DeserializeOwned, E>(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
     let status = response.status();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let full = read_body(response)
         .await
         .map_err(Error::ResponseBodyError)?;
-    let inner = json_text(&full)
-        .and_then(serde_json::from_str)
-        .map_err(|e| Error::InvalidResponsePayload(full.clone(), e))?;
-    Ok(ResponseValue::new(inner, status, headers))
+    match decode_json(&full) {
+        Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
+        Err(e) => {
+            crate::transport::remember_headers(status.as_u16(), headers);
+            Err(Error::InvalidResponsePayload(full, e))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -549,12 +615,25 @@ mod tests {
     use super::*;
 
     fn scrub_all(key: &str, chunks: &[&str]) -> String {
-        let mut s = Scrubber::new(key.as_bytes());
+        let finder = KeyFinder::new(key).unwrap();
+        let mut s = Scrubber::new(finder.clone());
         let mut out = Vec::new();
         for c in chunks {
             out.extend_from_slice(&s.push(c.as_bytes()));
         }
         out.extend_from_slice(&s.finish().unwrap_or_default());
+        // The same chunks with the last one known to be the last.
+        let mut s = Scrubber::new(finder);
+        let mut last = Vec::new();
+        for (i, c) in chunks.iter().enumerate() {
+            if i + 1 == chunks.len() {
+                last.extend_from_slice(&s.push_last(Bytes::copy_from_slice(c.as_bytes())));
+            } else {
+                last.extend_from_slice(&s.push(c.as_bytes()));
+            }
+        }
+        assert!(s.finish().is_none());
+        assert_eq!(out, last);
         String::from_utf8(out).unwrap()
     }
 

@@ -37,6 +37,7 @@ mod parts;
 #[warn(missing_docs, clippy::all)]
 mod runtime;
 
+pub use body::decode_json;
 pub use parts::{mime_matches, FilePart, PartError};
 pub use runtime::{BoxFuture, Hooks, Layer};
 

@@ -6,14 +6,12 @@ use std::time::Duration;
 use identifai::mock::{MockConfig, MockServer};
 use identifai::{Client, RateLimits, RetryConfig, WaitConfig};
 
-/// How much faster than real time the rate-limited tests run (20x: the
-/// one-second window is 50 ms). The client paces under exactly these
-/// compressed limits: its headroom is absolute (`identifai::HEADROOM`,
-/// 5 ms), so no relative slack is needed; 20x rather than 100x because
-/// several test binaries at once on 2 loaded cores can delay one request by
-/// more than 5 ms, and a 10 ms window leaves no room for that (50x still
-/// flaked once in five runs here).
-pub const SCALE: f64 = 0.05;
+/// How much faster than real time the rate-limited tests run (100x: the
+/// one-second window is 10 ms). The client paces under exactly these
+/// compressed limits: its headroom and its patience for an answer are
+/// absolute (`identifai::HEADROOM`, `PATIENCE`), so no relative
+/// slack and no cap on the compression are needed.
+pub const SCALE: f64 = 0.01;
 
 /// A mock with the published limits compressed by [`SCALE`].
 pub fn mock() -> MockServer {

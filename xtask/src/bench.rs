@@ -62,7 +62,13 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     let mut args = if opts.debug {
         vec!["test", "--package", "identifai", "--all-features"]
     } else {
-        vec!["bench", "--package", "identifai", "--features", "mock"]
+        vec![
+            "bench",
+            "--package",
+            "identifai",
+            "--features",
+            "mock,redis",
+        ]
     };
     args.extend(["--bench", "client", "--"]);
     if opts.quick {
@@ -236,7 +242,7 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
     let proof = !src_ran && src_compiled && spec_ran && clean_ran;
     let mark = |b: bool| if b { "yes" } else { "no" };
     let section = format!(
-        "## 5. Build\n\n\
+        "## 6. Build\n\n\
          `cargo build --lib` (dev profile, default features) in a target directory of its own \
          (`<target>/bench-build`, so the dev cache is not touched). The dependencies are built \
          first (warm-up, {warm:.1} s this run); then `cargo clean -p identifai` and the timed \
@@ -257,7 +263,7 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
         100.0 * src / clean,
     );
     let summary_row = format!(
-        "| 5 | clean build of the library; build.rs rerun on `src/` change | {clean:.1} s clean, {src:.1} s after a `src/` change; build.rs reran: on `src/` change {}, on spec change {} | no rerun on `src/` change | {} |",
+        "| 6 | clean build of the library; build.rs rerun on `src/` change | {clean:.1} s clean, {src:.1} s after a `src/` change; build.rs reran: on `src/` change {}, on spec change {} | no rerun on `src/` change | {} |",
         mark(src_ran),
         mark(spec_ran),
         if proof { "yes" } else { "**no**" },
