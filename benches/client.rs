@@ -502,11 +502,11 @@ fn vm_hwm_kib() -> u64 {
 /// `VmHWM_KIB <n> SECS <s>`.
 fn child_upload(args: &[String]) {
     let (path, how) = (&args[0], args[1].as_str());
-    let server = MockServer::start_with(MockConfig {
-        rate_limits: None,
-        polls_until_done: 0,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_polls_until_done(0),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -638,22 +638,23 @@ fn earliest(k: usize, per_second: usize, per_minute: usize) -> f64 {
 /// `wait_all`, against a mock enforcing the published limits at `scale`.
 /// Returns (wall s, 429s, results ok, POSTs, GETs).
 fn one_batch(n: usize, scale: f64, paced: bool) -> (f64, u64, usize, u64, u64) {
-    let server = MockServer::start_with(MockConfig {
-        rate_limits: paced.then_some(identifai::RateLimits::PUBLISHED),
-        time_scale: scale,
-        polls_until_done: 1,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(paced.then_some(identifai::RateLimits::PUBLISHED))
+            .with_time_scale(scale)
+            .with_polls_until_done(1),
+    );
     let client = Client::builder()
         .api_key(server.api_key())
         .base_url(server.base_url())
-        .rate_limits(paced.then(|| RateLimits::PUBLISHED.time_scale(scale)))
-        .wait(WaitConfig {
-            deadline: Duration::from_secs(600),
-            initial_interval: Duration::from_secs_f64(1.0 * scale),
-            max_interval: Duration::from_secs_f64(15.0 * scale),
-            multiplier: 1.5,
-        })
+        .rate_limits(paced.then(|| RateLimits::PUBLISHED.with_time_scale(scale)))
+        .wait(
+            WaitConfig::default()
+                .with_deadline(Duration::from_secs(600))
+                .with_initial_interval(Duration::from_secs_f64(1.0 * scale))
+                .with_max_interval(Duration::from_secs_f64(15.0 * scale))
+                .with_multiplier(1.5),
+        )
         .build()
         .unwrap();
     let rt = runtime();
@@ -707,7 +708,7 @@ fn batch(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
          paces them) then one `wait_all`, against a `MockServer` enforcing the published limits \
          (POST 1/s and 30/min, GET 2/s and 60/min, sliding windows) at `time_scale` s \
          (N <= 10 at real time, s = 1; the rest at s = {compressed}), `polls_until_done = 1`; the \
-         client paces with `RateLimits::PUBLISHED.time_scale(s)` (exact windows, 5 ms absolute \
+         client paces with `RateLimits::PUBLISHED.with_time_scale(s)` (exact windows, 5 ms absolute \
          headroom).\n\n\
          **Lower bound.** POST k (k = 0..N-1, the first at 0) goes out no earlier than POST k-1 \
          + 1 s and POST k-30 + 60 s: t(k) = k + 30·⌊k/30⌋ s. Its result then needs one GET \
@@ -931,13 +932,13 @@ fn child_fleet(args: &[String]) {
     let client = Client::builder()
         .api_key(key)
         .base_url(base)
-        .rate_limits(Some(RateLimits::PUBLISHED.time_scale(scale)))
+        .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(scale)))
         .pacer(pacer)
         .retry(
             RetryConfig::default()
-                .initial_backoff(Duration::from_millis(500).mul_f64(scale))
-                .max_backoff(Duration::from_secs(20).mul_f64(scale))
-                .max_elapsed(Duration::from_secs(600)),
+                .with_initial_backoff(Duration::from_millis(500).mul_f64(scale))
+                .with_max_backoff(Duration::from_secs(20).mul_f64(scale))
+                .with_max_elapsed(Duration::from_secs(600)),
         )
         .build()
         .unwrap();
@@ -978,11 +979,11 @@ struct FleetRun {
 /// (a Redis URL, or `local`).
 fn fleet_run(workers: u32, each: u32, scale: f64, pacer: &str) -> FleetRun {
     use std::io::BufRead;
-    let server = MockServer::start_with(MockConfig {
-        rate_limits: Some(identifai::RateLimits::PUBLISHED),
-        time_scale: scale,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(Some(identifai::RateLimits::PUBLISHED))
+            .with_time_scale(scale),
+    );
     let exe = std::env::current_exe().unwrap();
     let mut children: Vec<_> = (0..workers)
         .map(|w| {
@@ -1058,7 +1059,7 @@ fn fleet(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
          {workers} processes (the bench re-executing itself: `client child-fleet ...`) each \
          submit {each} distinct images at once, on one API key, against one `MockServer` (in \
          the parent process) enforcing the published limits at `time_scale` {scale}; each \
-         builds its own client with `RateLimits::PUBLISHED.time_scale({scale})`, retries \
+         builds its own client with `RateLimits::PUBLISHED.with_time_scale({scale})`, retries \
          scaled the same way (429s retried within 600 s). **Shared**: every process paces \
          through `Pacer::redis` on a `redis-server` the bench starts on a loopback port. \
          **Alone** (the control): each process paces in-process, as if it were alone on the \

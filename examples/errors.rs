@@ -155,7 +155,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let small = target
         .builder()
-        .upload_limits(UploadLimits::default().max_image_bytes(1024))
+        .upload_limits(UploadLimits::default().with_max_image_bytes(1024))
         .build()?;
     show(
         "an image over a 1 KiB limit",

@@ -37,10 +37,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // Every knob. The short request timeout suits the mock (and part 2).
     let retry = RetryConfig::default()
-        .max_attempts(4)
-        .initial_backoff(Duration::from_millis(100))
-        .max_backoff(Duration::from_secs(2))
-        .max_elapsed(Duration::from_secs(30));
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(2))
+        .with_max_elapsed(Duration::from_secs(30));
     let request_timeout = if target.is_mock() {
         Duration::from_millis(500)
     } else {

@@ -22,7 +22,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use identifai::api::forms::ImageOptions;
-use identifai::mock::MockConfig;
 use identifai::Source;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
@@ -72,10 +71,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_writer(move || writer.clone())
         .init();
 
-    let target = common::Target::from_env_or(MockConfig {
-        api_keys: vec![MOCK_KEY.to_string()],
-        ..common::mock_config()
-    })?;
+    let target = common::Target::from_env_or(
+        common::mock_config().with_api_keys(vec![MOCK_KEY.to_string()]),
+    )?;
     let key = match target.server() {
         Some(server) => server.api_key().to_string(),
         None => std::env::var(identifai::ENV_API_KEY)?.trim().to_string(),

@@ -171,17 +171,17 @@ fn run_child(exe: &Path, mode: &str, path: &Path) -> Result<Measured, Box<dyn Er
 async fn upload(mode: &str, path: &Path) -> Result<(), Box<dyn Error>> {
     let size = std::fs::metadata(path)?.len();
     let limit = size.max(DEFAULT_VIDEO_LIMIT);
-    let target = common::Target::mock(MockConfig {
-        rate_limits: None,
-        polls_until_done: 0,
-        max_video_bytes: limit,
-        ..MockConfig::default()
-    })?;
+    let target = common::Target::mock(
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_polls_until_done(0)
+            .with_max_video_bytes(limit),
+    )?;
     let server = target.server().ok_or("no mock")?;
     let client = target
         .builder()
         .rate_limits(None)
-        .upload_limits(UploadLimits::default().max_video_bytes(limit))
+        .upload_limits(UploadLimits::default().with_max_video_bytes(limit))
         .build()?;
 
     // Warm up: runtime threads, connection pool, mock handlers, 1 MiB through

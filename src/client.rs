@@ -9,7 +9,7 @@
 //!     .base_url("https://backend.identifai.net")
 //!     .request_timeout(Duration::from_secs(30))
 //!     .upload_timeout(Duration::from_secs(600))
-//!     .retry(RetryConfig::default().max_attempts(6))
+//!     .retry(RetryConfig::default().with_max_attempts(6))
 //!     .rate_limits(Some(RateLimits::PUBLISHED))
 //!     .build()?;
 //! # let _ = client; Ok(()) }

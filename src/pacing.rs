@@ -45,21 +45,21 @@ pub const PATIENCE: Duration = Duration::from_millis(500);
 ///     [(Duration::from_secs(1), 1), (Duration::from_secs(60), 30)]
 /// );
 /// // A test server 100 times faster:
-/// assert_eq!(published.time_scale(0.01).post_windows()[0].0, Duration::from_millis(10));
+/// assert_eq!(published.with_time_scale(0.01).post_windows()[0].0, Duration::from_millis(10));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RateLimits {
     /// POSTs per second.
-    pub posts_per_second: u32,
+    posts_per_second: u32,
     /// POSTs per minute.
-    pub posts_per_minute: u32,
+    posts_per_minute: u32,
     /// GETs per second.
-    pub gets_per_second: u32,
+    gets_per_second: u32,
     /// GETs per minute.
-    pub gets_per_minute: u32,
+    gets_per_minute: u32,
     /// Multiplies every window (1.0 = real time; 0.01 for a mock server
     /// whose windows are 100 times shorter).
-    pub scale: f64,
+    time_scale: f64,
 }
 
 impl RateLimits {
@@ -69,12 +69,12 @@ impl RateLimits {
         posts_per_minute: 30,
         gets_per_second: 2,
         gets_per_minute: 60,
-        scale: 1.0,
+        time_scale: 1.0,
     };
 
     /// The same limits over windows `scale` times as long.
-    pub fn time_scale(mut self, scale: f64) -> Self {
-        self.scale = scale;
+    pub fn with_time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = scale;
         self
     }
 
@@ -90,8 +90,8 @@ impl RateLimits {
     }
 
     fn windows(&self, per_second: u32, per_minute: u32) -> [(Duration, u32); 2] {
-        let scale = if self.scale.is_finite() && self.scale > 0.0 {
-            self.scale
+        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
         } else {
             1.0
         };
@@ -104,6 +104,50 @@ impl RateLimits {
             Class::Post => self.post_windows(),
             Class::Get => self.get_windows(),
         }
+    }
+}
+
+/// Reading and changing the limits one by one.
+impl RateLimits {
+    /// POSTs per second (`0` disables that window).
+    pub fn posts_per_second(&self) -> u32 {
+        self.posts_per_second
+    }
+    /// Sets [`RateLimits::posts_per_second`].
+    pub fn with_posts_per_second(mut self, n: u32) -> Self {
+        self.posts_per_second = n;
+        self
+    }
+    /// POSTs per minute (`0` disables that window).
+    pub fn posts_per_minute(&self) -> u32 {
+        self.posts_per_minute
+    }
+    /// Sets [`RateLimits::posts_per_minute`].
+    pub fn with_posts_per_minute(mut self, n: u32) -> Self {
+        self.posts_per_minute = n;
+        self
+    }
+    /// GETs per second (`0` disables that window).
+    pub fn gets_per_second(&self) -> u32 {
+        self.gets_per_second
+    }
+    /// Sets [`RateLimits::gets_per_second`].
+    pub fn with_gets_per_second(mut self, n: u32) -> Self {
+        self.gets_per_second = n;
+        self
+    }
+    /// GETs per minute (`0` disables that window).
+    pub fn gets_per_minute(&self) -> u32 {
+        self.gets_per_minute
+    }
+    /// Sets [`RateLimits::gets_per_minute`].
+    pub fn with_gets_per_minute(mut self, n: u32) -> Self {
+        self.gets_per_minute = n;
+        self
+    }
+    /// The factor every window is multiplied by (1.0: real time).
+    pub fn time_scale(&self) -> f64 {
+        self.time_scale
     }
 }
 
@@ -493,7 +537,7 @@ mod tests {
 
     #[test]
     fn exact_at_any_time_scale() {
-        let windows = RateLimits::PUBLISHED.time_scale(0.001).get_windows();
+        let windows = RateLimits::PUBLISHED.with_time_scale(0.001).get_windows();
         let t0 = Instant::now();
         let mut log = VecDeque::new();
         let times: Vec<_> = (0..200)

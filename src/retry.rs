@@ -21,9 +21,9 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// ```
 /// use std::time::Duration;
 /// use identifai::RetryConfig;
-/// let patient = RetryConfig::default().max_attempts(8).max_elapsed(Duration::from_secs(600));
+/// let patient = RetryConfig::default().with_max_attempts(8).with_max_elapsed(Duration::from_secs(600));
 /// let never = RetryConfig::disabled();
-/// assert_eq!(never.attempts(), 1);
+/// assert_eq!(never.max_attempts(), 1);
 /// # let _ = patient;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -55,19 +55,19 @@ impl RetryConfig {
     }
 
     /// Attempts in all, the first included (at least 1).
-    pub fn max_attempts(mut self, n: u32) -> Self {
+    pub fn with_max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
         self
     }
 
     /// The first backoff delay (before jitter).
-    pub fn initial_backoff(mut self, d: Duration) -> Self {
+    pub fn with_initial_backoff(mut self, d: Duration) -> Self {
         self.initial_backoff = d;
         self
     }
 
     /// The largest backoff delay.
-    pub fn max_backoff(mut self, d: Duration) -> Self {
+    pub fn with_max_backoff(mut self, d: Duration) -> Self {
         self.max_backoff = d;
         self
     }
@@ -76,7 +76,7 @@ impl RetryConfig {
     /// attempts and the waits between them included (default 2 minutes).
     /// No retry starts past it, a `Retry-After` longer than what is left
     /// ends the retries, and a GET's attempt is cut at what is left.
-    pub fn max_elapsed(mut self, d: Duration) -> Self {
+    pub fn with_max_elapsed(mut self, d: Duration) -> Self {
         self.max_elapsed = d;
         self
     }
@@ -101,6 +101,26 @@ impl RetryConfig {
             budget: self.max_elapsed,
             start: std::time::Instant::now(),
         }
+    }
+}
+
+/// Reading the settings back.
+impl RetryConfig {
+    /// Attempts in all, the first included.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+    /// The first backoff delay (before jitter).
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+    /// The largest backoff delay.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+    /// The retry budget of one request, its attempts and waits included.
+    pub fn max_elapsed(&self) -> Duration {
+        self.max_elapsed
     }
 }
 
@@ -169,13 +189,13 @@ mod tests {
 
     #[test]
     fn schedule_is_bounded_by_attempts_and_time() {
-        let mut s = RetryConfig::default().max_attempts(3).schedule();
+        let mut s = RetryConfig::default().with_max_attempts(3).schedule();
         assert!(s.next_delay(None).is_some());
         assert!(s.next_delay(None).is_some());
         assert!(s.next_delay(None).is_none(), "3 attempts = 2 retries");
 
         let mut s = RetryConfig::default()
-            .max_elapsed(Duration::from_secs(5))
+            .with_max_elapsed(Duration::from_secs(5))
             .schedule();
         assert!(
             s.next_delay(Some(Duration::from_secs(60))).is_none(),

@@ -210,9 +210,9 @@ impl From<String> for Source {
 ///
 /// ```
 /// use identifai::Kind;
-/// let limits = identifai::UploadLimits::default().max_video_bytes(1 << 30);
-/// assert_eq!(limits.image_limit(), 50 * 1024 * 1024);
-/// assert_eq!(limits.limit(Kind::Video), 1 << 30);
+/// let limits = identifai::UploadLimits::default().with_max_video_bytes(1 << 30);
+/// assert_eq!(limits.max_image_bytes(), 50 * 1024 * 1024);
+/// assert_eq!(limits.max_bytes(Kind::Video), 1 << 30);
 /// # let _ = limits;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -223,34 +223,34 @@ pub struct UploadLimits {
 
 impl UploadLimits {
     /// The largest file of kind `kind` sent.
-    pub fn max_bytes(mut self, kind: Kind, n: u64) -> Self {
+    pub fn with_max_bytes(mut self, kind: Kind, n: u64) -> Self {
         self.max[kind.index()] = Some(n);
         self
     }
 
     /// The largest image sent.
-    pub fn max_image_bytes(self, n: u64) -> Self {
-        self.max_bytes(Kind::Image, n)
+    pub fn with_max_image_bytes(self, n: u64) -> Self {
+        self.with_max_bytes(Kind::Image, n)
     }
 
     /// The largest video sent.
-    pub fn max_video_bytes(self, n: u64) -> Self {
-        self.max_bytes(Kind::Video, n)
+    pub fn with_max_video_bytes(self, n: u64) -> Self {
+        self.with_max_bytes(Kind::Video, n)
     }
 
     /// The limit of kind `kind`, in bytes.
-    pub fn limit(&self, kind: Kind) -> u64 {
+    pub fn max_bytes(&self, kind: Kind) -> u64 {
         self.max[kind.index()].unwrap_or_else(|| kind.spec_max_bytes())
     }
 
     /// The image limit in bytes.
-    pub fn image_limit(&self) -> u64 {
-        self.limit(Kind::Image)
+    pub fn max_image_bytes(&self) -> u64 {
+        self.max_bytes(Kind::Image)
     }
 
     /// The video limit in bytes.
-    pub fn video_limit(&self) -> u64 {
-        self.limit(Kind::Video)
+    pub fn max_video_bytes(&self) -> u64 {
+        self.max_bytes(Kind::Video)
     }
 }
 

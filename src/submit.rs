@@ -114,7 +114,7 @@ fn accepts<K: MediaKind>(client: &Client) -> Accepts {
     Accepts {
         what: K::WHAT,
         allowed: K::CONTENT_TYPES,
-        max_bytes: client.upload_limits().limit(K::KIND),
+        max_bytes: client.upload_limits().max_bytes(K::KIND),
         extension_fallback: K::EXTENSION_FALLBACK,
     }
 }

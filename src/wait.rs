@@ -39,19 +39,19 @@ use crate::submit::MediaKind;
 ///
 /// ```
 /// use std::time::Duration;
-/// let patient = identifai::WaitConfig::default().deadline(Duration::from_secs(3600));
-/// assert_eq!(patient.deadline, Duration::from_secs(3600));
+/// let patient = identifai::WaitConfig::default().with_deadline(Duration::from_secs(3600));
+/// assert_eq!(patient.deadline(), Duration::from_secs(3600));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct WaitConfig {
     /// Give up after this long.
-    pub deadline: Duration,
+    deadline: Duration,
     /// The first pause between polls.
-    pub initial_interval: Duration,
+    initial_interval: Duration,
     /// The longest pause between polls.
-    pub max_interval: Duration,
+    max_interval: Duration,
     /// Each pause is this many times the previous one (at least 1).
-    pub multiplier: f64,
+    multiplier: f64,
 }
 
 impl Default for WaitConfig {
@@ -67,25 +67,25 @@ impl Default for WaitConfig {
 
 impl WaitConfig {
     /// Gives up after `d`.
-    pub fn deadline(mut self, d: Duration) -> Self {
+    pub fn with_deadline(mut self, d: Duration) -> Self {
         self.deadline = d;
         self
     }
 
     /// The first pause between polls.
-    pub fn initial_interval(mut self, d: Duration) -> Self {
+    pub fn with_initial_interval(mut self, d: Duration) -> Self {
         self.initial_interval = d;
         self
     }
 
     /// The longest pause between polls.
-    pub fn max_interval(mut self, d: Duration) -> Self {
+    pub fn with_max_interval(mut self, d: Duration) -> Self {
         self.max_interval = d;
         self
     }
 
     /// Each pause is this many times the previous one (at least 1).
-    pub fn multiplier(mut self, m: f64) -> Self {
+    pub fn with_multiplier(mut self, m: f64) -> Self {
         self.multiplier = m;
         self
     }
@@ -97,6 +97,26 @@ impl WaitConfig {
             1.0
         };
         interval.mul_f64(m).min(self.max_interval)
+    }
+}
+
+/// Reading the settings back.
+impl WaitConfig {
+    /// Gives up after this long.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+    /// The first pause between polls.
+    pub fn initial_interval(&self) -> Duration {
+        self.initial_interval
+    }
+    /// The longest pause between polls.
+    pub fn max_interval(&self) -> Duration {
+        self.max_interval
+    }
+    /// Each pause is this many times the previous one (at least 1).
+    pub fn multiplier(&self) -> f64 {
+        self.multiplier
     }
 }
 

@@ -32,20 +32,20 @@ fn target() -> Target {
             _mock: None,
         };
     }
-    let mock = MockServer::start_with(identifai::mock::MockConfig {
-        time_scale: 0.01,
-        polls_until_done: 2,
-        ..Default::default()
-    });
+    let mock = MockServer::start_with(
+        identifai::mock::MockConfig::default()
+            .with_time_scale(0.01)
+            .with_polls_until_done(2),
+    );
     let client = Client::builder()
         .api_key(mock.api_key())
         .base_url(mock.base_url())
-        .rate_limits(Some(identifai::RateLimits::PUBLISHED.time_scale(0.01)))
-        .wait(identifai::WaitConfig {
-            initial_interval: Duration::from_millis(20),
-            max_interval: Duration::from_millis(50),
-            ..Default::default()
-        })
+        .rate_limits(Some(identifai::RateLimits::PUBLISHED.with_time_scale(0.01)))
+        .wait(
+            identifai::WaitConfig::default()
+                .with_initial_interval(Duration::from_millis(20))
+                .with_max_interval(Duration::from_millis(50)),
+        )
         .build()
         .unwrap();
     Target {

@@ -165,7 +165,7 @@ fn png_file(dir: &std::path::Path, name: &str, len: usize) -> std::path::PathBuf
 async fn a_huge_json_answer_stops_at_the_cap() {
     let raw = Raw::start(|_, _, r| stream_huge(r, "200 OK", 2 << 30));
     let c = client(&raw.url())
-        .body_limits(BodyLimits::default().max_json_bytes(1 << 20))
+        .body_limits(BodyLimits::default().with_max_json_bytes(1 << 20))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -185,7 +185,7 @@ async fn a_huge_error_body_stops_at_the_error_cap() {
     let c = client(&raw.url()).build().unwrap();
     let err = c.image_result(&id()).await.unwrap_err();
     assert!(
-        matches!(err, Error::AnswerTooLarge { what: "error body", status: Some(401), cap } if cap == BodyLimits::default().error_cap()),
+        matches!(err, Error::AnswerTooLarge { what: "error body", status: Some(401), cap } if cap == BodyLimits::default().max_error_bytes()),
         "{err:?}"
     );
     // Undocumented statuses are read through the same reader.
@@ -218,7 +218,7 @@ async fn a_huge_heatmap_stops_at_the_heatmap_cap() {
         }
     });
     let c = client(&raw.url())
-        .body_limits(BodyLimits::default().max_heatmap_bytes(2 << 20))
+        .body_limits(BodyLimits::default().with_max_heatmap_bytes(2 << 20))
         .build()
         .unwrap();
     let err = c.heatmap(&id()).await.unwrap_err();
@@ -427,9 +427,9 @@ async fn the_retry_budget_bounds_attempts_too() {
         .request_timeout(Duration::from_secs(2))
         .retry(
             RetryConfig::default()
-                .max_attempts(50)
-                .initial_backoff(Duration::from_millis(10))
-                .max_elapsed(Duration::from_secs(3)),
+                .with_max_attempts(50)
+                .with_initial_backoff(Duration::from_millis(10))
+                .with_max_elapsed(Duration::from_secs(3)),
         )
         .build()
         .unwrap();
@@ -516,12 +516,13 @@ async fn unknown_statuses_are_pending_for_every_wait() {
         respond(r, "200 OK", "", &body);
     });
     let c = client(&raw.url())
-        .wait(identifai::WaitConfig {
-            deadline: Duration::from_millis(600),
-            initial_interval: Duration::from_millis(50),
-            max_interval: Duration::from_millis(100),
-            multiplier: 1.5,
-        })
+        .wait(
+            identifai::WaitConfig::default()
+                .with_deadline(Duration::from_millis(600))
+                .with_initial_interval(Duration::from_millis(50))
+                .with_max_interval(Duration::from_millis(100))
+                .with_multiplier(1.5),
+        )
         .build()
         .unwrap();
     let e = c.wait(&id()).await.unwrap_err();
@@ -568,7 +569,7 @@ async fn fifty_uploads_meeting_an_early_429_all_succeed() {
     for _ in 0..50 {
         let raw = early_429_server();
         let c = client(&raw.url())
-            .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+            .retry(RetryConfig::default().with_initial_backoff(Duration::from_millis(5)))
             .build()
             .unwrap();
         match c.classify_image(file.as_path()).send().await {
@@ -596,7 +597,7 @@ async fn an_upload_reset_midway_is_sent_again() {
     let dir = tempfile::tempdir().unwrap();
     let file = png_file(dir.path(), "big.png", 32 << 20);
     let c = client(&raw.url())
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+        .retry(RetryConfig::default().with_initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap();
     let id = c.classify_image(file.as_path()).send().await.unwrap();
@@ -616,15 +617,12 @@ async fn fifty_uploads_meeting_the_mocks_injected_429_all_succeed() {
     use identifai::mock::{Fault, MockConfig, MockServer, Route};
     let dir = tempfile::tempdir().unwrap();
     let file = png_file(dir.path(), "one-mb.png", 1 << 20);
-    let server = MockServer::start_with(MockConfig {
-        rate_limits: None,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(MockConfig::default().with_rate_limits(None));
     let c = Client::builder()
         .api_key(server.api_key())
         .base_url(server.base_url())
         .rate_limits(None)
-        .retry(RetryConfig::default().initial_backoff(Duration::from_millis(5)))
+        .retry(RetryConfig::default().with_initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap();
     let mut ok = 0;
@@ -673,7 +671,7 @@ async fn a_redirect_loop_is_paced_and_limited() {
     });
     let c = client(&raw.url())
         // 2 GET/s published; 100x faster: two GETs per 10 ms.
-        .rate_limits(Some(RateLimits::PUBLISHED.time_scale(0.01)))
+        .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(0.01)))
         .build()
         .unwrap();
     let started = Instant::now();

@@ -68,10 +68,7 @@ async fn without_pacing_the_same_burst_meets_429s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polling_many_waits_at_once_stays_under_the_get_limits() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 3,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(3));
     let client = client(&server);
     let mut ids = Vec::new();
     for n in 0..8 {
@@ -172,10 +169,7 @@ impl Drop for Redis {
 /// in-process one does.
 #[cfg(feature = "redis")]
 fn fleet_mock() -> identifai::mock::MockServer {
-    identifai::mock::MockServer::start_with(MockConfig {
-        time_scale: 0.05,
-        ..MockConfig::default()
-    })
+    identifai::mock::MockServer::start_with(MockConfig::default().with_time_scale(0.05))
 }
 
 /// `workers` separate clients (as separate processes would be: nothing
@@ -190,9 +184,11 @@ async fn fleet(
 ) -> Vec<identifai::Result<identifai::Identifier>> {
     let mut tasks = Vec::new();
     for w in 0..workers {
-        let scale = server.config().time_scale;
+        let scale = server.config().time_scale();
         let client = builder(server)
-            .rate_limits(Some(identifai::RateLimits::PUBLISHED.time_scale(scale)))
+            .rate_limits(Some(
+                identifai::RateLimits::PUBLISHED.with_time_scale(scale),
+            ))
             .pacer(pacer())
             .retry(retry.clone())
             .build()
@@ -263,7 +259,7 @@ async fn the_same_fleet_pacing_alone_meets_429s_and_still_loses_nothing() {
     assert!(limited > 0, "4 lone pacers overrun the key");
 
     let server = fleet_mock();
-    let retry = RetryConfig::default().initial_backoff(std::time::Duration::from_millis(10));
+    let retry = RetryConfig::default().with_initial_backoff(std::time::Duration::from_millis(10));
     let results = fleet(&server, identifai::Pacer::local, retry, 4, 10).await;
     for r in &results {
         assert!(r.is_ok(), "a 429 never ends a submission early: {r:?}");

@@ -83,7 +83,9 @@ impl Target {
     /// The published rate limits, on the target's clock.
     pub fn rate_limits(&self) -> RateLimits {
         match self {
-            Target::Mock(server) => RateLimits::PUBLISHED.time_scale(server.config().time_scale),
+            Target::Mock(server) => {
+                RateLimits::PUBLISHED.with_time_scale(server.config().time_scale())
+            }
             Target::Service => RateLimits::PUBLISHED,
         }
     }
@@ -99,12 +101,13 @@ impl Target {
                 .api_key(server.api_key())
                 .base_url(server.base_url())
                 .rate_limits(Some(self.rate_limits()))
-                .wait(WaitConfig {
-                    deadline: Duration::from_secs(30),
-                    initial_interval: Duration::from_millis(50),
-                    max_interval: Duration::from_millis(500),
-                    multiplier: 1.5,
-                }),
+                .wait(
+                    WaitConfig::default()
+                        .with_deadline(Duration::from_secs(30))
+                        .with_initial_interval(Duration::from_millis(50))
+                        .with_max_interval(Duration::from_millis(500))
+                        .with_multiplier(1.5),
+                ),
         }
     }
 
@@ -127,10 +130,7 @@ fn start_mock(config: MockConfig, why: &str) -> Result<Target, Box<dyn Error>> {
 /// limits on a clock [`MOCK_TIME_SCALE`] times as fast, and one `new`
 /// answer before a classification is `done`.
 pub fn mock_config() -> MockConfig {
-    MockConfig {
-        time_scale: MOCK_TIME_SCALE,
-        ..MockConfig::default()
-    }
+    MockConfig::default().with_time_scale(MOCK_TIME_SCALE)
 }
 
 /// A file under `examples/media/`, shipped with the crate.

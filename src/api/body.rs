@@ -43,9 +43,9 @@ const MIN_SCRUB_LEN: usize = 6;
 /// `ClientBuilder::idle_timeout`.
 ///
 /// ```
-/// let limits = identifai::BodyLimits::default().max_json_bytes(4 << 20);
-/// assert_eq!(limits.json_cap(), 4 << 20);
-/// assert_eq!(limits.heatmap_cap(), 64 << 20);
+/// let limits = identifai::BodyLimits::default().with_max_json_bytes(4 << 20);
+/// assert_eq!(limits.max_json_bytes(), 4 << 20);
+/// assert_eq!(limits.max_heatmap_bytes(), 64 << 20);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BodyLimits {
@@ -66,31 +66,31 @@ impl Default for BodyLimits {
 
 impl BodyLimits {
     /// The largest success answer read, other than heatmaps (default 16 MiB).
-    pub fn max_json_bytes(mut self, n: u64) -> Self {
+    pub fn with_max_json_bytes(mut self, n: u64) -> Self {
         self.max_json = n;
         self
     }
     /// The largest heatmap read (default 64 MiB).
-    pub fn max_heatmap_bytes(mut self, n: u64) -> Self {
+    pub fn with_max_heatmap_bytes(mut self, n: u64) -> Self {
         self.max_heatmap = n;
         self
     }
     /// The largest body read of an answer with a 3xx, 4xx or 5xx status
     /// (default 1 MiB: error bodies are a line of JSON).
-    pub fn max_error_bytes(mut self, n: u64) -> Self {
+    pub fn with_max_error_bytes(mut self, n: u64) -> Self {
         self.max_error = n;
         self
     }
     /// The success-answer cap.
-    pub fn json_cap(&self) -> u64 {
+    pub fn max_json_bytes(&self) -> u64 {
         self.max_json
     }
     /// The heatmap cap.
-    pub fn heatmap_cap(&self) -> u64 {
+    pub fn max_heatmap_bytes(&self) -> u64 {
         self.max_heatmap
     }
     /// The error-body cap.
-    pub fn error_cap(&self) -> u64 {
+    pub fn max_error_bytes(&self) -> u64 {
         self.max_error
     }
 

@@ -91,11 +91,11 @@ impl Target {
 
     /// The built-in mock, on a fast clock (`time_scale` 0.01).
     pub fn mock() -> Target {
-        Target::Mock(MockConfig {
-            time_scale: 0.01,
-            polls_until_done: 2,
-            ..MockConfig::default()
-        })
+        Target::Mock(
+            MockConfig::default()
+                .with_time_scale(0.01)
+                .with_polls_until_done(2),
+        )
     }
 
     /// The built-in mock in its quirks mode (fields the spec does not name,
@@ -140,17 +140,17 @@ impl Budget {
 #[derive(Debug)]
 pub struct ContractConfig {
     /// The server.
-    pub target: Target,
+    target: Target,
     /// What may be spent.
-    pub budget: Budget,
+    budget: Budget,
     /// The image submitted by URL.
-    pub image_url: String,
+    image_url: String,
     /// Results of earlier submissions to check as well (cost nothing).
-    pub identifiers: Vec<Identifier>,
+    identifiers: Vec<Identifier>,
     /// The spec to validate against (default: [`Spec::embedded`]).
-    pub spec: Option<Spec>,
+    spec: Option<Spec>,
     /// How long to wait for a submission's verdict.
-    pub deadline: Duration,
+    deadline: Duration,
 }
 
 impl ContractConfig {
@@ -167,14 +167,57 @@ impl ContractConfig {
     }
 
     /// With this budget.
-    pub fn budget(mut self, budget: Budget) -> Self {
+    pub fn with_budget(mut self, budget: Budget) -> Self {
         self.budget = budget;
         self
     }
 
     /// Validating against `spec` instead of the embedded one.
-    pub fn spec(mut self, spec: Spec) -> Self {
+    pub fn with_spec(mut self, spec: Spec) -> Self {
         self.spec = Some(spec);
+        self
+    }
+}
+
+/// Reading the settings back.
+impl ContractConfig {
+    /// What is checked.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+    /// What the checks may spend.
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+    /// The image URL submitted by URL.
+    pub fn image_url(&self) -> &str {
+        &self.image_url
+    }
+    /// Identifiers whose results are read as well.
+    pub fn identifiers(&self) -> &[Identifier] {
+        &self.identifiers
+    }
+    /// The spec checked against (`None`: the embedded one).
+    pub fn spec(&self) -> Option<&Spec> {
+        self.spec.as_ref()
+    }
+    /// How long the whole run may take.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+    /// Sets [`ContractConfig::image_url`]: the image URL submitted by URL.
+    pub fn with_image_url(mut self, image_url: String) -> Self {
+        self.image_url = image_url;
+        self
+    }
+    /// Sets [`ContractConfig::identifiers`]: identifiers whose results are read as well.
+    pub fn with_identifiers(mut self, identifiers: Vec<Identifier>) -> Self {
+        self.identifiers = identifiers;
+        self
+    }
+    /// Sets [`ContractConfig::deadline`]: how long the whole run may take.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
         self
     }
 }
@@ -210,7 +253,7 @@ pub async fn run(config: ContractConfig) -> Report {
             Ok(mock) => {
                 let name = format!(
                     "built-in MockServer{} at {}",
-                    if mc.quirks { " (quirks)" } else { "" },
+                    if mc.quirks() { " (quirks)" } else { "" },
                     mock.base_url()
                 );
                 (mock.client_builder().build(), name, Some(mock))

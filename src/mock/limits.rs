@@ -103,8 +103,8 @@ impl RateLimiter {
             return Decision::Unlimited;
         };
         let (per_second, per_minute) = match class {
-            MethodClass::Post => (limits.posts_per_second, limits.posts_per_minute),
-            MethodClass::Get => (limits.gets_per_second, limits.gets_per_minute),
+            MethodClass::Post => (limits.posts_per_second(), limits.posts_per_minute()),
+            MethodClass::Get => (limits.gets_per_second(), limits.gets_per_minute()),
         };
         let second = self.scaled(1.0);
         let minute = self.scaled(60.0);
@@ -196,11 +196,9 @@ mod tests {
 
     #[test]
     fn minute_window_counts_all_allowed_requests() {
-        let limits = RateLimits {
-            posts_per_second: 0,
-            posts_per_minute: 3,
-            ..RateLimits::PUBLISHED
-        };
+        let limits = RateLimits::PUBLISHED
+            .with_posts_per_second(0)
+            .with_posts_per_minute(3);
         let mut limiter = RateLimiter::new(Some(limits), 1.0);
         let t0 = Instant::now();
         for i in 0..3 {

@@ -35,10 +35,7 @@
 //! ```
 //! use identifai::mock::{MockConfig, MockServer};
 //!
-//! let server = MockServer::start_with(MockConfig {
-//!     rate_limits: None,
-//!     ..MockConfig::default()
-//! });
+//! let server = MockServer::start_with(MockConfig::default().with_rate_limits(None));
 //! assert!(server.base_url().starts_with("http://127.0.0.1:"));
 //! assert_eq!(server.api_key(), "mock-api-key");
 //! assert_eq!(server.stats().requests, 0);
@@ -68,53 +65,53 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Configuration of a [`MockServer`].
 ///
-/// Build one with struct-update syntax over [`MockConfig::default`]:
+/// Build one from [`MockConfig::default`] with the `with_*` setters (every
+/// config of the crate has this style: private fields, `with_*` setters,
+/// getters named after the setting):
 ///
 /// ```
 /// use identifai::{mock::MockConfig, RateLimits};
 ///
-/// let config = MockConfig {
-///     polls_until_done: 0,
-///     time_scale: 0.01,
-///     rate_limits: Some(RateLimits::PUBLISHED),
-///     ..MockConfig::default()
-/// };
-/// assert_eq!(config.api_keys, vec!["mock-api-key".to_string()]);
+/// let config = MockConfig::default()
+///     .with_polls_until_done(0)
+///     .with_time_scale(0.01)
+///     .with_rate_limits(Some(RateLimits::PUBLISHED));
+/// assert_eq!(config.api_keys(), ["mock-api-key".to_string()]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct MockConfig {
     /// Keys accepted in the `X-Api-Key` header. Any other key gets 401.
-    pub api_keys: Vec<String>,
+    api_keys: Vec<String>,
     /// Keys that are known but forbidden (terms of service not accepted):
     /// they get 403.
-    pub forbidden_keys: Vec<String>,
+    forbidden_keys: Vec<String>,
     /// How many GETs of an identifier answer `status: "new"` before it is
     /// `done` (or `errored`). `0` makes submissions complete at once.
-    pub polls_until_done: u32,
+    polls_until_done: u32,
     /// Per-key rate limits (the client's own type: POST and GET routes are
     /// counted separately, `/api/health` is never limited, a limit of `0`
     /// disables that window), or `None` to disable rate limiting. Their
-    /// windows are scaled by [`MockConfig::time_scale`]; `RateLimits::scale`
+    /// windows are scaled by [`MockConfig::time_scale`]; `RateLimits::time_scale`
     /// is not used by the mock.
-    pub rate_limits: Option<crate::RateLimits>,
+    rate_limits: Option<crate::RateLimits>,
     /// Multiplies every rate-limit window: `1.0` is real time, `0.01` makes
     /// the windows 100 times shorter (10 ms and 600 ms). Values that are not
     /// finite and positive are treated as `1.0`.
-    pub time_scale: f64,
+    time_scale: f64,
     /// Whether 429 answers carry a `Retry-After` header. Its value is the
     /// real (scaled) wait until a request fits again, rounded up to whole
     /// seconds, at least 1. Rate-limited routes also answer
     /// `X-RateLimit-Limit` and `X-RateLimit-Remaining`, as Laravel does.
-    pub retry_after: bool,
+    retry_after: bool,
     /// Largest accepted image upload, in bytes.
-    pub max_image_bytes: u64,
+    max_image_bytes: u64,
     /// Largest accepted video upload, in bytes.
-    pub max_video_bytes: u64,
+    max_video_bytes: u64,
     /// How many requests [`MockServer::requests`] keeps (the oldest are
     /// dropped first).
-    pub max_recorded_requests: usize,
+    max_recorded_requests: usize,
     /// Largest accepted audio upload, in bytes.
-    pub max_audio_bytes: u64,
+    max_audio_bytes: u64,
     /// Answer like the PHP backend at its most surprising: every empty JSON
     /// map is written `[]` (PHP's `json_encode` of an empty array), pending
     /// results carry `"results": []`, and every result carries fields the
@@ -122,7 +119,7 @@ pub struct MockConfig {
     /// video frame and audio clip (`mock_extra`, `mock_node`), so that a
     /// client can be shown to decode them and keep them. See
     /// [`MockConfig::with_quirks`].
-    pub quirks: bool,
+    quirks: bool,
 }
 
 impl MockConfig {
@@ -130,10 +127,108 @@ impl MockConfig {
     ///
     /// ```
     /// let config = identifai::mock::MockConfig::default().with_quirks(true);
-    /// assert!(config.quirks);
+    /// assert!(config.quirks());
     /// ```
     pub fn with_quirks(mut self, on: bool) -> Self {
         self.quirks = on;
+        self
+    }
+}
+
+/// Reading the settings back.
+impl MockConfig {
+    /// Keys accepted in the `X-Api-Key` header.
+    pub fn api_keys(&self) -> &[String] {
+        &self.api_keys
+    }
+    /// Keys that are known but forbidden (403).
+    pub fn forbidden_keys(&self) -> &[String] {
+        &self.forbidden_keys
+    }
+    /// How many GETs of an identifier answer `new` before it is done.
+    pub fn polls_until_done(&self) -> u32 {
+        self.polls_until_done
+    }
+    /// Per-key rate limits, or `None`.
+    pub fn rate_limits(&self) -> Option<crate::RateLimits> {
+        self.rate_limits
+    }
+    /// Multiplies every rate-limit window (1.0: real time).
+    pub fn time_scale(&self) -> f64 {
+        self.time_scale
+    }
+    /// Whether 429 answers carry `Retry-After`.
+    pub fn retry_after(&self) -> bool {
+        self.retry_after
+    }
+    /// Largest accepted image upload, in bytes.
+    pub fn max_image_bytes(&self) -> u64 {
+        self.max_image_bytes
+    }
+    /// Largest accepted video upload, in bytes.
+    pub fn max_video_bytes(&self) -> u64 {
+        self.max_video_bytes
+    }
+    /// How many requests `MockServer::requests` keeps.
+    pub fn max_recorded_requests(&self) -> usize {
+        self.max_recorded_requests
+    }
+    /// Largest accepted audio upload, in bytes.
+    pub fn max_audio_bytes(&self) -> u64 {
+        self.max_audio_bytes
+    }
+    /// Whether the mock answers with the PHP backend's quirks.
+    pub fn quirks(&self) -> bool {
+        self.quirks
+    }
+    /// Sets [`MockConfig::api_keys`]: keys accepted in the `X-Api-Key` header.
+    pub fn with_api_keys(mut self, api_keys: Vec<String>) -> Self {
+        self.api_keys = api_keys;
+        self
+    }
+    /// Sets [`MockConfig::forbidden_keys`]: keys that are known but forbidden (403).
+    pub fn with_forbidden_keys(mut self, forbidden_keys: Vec<String>) -> Self {
+        self.forbidden_keys = forbidden_keys;
+        self
+    }
+    /// Sets [`MockConfig::polls_until_done`]: how many GETs of an identifier answer `new` before it is done.
+    pub fn with_polls_until_done(mut self, polls_until_done: u32) -> Self {
+        self.polls_until_done = polls_until_done;
+        self
+    }
+    /// Sets [`MockConfig::rate_limits`]: per-key rate limits, or `None`.
+    pub fn with_rate_limits(mut self, rate_limits: Option<crate::RateLimits>) -> Self {
+        self.rate_limits = rate_limits;
+        self
+    }
+    /// Sets [`MockConfig::time_scale`]: multiplies every rate-limit window (1.0: real time).
+    pub fn with_time_scale(mut self, time_scale: f64) -> Self {
+        self.time_scale = time_scale;
+        self
+    }
+    /// Sets [`MockConfig::retry_after`]: whether 429 answers carry `Retry-After`.
+    pub fn with_retry_after(mut self, retry_after: bool) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+    /// Sets [`MockConfig::max_image_bytes`]: largest accepted image upload, in bytes.
+    pub fn with_max_image_bytes(mut self, max_image_bytes: u64) -> Self {
+        self.max_image_bytes = max_image_bytes;
+        self
+    }
+    /// Sets [`MockConfig::max_video_bytes`]: largest accepted video upload, in bytes.
+    pub fn with_max_video_bytes(mut self, max_video_bytes: u64) -> Self {
+        self.max_video_bytes = max_video_bytes;
+        self
+    }
+    /// Sets [`MockConfig::max_recorded_requests`]: how many requests `MockServer::requests` keeps.
+    pub fn with_max_recorded_requests(mut self, max_recorded_requests: usize) -> Self {
+        self.max_recorded_requests = max_recorded_requests;
+        self
+    }
+    /// Sets [`MockConfig::max_audio_bytes`]: largest accepted audio upload, in bytes.
+    pub fn with_max_audio_bytes(mut self, max_audio_bytes: u64) -> Self {
+        self.max_audio_bytes = max_audio_bytes;
         self
     }
 }
@@ -236,10 +331,7 @@ impl RecordedRequest {
 /// use identifai::mock::{Fault, MockConfig, MockServer, Route};
 /// use std::io::{Read, Write};
 ///
-/// let server = MockServer::start_with(MockConfig {
-///     rate_limits: None,
-///     ..MockConfig::default()
-/// });
+/// let server = MockServer::start_with(MockConfig::default().with_rate_limits(None));
 /// server.inject(Route::Health, Fault::service_unavailable(Some(3)));
 ///
 /// let addr = server.base_url().trim_start_matches("http://").to_string();
@@ -372,12 +464,12 @@ impl MockServer {
         let scale = self.config().time_scale;
         // A limit of 0 turns that window off on the server: no pacing for it.
         let off = |n: u32| if n == 0 { u32::MAX } else { n };
-        let pacing = self.config().rate_limits.map(|l| crate::RateLimits {
-            posts_per_second: off(l.posts_per_second),
-            posts_per_minute: off(l.posts_per_minute),
-            gets_per_second: off(l.gets_per_second),
-            gets_per_minute: off(l.gets_per_minute),
-            scale,
+        let pacing = self.config().rate_limits.map(|l| {
+            l.with_posts_per_second(off(l.posts_per_second()))
+                .with_posts_per_minute(off(l.posts_per_minute()))
+                .with_gets_per_second(off(l.gets_per_second()))
+                .with_gets_per_minute(off(l.gets_per_minute()))
+                .with_time_scale(scale)
         });
         let tick = std::time::Duration::from_secs_f64(scale.clamp(0.005, 1.0));
         crate::Client::builder()
@@ -386,8 +478,8 @@ impl MockServer {
             .rate_limits(pacing)
             .wait(
                 crate::WaitConfig::default()
-                    .initial_interval(tick)
-                    .max_interval(tick * 5),
+                    .with_initial_interval(tick)
+                    .with_max_interval(tick * 5),
             )
     }
 

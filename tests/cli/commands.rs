@@ -20,12 +20,10 @@ use serde_json::Value;
 const SECRET: &str = "sk-live-7f3a9c1e-DO-NOT-PRINT-5b2d";
 
 fn config() -> MockConfig {
-    MockConfig {
-        time_scale: 0.01,
-        polls_until_done: 1,
-        rate_limits: Some(RateLimits::PUBLISHED),
-        ..MockConfig::default()
-    }
+    MockConfig::default()
+        .with_time_scale(0.01)
+        .with_polls_until_done(1)
+        .with_rate_limits(Some(RateLimits::PUBLISHED))
 }
 
 fn server() -> MockServer {
@@ -534,10 +532,7 @@ fn result_finds_videos_by_itself() {
 
 #[test]
 fn heatmap_saves_the_png_or_an_overlay() {
-    let server = MockServer::start_with(MockConfig {
-        polls_until_done: 0,
-        ..config()
-    });
+    let server = MockServer::start_with(config().with_polls_until_done(0));
     let dir = tempfile::tempdir().unwrap();
     let out = cli(&server)
         .args(["classify", "--no-wait", "--heatmap"])
@@ -637,10 +632,7 @@ fn lines_of(path: &Path) -> Vec<Value> {
 
 #[test]
 fn a_batch_of_50_with_3_bad_files_writes_50_lines() {
-    let server = MockServer::start_with(MockConfig {
-        max_image_bytes: 4096,
-        ..config()
-    });
+    let server = MockServer::start_with(config().with_max_image_bytes(4096));
     let work = tempfile::tempdir().unwrap();
     let media = work.path().join("media");
     std::fs::create_dir(&media).unwrap();
@@ -940,11 +932,11 @@ fn mock_mode_runs_the_readme_command_without_a_key() {
 
 #[test]
 fn the_key_never_appears_in_any_output() {
-    let server = MockServer::start_with(MockConfig {
-        api_keys: vec![SECRET.to_string()],
-        polls_until_done: 0,
-        ..config()
-    });
+    let server = MockServer::start_with(
+        config()
+            .with_api_keys(vec![SECRET.to_string()])
+            .with_polls_until_done(0),
+    );
     let work = tempfile::tempdir().unwrap();
     png(&work.path().join("one.png"), 7);
     let run = |args: &[&str], env_key: bool| {

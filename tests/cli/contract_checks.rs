@@ -30,14 +30,14 @@ async fn quirks_drift_disappears_once_its_overlay_is_applied() {
     let mut scratch = Spec::embedded();
     let applied = scratch.apply_overlay(&overlay).unwrap();
     assert_eq!(applied, report.drift().len());
-    let again = run(ContractConfig::new(Target::mock_quirks()).spec(scratch)).await;
+    let again = run(ContractConfig::new(Target::mock_quirks()).with_spec(scratch)).await;
     assert_eq!(again.failures(), 0, "{}", again.to_text());
     assert!(again.drift().is_empty(), "{}", again.to_text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spending_nothing_skips_the_result_checks() {
-    let report = run(ContractConfig::new(Target::mock()).budget(Budget::NOTHING)).await;
+    let report = run(ContractConfig::new(Target::mock()).with_budget(Budget::NOTHING)).await;
     assert_eq!(report.failures(), 0, "{}", report.to_text());
     assert!(report
         .checks
@@ -48,10 +48,7 @@ async fn spending_nothing_skips_the_result_checks() {
 
 /// A server whose result answers changed `verdict.confidence` to a string.
 fn changed_type_server() -> MockServer {
-    let mock = MockServer::start_with(MockConfig {
-        rate_limits: None,
-        ..MockConfig::default()
-    });
+    let mock = MockServer::start_with(MockConfig::default().with_rate_limits(None));
     let body = r#"{"identifier":"IDENT","status":"done","api_version":"1.1.0","errors":null,
         "has_heatmap":false,"verdict":{"classification":"human","confidence":"high","heuristic":"default"}}"#;
     mock.inject_times(

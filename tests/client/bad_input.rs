@@ -19,8 +19,8 @@ async fn every_bad_input_is_refused_before_sending() {
     let client = builder(&server)
         .upload_limits(
             UploadLimits::default()
-                .max_image_bytes(1_000)
-                .max_video_bytes(2_000),
+                .with_max_image_bytes(1_000)
+                .with_max_video_bytes(2_000),
         )
         .build()
         .unwrap();

@@ -290,5 +290,5 @@ async fn audio_from_every_source_kind_is_checked_sent_and_classified() {
 }
 
 fn client_limits_audio() -> u64 {
-    identifai::UploadLimits::default().limit(identifai::Kind::Audio)
+    identifai::UploadLimits::default().max_bytes(identifai::Kind::Audio)
 }

@@ -12,10 +12,7 @@ use identifai::{Error, Identifier, Source};
 
 #[tokio::test]
 async fn pending_then_done() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 3,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(3));
     let client = client(&server);
     let result = client
         .classify_image(Source::bytes("a.png", png(1)))
@@ -33,10 +30,7 @@ async fn pending_then_done() {
 
 #[tokio::test]
 async fn video_pending_then_done() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 2,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(2));
     let client = client(&server);
     let result = client
         .classify_video(Source::bytes("v.mp4", mp4(1)))
@@ -68,10 +62,7 @@ async fn errored_is_a_typed_error_with_the_servers_text() {
 
 #[tokio::test]
 async fn pre_1_1_results_without_status_wait_for_the_verdict() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 2,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(2));
     let client = client(&server);
     let result = client
         .classify_image(Source::bytes("a.png", png(3)))
@@ -85,10 +76,7 @@ async fn pre_1_1_results_without_status_wait_for_the_verdict() {
 
 #[tokio::test]
 async fn the_deadline_ends_the_wait_with_a_timeout() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 1_000_000,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(1_000_000));
     let client = client(&server);
     let id = client
         .classify_image(Source::bytes("a.png", png(4)))
@@ -114,10 +102,7 @@ async fn the_deadline_ends_the_wait_with_a_timeout() {
 
 #[tokio::test]
 async fn dropping_the_wait_cancels_it() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 1_000_000,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(1_000_000));
     let client = client(&server);
     let id = client
         .classify_image(Source::bytes("a.png", png(5)))
@@ -138,10 +123,7 @@ async fn dropping_the_wait_cancels_it() {
 
 #[tokio::test]
 async fn rate_limited_polls_are_survived_with_and_without_retry_after() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 2,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(2));
     let client = client(&server);
     let id = client
         .classify_image(Source::bytes("a.png", png(6)))
@@ -205,11 +187,11 @@ async fn a_submission_that_may_have_been_processed_is_not_sent_twice() {
 
 #[tokio::test]
 async fn wait_all_polls_100_per_request_and_drops_none() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 1,
-        rate_limits: None,
-        ..MockConfig::default()
-    });
+    let server = mock_with(
+        MockConfig::default()
+            .with_polls_until_done(1)
+            .with_rate_limits(None),
+    );
     let client = builder(&server).rate_limits(None).build().unwrap();
     let mut ids = Vec::new();
     for n in 0..250 {
@@ -253,11 +235,11 @@ async fn wait_all_polls_100_per_request_and_drops_none() {
 
 #[tokio::test]
 async fn result_finds_the_kind_by_itself() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 0,
-        rate_limits: None,
-        ..MockConfig::default()
-    });
+    let server = mock_with(
+        MockConfig::default()
+            .with_polls_until_done(0)
+            .with_rate_limits(None),
+    );
     let client = builder(&server).rate_limits(None).build().unwrap();
     let image = client
         .classify_image(Source::bytes("a.png", png(1)))
@@ -310,11 +292,11 @@ async fn result_finds_the_kind_by_itself() {
 
 #[tokio::test]
 async fn wait_all_polls_each_kind_through_its_own_list() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 1,
-        rate_limits: None,
-        ..MockConfig::default()
-    });
+    let server = mock_with(
+        MockConfig::default()
+            .with_polls_until_done(1)
+            .with_rate_limits(None),
+    );
     let client = builder(&server).rate_limits(None).build().unwrap();
     let mut ids = Vec::new();
     let mut kinds = Vec::new();
@@ -400,11 +382,11 @@ async fn wait_all_polls_each_kind_through_its_own_list() {
 
 #[tokio::test]
 async fn wait_all_moves_on_when_a_kinds_list_is_missing() {
-    let server = mock_with(MockConfig {
-        polls_until_done: 0,
-        rate_limits: None,
-        ..MockConfig::default()
-    });
+    let server = mock_with(
+        MockConfig::default()
+            .with_polls_until_done(0)
+            .with_rate_limits(None),
+    );
     let client = builder(&server).rate_limits(None).build().unwrap();
     let audio = client
         .classify_audio(Source::bytes("a.wav", wav(77)))

@@ -29,7 +29,7 @@ fn client(server: &MockServer) -> Client {
         .base_url(server.base_url())
         .rate_limits(None)
         // One attempt; a Retry-After longer than 2 s ends a 429's retries.
-        .retry(RetryConfig::disabled().max_elapsed(std::time::Duration::from_secs(2)))
+        .retry(RetryConfig::disabled().with_max_elapsed(std::time::Duration::from_secs(2)))
         .build()
         .unwrap()
 }

@@ -17,11 +17,11 @@ use crate::support::PNG_SIGNATURE;
 
 /// A server without rate limits, completing after `polls` polls.
 fn server_with_polls(polls: u32) -> MockServer {
-    MockServer::start_with(MockConfig {
-        rate_limits: None,
-        polls_until_done: polls,
-        ..MockConfig::default()
-    })
+    MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_polls_until_done(polls),
+    )
 }
 
 fn server() -> MockServer {
@@ -157,10 +157,7 @@ fn starts_and_stops_outside_any_runtime() {
 
 #[tokio::test]
 async fn health_needs_no_key_and_is_not_limited() {
-    let server = MockServer::start_with(MockConfig {
-        time_scale: 100.0,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(MockConfig::default().with_time_scale(100.0));
     for _ in 0..5 {
         let response = client()
             .get(format!("{}/api/health", server.base_url()))
@@ -338,12 +335,12 @@ async fn assert_400(response: reqwest::Response, expected: Value) {
 
 #[tokio::test]
 async fn validation_errors_use_the_service_shapes() {
-    let server = MockServer::start_with(MockConfig {
-        rate_limits: None,
-        max_image_bytes: 1024,
-        max_video_bytes: 2 * 1024 * 1024,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_max_image_bytes(1024)
+            .with_max_video_bytes(2 * 1024 * 1024),
+    );
     use serde_json::json;
 
     // Missing files.
@@ -479,12 +476,12 @@ async fn validation_errors_use_the_service_shapes() {
 #[tokio::test]
 async fn default_limits_are_worded_like_the_service() {
     // Only the wording: a 51 MB upload is not worth it here.
-    let server = MockServer::start_with(MockConfig {
-        rate_limits: None,
-        max_video_bytes: 5 * 1024 * 1024 * 1024,
-        max_image_bytes: 16,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_max_video_bytes(5 * 1024 * 1024 * 1024)
+            .with_max_image_bytes(16),
+    );
     let form = Form::new().part("image", image_part(&[0u8; 17], "a.png", "image/png"));
     let response = post_form(&server, "/api/classification", form, true).await;
     let body: Value = response.json().await.unwrap();
@@ -773,10 +770,7 @@ async fn authentication() {
 
 #[tokio::test]
 async fn rate_limits_with_a_compressed_clock() {
-    let server = MockServer::start_with(MockConfig {
-        time_scale: 0.01,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(MockConfig::default().with_time_scale(0.01));
     let window = Duration::from_millis(10); // 1 s scaled by 0.01
     let client = client();
     let post = |i: usize| {
@@ -834,16 +828,16 @@ async fn rate_limits_with_a_compressed_clock() {
 
 #[tokio::test]
 async fn get_limits_and_retry_after_switch() {
-    let server = MockServer::start_with(MockConfig {
-        retry_after: false,
-        rate_limits: Some(RateLimits {
-            gets_per_second: 2,
-            gets_per_minute: 3,
-            ..RateLimits::PUBLISHED
-        }),
-        time_scale: 0.05,
-        ..MockConfig::default()
-    });
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_retry_after(false)
+            .with_rate_limits(Some(
+                RateLimits::PUBLISHED
+                    .with_gets_per_second(2)
+                    .with_gets_per_minute(3),
+            ))
+            .with_time_scale(0.05),
+    );
     let window = Duration::from_millis(50); // 1 s scaled by 0.05
     for attempt in 0..20 {
         server.reset_rate_limits();
@@ -1314,12 +1308,10 @@ async fn override_route_validates_its_json_body() {
 #[tokio::test]
 async fn quirks_mode_writes_empty_maps_as_arrays_and_adds_unknown_fields() {
     let server = MockServer::start_with(
-        MockConfig {
-            rate_limits: None,
-            polls_until_done: 1,
-            ..MockConfig::default()
-        }
-        .with_quirks(true),
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_polls_until_done(1)
+            .with_quirks(true),
     );
     let id = submit_video(&server, b"q", &[("frames", "5"), ("with_audio", "true")]).await;
     let (_, pending) = get_json(&server, &format!("/api/classification_video/{id}")).await;

@@ -19,10 +19,7 @@ pub fn mock() -> MockServer {
 }
 
 pub fn mock_with(config: MockConfig) -> MockServer {
-    MockServer::start_with(MockConfig {
-        time_scale: SCALE,
-        ..config
-    })
+    MockServer::start_with(config.with_time_scale(SCALE))
 }
 
 /// A client for `server`, pacing under the same compressed limits, polling
@@ -35,16 +32,17 @@ pub fn builder(server: &MockServer) -> identifai::ClientBuilder {
     Client::builder()
         .api_key(server.api_key())
         .base_url(server.base_url())
-        .rate_limits(Some(RateLimits::PUBLISHED.time_scale(SCALE)))
+        .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(SCALE)))
         .retry(
             RetryConfig::default()
-                .initial_backoff(Duration::from_millis(10))
-                .max_backoff(Duration::from_millis(100)),
+                .with_initial_backoff(Duration::from_millis(10))
+                .with_max_backoff(Duration::from_millis(100)),
         )
-        .wait(WaitConfig {
-            deadline: Duration::from_secs(30),
-            initial_interval: Duration::from_millis(20),
-            max_interval: Duration::from_millis(50),
-            multiplier: 1.5,
-        })
+        .wait(
+            WaitConfig::default()
+                .with_deadline(Duration::from_secs(30))
+                .with_initial_interval(Duration::from_millis(20))
+                .with_max_interval(Duration::from_millis(50))
+                .with_multiplier(1.5),
+        )
 }

@@ -13,10 +13,7 @@ const ID: &str = "abc123";
 /// Errors of every kind the client produces, from real requests where a
 /// server is involved.
 pub async fn every_error() -> Vec<Error> {
-    let server = mock_with(MockConfig {
-        polls_until_done: 1_000_000,
-        ..MockConfig::default()
-    });
+    let server = mock_with(MockConfig::default().with_polls_until_done(1_000_000));
     let wrong_key = builder(&server).api_key(KEY).build().unwrap();
     let good = client(&server);
     let mut errors = Vec::new();

@@ -53,12 +53,12 @@ impl Context {
         let (server, key, base_url) = if global.mock {
             // The client paces under exactly the server's windows (the
             // pacer's headroom is absolute).
-            let server = MockServer::try_start_with(MockConfig {
-                polls_until_done: 2,
-                time_scale: scale,
-                quirks: global.mock_quirks,
-                ..MockConfig::default()
-            })
+            let server = MockServer::try_start_with(
+                MockConfig::default()
+                    .with_polls_until_done(2)
+                    .with_time_scale(scale)
+                    .with_quirks(global.mock_quirks),
+            )
             .map_err(|e| anyhow::anyhow!("cannot start the built-in mock server: {e}"))?;
             eprintln!(
                 "using the built-in mock server at {} (no real classification)",
@@ -91,23 +91,23 @@ impl Context {
         let mut builder = Client::builder()
             .api_key(key)
             .user_agent(format!("identifai-cli/{}", env!("CARGO_PKG_VERSION")))
-            .rate_limits(Some(RateLimits::PUBLISHED.time_scale(scale)))
+            .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(scale)))
             .retry(
                 RetryConfig::default()
-                    .initial_backoff(Duration::from_millis(500).mul_f64(scale))
-                    .max_backoff(Duration::from_secs(20).mul_f64(scale))
-                    .max_elapsed(
+                    .with_initial_backoff(Duration::from_millis(500).mul_f64(scale))
+                    .with_max_backoff(Duration::from_secs(20).mul_f64(scale))
+                    .with_max_elapsed(
                         // At least 5 s: a 429's Retry-After is whole seconds.
                         Duration::from_secs(120)
                             .mul_f64(scale)
                             .max(Duration::from_secs(5)),
                     ),
             )
-            .wait(WaitConfig {
-                initial_interval: Duration::from_secs(1).mul_f64(scale),
-                max_interval: Duration::from_secs(15).mul_f64(scale),
-                ..WaitConfig::default()
-            });
+            .wait(
+                WaitConfig::default()
+                    .with_initial_interval(Duration::from_secs(1).mul_f64(scale))
+                    .with_max_interval(Duration::from_secs(15).mul_f64(scale)),
+            );
         if let Some(url) = base_url {
             builder = builder.base_url(url);
         }

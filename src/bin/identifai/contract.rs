@@ -67,24 +67,26 @@ pub async fn run(global: &Global, args: ContractArgs) -> anyhow::Result<Exit> {
             .unwrap_or_else(|| "https://backend.identifai.net".into());
         Target::server(base, key)
     };
-    let mut config = ContractConfig::new(target).budget(Budget {
+    let mut config = ContractConfig::new(target).with_budget(Budget {
         images_by_url: args.images_by_url,
         image_uploads: args.uploads,
     });
     if let Some(url) = args.image_url {
-        config.image_url = url;
+        config = config.with_image_url(url);
     }
-    config.deadline = Duration::from_secs(args.deadline);
-    for id in &args.identifiers {
-        config
-            .identifiers
-            .push(Identifier::new(id.as_str()).map_err(|e| usage(e.to_string()))?);
-    }
+    config = config.with_deadline(Duration::from_secs(args.deadline));
+    let identifiers = args
+        .identifiers
+        .iter()
+        .map(|id| Identifier::new(id.as_str()).map_err(|e| usage(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    config = config.with_identifiers(identifiers);
     if let Some(path) = &args.spec {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        config = config
-            .spec(Spec::from_yaml(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?);
+        config = config.with_spec(
+            Spec::from_yaml(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?,
+        );
     }
     let report = contract::run(config).await;
     print!("{}", report.to_text());

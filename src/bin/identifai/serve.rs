@@ -34,12 +34,10 @@ pub struct MockArgs {
 
 /// Serves until a signal.
 pub async fn run(args: MockArgs) -> anyhow::Result<Exit> {
-    let config = MockConfig {
-        time_scale: args.time_scale,
-        polls_until_done: args.polls_until_done,
-        ..MockConfig::default()
-    }
-    .with_quirks(args.quirks);
+    let config = MockConfig::default()
+        .with_time_scale(args.time_scale)
+        .with_polls_until_done(args.polls_until_done)
+        .with_quirks(args.quirks);
     let server =
         MockServer::try_start_on(SocketAddr::new(args.bind, args.port), config).map_err(|e| {
             anyhow::anyhow!("cannot start the mock on {}:{}: {e}", args.bind, args.port)
