@@ -38,6 +38,7 @@ mod parts;
 mod runtime;
 
 pub use parts::{mime_matches, FilePart, PartError};
+pub(crate) use runtime::{capture, last_response, LAST_RESPONSE};
 pub use runtime::{BoxFuture, Hooks, Layer};
 
 include!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
