@@ -82,7 +82,7 @@ impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
     /// a result with nothing in it.
     ///
     /// ```
-    /// use identifai::{types::VideoResponse, Classified};
+    /// use identifai::{api::types::VideoResponse, Classified};
     /// assert!(Classified::<VideoResponse>::from_json(r#"{"hash":"ab","results":{}}"#).is_ok());
     /// assert!(Classified::<VideoResponse>::from_json("[]").is_err());
     /// assert!(Classified::<VideoResponse>::from_json(r#"{"surprise":1}"#).is_err());
