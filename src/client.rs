@@ -27,10 +27,10 @@ use crate::api::types::{Classification, HealthStatus, ImageResponse};
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
 use crate::kinds::Image;
+use crate::kinds::UploadLimits;
 use crate::kinds::{AnyResult, Kind, OverrideAnswer};
 use crate::pacing::{Pacer, RateLimits};
 use crate::retry::RetryConfig;
-use crate::source::UploadLimits;
 use crate::submit::MediaKind;
 use crate::transport::Transport;
 use crate::wait::{Wait, WaitAll, WaitConfig};
@@ -127,7 +127,7 @@ impl Client {
     pub async fn health(&self) -> Result<HealthStatus> {
         // One capture around the call and the error mapping, so that a
         // Decode error knows the status and content type.
-        crate::transport::capture(async {
+        crate::api::capture(async {
             match self.api.health().await {
                 Ok(v) => Ok(v.into_inner().status),
                 Err(e) => Err(Error::from_api(e).await),
@@ -177,7 +177,7 @@ impl Client {
         &self,
         id: &Identifier,
     ) -> Result<Classified<K::Output>> {
-        crate::transport::capture(async {
+        crate::api::capture(async {
             let answer = K::get(&self.api, id.as_str()).await;
             crate::answer::read_answer(answer, crate::answer::decode_one).await
         })
@@ -193,7 +193,7 @@ impl Client {
             return Err(InputError::IdentifierCount { count: ids.len() }.into());
         }
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        crate::transport::capture(async {
+        crate::api::capture(async {
             let answer = K::list(&self.api, &ids).await;
             crate::answer::read_answer(answer, crate::answer::decode_list).await
         })
@@ -217,13 +217,13 @@ impl Client {
             .into());
         }
         let body = serde_json::json!({ "classification": classification.as_str() });
-        crate::transport::capture(K::override_classification(&self.api, hash, body)).await
+        crate::api::capture(K::override_classification(&self.api, hash, body)).await
     }
 
     /// The AI heatmap PNG of an image, or `None` when it has none (204:
     /// submitted without `with_heatmap`, or not done yet).
     pub async fn heatmap(&self, id: &Identifier) -> Result<Option<Bytes>> {
-        crate::transport::capture(async {
+        crate::api::capture(async {
             let answer = match self.api.get_image_heatmap(id.as_str()).await {
                 Ok(a) => a,
                 Err(e) => return Err(Error::from_api(e).await),

@@ -334,7 +334,7 @@ impl Error {
         // A limit the transport enforced gets its own variant.
         match crate::api::body::fault_of(&e) {
             Some(crate::api::body::BodyFault::TooLarge { what, cap }) => {
-                let status = crate::transport::last_response().0;
+                let status = crate::api::last_response().0;
                 return Error::AnswerTooLarge { status, what, cap };
             }
             Some(crate::api::body::BodyFault::Idle { after }) => {
@@ -460,7 +460,7 @@ impl Error {
                 Self::from_status(status, &headers, &body)
             }
             E2::InvalidResponsePayload(bytes, e) => {
-                let (status, headers) = crate::transport::last_response();
+                let (status, headers) = crate::api::last_response();
                 match status {
                     // An error status whose body is not the documented JSON (an
                     // empty 401, a proxy's HTML 429, Laravel's nested

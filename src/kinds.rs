@@ -6,5 +6,57 @@
 //! `x-identifai: {kind, role}`, so a kind the spec adds needs no hand-written
 //! code. It is layer code (it uses the submissions, waits and answers of the
 //! crate), so it lives here, outside [`crate::api`].
+//!
+//! Beside it, hand-written, [`UploadLimits`]: the size limits, one per kind.
 
 include!(concat!(env!("OUT_DIR"), "/identifai_kinds.rs"));
+
+/// Size limits checked before an upload. By default each kind's limit is
+/// the one the spec states (generated: 50 MB for images and audio, 5 GB for
+/// videos).
+///
+/// ```
+/// use identifai::Kind;
+/// let limits = identifai::UploadLimits::default().with_max_video_bytes(1 << 30);
+/// assert_eq!(limits.max_image_bytes(), 50 * 1024 * 1024);
+/// assert_eq!(limits.max_bytes(Kind::Video), 1 << 30);
+/// # let _ = limits;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Per kind (by [`Kind::index`]); `None`: the spec's limit.
+    max: [Option<u64>; Kind::ALL.len()],
+}
+
+impl UploadLimits {
+    /// The largest file of kind `kind` sent.
+    pub fn with_max_bytes(mut self, kind: Kind, n: u64) -> Self {
+        self.max[kind.index()] = Some(n);
+        self
+    }
+
+    /// The largest image sent.
+    pub fn with_max_image_bytes(self, n: u64) -> Self {
+        self.with_max_bytes(Kind::Image, n)
+    }
+
+    /// The largest video sent.
+    pub fn with_max_video_bytes(self, n: u64) -> Self {
+        self.with_max_bytes(Kind::Video, n)
+    }
+
+    /// The limit of kind `kind`, in bytes.
+    pub fn max_bytes(&self, kind: Kind) -> u64 {
+        self.max[kind.index()].unwrap_or_else(|| kind.spec_max_bytes())
+    }
+
+    /// The image limit in bytes.
+    pub fn max_image_bytes(&self) -> u64 {
+        self.max_bytes(Kind::Image)
+    }
+
+    /// The video limit in bytes.
+    pub fn max_video_bytes(&self) -> u64 {
+        self.max_bytes(Kind::Video)
+    }
+}

@@ -116,7 +116,7 @@ pub use identifier::Identifier;
 pub use kinds::*;
 pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM, PATIENCE};
 pub use retry::RetryConfig;
-pub use source::{check_file, Accepts, Progress, Source, UploadLimits};
+pub use source::{check_file, Accepts, Progress, Source};
 pub use submit::{
     ApiResult, Classify, ClassifyAudio, ClassifyImage, ClassifyVideo, MediaKind, RawResult,
 };

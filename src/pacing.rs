@@ -207,8 +207,33 @@ pub struct Pacer {
 enum StoreSpec {
     #[default]
     Local,
+    /// A store shared between processes (`Pacer::redis`, feature `redis`).
     #[cfg(feature = "redis")]
-    Redis(crate::pacing_redis::RedisSpec),
+    Shared(Arc<dyn SharedSpec>),
+}
+
+/// Where a shared store is (implemented by `pacing_redis`): opened per API
+/// key when a client is built.
+#[cfg(feature = "redis")]
+pub(crate) trait SharedSpec: std::fmt::Debug + Send + Sync {
+    /// The store of the send times of `api_key` (keyed by its hash).
+    fn open(&self, api_key: &str) -> Box<dyn SharedStore>;
+}
+
+/// Send times kept outside this process (implemented by `pacing_redis`).
+#[cfg(feature = "redis")]
+pub(crate) trait SharedStore: Send + Sync {
+    /// Takes a slot of `class` if one is free now: `(0, slot number)`
+    /// (number 0: nothing is limited), else `(how long to wait, 0)`.
+    fn reserve<'a>(
+        &'a self,
+        class: Class,
+        windows: &'a [(Duration, u32)],
+    ) -> crate::api::BoxFuture<'a, Result<(Duration, u64), PacerError>>;
+    /// The request in slot `seq` was answered. Best effort.
+    fn seen(&self, class: Class, seq: u64) -> crate::api::BoxFuture<'_, ()>;
+    /// Holds `class` for `pause`, for every process. Best effort.
+    fn hold(&self, class: Class, pause: Duration) -> crate::api::BoxFuture<'_, ()>;
 }
 
 impl Pacer {
@@ -217,19 +242,12 @@ impl Pacer {
         Self::default()
     }
 
-    /// Send times kept in Redis at `url` (`redis://[:password@]host[:port][/db]`),
-    /// so that every process pacing with the same URL and API key shares
-    /// the limits. Only the URL is checked here; the connection is made at
-    /// the first request, and a Redis that cannot be reached makes that
-    /// request fail with [`crate::Error::Pacer`] (never silent local
-    /// pacing). The windows are keyed by a hash of the API key, never the
-    /// key.
+    /// Send times kept in the shared store `spec` (`Pacer::redis`).
     #[cfg(feature = "redis")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-    pub fn redis(url: &str) -> crate::Result<Self> {
-        Ok(Self {
-            store: StoreSpec::Redis(crate::pacing_redis::RedisSpec::parse(url)?),
-        })
+    pub(crate) fn shared(spec: impl SharedSpec + 'static) -> Self {
+        Self {
+            store: StoreSpec::Shared(Arc::new(spec)),
+        }
     }
 
     /// Whether the send times are shared through Redis.
@@ -241,7 +259,7 @@ impl Pacer {
         let store = match &self.store {
             StoreSpec::Local => Store::Local(Default::default()),
             #[cfg(feature = "redis")]
-            StoreSpec::Redis(spec) => Store::Redis(Box::new(spec.open(_api_key))),
+            StoreSpec::Shared(spec) => Store::Shared(spec.open(_api_key)),
         };
         Gate {
             limits,
@@ -269,7 +287,7 @@ enum Store {
     /// (FIFO) until it goes out.
     Local(Local),
     #[cfg(feature = "redis")]
-    Redis(Box<crate::pacing_redis::RedisStore>),
+    Shared(Box<dyn SharedStore>),
 }
 
 impl Gate {
@@ -323,7 +341,7 @@ impl Gate {
                 }
             }
             #[cfg(feature = "redis")]
-            Store::Redis(store) => loop {
+            Store::Shared(store) => loop {
                 let now = Instant::now();
                 let local = self
                     .hold_of(class, now)
@@ -351,7 +369,7 @@ impl Gate {
         let local = match &self.store {
             Store::Local(local) => local,
             #[cfg(feature = "redis")]
-            Store::Redis(store) => return store.seen(ticket.class, ticket.id).await,
+            Store::Shared(store) => return store.seen(ticket.class, ticket.id).await,
         };
         let mut logs = local.logs.lock().expect("pacer lock");
         let log = &mut logs[ticket.class.index()];
@@ -387,7 +405,7 @@ impl Gate {
             "429: every request of this method held"
         );
         #[cfg(feature = "redis")]
-        if let Store::Redis(store) = &self.store {
+        if let Store::Shared(store) = &self.store {
             store.hold(class, pause).await;
         }
     }

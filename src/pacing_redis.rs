@@ -14,7 +14,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use crate::pacing::{Class, PacerError, HEADROOM, PATIENCE};
+use crate::api::BoxFuture;
+use crate::pacing::{Class, Pacer, PacerError, SharedSpec, SharedStore, HEADROOM, PATIENCE};
 
 /// The longest the pacer waits for Redis (connecting or answering).
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -103,6 +104,44 @@ if until_ > cur then
 end
 return 0
 "#;
+
+impl Pacer {
+    /// Send times kept in Redis at `url` (`redis://[:password@]host[:port][/db]`),
+    /// so that every process pacing with the same URL and API key shares
+    /// the limits. Only the URL is checked here; the connection is made at
+    /// the first request, and a Redis that cannot be reached makes that
+    /// request fail with [`crate::Error::Pacer`] (never silent local
+    /// pacing). The windows are keyed by a hash of the API key, never the
+    /// key.
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    pub fn redis(url: &str) -> crate::Result<Self> {
+        Ok(Pacer::shared(RedisSpec::parse(url)?))
+    }
+}
+
+impl SharedSpec for RedisSpec {
+    fn open(&self, api_key: &str) -> Box<dyn SharedStore> {
+        Box::new(RedisSpec::open(self, api_key))
+    }
+}
+
+impl SharedStore for RedisStore {
+    fn reserve<'a>(
+        &'a self,
+        class: Class,
+        windows: &'a [(Duration, u32)],
+    ) -> BoxFuture<'a, Result<(Duration, u64), PacerError>> {
+        Box::pin(RedisStore::reserve(self, class, windows))
+    }
+
+    fn seen(&self, class: Class, seq: u64) -> BoxFuture<'_, ()> {
+        Box::pin(RedisStore::seen(self, class, seq))
+    }
+
+    fn hold(&self, class: Class, pause: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(RedisStore::hold(self, class, pause))
+    }
+}
 
 /// A parsed Redis URL (connected later).
 #[derive(Clone)]

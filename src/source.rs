@@ -1,5 +1,5 @@
 //! What the user hands in to classify ([`Source`]), the checks made before
-//! anything is sent (existence, size under [`UploadLimits`], content type),
+//! anything is sent (existence, size under [`UploadLimits`](crate::UploadLimits), content type),
 //! and the preparation of the file part the generated forms send.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +12,6 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::api::{mime_matches, FilePart};
 use crate::error::{Error, InputError};
-use crate::kinds::Kind;
 
 /// Whether two concrete content types name the same format under different
 /// spellings: an `x-` prefix (`audio/x-wav`, `audio/x-flac`) and the few
@@ -52,7 +51,7 @@ const CHUNK: usize = 256 * 1024;
 /// Files are streamed from disk while they are sent, never read whole; a
 /// reader is streamed too. Before anything is sent the media is checked:
 /// it exists, is a regular file, is not empty, is under the size limit
-/// ([`UploadLimits`]), and its type (told from its first bytes, or for
+/// ([`UploadLimits`](crate::UploadLimits)), and its type (told from its first bytes, or for
 /// videos from its extension) is one the endpoint takes.
 ///
 /// ```
@@ -201,56 +200,6 @@ impl From<&str> for Source {
 impl From<String> for Source {
     fn from(s: String) -> Self {
         Source::from(s.as_str())
-    }
-}
-
-/// Size limits checked before an upload. By default each kind's limit is
-/// the one the spec states (generated: 50 MB for images and audio, 5 GB for
-/// videos).
-///
-/// ```
-/// use identifai::Kind;
-/// let limits = identifai::UploadLimits::default().with_max_video_bytes(1 << 30);
-/// assert_eq!(limits.max_image_bytes(), 50 * 1024 * 1024);
-/// assert_eq!(limits.max_bytes(Kind::Video), 1 << 30);
-/// # let _ = limits;
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct UploadLimits {
-    /// Per kind (by [`Kind::index`]); `None`: the spec's limit.
-    max: [Option<u64>; Kind::ALL.len()],
-}
-
-impl UploadLimits {
-    /// The largest file of kind `kind` sent.
-    pub fn with_max_bytes(mut self, kind: Kind, n: u64) -> Self {
-        self.max[kind.index()] = Some(n);
-        self
-    }
-
-    /// The largest image sent.
-    pub fn with_max_image_bytes(self, n: u64) -> Self {
-        self.with_max_bytes(Kind::Image, n)
-    }
-
-    /// The largest video sent.
-    pub fn with_max_video_bytes(self, n: u64) -> Self {
-        self.with_max_bytes(Kind::Video, n)
-    }
-
-    /// The limit of kind `kind`, in bytes.
-    pub fn max_bytes(&self, kind: Kind) -> u64 {
-        self.max[kind.index()].unwrap_or_else(|| kind.spec_max_bytes())
-    }
-
-    /// The image limit in bytes.
-    pub fn max_image_bytes(&self) -> u64 {
-        self.max_bytes(Kind::Image)
-    }
-
-    /// The video limit in bytes.
-    pub fn max_video_bytes(&self) -> u64 {
-        self.max_bytes(Kind::Video)
     }
 }
 

@@ -15,13 +15,12 @@
 //! - **post**: remembers the status and headers, so a body that fails to
 //!   decode is reported with them.
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::OperationInfo;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::header::{HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
@@ -30,6 +29,7 @@ use crate::api;
 use crate::api::body::{
     fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, KeyFinder, Tracked,
 };
+use crate::api::LAST_RESPONSE;
 use crate::pacing::SharedGate;
 use crate::retry::RetryConfig;
 
@@ -325,34 +325,6 @@ fn body_write_failed(e: &reqwest::Error) -> bool {
         cur = err.source();
     }
     false
-}
-
-tokio::task_local! {
-    static LAST_RESPONSE: RefCell<(Option<u16>, HeaderMap)>;
-}
-
-/// Runs `fut` so that the status and headers of the responses it gets can
-/// be read with [`last_response`].
-pub(crate) async fn capture<F: std::future::Future>(fut: F) -> F::Output {
-    LAST_RESPONSE
-        .scope(RefCell::new((None, HeaderMap::new())), fut)
-        .await
-}
-
-/// The status and headers of the last response inside [`capture`]. The
-/// headers of a success answer are only there when its body did not
-/// decode ([`remember_headers`]); those of other answers always are.
-pub(crate) fn last_response() -> (Option<u16>, HeaderMap) {
-    LAST_RESPONSE
-        .try_with(|c| c.borrow().clone())
-        .unwrap_or_default()
-}
-
-/// Keeps the headers of an answer whose body did not decode, for the
-/// error that says so (moved there by [`crate::api::body::from_response`], so
-/// that answers that decode never have theirs copied).
-pub(crate) fn remember_headers(status: u16, headers: HeaderMap) {
-    let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = (Some(status), headers));
 }
 
 impl api::Layer for Transport {

@@ -604,7 +604,7 @@ pub async fn from_response<T: serde::de::DeserializeOwned, E>(
     match decode_json(&full) {
         Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
         Err(e) => {
-            crate::transport::remember_headers(status.as_u16(), headers);
+            super::runtime::remember_headers(status.as_u16(), headers);
             Err(Error::InvalidResponsePayload(full, e))
         }
     }

@@ -7,13 +7,18 @@
 //! redirects, retries, body caps) is one such layer, installed by
 //! `identifai::Client`; a bare [`Hooks::default`] sends every request as it
 //! is. This keeps `api` free of any import from the layer above it.
+//!
+//! It also keeps the post hook's memory ([`capture`], [`last_response`]):
+//! the status and headers of the last response, for error reports.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::header::HeaderMap;
 
 /// A boxed, sendable future (what [`Layer::exec`] returns).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -110,4 +115,33 @@ impl ClientHooks<Hooks> for super::Client {
         self.inner().layer.post(result, info);
         Ok(())
     }
+}
+
+// The post hook's memory (the crate's transport writes it): the status
+// and headers of the last response, so that a body that fails to decode
+// is reported with them.
+tokio::task_local! {
+    pub(crate) static LAST_RESPONSE: RefCell<(Option<u16>, HeaderMap)>;
+}
+
+/// Runs `fut` so that the status and headers of the responses it gets can
+/// be read with [`last_response`].
+pub(crate) async fn capture<F: std::future::Future>(fut: F) -> F::Output {
+    LAST_RESPONSE
+        .scope(RefCell::new((None, HeaderMap::new())), fut)
+        .await
+}
+
+/// The status and headers of the last response inside [`capture`].
+pub(crate) fn last_response() -> (Option<u16>, HeaderMap) {
+    LAST_RESPONSE
+        .try_with(|c| c.borrow().clone())
+        .unwrap_or_default()
+}
+
+/// Keeps the headers of an answer whose body did not decode, for the
+/// error that says so (moved there by [`super::body::from_response`], so
+/// that answers that decode never have theirs copied).
+pub(crate) fn remember_headers(status: u16, headers: HeaderMap) {
+    let _ = LAST_RESPONSE.try_with(|c| *c.borrow_mut() = (Some(status), headers));
 }

@@ -13,6 +13,7 @@ mod support;
 mod api_surface;
 mod examples;
 mod forward_compat;
+mod module_cycles;
 mod operations;
 mod published_results;
 mod robustness;
