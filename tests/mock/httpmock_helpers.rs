@@ -17,9 +17,8 @@ use identifai::api::types::{
 use identifai::mock::httpmock::{MockServerExt, OPERATION_IDS};
 use identifai::{Client, Error, Identifier, Kind, RetryConfig, Source};
 
-use crate::support;
+use crate::support::{self, ID};
 
-const ID: &str = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27b0";
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
