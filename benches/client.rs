@@ -41,6 +41,14 @@ fn main() {
         child_upload(&args[1..]);
         return;
     }
+    if args.first().map(String::as_str) == Some("child-side") {
+        child_side(&args[1..]);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("child-decode") {
+        child_decode(&args[1..]);
+        return;
+    }
     if args.first().map(String::as_str) == Some("child-fleet") {
         child_fleet(&args[1..]);
         return;
@@ -268,7 +276,25 @@ fn image_response(verdicts: usize, models: usize, detections: usize, manifests: 
 
 // ------------------------------------------------ 1. per-request overhead
 
-/// A minimal in-process server answering every result GET with `body`.
+/// The axum app answering every result GET with `body`.
+fn fixed_app(body: Vec<u8>) -> axum::Router {
+    let body = bytes::Bytes::from(body);
+    axum::Router::new().route(
+        "/api/classification/{identifier}",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+            }
+        }),
+    )
+}
+
+/// A minimal in-process server answering every result GET with `body`, on
+/// a thread and runtime of its own.
 struct FixedServer {
     base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -281,23 +307,10 @@ impl FixedServer {
         listener.set_nonblocking(true).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let body = bytes::Bytes::from(body);
         let thread = std::thread::spawn(move || {
             runtime().block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().route(
-                    "/api/classification/{identifier}",
-                    axum::routing::get(move || {
-                        let body = body.clone();
-                        async move {
-                            (
-                                [(axum::http::header::CONTENT_TYPE, "application/json")],
-                                body,
-                            )
-                        }
-                    }),
-                );
-                axum::serve(listener, app)
+                axum::serve(listener, fixed_app(body))
                     .with_graceful_shutdown(async move {
                         let _ = stopped.await;
                     })
@@ -324,19 +337,51 @@ impl Drop for FixedServer {
     }
 }
 
-fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
-    let (rounds, block) = if mode.quick { (10, 30) } else { (100, 100) };
-    let body = serde_json::to_vec(&image_response(4, 6, 0, 0)).unwrap();
-    let server = FixedServer::start(body.clone());
+/// One side's per-request times (µs), median and p90.
+struct Sides {
+    client: Stats,
+    api: Stats,
+    raw: Stats,
+    raw_str: Stats,
+}
+
+/// The four sides of section 1, `rounds` × `block` requests each, against
+/// a fixed server on its own thread (`same_thread == false`) or spawned on
+/// the client's own current-thread runtime (`true`: each request is then
+/// the CPU work of both ends and the loopback syscalls, with no wake-up of
+/// another core in it).
+/// `only`: run that side alone (0 full client, 1 generated client, 2 raw
+/// `from_slice`, 3 raw `from_str`), for the instruction counts.
+fn overhead_run(
+    body: &[u8],
+    same_thread: bool,
+    rounds: usize,
+    block: usize,
+    only: Option<usize>,
+) -> Sides {
+    let rt = runtime();
+    let (base, _server) = if same_thread {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = fixed_app(body.to_vec());
+        rt.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+        (base, None)
+    } else {
+        let server = FixedServer::start(body.to_vec());
+        (server.base.clone(), Some(server))
+    };
     let key = "bench-key";
     let id: identifai::Identifier =
         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
             .parse()
             .unwrap();
-    let rt = runtime();
     let client = Client::builder()
         .api_key(key)
-        .base_url(&server.base)
+        .base_url(&base)
         .rate_limits(None)
         .retry(RetryConfig::disabled())
         .build()
@@ -348,7 +393,6 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         .user_agent("identifai-rust/bench")
         .build()
         .unwrap();
-    let base = server.base.clone();
     // The raw side as reqwest's own `Response::json` does it (`bytes()`,
     // then `from_slice`), or with one UTF-8 check and `from_str`.
     let raw_get = |raw: &reqwest::Client, id: &str, from_str: bool| {
@@ -374,21 +418,34 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     let mut t_raw = Vec::new();
     let mut t_raw_str = Vec::new();
     rt.block_on(async {
+        let runs = |side: usize| only.is_none_or(|o| o == side);
         // Warm up: connections open and kept alive on all sides.
         for _ in 0..block {
-            client.image_result(&id).await.unwrap();
-            client
-                .api()
-                .get_image_classification(id.as_str())
-                .await
-                .unwrap();
-            raw_get(&raw, id.as_str(), false).await;
-            raw_get(&raw, id.as_str(), true).await;
+            if runs(0) {
+                client.image_result(&id).await.unwrap();
+            }
+            if runs(1) {
+                client
+                    .api()
+                    .get_image_classification(id.as_str())
+                    .await
+                    .unwrap();
+            }
+            if runs(2) {
+                raw_get(&raw, id.as_str(), false).await;
+            }
+            if runs(3) {
+                raw_get(&raw, id.as_str(), true).await;
+            }
         }
         for round in 0..rounds {
             // Rotate the order so that no side always runs first.
             for k in 0..4 {
-                match (round + k) % 4 {
+                let side = (round + k) % 4;
+                if !runs(side) {
+                    continue;
+                }
+                match side {
                     0 => {
                         for _ in 0..block {
                             let t = Instant::now();
@@ -429,54 +486,190 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
             }
         }
     });
-    let n = t_raw.len();
-    let (c, a, r, rs) = (
-        stats(t_client),
-        stats(t_api),
-        stats(t_raw),
-        stats(t_raw_str),
-    );
-    let ratio = c.median / r.median;
-    let api_ratio = a.median / r.median;
+    Sides {
+        client: stats(t_client),
+        api: stats(t_api),
+        raw: stats(t_raw),
+        raw_str: stats(t_raw_str),
+    }
+}
+
+/// `client child-side SIDE N`: N requests of one side of section 1 (one
+/// thread), nothing printed: what `instructions` runs under callgrind.
+fn child_side(args: &[String]) {
+    let side: usize = args[0].parse().unwrap();
+    let n: usize = args[1].parse().unwrap();
+    let body = serde_json::to_vec(&image_response(4, 6, 0, 0)).unwrap();
+    overhead_run(&body, true, n / 50, 50, Some(side));
+}
+
+fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
+    let (rounds, block) = if mode.quick { (10, 30) } else { (100, 100) };
+    let body = serde_json::to_vec(&image_response(4, 6, 0, 0)).unwrap();
+    // One thread: short requests, so more of them, in finer blocks.
+    let (rounds_one, block_one) = if mode.quick { (30, 10) } else { (2000, 10) };
+    let one = overhead_run(&body, true, rounds_one, block_one, None);
+    let two = overhead_run(&body, false, rounds, block, None);
+    let n_one = rounds_one * block_one;
+    let n = rounds * block;
+    let counts = if mode.quick { None } else { instructions() };
+    let row = |name: &str, s: &Stats, base: &Stats| {
+        format!(
+            "| {name} | {:.1} | {:.1} | {:.3} |",
+            s.median,
+            s.p90,
+            s.median / base.median
+        )
+    };
+    let table = |x: &Sides| {
+        [
+            row(
+                "raw reqwest + `serde_json::from_slice` (baseline)",
+                &x.raw,
+                &x.raw,
+            ),
+            row(
+                "raw reqwest + UTF-8 check + `serde_json::from_str`",
+                &x.raw_str,
+                &x.raw,
+            ),
+            row(
+                "generated client (`client.api().get_image_classification`)",
+                &x.api,
+                &x.raw,
+            ),
+            row(
+                "full client (`client.image_result`, typed + raw JSON kept)",
+                &x.client,
+                &x.raw,
+            ),
+        ]
+        .join("\n")
+    };
     let _ = writeln!(
         out,
         "## 1. GET latency\n\n\
          `GET /api/classification/{{id}}` answered by a minimal in-process axum server with a fixed \
          {} B `ImageResponse`, decoded into `identifai::api::types::ImageResponse` on every side; \
-         one current-thread runtime for the client side, one for the server; keep-alive on \
-         all sides; {n} requests per side in blocks of {block}, the four sides interleaved \
-         with a rotating order. The client is built with `rate_limits(None)` and \
-         `retry(RetryConfig::disabled())` (its key scrubbing, body cap and idle timeout on, \
+         keep-alive on all sides; {n} requests per side in blocks of {block}, the four sides \
+         interleaved with a rotating order. The client is built with `rate_limits(None)` and \
+         `retry(RetryConfig::disabled())` (its key scrubbing, body cap and idle timeouts on, \
          as always). The baseline is raw reqwest as `Response::json` does it (`bytes()` then \
          `serde_json::from_slice`); raw reqwest with one UTF-8 check and `from_str` is shown \
-         too. `client.image_result` also keeps the answer's raw JSON (`Classified`: a second \
-         parse, into `RawValue`).\n\n\
-         | side | median (µs) | p90 (µs) | median ratio vs baseline |\n|---|---|---|---|\n\
-         | raw reqwest + `serde_json::from_slice` (baseline) | {:.1} | {:.1} | 1.000 |\n\
-         | raw reqwest + UTF-8 check + `serde_json::from_str` | {:.1} | {:.1} | {:.3} |\n\
-         | generated client (`client.api().get_image_classification`) | {:.1} | {:.1} | {:.3} |\n\
-         | full client (`client.image_result`, typed + raw JSON) | {:.1} | {:.1} | {:.3} |\n",
+         too. `client.image_result` also keeps the answer's JSON text (`Classified`).\n\n\
+         **One thread** (the goal's figure): the server runs on the client's own current-thread \
+         runtime, so a request's time is the CPU work of both ends plus the loopback syscalls. \
+         This is the stricter test of the client's overhead (the same work is a larger share of \
+         a shorter request), and the steadier one: with the server on a thread of its own, \
+         most of a request is the kernel waking the other vCPU, which varies run to run by \
+         several percent on this machine. {n_one} requests per side in blocks of {block_one}.\n\n\
+         | side, one thread | median (µs) | p90 (µs) | median ratio vs baseline |\n|---|---|---|---|\n\
+         {}\n\n\
+         **Two threads** (shown too): the server on a thread and runtime of its own; {n} \
+         requests per side in blocks of {block}.\n\n\
+         | side, two threads | median (µs) | p90 (µs) | median ratio vs baseline |\n|---|---|---|---|\n\
+         {}\n",
         body.len(),
-        r.median,
-        r.p90,
-        rs.median,
-        rs.p90,
-        rs.median / r.median,
-        a.median,
-        a.p90,
-        api_ratio,
-        c.median,
-        c.p90,
-        ratio,
+        table(&one),
+        table(&two),
     );
+    match &counts {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "**Instructions per request** (`valgrind --tool=callgrind`, user space of both \
+                 ends, one thread; each side alone in a child process (`client child-side`), run \
+                 for {} and {} requests, the difference divided by {}, so start-up and warm-up \
+                 cancel). Counts do not vary with the machine's load, so these ratios repeat \
+                 exactly; they leave out the kernel, and they count a `rep movsb` copy byte \
+                 by byte.\n\n\
+                 | side | instructions per request | ratio vs baseline |\n|---|---|---|\n\
+                 | raw reqwest + `serde_json::from_slice` (baseline) | {:.0} | 1.000 |\n\
+                 | raw reqwest + UTF-8 check + `serde_json::from_str` | {:.0} | {:.3} |\n\
+                 | generated client | {:.0} | {:.3} |\n\
+                 | full client | {:.0} | {:.3} |\n",
+                INSTR_RUNS.0,
+                INSTR_RUNS.1,
+                INSTR_RUNS.1 - INSTR_RUNS.0,
+                c[2],
+                c[3],
+                c[3] / c[2],
+                c[1],
+                c[1] / c[2],
+                c[0],
+                c[0] / c[2],
+            );
+        }
+        None if !mode.quick => {
+            let _ = writeln!(
+                out,
+                "**Instructions per request**: not measured (no `valgrind` on this machine).\n"
+            );
+        }
+        None => {}
+    }
+    let api_ratio = one.api.median / one.raw.median;
+    let ratio = one.client.median / one.raw.median;
+    let instr = counts.map_or(String::new(), |c| {
+        format!("; instructions {:.3} / {:.3}", c[1] / c[2], c[0] / c[2])
+    });
     summary.push(format!(
-        "| 1 | GET latency vs raw reqwest + serde, generated client / full client | median ratio {api_ratio:.3} / {ratio:.3} ({:.1} / {:.1} µs vs {:.1} µs) | <= 1.02 | {} / {} |",
-        a.median,
-        c.median,
-        r.median,
+        "| 1 | GET latency vs raw reqwest + serde (one thread), generated client / full client | median ratio {api_ratio:.3} / {ratio:.3} ({:.1} / {:.1} µs vs {:.1} µs; two threads: {:.3} / {:.3}{instr}) | <= 1.02 | {} / {} |",
+        one.api.median,
+        one.client.median,
+        one.raw.median,
+        two.api.median / two.raw.median,
+        two.client.median / two.raw.median,
         yes(api_ratio <= 1.02),
         yes(ratio <= 1.02)
     ));
+}
+
+/// The request counts of the two callgrind runs per side.
+const INSTR_RUNS: (usize, usize) = (200, 1200);
+
+/// Instructions per request of each side of section 1 (indexed as
+/// `overhead_run`'s `only`), counted by callgrind; `None` without valgrind.
+fn instructions() -> Option<[f64; 4]> {
+    let per = callgrind_per_op("child-side", 4, INSTR_RUNS)?;
+    Some([per[0], per[1], per[2], per[3]])
+}
+
+/// Instructions per operation of each of `sides` sides of the child
+/// subcommand `sub` (`client SUB SIDE N` does N operations of that side):
+/// each side is run under `valgrind --tool=callgrind` for `runs.0` and
+/// `runs.1` operations and the difference divided, so that start-up and
+/// warm-up cancel. `None` when valgrind is missing or a run fails.
+fn callgrind_per_op(sub: &str, sides: usize, runs: (usize, usize)) -> Option<Vec<f64>> {
+    let exe = std::env::current_exe().ok()?;
+    let total = |side: usize, n: usize| -> Option<f64> {
+        let out_file = std::env::temp_dir().join(format!(
+            "identifai-bench-callgrind-{}-{sub}-{side}-{n}.out",
+            std::process::id()
+        ));
+        let output = std::process::Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out_file.display()))
+            .arg(&exe)
+            .args([sub, &side.to_string(), &n.to_string()])
+            .output()
+            .ok()?;
+        let _ = std::fs::remove_file(&out_file);
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&output.stderr);
+        let at = text.find("Collected : ")? + "Collected : ".len();
+        text[at..].split_whitespace().next()?.parse().ok()
+    };
+    (0..sides)
+        .map(|side| {
+            eprintln!("[bench]   callgrind: {sub} {side}");
+            let small = total(side, runs.0)?;
+            let large = total(side, runs.1)?;
+            Some((large - small) / (runs.1 - runs.0) as f64)
+        })
+        .collect()
 }
 
 // ------------------------------------------------------- 2. upload memory
@@ -744,9 +937,35 @@ fn batch(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
 
 // --------------------------------------------------------------- 4. decode
 
+/// The decode fixture of section 4: a 111 KiB `ImageResponse`.
+fn decode_fixture() -> bytes::Bytes {
+    bytes::Bytes::from(serde_json::to_vec(&image_response(50, 20, 100, 5)).unwrap())
+}
+
+/// The decode runs of section 4 under callgrind.
+const DECODE_RUNS: (usize, usize) = (5, 25);
+
+/// `client child-decode SIDE N`: N decodes of the fixture, by
+/// `serde_json::from_str` on the text (0), the client's `decode_json` on the
+/// bytes (1) or `serde_json::from_slice` (2); nothing printed.
+fn child_decode(args: &[String]) {
+    let side: usize = args[0].parse().unwrap();
+    let n: usize = args[1].parse().unwrap();
+    let body = decode_fixture();
+    let text = std::str::from_utf8(&body).unwrap().to_string();
+    for _ in 0..n {
+        let v: ImageResponse = match side {
+            0 => serde_json::from_str(std::hint::black_box(&text)).unwrap(),
+            1 => identifai::api::decode_json(std::hint::black_box(&body)).unwrap(),
+            _ => serde_json::from_slice(std::hint::black_box(&body)).unwrap(),
+        };
+        drop(std::hint::black_box(v));
+    }
+}
+
 fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     let (rounds, block) = if mode.quick { (10, 5) } else { (80, 20) };
-    let body = bytes::Bytes::from(serde_json::to_vec(&image_response(50, 20, 100, 5)).unwrap());
+    let body = decode_fixture();
     // It must decode, and keep what it was given.
     let typed: ImageResponse = identifai::api::decode_json(&body).expect("the fixture decodes");
     assert_eq!(typed.verdicts.len(), 50);
@@ -772,7 +991,7 @@ fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
             }),
         ),
         (
-            "the client's decode (`identifai::api::decode_json`: one UTF-8 check + `from_str`)",
+            "the client's decode (`identifai::api::decode_json`: one `simdutf8` check + `from_str`)",
             Box::new(|| {
                 let v: ImageResponse =
                     identifai::api::decode_json(std::hint::black_box(&body)).unwrap();
@@ -851,9 +1070,38 @@ fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         );
     }
     out.push('\n');
+    let counts = if mode.quick {
+        None
+    } else {
+        callgrind_per_op("child-decode", 3, DECODE_RUNS)
+    };
+    let instr = match &counts {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "**Instructions per decode** (`valgrind --tool=callgrind`; each side alone in a \
+                 child process (`client child-decode`), {} and {} decodes, the difference \
+                 divided by {}). Speed = baseline instructions / side instructions.\n\n\
+                 | decode | instructions | speed vs `from_str` |\n|---|---|---|\n\
+                 | `serde_json::from_str` on the text (baseline) | {:.0} | 1.000 |\n\
+                 | the client's decode (`decode_json`: `simdutf8` check + `from_str`) | {:.0} | {:.4} |\n\
+                 | `serde_json::from_slice` on the bytes | {:.0} | {:.4} |\n",
+                DECODE_RUNS.0,
+                DECODE_RUNS.1,
+                DECODE_RUNS.1 - DECODE_RUNS.0,
+                c[0],
+                c[1],
+                c[0] / c[1],
+                c[2],
+                c[0] / c[2],
+            );
+            format!("; instructions {:.4}", c[0] / c[1])
+        }
+        None => String::new(),
+    };
     let speed = base / stats[1].median;
     summary.push(format!(
-        "| 4 | decode a {} KiB `ImageResponse`: the client's decode vs `serde_json::from_str` | speed {speed:.3} ({:.1} µs vs {:.1} µs; by hand from the bytes: {:.3}; `from_slice`: {:.3}) | >= 1.0 | {} |",
+        "| 4 | decode a {} KiB `ImageResponse`: the client's decode vs `serde_json::from_str` | speed {speed:.3} ({:.1} µs vs {:.1} µs; by hand from the bytes: {:.3}; `from_slice`: {:.3}{instr}) | >= 1.0 | {} |",
         body.len() / 1024,
         stats[1].median,
         base,

@@ -15,10 +15,12 @@
 //! let result: Classified<ImageResponse> = Classified::from_json(body).unwrap();
 //! assert_eq!(result.identifier.as_deref(), Some("abc")); // typed, through Deref
 //! assert!(result.raw().get().contains("brand_new_field")); // nothing dropped
+//! assert_eq!(result.raw_text(), body); // the text itself, no parse
 //! assert_eq!(serde_json::to_string(&result).unwrap(), body);
 //! ```
 
 use std::ops::Deref;
+use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -27,25 +29,59 @@ use crate::error::{Error, Result};
 
 /// A typed value together with the JSON text it was decoded from.
 ///
-/// `Deref`s to the value; [`raw`](Self::raw) is the server's JSON, verbatim.
-/// `Serialize` writes the raw JSON (not the re-encoded value).
-#[derive(Clone, Debug)]
+/// `Deref`s to the value; [`raw_text`](Self::raw_text) and [`raw`](Self::raw) are
+/// the server's JSON, verbatim. `Serialize` writes the raw JSON (not the
+/// re-encoded value).
+///
+/// The answer is parsed once, into the typed value: the text is kept as it
+/// came, and turned into a [`RawValue`] only the first time
+/// [`raw`](Self::raw) (or `Serialize`) asks for one.
+#[derive(Clone)]
 pub struct Classified<T> {
     value: T,
-    raw: Box<RawValue>,
+    /// The JSON text: a valid JSON document, since `value` was decoded
+    /// from it (`serde_json` checks the syntax of the fields it skips and
+    /// that nothing follows the value).
+    text: Box<str>,
+    /// `text` as a [`RawValue`], made on first use.
+    raw: OnceLock<Box<RawValue>>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Classified<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classified")
+            .field("value", &self.value)
+            .field("raw", &self.text)
+            .finish()
+    }
+}
+
+/// `text` as an owned [`RawValue`]. `text` is valid JSON (a `Classified`
+/// was decoded from it); were it not, `null` stands in rather than a panic.
+fn raw_of(text: String) -> Box<RawValue> {
+    RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 impl<T> Classified<T> {
     /// The JSON the value was decoded from, exactly as the server sent it.
+    ///
+    /// The first call builds the [`RawValue`] (one scan of the text); use
+    /// [`raw_text`](Self::raw_text) for the text alone.
     pub fn raw(&self) -> &RawValue {
-        &self.raw
+        self.raw.get_or_init(|| raw_of(self.text.to_string()))
+    }
+
+    /// The JSON text the value was decoded from, exactly as the server sent
+    /// it (no parse, no copy).
+    pub fn raw_text(&self) -> &str {
+        &self.text
     }
 
     /// The JSON as a [`serde_json::Value`] (for adding fields, e.g. a file
     /// name, before printing).
     pub fn raw_value(&self) -> serde_json::Value {
-        // A RawValue is valid JSON by construction.
-        serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
+        // The text is valid JSON by construction.
+        serde_json::from_str(&self.text).unwrap_or(serde_json::Value::Null)
     }
 
     /// The typed value.
@@ -60,13 +96,18 @@ impl<T> Classified<T> {
 
     /// The typed value and the raw JSON.
     pub fn into_parts(self) -> (T, Box<RawValue>) {
-        (self.value, self.raw)
+        let raw = match self.raw.into_inner() {
+            Some(raw) => raw,
+            None => raw_of(self.text.into_string()),
+        };
+        (self.value, raw)
     }
 
     /// Applies `f` to the typed value, keeping the raw JSON.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Classified<U> {
         Classified {
             value: f(self.value),
+            text: self.text,
             raw: self.raw,
         }
     }
@@ -88,14 +129,28 @@ impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
     /// assert!(Classified::<VideoResponse>::from_json(r#"{"surprise":1}"#).is_err());
     /// ```
     pub fn from_json(json: &str) -> serde_json::Result<Self> {
-        let raw: Box<RawValue> = serde_json::from_str(json)?;
-        Self::from_raw(raw)
+        let value = Self::typed(json)?;
+        Ok(Self {
+            value,
+            text: json.into(),
+            raw: OnceLock::new(),
+        })
     }
 
     /// Decodes an already split-out raw value (the same rule as
     /// [`Classified::from_json`]).
     pub fn from_raw(raw: Box<RawValue>) -> serde_json::Result<Self> {
-        let value: T = serde_json::from_str(raw.get())?;
+        let value = Self::typed(raw.get())?;
+        Ok(Self {
+            value,
+            text: raw.get().into(),
+            raw: OnceLock::from(raw),
+        })
+    }
+
+    /// `json` decoded into `T`, refused when it has none of `T`'s fields.
+    fn typed(json: &str) -> serde_json::Result<T> {
+        let value: T = serde_json::from_str(json)?;
         if value == T::default() {
             return Err(serde::de::Error::custom(format_args!(
                 "the answer has none of the fields of {}",
@@ -105,7 +160,7 @@ impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
                     .unwrap_or("the result")
             )));
         }
-        Ok(Self { value, raw })
+        Ok(value)
     }
 }
 
@@ -131,7 +186,7 @@ impl<T: PartialEq> PartialEq for Classified<T> {
 
 impl<T> serde::Serialize for Classified<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.raw.serialize(s)
+        self.raw().serialize(s)
     }
 }
 
@@ -143,9 +198,9 @@ pub(crate) fn decode_one<T: DeserializeOwned + Default + PartialEq>(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Classified<T>> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| Error::decode(Some(status), content_type, e, body))?;
-    Classified::from_json(text).map_err(|e| Error::decode(Some(status), content_type, e, body))
+    let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, body);
+    let text = crate::api::body::json_text(body).map_err(|e| fail(&e))?;
+    Classified::from_json(text).map_err(|e| fail(&e))
 }
 
 /// Decodes a list answer (a JSON array) into one [`Classified<T>`] per
@@ -156,11 +211,13 @@ pub(crate) fn decode_list<T: DeserializeOwned + Default + PartialEq>(
     body: &[u8],
 ) -> Result<Vec<Classified<T>>> {
     let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, body);
-    let text = std::str::from_utf8(body).map_err(|e| fail(&e))?;
-    let items: Vec<Box<RawValue>> = serde_json::from_str(text).map_err(|e| fail(&e))?;
+    let text = crate::api::body::json_text(body).map_err(|e| fail(&e))?;
+    // One scan splits the array (borrowed, no copy); each element is then
+    // decoded once, keeping its text.
+    let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| fail(&e))?;
     items
         .into_iter()
-        .map(|raw| Classified::from_raw(raw).map_err(|e| fail(&e)))
+        .map(|raw| Classified::from_json(raw.get()).map_err(|e| fail(&e)))
         .collect()
 }
 
@@ -180,13 +237,14 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
         Err(e) => return Err(Error::from_api(e).await),
     };
     let status = answer.status().as_u16();
-    let content_type = answer
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    // A handle on the header's bytes (no copy), read only if needed.
+    let content_type = answer.headers().get(reqwest::header::CONTENT_TYPE).cloned();
     let body = crate::api::body::read_stream(answer.into_inner())
         .await
         .map_err(Error::transport)?;
-    decode(status, content_type.as_deref(), &body)
+    decode(
+        status,
+        content_type.as_ref().and_then(|v| v.to_str().ok()),
+        &body,
+    )
 }

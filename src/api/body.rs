@@ -16,9 +16,10 @@
 //!   trace made from a server's words can carry it.
 //!
 //! [`from_response`] is what the generated code calls instead of
-//! progenitor's `ResponseValue::from_response` (build.rs rewrites the
-//! calls): one capped read ([`read_body`]), one UTF-8 check, then
-//! `serde_json::from_str`.
+//! progenitor's `ResponseValue::from_response` (`identifai-codegen` rewrites
+//! the calls): one capped read ([`read_body`]), one UTF-8 check, then
+//! `serde_json::from_str`. [`stream`] replaces `ResponseValue::stream` (the
+//! headers moved, not copied).
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -316,6 +317,10 @@ pin_project_lite::pin_project! {
         cap: u64,
         read: u64,
         idle: Option<Duration>,
+        // When the last frame came (the wrap, at first).
+        last: tokio::time::Instant,
+        // The idle timer, made the first time the body has to wait (a body
+        // already received whole never needs one).
         timer: Option<Pin<Box<tokio::time::Sleep>>>,
         scrub: Option<Scrubber>,
         ended: bool,
@@ -333,15 +338,24 @@ impl Guarded {
         idle: Option<Duration>,
         key: Option<&Arc<KeyFinder>>,
     ) -> reqwest::Response {
+        use reqwest::ResponseBuilderExt as _;
+        // The URL rides along as the extension reqwest reads back, so
+        // `Response::url` stays the real one (and no placeholder URL is
+        // parsed per answer).
+        let url = response.url().clone();
         let response: http::Response<reqwest::Body> = response.into();
-        let (parts, inner) = response.into_parts();
+        let (mut parts, inner) = response.into_parts();
+        if let Ok(tag) = http::Response::builder().url(url).body(()) {
+            parts.extensions.extend(tag.into_parts().0.extensions);
+        }
         let body = Guarded {
             inner,
             what,
             cap,
             read: 0,
             idle,
-            timer: idle.map(|d| Box::pin(tokio::time::sleep(d))),
+            last: tokio::time::Instant::now(),
+            timer: None,
             scrub: key.map(|k| Scrubber::new(k.clone())),
             ended: false,
             failed: false,
@@ -374,8 +388,8 @@ impl HttpBody for Guarded {
             }
             match this.inner.as_mut().poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
-                    if let (Some(d), Some(t)) = (*this.idle, this.timer.as_mut()) {
-                        t.as_mut().reset(tokio::time::Instant::now() + d);
+                    if this.idle.is_some() {
+                        *this.last = tokio::time::Instant::now();
                     }
                     let frame = match frame.into_data() {
                         Ok(data) => {
@@ -398,7 +412,7 @@ impl HttpBody for Guarded {
                                     Frame::data(s.push_last(data))
                                 }
                                 Some(s) => {
-                                    let out = s.push(&data);
+                                    let out = s.push(data);
                                     if out.is_empty() {
                                         continue;
                                     }
@@ -419,14 +433,22 @@ impl HttpBody for Guarded {
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
                 Poll::Pending => {
-                    if let Some(t) = this.timer.as_mut() {
-                        if std::future::Future::poll(t.as_mut(), cx).is_ready() {
-                            *this.failed = true;
-                            let f = BodyFault::Idle {
-                                after: this.idle.unwrap_or_default(),
-                            };
-                            return Poll::Ready(Some(Err(f.into_box())));
-                        }
+                    let Some(idle) = *this.idle else {
+                        return Poll::Pending;
+                    };
+                    // The timer runs to `idle` after the last frame; it is
+                    // moved only when the body waits, not on every frame.
+                    let deadline = *this.last + idle;
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                    if timer.deadline() != deadline {
+                        timer.as_mut().reset(deadline);
+                    }
+                    if std::future::Future::poll(timer.as_mut(), cx).is_ready() {
+                        *this.failed = true;
+                        let f = BodyFault::Idle { after: idle };
+                        return Poll::Ready(Some(Err(f.into_box())));
                     }
                     return Poll::Pending;
                 }
@@ -490,13 +512,31 @@ impl Scrubber {
         }
     }
 
-    fn push(&mut self, chunk: &[u8]) -> Bytes {
+    fn push(&mut self, chunk: Bytes) -> Bytes {
+        if self.held.is_empty() && !self.key.found_in(&chunk) {
+            // The usual case: no key, nothing held. Only a tail that could
+            // begin a key waits for the next chunk; the rest goes on
+            // without a copy.
+            let cut = self.key_start_in_tail(&chunk);
+            self.held = chunk[cut..].to_vec();
+            return chunk.slice(..cut);
+        }
         let mut buf = std::mem::take(&mut self.held);
-        buf.extend_from_slice(chunk);
+        buf.extend_from_slice(&chunk);
         let keep = buf.len().saturating_sub(self.key.len() - 1);
         let (out, rest) = self.replace(&buf, keep);
         self.held = buf[rest..].to_vec();
         out
+    }
+
+    /// Where, in `chunk`'s last `key.len() - 1` bytes, the earliest
+    /// suffix that is a beginning of the key starts (`chunk.len()` if none).
+    fn key_start_in_tail(&self, chunk: &[u8]) -> usize {
+        let key = self.key.finder.needle();
+        let from = chunk.len().saturating_sub(key.len() - 1);
+        (from..chunk.len())
+            .find(|&i| key.starts_with(&chunk[i..]))
+            .unwrap_or(chunk.len())
     }
 
     /// The last chunk: everything held back and `chunk`, scrubbed to the
@@ -575,17 +615,36 @@ pub async fn read_stream(stream: progenitor_client::ByteStream) -> reqwest::Resu
 }
 
 /// A JSON body as text: one UTF-8 check, kept for the decode that follows.
-pub fn json_text(bytes: &Bytes) -> Result<&str, serde_json::Error> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        <serde_json::Error as serde::de::Error>::custom(format!("the body is not UTF-8: {e}"))
+///
+/// The check is `simdutf8`'s (already in the tree through reqwest's
+/// `encoding_rs`): a SIMD pass, several times faster than
+/// `std::str::from_utf8` on the pure-ASCII bodies Laravel's `json_encode`
+/// writes. On a failure `std` is asked again, for its exact position.
+pub fn json_text(bytes: &[u8]) -> Result<&str, serde_json::Error> {
+    simdutf8::basic::from_utf8(bytes).map_err(|_| {
+        let why = match std::str::from_utf8(bytes) {
+            Err(e) => format!("the body is not UTF-8: {e}"),
+            Ok(_) => "the body is not UTF-8".to_string(),
+        };
+        <serde_json::Error as serde::de::Error>::custom(why)
     })
 }
 
 /// A JSON body decoded into `T`: one UTF-8 check, then
 /// `serde_json::from_str` (what [`from_response`] does once the body is
 /// read).
-pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, serde_json::Error> {
+pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
     json_text(bytes).and_then(serde_json::from_str)
+}
+
+/// What the generated code calls instead of progenitor's
+/// `ResponseValue::stream`: the answer's (guarded) body as a byte stream,
+/// with the headers moved into the answer rather than copied.
+pub fn stream(mut response: reqwest::Response) -> ResponseValue<progenitor_client::ByteStream> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = progenitor_client::ByteStream::new(Box::pin(response.bytes_stream()));
+    ResponseValue::new(body, status, headers)
 }
 
 /// What the generated code calls instead of progenitor's
@@ -619,7 +678,7 @@ mod tests {
         let mut s = Scrubber::new(finder.clone());
         let mut out = Vec::new();
         for c in chunks {
-            out.extend_from_slice(&s.push(c.as_bytes()));
+            out.extend_from_slice(&s.push(Bytes::copy_from_slice(c.as_bytes())));
         }
         out.extend_from_slice(&s.finish().unwrap_or_default());
         // The same chunks with the last one known to be the last.
@@ -629,7 +688,7 @@ mod tests {
             if i + 1 == chunks.len() {
                 last.extend_from_slice(&s.push_last(Bytes::copy_from_slice(c.as_bytes())));
             } else {
-                last.extend_from_slice(&s.push(c.as_bytes()));
+                last.extend_from_slice(&s.push(Bytes::copy_from_slice(c.as_bytes())));
             }
         }
         assert!(s.finish().is_none());
@@ -650,6 +709,19 @@ mod tests {
             "[REDACTED][REDACTED]"
         );
         assert_eq!(scrub_all("secret", &["nothing here"]), "nothing here");
+    }
+
+    #[test]
+    fn any_split_scrubs_as_one_chunk_does() {
+        let text = "se xx secret yy secretsecret sec s";
+        let whole = scrub_all("secret", &[text]);
+        assert_eq!(whole, "se xx [REDACTED] yy [REDACTED][REDACTED] sec s");
+        for i in 0..=text.len() {
+            for j in i..=text.len() {
+                let parts = [&text[..i], &text[i..j], &text[j..]];
+                assert_eq!(scrub_all("secret", &parts), whole, "split at {i}, {j}");
+            }
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //! - `runtime`: [`Hooks`], the client's hooks state, which hands every
 //!   request to a [`Layer`] (the crate's transport is one);
 //! - `parts`: [`FilePart`] and [`PartError`], the file parts of the forms;
-//! - `body`: the capped body reader and JSON decode the generated code calls
-//!   instead of progenitor's whole-body read;
+//! - `body`: the capped body reader, JSON decode and byte stream the
+//!   generated code calls instead of progenitor's whole-body read and
+//!   `ResponseValue::stream`;
 //! - `laravel`: the serde adaptors for Laravel's `[]` empty maps.
 //!
 //! Use it directly for anything `identifai::Client` does not wrap:

@@ -40,6 +40,8 @@ impl syn::visit_mut::VisitMut for ArrayQueryFix {
 /// with `bytes()` and decodes it with `from_slice`. This points every call
 /// of the generated code at `crate::api::body::from_response` instead: one read
 /// through the transport's capped reader, one UTF-8 check, `from_str`.
+/// Its `ResponseValue::stream` copies the headers; its calls go to
+/// `crate::api::body::stream`, which moves them.
 pub(crate) struct CappedDecode;
 
 impl syn::visit_mut::VisitMut for CappedDecode {
@@ -51,8 +53,21 @@ impl syn::visit_mut::VisitMut for CappedDecode {
                 .iter()
                 .map(|s| s.ident.to_string())
                 .collect();
-            if segs.ends_with(&["ResponseValue".to_string(), "from_response".to_string()]) {
-                *call.func = syn::parse_quote!(crate::api::body::from_response);
+            let last2: Vec<&str> = segs
+                .iter()
+                .rev()
+                .take(2)
+                .rev()
+                .map(String::as_str)
+                .collect();
+            match last2.as_slice() {
+                ["ResponseValue", "from_response"] => {
+                    *call.func = syn::parse_quote!(crate::api::body::from_response);
+                }
+                ["ResponseValue", "stream"] => {
+                    *call.func = syn::parse_quote!(crate::api::body::stream);
+                }
+                _ => {}
             }
         }
         syn::visit_mut::visit_expr_call_mut(self, call);
@@ -69,11 +84,18 @@ mod tests {
             async fn f(r: reqwest::Response) -> R {
                 progenitor_client::ResponseValue::from_response(r).await
             }
+            fn g(r: reqwest::Response) -> S {
+                ResponseValue::stream(r)
+            }
         };
         syn::visit_mut::VisitMut::visit_file_mut(&mut CappedDecode, &mut file);
         let text = quote!(#file).to_string();
         assert!(
             text.contains("crate :: api :: body :: from_response (r)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("crate :: api :: body :: stream (r)"),
             "{text}"
         );
         assert!(!text.contains("ResponseValue"), "{text}");

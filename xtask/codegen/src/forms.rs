@@ -157,7 +157,7 @@ pub(crate) fn own_method(
         if (200..300).contains(code) {
             success.push(match &json_type {
                 Some(_) => quote! { #code => crate::api::body::from_response(response).await, },
-                None => quote! { #code => Ok(ResponseValue::stream(response)), },
+                None => quote! { #code => Ok(crate::api::body::stream(response)), },
             });
         } else {
             let schema = resp

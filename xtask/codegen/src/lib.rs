@@ -351,6 +351,7 @@ mod tests {
             .any(|i| matches!(i, syn::Item::Enum(e) if e.ident == "Kind")));
         // The capped reader replaces progenitor-client's whole-body read.
         assert!(!generated.api.contains("ResponseValue::from_response"));
+        assert!(!generated.api.contains("ResponseValue::stream"));
         assert!(generated.api.contains("crate::api::body::from_response"));
         syn::parse_str::<syn::File>(&generated.httpmock.unwrap()).unwrap();
     }
