@@ -551,8 +551,8 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         "## 1. GET latency\n\n\
          `GET /api/classification/{{id}}` answered by a minimal in-process axum server with a fixed \
          {} B `ImageResponse`, decoded into `identifai::api::types::ImageResponse` on every side; \
-         keep-alive on all sides; {n} requests per side in blocks of {block}, the four sides \
-         interleaved with a rotating order. The client is built with `rate_limits(None)` and \
+         keep-alive on all sides; the four sides interleaved in blocks with a rotating \
+         order. The client is built with `rate_limits(None)` and \
          `retry(RetryConfig::disabled())` (its key scrubbing, body cap and idle timeouts on, \
          as always). The baseline is raw reqwest as `Response::json` does it (`bytes()` then \
          `serde_json::from_slice`); raw reqwest with one UTF-8 check and `from_str` is shown \
@@ -620,8 +620,10 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         one.raw.median,
         two.api.median / two.raw.median,
         two.client.median / two.raw.median,
-        yes(api_ratio <= 1.02),
-        yes(ratio <= 1.02)
+        // Met only if the instruction counts (which do not vary with the
+        // machine's load) agree with the medians.
+        yes(api_ratio <= 1.02 && counts.is_none_or(|c| c[1] / c[2] <= 1.02)),
+        yes(ratio <= 1.02 && counts.is_none_or(|c| c[0] / c[2] <= 1.02))
     ));
 }
 
@@ -1107,7 +1109,9 @@ fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         base,
         base / stats[2].median,
         base / stats[3].median,
-        yes(speed >= 1.0)
+        // Met only if the instruction counts agree with the medians: a
+        // median within noise of 1.0 is not enough.
+        yes(speed >= 1.0 && counts.as_ref().is_none_or(|c| c[0] / c[1] >= 1.0))
     ));
 }
 
