@@ -724,6 +724,29 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_guard_keeps_the_url_and_the_body() {
+        use reqwest::ResponseBuilderExt as _;
+        let url = reqwest::Url::parse("http://127.0.0.1:9/api/classification/abc").unwrap();
+        let response = http::Response::builder()
+            .url(url.clone())
+            .header("content-type", "application/json")
+            .body(reqwest::Body::from("{\"key\":\"secret-key\"}"))
+            .unwrap();
+        let key = KeyFinder::new("secret-key");
+        let guarded = Guarded::wrap(
+            reqwest::Response::from(response),
+            "answer",
+            1024,
+            Some(Duration::from_secs(5)),
+            key.as_ref(),
+        );
+        assert_eq!(guarded.url(), &url);
+        assert_eq!(guarded.headers()["content-type"], "application/json");
+        let body = read_body(guarded).await.unwrap();
+        assert_eq!(&body[..], b"{\"key\":\"[REDACTED]\"}");
+    }
+
     #[test]
     fn caps_by_status_and_operation() {
         let l = BodyLimits::default();
