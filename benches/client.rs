@@ -512,7 +512,13 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     let two = overhead_run(&body, false, rounds, block, None);
     let n_one = rounds_one * block_one;
     let n = rounds * block;
-    let counts = if mode.quick { None } else { instructions() };
+    // Instructions per request of each side (indexed as `overhead_run`'s
+    // `only`); `None` without valgrind.
+    let counts = if mode.quick {
+        None
+    } else {
+        callgrind_per_op("child-side", 4, INSTR_RUNS)
+    };
     let row = |name: &str, s: &Stats, base: &Stats| {
         format!(
             "| {name} | {:.1} | {:.1} | {:.3} |",
@@ -610,7 +616,7 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     }
     let api_ratio = one.api.median / one.raw.median;
     let ratio = one.client.median / one.raw.median;
-    let instr = counts.map_or(String::new(), |c| {
+    let instr = counts.as_ref().map_or(String::new(), |c| {
         format!("; instructions {:.3} / {:.3}", c[1] / c[2], c[0] / c[2])
     });
     summary.push(format!(
@@ -622,20 +628,13 @@ fn overhead(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         two.client.median / two.raw.median,
         // Met only if the instruction counts (which do not vary with the
         // machine's load) agree with the medians.
-        yes(api_ratio <= 1.02 && counts.is_none_or(|c| c[1] / c[2] <= 1.02)),
-        yes(ratio <= 1.02 && counts.is_none_or(|c| c[0] / c[2] <= 1.02))
+        yes(api_ratio <= 1.02 && counts.as_ref().is_none_or(|c| c[1] / c[2] <= 1.02)),
+        yes(ratio <= 1.02 && counts.as_ref().is_none_or(|c| c[0] / c[2] <= 1.02))
     ));
 }
 
 /// The request counts of the two callgrind runs per side.
 const INSTR_RUNS: (usize, usize) = (200, 1200);
-
-/// Instructions per request of each side of section 1 (indexed as
-/// `overhead_run`'s `only`), counted by callgrind; `None` without valgrind.
-fn instructions() -> Option<[f64; 4]> {
-    let per = callgrind_per_op("child-side", 4, INSTR_RUNS)?;
-    Some([per[0], per[1], per[2], per[3]])
-}
 
 /// Instructions per operation of each of `sides` sides of the child
 /// subcommand `sub` (`client SUB SIDE N` does N operations of that side):
@@ -947,21 +946,78 @@ fn decode_fixture() -> bytes::Bytes {
 /// The decode runs of section 4 under callgrind.
 const DECODE_RUNS: (usize, usize) = (5, 25);
 
-/// `client child-decode SIDE N`: N decodes of the fixture, by
-/// `serde_json::from_str` on the text (0), the client's `decode_json` on the
-/// bytes (1) or `serde_json::from_slice` (2); nothing printed.
+/// One side of section 4: its name, and one decode (the value dropped
+/// inside).
+type DecodeSide<'a> = (&'a str, Box<dyn Fn() + 'a>);
+
+/// The sides of section 4, on the fixture as `text` and as `body`; the
+/// timing and the callgrind children (`child-decode`) run the same ones.
+fn decode_sides<'a>(text: &'a str, body: &'a bytes::Bytes) -> Vec<DecodeSide<'a>> {
+    vec![
+        (
+            "`serde_json::from_str` on the text (baseline)",
+            Box::new(move || {
+                let v: ImageResponse = serde_json::from_str(std::hint::black_box(text)).unwrap();
+                drop(std::hint::black_box(v));
+            }),
+        ),
+        (
+            "the client's decode (`identifai::api::decode_json`: one `simdutf8` check + `from_str`)",
+            Box::new(move || {
+                let v: ImageResponse =
+                    identifai::api::decode_json(std::hint::black_box(body)).unwrap();
+                drop(std::hint::black_box(v));
+            }),
+        ),
+        (
+            "`std::str::from_utf8` + `serde_json::from_str` on the bytes (raw, by hand)",
+            Box::new(move || {
+                let text = std::str::from_utf8(std::hint::black_box(body)).unwrap();
+                let v: ImageResponse = serde_json::from_str(text).unwrap();
+                drop(std::hint::black_box(v));
+            }),
+        ),
+        (
+            "`serde_json::from_slice` on the bytes (progenitor's `from_response`, reqwest's `json`)",
+            Box::new(move || {
+                let v: ImageResponse = serde_json::from_slice(std::hint::black_box(body)).unwrap();
+                drop(std::hint::black_box(v));
+            }),
+        ),
+        (
+            "`Classified<ImageResponse>` (typed + raw JSON kept: `client.image_result`)",
+            Box::new(move || {
+                let v = identifai::Classified::<ImageResponse>::from_json(std::hint::black_box(
+                    text,
+                ))
+                .unwrap();
+                drop(std::hint::black_box(v));
+            }),
+        ),
+        (
+            "`serde_json::Value`",
+            Box::new(move || {
+                let v: Value = serde_json::from_str(std::hint::black_box(text)).unwrap();
+                drop(std::hint::black_box(v));
+            }),
+        ),
+    ]
+}
+
+/// The sides of `decode_sides` counted with callgrind: `from_str`, the
+/// client's decode, `from_slice`.
+const DECODE_COUNTED: [usize; 3] = [0, 1, 3];
+
+/// `client child-decode K N`: N decodes of the fixture by the `K`th side
+/// of [`DECODE_COUNTED`]; nothing printed.
 fn child_decode(args: &[String]) {
-    let side: usize = args[0].parse().unwrap();
+    let k: usize = args[0].parse().unwrap();
     let n: usize = args[1].parse().unwrap();
     let body = decode_fixture();
     let text = std::str::from_utf8(&body).unwrap().to_string();
+    let sides = decode_sides(&text, &body);
     for _ in 0..n {
-        let v: ImageResponse = match side {
-            0 => serde_json::from_str(std::hint::black_box(&text)).unwrap(),
-            1 => identifai::api::decode_json(std::hint::black_box(&body)).unwrap(),
-            _ => serde_json::from_slice(std::hint::black_box(&body)).unwrap(),
-        };
-        drop(std::hint::black_box(v));
+        (sides[DECODE_COUNTED[k]].1)();
     }
 }
 
@@ -981,58 +1037,8 @@ fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         100
     );
     let text = std::str::from_utf8(&body).unwrap().to_string();
-    // The sides, interleaved in a rotating order; each returns its value,
-    // dropped inside the timing.
-    type Side<'a> = (&'a str, Box<dyn Fn() + 'a>);
-    let sides: Vec<Side> = vec![
-        (
-            "`serde_json::from_str` on the text (baseline)",
-            Box::new(|| {
-                let v: ImageResponse = serde_json::from_str(std::hint::black_box(&text)).unwrap();
-                drop(std::hint::black_box(v));
-            }),
-        ),
-        (
-            "the client's decode (`identifai::api::decode_json`: one `simdutf8` check + `from_str`)",
-            Box::new(|| {
-                let v: ImageResponse =
-                    identifai::api::decode_json(std::hint::black_box(&body)).unwrap();
-                drop(std::hint::black_box(v));
-            }),
-        ),
-        (
-            "`std::str::from_utf8` + `serde_json::from_str` on the bytes (raw, by hand)",
-            Box::new(|| {
-                let text = std::str::from_utf8(std::hint::black_box(&body)).unwrap();
-                let v: ImageResponse = serde_json::from_str(text).unwrap();
-                drop(std::hint::black_box(v));
-            }),
-        ),
-        (
-            "`serde_json::from_slice` on the bytes (progenitor's `from_response`, reqwest's `json`)",
-            Box::new(|| {
-                let v: ImageResponse = serde_json::from_slice(std::hint::black_box(&body)).unwrap();
-                drop(std::hint::black_box(v));
-            }),
-        ),
-        (
-            "`Classified<ImageResponse>` (typed + raw JSON kept: `client.image_result`)",
-            Box::new(|| {
-                let v = identifai::Classified::<ImageResponse>::from_json(std::hint::black_box(
-                    &text,
-                ))
-                .unwrap();
-                drop(std::hint::black_box(v));
-            }),
-        ),
-        (
-            "`serde_json::Value`",
-            Box::new(|| {
-                let v: Value = serde_json::from_str(std::hint::black_box(&text)).unwrap();
-                drop(std::hint::black_box(v));
-            }),
-        ),
-    ];
+    // The sides, interleaved in a rotating order.
+    let sides = decode_sides(&text, &body);
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); sides.len()];
     for round in 0..rounds {
         for k in 0..sides.len() {
@@ -1075,7 +1081,7 @@ fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     let counts = if mode.quick {
         None
     } else {
-        callgrind_per_op("child-decode", 3, DECODE_RUNS)
+        callgrind_per_op("child-decode", DECODE_COUNTED.len(), DECODE_RUNS)
     };
     let instr = match &counts {
         Some(c) => {
