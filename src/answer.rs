@@ -22,6 +22,7 @@
 use std::ops::Deref;
 use std::sync::OnceLock;
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -34,24 +35,68 @@ use crate::error::{Error, Result};
 /// re-encoded value).
 ///
 /// The answer is parsed once, into the typed value: the text is kept as it
-/// came, and turned into a [`RawValue`] only the first time
-/// [`raw`](Self::raw) (or `Serialize`) asks for one.
+/// came (the answer's own buffer, not a copy: a result of a list answer
+/// shares the list's), and turned into a [`RawValue`] only the first time
+/// [`raw`](Self::raw) (or `Serialize`) asks for one. Cloning is cheap for
+/// the text (a reference count), a copy for the value.
 #[derive(Clone)]
 pub struct Classified<T> {
     value: T,
     /// The JSON text: a valid JSON document, since `value` was decoded
     /// from it (`serde_json` checks the syntax of the fields it skips and
     /// that nothing follows the value).
-    text: Box<str>,
+    text: Text,
     /// `text` as a [`RawValue`], made on first use.
     raw: OnceLock<Box<RawValue>>,
+}
+
+/// UTF-8 text in a shared [`Bytes`] buffer: an answer's body, or a slice of
+/// it, kept without a copy.
+#[derive(Clone)]
+struct Text(Bytes);
+
+impl Text {
+    /// `bytes`, given with `text`: the same memory seen as a `&str`, which
+    /// is what proves it UTF-8 (so no second check is made). Should the two
+    /// ever differ, `text` is copied instead.
+    fn shared(bytes: Bytes, text: &str) -> Self {
+        if bytes.as_ptr() == text.as_ptr() && bytes.len() == text.len() {
+            Text(bytes)
+        } else {
+            Self::copied(text)
+        }
+    }
+
+    /// `body` as a buffer of its own: as it is when nothing else holds its
+    /// memory (a body read in several chunks, joined by the reader), else a
+    /// copy. A body read in one chunk is a slice of the connection's read
+    /// buffer (hyper's, 8 KiB or more); keeping that slice would keep the
+    /// whole buffer alive for as long as the result is.
+    fn detached(body: Bytes) -> Bytes {
+        if body.is_unique() {
+            body
+        } else {
+            Bytes::copy_from_slice(&body)
+        }
+    }
+
+    fn copied(text: &str) -> Self {
+        Text(Bytes::copy_from_slice(text.as_bytes()))
+    }
+
+    fn as_str(&self) -> &str {
+        // SAFETY: a `Text` is only made from bytes that are a `&str`'s
+        // (`shared` checks it is the same memory, `copied` copies one), and
+        // `Bytes` is immutable.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
 }
 
 impl<T: std::fmt::Debug> std::fmt::Debug for Classified<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Classified")
             .field("value", &self.value)
-            .field("raw", &self.text)
+            .field("raw", &self.text.as_str())
             .finish()
     }
 }
@@ -68,20 +113,21 @@ impl<T> Classified<T> {
     /// The first call builds the [`RawValue`] (one scan of the text); use
     /// [`raw_text`](Self::raw_text) for the text alone.
     pub fn raw(&self) -> &RawValue {
-        self.raw.get_or_init(|| raw_of(self.text.to_string()))
+        self.raw
+            .get_or_init(|| raw_of(self.text.as_str().to_string()))
     }
 
     /// The JSON text the value was decoded from, exactly as the server sent
     /// it (no parse, no copy).
     pub fn raw_text(&self) -> &str {
-        &self.text
+        self.text.as_str()
     }
 
     /// The JSON as a [`serde_json::Value`] (for adding fields, e.g. a file
     /// name, before printing).
     pub fn raw_value(&self) -> serde_json::Value {
         // The text is valid JSON by construction.
-        serde_json::from_str(&self.text).unwrap_or(serde_json::Value::Null)
+        serde_json::from_str(self.text.as_str()).unwrap_or(serde_json::Value::Null)
     }
 
     /// The typed value.
@@ -98,7 +144,7 @@ impl<T> Classified<T> {
     pub fn into_parts(self) -> (T, Box<RawValue>) {
         let raw = match self.raw.into_inner() {
             Some(raw) => raw,
-            None => raw_of(self.text.into_string()),
+            None => raw_of(self.text.as_str().to_string()),
         };
         (self.value, raw)
     }
@@ -132,7 +178,18 @@ impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
         let value = Self::typed(json)?;
         Ok(Self {
             value,
-            text: json.into(),
+            text: Text::copied(json),
+            raw: OnceLock::new(),
+        })
+    }
+
+    /// [`Classified::from_json`] on `json`, keeping `body`, the buffer
+    /// `json` is, rather than a copy of it.
+    fn from_shared(body: Bytes, json: &str) -> serde_json::Result<Self> {
+        let value = Self::typed(json)?;
+        Ok(Self {
+            value,
+            text: Text::shared(body, json),
             raw: OnceLock::new(),
         })
     }
@@ -143,7 +200,7 @@ impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
         let value = Self::typed(raw.get())?;
         Ok(Self {
             value,
-            text: raw.get().into(),
+            text: Text::copied(raw.get()),
             raw: OnceLock::from(raw),
         })
     }
@@ -196,28 +253,34 @@ impl<T> serde::Serialize for Classified<T> {
 pub(crate) fn decode_one<T: DeserializeOwned + Default + PartialEq>(
     status: u16,
     content_type: Option<&str>,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<Classified<T>> {
-    let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, body);
-    let text = crate::api::body::json_text(body).map_err(|e| fail(&e))?;
-    Classified::from_json(text).map_err(|e| fail(&e))
+    let body = Text::detached(body);
+    let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, &body);
+    let text = crate::api::body::json_text(&body).map_err(|e| fail(&e))?;
+    Classified::from_shared(body.clone(), text).map_err(|e| fail(&e))
 }
 
 /// Decodes a list answer (a JSON array) into one [`Classified<T>`] per
-/// element, each keeping its own raw text.
+/// element, each keeping its own raw text: a slice of the answer's buffer,
+/// so the buffer lives as long as any of the results.
 pub(crate) fn decode_list<T: DeserializeOwned + Default + PartialEq>(
     status: u16,
     content_type: Option<&str>,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<Vec<Classified<T>>> {
-    let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, body);
-    let text = crate::api::body::json_text(body).map_err(|e| fail(&e))?;
+    let body = Text::detached(body);
+    let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, &body);
+    let text = crate::api::body::json_text(&body).map_err(|e| fail(&e))?;
     // One scan splits the array (borrowed, no copy); each element is then
-    // decoded once, keeping its text.
+    // decoded once, keeping its slice of the text.
     let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| fail(&e))?;
     items
         .into_iter()
-        .map(|raw| Classified::from_json(raw.get()).map_err(|e| fail(&e)))
+        .map(|raw| {
+            let json = raw.get();
+            Classified::from_shared(body.slice_ref(json.as_bytes()), json).map_err(|e| fail(&e))
+        })
         .collect()
 }
 
@@ -230,7 +293,7 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
         crate::api::ResponseValue<crate::api::ByteStream>,
         progenitor_client::Error<E>,
     >,
-    decode: impl FnOnce(u16, Option<&str>, &[u8]) -> Result<R>,
+    decode: impl FnOnce(u16, Option<&str>, Bytes) -> Result<R>,
 ) -> Result<R> {
     let answer = match answer {
         Ok(a) => a,
@@ -245,6 +308,63 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
     decode(
         status,
         content_type.as_ref().and_then(|v| v.to_str().ok()),
-        &body,
+        body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::types::ImageResponse;
+
+    const ONE: &str = r#"{"identifier":"abc","status":"new"}"#;
+
+    #[test]
+    fn a_body_of_its_own_is_kept_without_a_copy() {
+        let body = Bytes::from(ONE.as_bytes().to_vec());
+        let at = body.as_ptr();
+        let c: Classified<ImageResponse> = decode_one(200, None, body).unwrap();
+        assert_eq!(c.text.0.as_ptr(), at);
+        assert_eq!(c.raw_text(), ONE);
+        assert_eq!(c.identifier.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn a_slice_of_a_larger_buffer_is_copied_out() {
+        // What a one-chunk body is: a slice of the connection's read buffer.
+        let buffer = Bytes::from(format!("HTTP/1.1 200 OK\r\n\r\n{ONE}").into_bytes());
+        let body = buffer.slice(buffer.len() - ONE.len()..);
+        let c: Classified<ImageResponse> = decode_one(200, None, body.clone()).unwrap();
+        assert_ne!(c.text.0.as_ptr(), body.as_ptr());
+        assert_eq!(c.raw_text(), ONE);
+        drop((buffer, body));
+        assert_eq!(c.raw().get(), ONE);
+    }
+
+    #[test]
+    fn the_results_of_a_list_share_its_buffer() {
+        let text = format!("[{ONE}, {}]", ONE.replace("abc", "def"));
+        let body = Bytes::from(text.clone().into_bytes());
+        let span = body.as_ptr() as usize..body.as_ptr() as usize + body.len();
+        let list: Vec<Classified<ImageResponse>> = decode_list(200, None, body).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].identifier.as_deref(), Some("def"));
+        for c in &list {
+            assert!(span.contains(&(c.text.0.as_ptr() as usize)));
+        }
+        assert_eq!(list[0].raw_text(), ONE);
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_is_an_error_with_its_context() {
+        let e = decode_one::<ImageResponse>(200, Some("text/html"), Bytes::from_static(b"<html>"))
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Decode { status: Some(200), content_type: Some(ct), .. } if ct == "text/html"),
+            "{e:?}"
+        );
+        let e =
+            decode_one::<ImageResponse>(200, None, Bytes::from_static(b"\"\xff\"")).unwrap_err();
+        assert!(e.to_string().contains("UTF-8"), "{e}");
+    }
 }

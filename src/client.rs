@@ -125,15 +125,10 @@ impl Client {
 
     /// The infrastructure status (no key needed, not rate limited).
     pub async fn health(&self) -> Result<HealthStatus> {
-        // One capture around the call and the error mapping, so that a
-        // Decode error knows the status and content type.
-        crate::api::capture(async {
-            match self.api.health().await {
-                Ok(v) => Ok(v.into_inner().status),
-                Err(e) => Err(Error::from_api(e).await),
-            }
-        })
-        .await
+        match self.api.health().await {
+            Ok(v) => Ok(v.into_inner().status),
+            Err(e) => Err(Error::from_api(e).await),
+        }
     }
 
     /// The current result of `id`, whatever its kind: asks for an image
@@ -177,11 +172,8 @@ impl Client {
         &self,
         id: &Identifier,
     ) -> Result<Classified<K::Output>> {
-        crate::api::capture(async {
-            let answer = K::get(&self.api, id.as_str()).await;
-            crate::answer::read_answer(answer, crate::answer::decode_one).await
-        })
-        .await
+        let answer = K::get(&self.api, id.as_str()).await;
+        crate::answer::read_answer(answer, crate::answer::decode_one).await
     }
 
     /// One GET of kind `K`'s list operation (1 to 100 identifiers).
@@ -193,11 +185,8 @@ impl Client {
             return Err(InputError::IdentifierCount { count: ids.len() }.into());
         }
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        crate::api::capture(async {
-            let answer = K::list(&self.api, &ids).await;
-            crate::answer::read_answer(answer, crate::answer::decode_list).await
-        })
-        .await
+        let answer = K::list(&self.api, &ids).await;
+        crate::answer::read_answer(answer, crate::answer::decode_list).await
     }
 
     /// One POST of kind `K`'s override operation.
@@ -217,41 +206,38 @@ impl Client {
             .into());
         }
         let body = serde_json::json!({ "classification": classification.as_str() });
-        crate::api::capture(K::override_classification(&self.api, hash, body)).await
+        K::override_classification(&self.api, hash, body).await
     }
 
     /// The AI heatmap PNG of an image, or `None` when it has none (204:
     /// submitted without `with_heatmap`, or not done yet).
     pub async fn heatmap(&self, id: &Identifier) -> Result<Option<Bytes>> {
-        crate::api::capture(async {
-            let answer = match self.api.get_image_heatmap(id.as_str()).await {
-                Ok(a) => a,
-                Err(e) => return Err(Error::from_api(e).await),
-            };
-            if answer.status() == reqwest::StatusCode::NO_CONTENT {
-                return Ok(None);
-            }
-            let status = answer.status().as_u16();
-            let content_type = answer
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            // Capped at BodyLimits::heatmap_cap by the transport.
-            let body = crate::api::body::read_stream(answer.into_inner())
-                .await
-                .map_err(Error::transport)?;
-            if !body.starts_with(b"\x89PNG\r\n\x1a\n") {
-                return Err(Error::decode(
-                    Some(status),
-                    content_type.as_deref(),
-                    "the heatmap is not a PNG",
-                    &body,
-                ));
-            }
-            Ok(Some(body))
-        })
-        .await
+        let answer = match self.api.get_image_heatmap(id.as_str()).await {
+            Ok(a) => a,
+            Err(e) => return Err(Error::from_api(e).await),
+        };
+        if answer.status() == reqwest::StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let status = answer.status().as_u16();
+        let content_type = answer
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        // Capped at BodyLimits::heatmap_cap by the transport.
+        let body = crate::api::body::read_stream(answer.into_inner())
+            .await
+            .map_err(Error::transport)?;
+        if !body.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err(Error::decode(
+                Some(status),
+                content_type.as_deref(),
+                "the heatmap is not a PNG",
+                &body,
+            ));
+        }
+        Ok(Some(body))
     }
 
     /// Saves the heatmap PNG to `path`; returns `false` (and writes nothing)

@@ -333,9 +333,12 @@ impl Error {
     pub(crate) fn transport(e: reqwest::Error) -> Self {
         // A limit the transport enforced gets its own variant.
         match crate::api::body::fault_of(&e) {
-            Some(crate::api::body::BodyFault::TooLarge { what, cap }) => {
-                let status = crate::api::last_response().0;
-                return Error::AnswerTooLarge { status, what, cap };
+            Some(crate::api::body::BodyFault::TooLarge { what, cap, status }) => {
+                return Error::AnswerTooLarge {
+                    status: Some(status),
+                    what,
+                    cap,
+                };
             }
             Some(crate::api::body::BodyFault::Idle { after }) => {
                 return Error::IdleTimeout { after }
@@ -460,7 +463,12 @@ impl Error {
                 Self::from_status(status, &headers, &body)
             }
             E2::InvalidResponsePayload(bytes, e) => {
-                let (status, headers) = crate::api::last_response();
+                // Left by the generated code's decoder in this same poll
+                // (see `crate::api::remember_undecoded`).
+                let (status, headers) = match crate::api::undecoded(&bytes) {
+                    Some((s, h)) => (Some(s), h),
+                    None => (None, reqwest::header::HeaderMap::new()),
+                };
                 match status {
                     // An error status whose body is not the documented JSON (an
                     // empty 401, a proxy's HTML 429, Laravel's nested

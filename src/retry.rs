@@ -88,14 +88,10 @@ impl RetryConfig {
 
     /// The delays before each retry.
     pub(crate) fn schedule(&self) -> Schedule {
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(self.initial_backoff)
-            .with_max_delay(self.max_backoff)
-            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
-            .with_jitter()
-            .build();
         Schedule {
-            backoff: Box::new(backoff),
+            backoff: None,
+            max_backoff: self.max_backoff,
+            retries: self.max_attempts.saturating_sub(1),
             floor: self.initial_backoff,
             enabled: self.max_attempts > 1,
             budget: self.max_elapsed,
@@ -126,7 +122,11 @@ impl RetryConfig {
 
 /// The delays of one request's retries.
 pub(crate) struct Schedule {
-    backoff: Box<dyn Iterator<Item = Duration> + Send>,
+    /// The jittered backoff, made at the first retry (most requests have
+    /// none, so most never build one).
+    backoff: Option<Box<dyn Iterator<Item = Duration> + Send>>,
+    max_backoff: Duration,
+    retries: u32,
     floor: Duration,
     enabled: bool,
     budget: Duration,
@@ -138,7 +138,20 @@ impl Schedule {
     /// `retry_after` (the server's) wins over a shorter backoff; one longer
     /// than the time left ends the retries.
     pub(crate) fn next_delay(&mut self, retry_after: Option<Duration>) -> Option<Duration> {
-        let backoff = self.backoff.next()?;
+        let (floor, max, retries) = (self.floor, self.max_backoff, self.retries);
+        let backoff = self
+            .backoff
+            .get_or_insert_with(|| {
+                Box::new(
+                    ExponentialBuilder::default()
+                        .with_min_delay(floor)
+                        .with_max_delay(max)
+                        .with_max_times(retries as usize)
+                        .with_jitter()
+                        .build(),
+                )
+            })
+            .next()?;
         let delay = retry_after.map_or(backoff, |ra| ra.max(backoff.min(ra + backoff / 4)));
         if delay >= self.left() {
             return None;

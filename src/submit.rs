@@ -258,7 +258,7 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                 tokio::time::sleep(delay).await;
             }
         };
-        let id = crate::api::capture(tracing::Instrument::instrument(fut, span.clone())).await?;
+        let id = tracing::Instrument::instrument(fut, span.clone()).await?;
         span.record("identifier", id.as_str());
         Ok(id)
     }

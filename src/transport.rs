@@ -29,7 +29,6 @@ use crate::api;
 use crate::api::body::{
     fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, KeyFinder, Tracked,
 };
-use crate::api::LAST_RESPONSE;
 use crate::pacing::SharedGate;
 use crate::retry::RetryConfig;
 
@@ -157,7 +156,7 @@ impl Transport {
             if let Some(pacer) = pacer {
                 match Box::pin(pacer.ready(request.method())).await {
                     Ok(t) => ticket = t,
-                    Err(e) => return Err(reqwest_error(BodyFault::Pacer { cause: e.0 }).await),
+                    Err(e) => return Err(cold_error(BodyFault::Pacer { cause: e.0 }).await),
                 }
             }
             activity.touch();
@@ -246,25 +245,31 @@ impl Transport {
             None => false,
         };
         let idle = self.inner.settings.idle_timeout;
-        let sent = self.send(client, request, template, paced, &activity);
-        let result = match idle {
-            Some(idle) => {
-                tokio::select! {
-                    r = sent => r,
-                    _ = activity.stalled(idle) => {
-                        // Stalled mid-upload: the server cannot have the request.
-                        let fault = if has_body && !finished.load(Ordering::Relaxed) {
-                            BodyFault::UploadCut {
-                                cause: format!("no byte sent for {}s (idle timeout)", idle.as_secs_f64()),
-                            }
-                        } else {
-                            BodyFault::Idle { after: idle }
-                        };
-                        Err(reqwest_error(fault).await)
-                    }
-                }
+        // One `select!` whatever the idle setting, with the send future made
+        // inside it: a future bound to a local first, or made in two arms,
+        // takes room twice in this future's state.
+        let stalled = async {
+            match idle {
+                Some(idle) => activity.stalled(idle).await,
+                None => std::future::pending().await,
             }
-            None => sent.await,
+        };
+        let result = tokio::select! {
+            // The answer first: a stall is only looked at while it waits.
+            biased;
+            r = self.send(client, request, template, paced, &activity) => r,
+            _ = stalled => {
+                let idle = idle.unwrap_or_default();
+                // Stalled mid-upload: the server cannot have the request.
+                let fault = if has_body && !finished.load(Ordering::Relaxed) {
+                    BodyFault::UploadCut {
+                        cause: format!("no byte sent for {}s (idle timeout)", idle.as_secs_f64()),
+                    }
+                } else {
+                    BodyFault::Idle { after: idle }
+                };
+                Err(cold_error(fault).await)
+            }
         };
         match result {
             Ok(response) => Ok(self.guard(response, operation)),
@@ -280,7 +285,7 @@ impl Transport {
                     && (!finished.load(Ordering::Relaxed) || body_write_failed(&e)) =>
             {
                 let cause = crate::error::chain(&e);
-                Err(reqwest_error(BodyFault::UploadCut { cause }).await)
+                Err(cold_error(BodyFault::UploadCut { cause }).await)
             }
             Err(e) => Err(e),
         }
@@ -304,6 +309,14 @@ impl Transport {
             .cap_for(operation, response.status().as_u16());
         Guarded::wrap(response, what, cap, self.inner.settings.idle_timeout, key)
     }
+}
+
+/// [`reqwest_error`] for the paths requests rarely take (idle, upload cut,
+/// pacer failure), boxed: its future (a whole body read) would otherwise
+/// be part of every request's future, which is moved into a box per
+/// request.
+async fn cold_error(fault: BodyFault) -> reqwest::Error {
+    Box::pin(reqwest_error(fault)).await
 }
 
 /// Whether `e` says writing the request body failed (hyper's "error writing
@@ -424,23 +437,6 @@ impl api::Layer for Transport {
             }
             .instrument(span),
         )
-    }
-
-    fn post(&self, result: &reqwest::Result<reqwest::Response>, _info: &OperationInfo) {
-        if let Ok(r) = result {
-            // A success answer's headers are kept only if its body does not
-            // decode (`crate::api::body::from_response`): no copy per answer.
-            let status = r.status();
-            let _ = LAST_RESPONSE.try_with(|c| {
-                let mut c = c.borrow_mut();
-                c.0 = Some(status.as_u16());
-                if status.is_success() {
-                    c.1.clear();
-                } else {
-                    c.1 = r.headers().clone();
-                }
-            });
-        }
     }
 }
 

@@ -121,6 +121,8 @@ pub enum BodyFault {
         what: &'static str,
         /// The cap, in bytes.
         cap: u64,
+        /// The answer's HTTP status.
+        status: u16,
     },
     /// Nothing was received or sent for `after`.
     #[error("no byte received or sent for {}s (idle timeout)", .after.as_secs_f64())]
@@ -315,6 +317,8 @@ pin_project_lite::pin_project! {
         inner: reqwest::Body,
         what: &'static str,
         cap: u64,
+        // The answer's status, for the fault past the cap.
+        status: u16,
         read: u64,
         idle: Option<Duration>,
         // When the last frame came (the wrap, at first).
@@ -343,6 +347,7 @@ impl Guarded {
         // `Response::url` stays the real one (and no placeholder URL is
         // parsed per answer).
         let url = response.url().clone();
+        let status = response.status().as_u16();
         let response: http::Response<reqwest::Body> = response.into();
         let (mut parts, inner) = response.into_parts();
         if let Ok(tag) = http::Response::builder().url(url).body(()) {
@@ -352,6 +357,7 @@ impl Guarded {
             inner,
             what,
             cap,
+            status,
             read: 0,
             idle,
             last: tokio::time::Instant::now(),
@@ -399,6 +405,7 @@ impl HttpBody for Guarded {
                                 let f = BodyFault::TooLarge {
                                     what: this.what,
                                     cap: *this.cap,
+                                    status: *this.status,
                                 };
                                 return Poll::Ready(Some(Err(f.into_box())));
                             }
@@ -651,7 +658,8 @@ pub fn stream(mut response: reqwest::Response) -> ResponseValue<progenitor_clien
 /// `ResponseValue::from_response`: the body read once through the capped
 /// reader, checked as UTF-8 once, decoded with `serde_json::from_str`. The
 /// headers are moved, not copied: into the answer, or, when the body does
-/// not decode, to where the error mapping reads them.
+/// not decode, to where `identifai::Error::from_api` reads them back
+/// ([`super::runtime::remember_undecoded`]).
 pub async fn from_response<T: serde::de::DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
@@ -663,7 +671,7 @@ pub async fn from_response<T: serde::de::DeserializeOwned, E>(
     match decode_json(&full) {
         Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
         Err(e) => {
-            super::runtime::remember_headers(status.as_u16(), headers);
+            super::runtime::remember_undecoded(&full, status.as_u16(), headers);
             Err(Error::InvalidResponsePayload(full, e))
         }
     }
@@ -769,11 +777,16 @@ mod tests {
         let e = reqwest_error(BodyFault::TooLarge {
             what: "answer",
             cap: 3,
+            status: 200,
         })
         .await;
         assert!(matches!(
             fault_of(&e),
-            Some(BodyFault::TooLarge { cap: 3, .. })
+            Some(BodyFault::TooLarge {
+                cap: 3,
+                status: 200,
+                ..
+            })
         ));
     }
 }

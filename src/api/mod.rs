@@ -40,7 +40,7 @@ mod runtime;
 
 pub use body::decode_json;
 pub use parts::{mime_matches, FilePart, PartError};
-pub(crate) use runtime::{capture, last_response, LAST_RESPONSE};
+pub(crate) use runtime::undecoded;
 pub use runtime::{BoxFuture, Hooks, Layer};
 
 include!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));

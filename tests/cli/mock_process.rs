@@ -11,7 +11,16 @@ struct Mock {
     child: Child,
     base: String,
     key: String,
+    /// When the last curl ended (see [`Mock::curl`]).
+    last: std::cell::Cell<Option<Instant>>,
 }
+
+/// The closest two requests come, at the mock's `--time-scale 0.01`: the
+/// published limits (1 POST/s, 2 GET/s) scaled are 10 ms and 5 ms apart,
+/// plus headroom. The examples are run as a person runs them, one after
+/// the other and within the limits; a fast machine sends the next curl
+/// sooner than that.
+const CURL_SPACING: Duration = Duration::from_millis(15);
 
 fn start(extra: &[&str]) -> Mock {
     let mut child = Command::new(env!("CARGO_BIN_EXE_identifai"))
@@ -32,7 +41,12 @@ fn start(extra: &[&str]) -> Mock {
     };
     let base = value("IDENTIFAI_BASE_URL");
     let key = value("IDENTIFAI_API_KEY");
-    Mock { child, base, key }
+    Mock {
+        child,
+        base,
+        key,
+        last: std::cell::Cell::new(None),
+    }
 }
 
 impl Mock {
@@ -64,12 +78,17 @@ impl Mock {
                     .replace("<api-key>", &self.key)
             })
             .collect();
+        // The server counted the last request by the time its curl ended.
+        if let Some(last) = self.last.get() {
+            std::thread::sleep(CURL_SPACING.saturating_sub(last.elapsed()));
+        }
         let out = Command::new("curl")
             .args(["--silent", "--show-error", "--max-time", "30"])
             .args(&args)
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/media"))
             .output()
             .expect("curl runs");
+        self.last.set(Some(Instant::now()));
         assert!(
             out.status.success(),
             "curl {args:?}: {}",
