@@ -67,16 +67,19 @@ impl Text {
         }
     }
 
-    /// `body` as a buffer of its own: as it is when nothing else holds its
-    /// memory (a body read in several chunks, joined by the reader), else a
-    /// copy. A body read in one chunk is a slice of the connection's read
-    /// buffer (hyper's, 8 KiB or more); keeping that slice would keep the
-    /// whole buffer alive for as long as the result is.
+    /// `body` as a buffer of its own, at most twice its size (what a `Vec`
+    /// grown by pushing may have): as it is when nothing else holds its
+    /// memory and no more than that lies past it (a body read in several
+    /// chunks, joined by the reader), else a copy.
+    /// A body read in one chunk is a slice of the connection's read buffer
+    /// (hyper's, 8 KiB or more, grown for large answers); keeping that
+    /// slice would keep the whole buffer alive for as long as the result,
+    /// and it may be unique by then (hyper moved on to a new buffer).
     fn detached(body: Bytes) -> Bytes {
-        if body.is_unique() {
-            body
-        } else {
-            Bytes::copy_from_slice(&body)
+        match body.try_into_mut() {
+            Ok(own) if own.capacity() <= 2 * own.len() => own.freeze(),
+            Ok(own) => Bytes::copy_from_slice(&own),
+            Err(shared) => Bytes::copy_from_slice(&shared),
         }
     }
 
@@ -339,6 +342,19 @@ mod tests {
         assert_eq!(c.raw_text(), ONE);
         drop((buffer, body));
         assert_eq!(c.raw().get(), ONE);
+    }
+
+    #[test]
+    fn a_body_alone_in_a_much_larger_buffer_is_copied_out() {
+        // hyper may have moved on to a new read buffer, leaving the slice
+        // the only user of the old one: unique, but most of it not the body.
+        let mut buffer = bytes::BytesMut::with_capacity(64 << 10);
+        buffer.extend_from_slice(ONE.as_bytes());
+        let body = buffer.freeze();
+        let at = body.as_ptr();
+        let c: Classified<ImageResponse> = decode_one(200, None, body).unwrap();
+        assert_ne!(c.text.0.as_ptr(), at);
+        assert_eq!(c.raw_text(), ONE);
     }
 
     #[test]
