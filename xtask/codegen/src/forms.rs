@@ -196,7 +196,10 @@ pub(crate) fn own_method(
             );
         });
     }
-    let header_count = header_stmts.len() + 1;
+    // The headers go straight into the request, with no map of their own
+    // merged in afterwards, and no `reserve` of their number: the request's
+    // map is sized on its first insert for the few more the client adds
+    // (key, user agent), where a reserved map of two would grow once more.
     let success_type = match &json_type {
         Some(ty) => quote! { types::#ty },
         None => quote! { ByteStream },
@@ -215,10 +218,7 @@ pub(crate) fn own_method(
                 #(#query_stmts)*
                 #body_stmt
                 .build()?;
-            // The headers go straight into the request (no map of their
-            // own merged in afterwards: one allocation, not three).
             let header_map = request.headers_mut();
-            header_map.reserve(#header_count);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
                 ::reqwest::header::HeaderValue::from_static(Self::api_version()),
