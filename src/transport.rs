@@ -15,7 +15,6 @@
 //! - **post**: remembers the status and headers, so a body that fails to
 //!   decode is reported with them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +22,6 @@ use progenitor_client::OperationInfo;
 use reqwest::header::{HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use tracing::Instrument;
 
 use crate::api;
 use crate::api::body::{
@@ -142,14 +140,14 @@ impl Transport {
     async fn send(
         &self,
         client: &reqwest::Client,
-        mut request: reqwest::Request,
-        template: Option<&reqwest::Request>,
+        mut request: Box<reqwest::Request>,
+        template: Option<&Resend>,
         paced: bool,
         activity: &Activity,
     ) -> reqwest::Result<reqwest::Response> {
         let mut hops = 0;
         // The template of the hops after the first.
-        let mut hop_template: Option<reqwest::Request> = None;
+        let mut hop_template: Option<Box<Resend>> = None;
         loop {
             let pacer = self.inner.pacer.as_ref().filter(|_| paced);
             let mut ticket = None;
@@ -163,7 +161,7 @@ impl Transport {
             let method = pacer.map(|_| request.method().clone());
             // A hop keeps this attempt's timeout (cut to the retry budget).
             let timeout = request.timeout().copied();
-            let sent = client.execute(request).await;
+            let sent = client.execute(*request).await;
             if let (Some(pacer), Some(ticket)) = (pacer, ticket) {
                 // The server had the request by the time its answer came:
                 // count it from then (an upper bound of when the server
@@ -181,7 +179,7 @@ impl Transport {
                 // hold every request of this method, not only this one.
                 Box::pin(pacer.hold(method, crate::retry::retry_after(response.headers()))).await;
             }
-            let base = hop_template.as_ref().or(template);
+            let base = hop_template.as_deref().or(template);
             let (Some(base), true, true) = (base, status.is_redirection(), hops < MAX_REDIRECTS)
             else {
                 return Ok(response);
@@ -194,7 +192,7 @@ impl Transport {
             else {
                 return Ok(response);
             };
-            let Some(mut next) = base.try_clone() else {
+            let Some(mut next) = base.request() else {
                 return Ok(response);
             };
             hops += 1;
@@ -210,11 +208,11 @@ impl Transport {
             }
             *next.url_mut() = target;
             *next.timeout_mut() = timeout;
-            let Some(copy) = next.try_clone() else {
+            let Some(copy) = Resend::of(&next) else {
                 return Ok(response);
             };
-            hop_template = Some(copy);
-            request = next;
+            hop_template = Some(Box::new(copy));
+            *request = next;
         }
     }
 
@@ -224,13 +222,12 @@ impl Transport {
     async fn attempt(
         &self,
         client: &reqwest::Client,
-        mut request: reqwest::Request,
-        template: Option<&reqwest::Request>,
+        mut request: Box<reqwest::Request>,
+        template: Option<&Resend>,
         paced: bool,
         operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
         let activity = Activity::new();
-        let finished = Arc::new(AtomicBool::new(false));
         let length = request
             .headers()
             .get(reqwest::header::CONTENT_LENGTH)
@@ -238,7 +235,7 @@ impl Transport {
             .and_then(|v| v.parse().ok());
         let has_body = match request.body_mut().take() {
             Some(body) => {
-                let body = Tracked::wrap(body, length, activity.clone(), finished.clone());
+                let body = Tracked::wrap(body, length, activity.clone());
                 *request.body_mut() = Some(body);
                 true
             }
@@ -261,7 +258,7 @@ impl Transport {
             _ = stalled => {
                 let idle = idle.unwrap_or_default();
                 // Stalled mid-upload: the server cannot have the request.
-                let fault = if has_body && !finished.load(Ordering::Relaxed) {
+                let fault = if has_body && !activity.finished() {
                     BodyFault::UploadCut {
                         cause: format!("no byte sent for {}s (idle timeout)", idle.as_secs_f64()),
                     }
@@ -282,7 +279,7 @@ impl Transport {
                     && !e.is_connect()
                     && !e.is_timeout()
                     && fault_of(&e).is_none()
-                    && (!finished.load(Ordering::Relaxed) || body_write_failed(&e)) =>
+                    && (!activity.finished() || body_write_failed(&e)) =>
             {
                 let cause = crate::error::chain(&e);
                 Err(cold_error(BodyFault::UploadCut { cause }).await)
@@ -308,6 +305,70 @@ impl Transport {
             .bodies
             .cap_for(operation, response.status().as_u16());
         Guarded::wrap(response, what, cap, self.inner.settings.idle_timeout, key)
+    }
+}
+
+/// What a request is sent again from, for a retry or a redirect hop.
+///
+/// A body-less request (every GET) is kept as its method, URL, headers,
+/// version and timeout: cheaper than `reqwest::Request::try_clone`, which
+/// also copies reqwest's extensions map (a map and a box per request, for
+/// the timeout alone). The request is made from them only when a retry or
+/// a hop happens. A request with a body that can be cloned is kept whole.
+enum Resend {
+    Parts {
+        method: Method,
+        url: reqwest::Url,
+        headers: reqwest::header::HeaderMap,
+        version: reqwest::Version,
+        timeout: Option<Duration>,
+    },
+    Whole(reqwest::Request),
+}
+
+impl Resend {
+    /// `None` for a body that cannot be cloned (a streamed upload).
+    fn of(request: &reqwest::Request) -> Option<Resend> {
+        if request.body().is_some() {
+            return request.try_clone().map(Resend::Whole);
+        }
+        Some(Resend::Parts {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: request.headers().clone(),
+            version: request.version(),
+            timeout: request.timeout().copied(),
+        })
+    }
+
+    /// The URL the request goes to.
+    fn url(&self) -> &reqwest::Url {
+        match self {
+            Resend::Parts { url, .. } => url,
+            Resend::Whole(r) => r.url(),
+        }
+    }
+
+    /// The request, made anew.
+    fn request(&self) -> Option<reqwest::Request> {
+        match self {
+            Resend::Parts {
+                method,
+                url,
+                headers,
+                version,
+                timeout,
+            } => {
+                let mut request = reqwest::Request::new(method.clone(), url.clone());
+                *request.headers_mut() = headers.clone();
+                *request.version_mut() = *version;
+                if timeout.is_some() {
+                    *request.timeout_mut() = *timeout;
+                }
+                Some(request)
+            }
+            Resend::Whole(r) => r.try_clone(),
+        }
     }
 }
 
@@ -374,14 +435,26 @@ impl api::Layer for Transport {
             status = tracing::field::Empty,
         );
         let paced = info.operation_id != "health";
-        Box::pin(
-            async move {
+        // The attempts and the status are recorded on this handle rather
+        // than on `Span::current()` (a dispatcher lookup per call).
+        let record = span.clone();
+        // Boxed, as it goes down the retry loop, the attempt and the hops:
+        // each async fn keeps its own slot for a value it was handed, and
+        // 264 bytes in each made this future 4 KB (a box that size is
+        // past glibc's per-thread cache: its slow path on every request).
+        let request = Box::new(request);
+        // A disabled span (no subscriber wants it) is not entered on every
+        // poll: that costs more than the rest of the layer's bookkeeping.
+        let span = (!span.is_disabled()).then_some(span);
+        boxed_in_place(move || Spanned {
+            span,
+            fut: async move {
                 // One copy, kept for a retry or a redirect (none for a streamed
                 // body): the first attempt sends the request itself, and a
                 // request is only made from the copy when a retry or a redirect
                 // happens. Only body-less requests are retried here; POSTs are
                 // retried by the layer above, which rebuilds the body.
-                let template = request.try_clone();
+                let template = Resend::of(&request).map(Box::new);
                 let retry_get = request.method() == Method::GET && request.body().is_none();
                 let mut schedule = t.retry().schedule();
                 let mut first = Some(request);
@@ -390,7 +463,7 @@ impl api::Layer for Transport {
                     attempt += 1;
                     let this = first
                         .take()
-                        .or_else(|| template.as_ref().and_then(|r| r.try_clone()));
+                        .or_else(|| template.as_deref().and_then(Resend::request).map(Box::new));
                     let Some(mut this) = this else {
                         unreachable!("a request is sent again only if it can be cloned")
                     };
@@ -402,10 +475,15 @@ impl api::Layer for Transport {
                             *this.timeout_mut() = Some(timeout);
                         }
                     }
-                    let result = t
-                        .attempt(client, this, template.as_ref(), paced, info.operation_id)
-                        .await;
-                    let span = tracing::Span::current();
+                    // The attempt in a box of its own (made in place): inline,
+                    // it would put this future past the 1032 bytes glibc
+                    // serves from its per-thread cache.
+                    let template = template.as_deref();
+                    let result = boxed_in_place(|| {
+                        t.attempt(client, this, template, paced, info.operation_id)
+                    })
+                    .await;
+                    let span = &record;
                     span.record("attempts", attempt);
                     let retry_after = match &result {
                         Ok(r) => {
@@ -434,10 +512,44 @@ impl api::Layer for Transport {
                     drop(result);
                     tokio::time::sleep(delay).await;
                 }
-            }
-            .instrument(span),
-        )
+            },
+        })
     }
+}
+
+pin_project_lite::pin_project! {
+    /// `fut`, polled inside `span` when there is one.
+    struct Spanned<F> {
+        span: Option<tracing::Span>,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for Spanned<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        let _entered = this.span.as_ref().map(tracing::Span::enter);
+        this.fut.poll(cx)
+    }
+}
+
+/// Boxes the future `make` returns, made in the box's own memory. The
+/// transport's future is about 4 KB (a request in each of its retry
+/// loop's bindings, the attempt in flight); `Box::pin(future)` builds it on
+/// the stack and copies it into the box on every request.
+fn boxed_in_place<'a, F>(make: impl FnOnce() -> F) -> api::BoxFuture<'a, F::Output>
+where
+    F: std::future::Future + Send + 'a,
+{
+    let slot = Box::<F>::new_uninit();
+    let boxed: Box<F> = Box::write(slot, make());
+    Box::into_pin(boxed)
 }
 
 impl From<Transport> for api::Hooks {

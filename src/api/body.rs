@@ -196,40 +196,67 @@ pub(crate) async fn reqwest_error(fault: BodyFault) -> reqwest::Error {
 
 // ------------------------------------------------------------------ activity
 
-/// When a byte last went in or out on one request (shared between the
-/// request body, the response body and the transport's watchdog).
+/// When a byte last went in or out on one request, and whether its body
+/// was handed over in full (shared between the request body, the response
+/// body and the transport's watchdog; one allocation per attempt).
 #[derive(Clone, Debug)]
 pub(crate) struct Activity {
     start: Instant,
-    last_ms: Arc<AtomicU64>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    last_ms: AtomicU64,
+    finished: AtomicBool,
 }
 
 impl Activity {
     pub(crate) fn new() -> Self {
         Self {
             start: Instant::now(),
-            last_ms: Arc::new(AtomicU64::new(0)),
+            shared: Arc::default(),
         }
     }
 
     pub(crate) fn touch(&self) {
         let now = self.start.elapsed().as_millis() as u64;
-        self.last_ms.fetch_max(now, Ordering::Relaxed);
+        self.shared.last_ms.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// The request body was handed to the connection in full.
+    pub(crate) fn finish(&self) {
+        self.shared.finished.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Activity::finish`] was called.
+    pub(crate) fn finished(&self) -> bool {
+        self.shared.finished.load(Ordering::Relaxed)
     }
 
     fn idle_for(&self) -> Duration {
-        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        let last = Duration::from_millis(self.shared.last_ms.load(Ordering::Relaxed));
         self.start.elapsed().saturating_sub(last)
     }
 
     /// Resolves once nothing happened for `idle`.
     pub(crate) async fn stalled(&self, idle: Duration) {
+        // One timer for the whole wait, boxed: inline, it is 112 bytes of
+        // every request's future.
+        let mut sleep: Option<Pin<Box<tokio::time::Sleep>>> = None;
         loop {
             let quiet = self.idle_for();
             if quiet >= idle {
                 return;
             }
-            tokio::time::sleep(idle - quiet).await;
+            let deadline = tokio::time::Instant::now() + (idle - quiet);
+            match &mut sleep {
+                Some(s) => s.as_mut().reset(deadline),
+                None => sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+            if let Some(s) = &mut sleep {
+                s.as_mut().await;
+            }
         }
     }
 }
@@ -238,14 +265,13 @@ impl Activity {
 
 pin_project_lite::pin_project! {
     /// A request body that records its progress: each chunk handed to the
-    /// connection touches the activity record, and `finished` is set once the
+    /// connection touches the activity record, which is marked finished once the
     /// last one was (the end of the stream, or `length` bytes: hyper stops
     /// asking at the `Content-Length`).
     pub(crate) struct Tracked {
         #[pin]
         inner: reqwest::Body,
         activity: Activity,
-        finished: Arc<AtomicBool>,
         length: Option<u64>,
         sent: u64,
     }
@@ -256,16 +282,14 @@ impl Tracked {
         inner: reqwest::Body,
         length: Option<u64>,
         activity: Activity,
-        finished: Arc<AtomicBool>,
     ) -> reqwest::Body {
         let length = length.or_else(|| inner.size_hint().exact());
         if length == Some(0) {
-            finished.store(true, Ordering::Relaxed);
+            activity.finish();
         }
         reqwest::Body::wrap(Tracked {
             inner,
             activity,
-            finished,
             length,
             sent: 0,
         })
@@ -287,12 +311,12 @@ impl HttpBody for Tracked {
                 this.activity.touch();
                 *this.sent += frame.data_ref().map_or(0, |d| d.len() as u64);
                 if this.length.is_some_and(|l| *this.sent >= l) {
-                    this.finished.store(true, Ordering::Relaxed);
+                    this.activity.finish();
                 }
             }
             Poll::Ready(None) => {
                 this.activity.touch();
-                this.finished.store(true, Ordering::Relaxed);
+                this.activity.finish();
             }
             _ => {}
         }
@@ -350,8 +374,16 @@ impl Guarded {
         let status = response.status().as_u16();
         let response: http::Response<reqwest::Body> = response.into();
         let (mut parts, inner) = response.into_parts();
-        if let Ok(tag) = http::Response::builder().url(url).body(()) {
-            parts.extensions.extend(tag.into_parts().0.extensions);
+        // `ResponseBuilderExt::url` is the only way in for reqwest's private
+        // URL extension. The answer's own extensions (hyper's connection
+        // info) are lent to a builder for it and taken back, so the URL goes
+        // into the map that is there, rather than into a new map merged in.
+        let mut tag = http::Response::builder();
+        if let Some(lent) = tag.extensions_mut() {
+            std::mem::swap(lent, &mut parts.extensions);
+        }
+        if let Ok(tag) = tag.url(url).body(()) {
+            parts.extensions = tag.into_parts().0.extensions;
         }
         let body = Guarded {
             inner,
@@ -732,6 +764,9 @@ mod tests {
         }
     }
 
+    #[derive(Debug, Clone, PartialEq)]
+    struct Marker(u8);
+
     #[tokio::test]
     async fn the_guard_keeps_the_url_and_the_body() {
         use reqwest::ResponseBuilderExt as _;
@@ -739,6 +774,7 @@ mod tests {
         let response = http::Response::builder()
             .url(url.clone())
             .header("content-type", "application/json")
+            .extension(Marker(7))
             .body(reqwest::Body::from("{\"key\":\"secret-key\"}"))
             .unwrap();
         let key = KeyFinder::new("secret-key");
@@ -751,6 +787,8 @@ mod tests {
         );
         assert_eq!(guarded.url(), &url);
         assert_eq!(guarded.headers()["content-type"], "application/json");
+        // The answer's other extensions (hyper's connection info) stay too.
+        assert_eq!(guarded.extensions().get::<Marker>(), Some(&Marker(7)));
         let body = read_body(guarded).await.unwrap();
         assert_eq!(&body[..], b"{\"key\":\"[REDACTED]\"}");
     }

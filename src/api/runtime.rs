@@ -175,6 +175,71 @@ pub(crate) fn undecoded(body: &[u8]) -> Option<(u16, HeaderMap)> {
     })
 }
 
+/// A path parameter as the generated operations write it into a URL:
+/// percent-encoded as progenitor's `encode_path` does (the WHATWG
+/// path-segment set, plus `/` and `%`), but while `format!` writes the URL,
+/// with no `String` of the value or of its encoding.
+#[doc(hidden)]
+pub fn encode_path<T: fmt::Display + ?Sized>(segment: &T) -> PathSegment<'_, T> {
+    PathSegment(segment)
+}
+
+/// See [`encode_path`].
+#[doc(hidden)]
+pub struct PathSegment<'a, T: ?Sized>(&'a T);
+
+impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        write!(Escape(f), "{}", self.0)
+    }
+}
+
+/// Writes what it is given, percent-encoding the bytes of the path set.
+struct Escape<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+/// The bytes [`encode_path`] percent-encodes: C0 controls, DEL, every
+/// non-ASCII byte, and ` " # < > ? ` { } / %`.
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || b >= 0x7f;
+        b += 1;
+    }
+    let extra = b" \"#<>?`{}/%";
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+impl fmt::Write for Escape<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut start = 0;
+        for (i, &b) in s.as_bytes().iter().enumerate() {
+            if ESCAPED[usize::from(b)] {
+                // A run of bytes that are not escaped is ASCII, so it starts
+                // and ends on character boundaries.
+                if i > start {
+                    self.0.write_str(&s[start..i])?;
+                }
+                let pct = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
+                self.0
+                    .write_str(std::str::from_utf8(&pct).map_err(|_| fmt::Error)?)?;
+                start = i + 1;
+            }
+        }
+        if start < s.len() {
+            self.0.write_str(&s[start..])?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +269,30 @@ mod tests {
             .join()
             .unwrap());
         assert!(undecoded(&body).is_some());
+    }
+    #[test]
+    fn a_path_segment_is_encoded_as_progenitor_encodes_it() {
+        for s in [
+            "",
+            "abc",
+            "a b/c%d?e#f",
+            "ünï/cödé",
+            "\u{7f}\t\"<>`{}",
+            "-._~!$&'()*+,;=:@",
+        ] {
+            assert_eq!(
+                encode_path(s).to_string(),
+                progenitor_client::encode_path(s),
+                "{s:?}"
+            );
+        }
+        assert_eq!(encode_path(&42u64).to_string(), "42");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_path_segment_is_encoded_as_progenitor_encodes_it(s in "\\PC*|[ -~]*") {
+            proptest::prop_assert_eq!(encode_path(&s).to_string(), progenitor_client::encode_path(&s));
+        }
     }
 }

@@ -77,7 +77,7 @@ pub(crate) fn own_method(
                 let ident = format_ident!("{}", snake(&data.name));
                 path_fmt = path_fmt.replace(&format!("{{{}}}", data.name), "{}");
                 args.push(quote! { #ident: &str });
-                path_args.push(quote! { encode_path(#ident) });
+                path_args.push(quote! { crate::api::runtime::encode_path(#ident) });
             }
             Parameter::Query { .. } => {
                 let ident = format_ident!("{}", snake(data.name.trim_end_matches("[]")));

@@ -197,6 +197,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut CappedDecode, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut RequestFix, &mut file);
 
     // Open enums go into progenitor's `types` module, where typify's would be.
     let types_mod = file
