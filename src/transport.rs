@@ -483,11 +483,17 @@ impl api::Layer for Transport {
                         t.attempt(client, this, template, paced, info.operation_id)
                     })
                     .await;
-                    let span = &record;
-                    span.record("attempts", attempt);
+                    // A disabled span still walks its fields (and `log`'s
+                    // bridge) to record nothing.
+                    let span = (!record.is_disabled()).then_some(&record);
+                    if let Some(span) = span {
+                        span.record("attempts", attempt);
+                    }
                     let retry_after = match &result {
                         Ok(r) => {
-                            span.record("status", r.status().as_u16());
+                            if let Some(span) = span {
+                                span.record("status", r.status().as_u16());
+                            }
                             crate::retry::retryable_get_status(r.status().as_u16())
                                 .then(|| crate::retry::retry_after(r.headers()))
                         }

@@ -219,6 +219,10 @@ const ESCAPED: [bool; 256] = {
 impl fmt::Write for Escape<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        // Most segments (identifiers) need nothing: one look, one write.
+        if !s.bytes().any(|b| ESCAPED[usize::from(b)]) {
+            return self.0.write_str(s);
+        }
         let mut start = 0;
         for (i, &b) in s.as_bytes().iter().enumerate() {
             if ESCAPED[usize::from(b)] {
