@@ -176,9 +176,10 @@ pub(crate) fn undecoded(body: &[u8]) -> Option<(u16, HeaderMap)> {
 }
 
 /// A path parameter as the generated operations write it into a URL:
-/// percent-encoded as progenitor's `encode_path` does (the WHATWG
-/// path-segment set, plus `/` and `%`), but while `format!` writes the URL,
-/// with no `String` of the value or of its encoding.
+/// percent-encoded with progenitor's `encode_path` set (the WHATWG
+/// path-segment set, plus `/` and `%`), by `percent_encoding`, but while
+/// `format!` writes the URL, with no `String` of the value or of its
+/// encoding.
 #[doc(hidden)]
 pub fn encode_path<T: fmt::Display + ?Sized>(segment: &T) -> PathSegment<'_, T> {
     PathSegment(segment)
@@ -195,52 +196,28 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
     }
 }
 
-/// Writes what it is given, percent-encoding the bytes of the path set.
-struct Escape<'a, 'b>(&'a mut fmt::Formatter<'b>);
+/// progenitor-client's `PATH_SET`, which it does not export.
+const PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
 
-/// The bytes [`encode_path`] percent-encodes: C0 controls, DEL, every
-/// non-ASCII byte, and ` " # < > ? ` { } / %`.
-const ESCAPED: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = b < 0x20 || b >= 0x7f;
-        b += 1;
-    }
-    let extra = b" \"#<>?`{}/%";
-    let mut i = 0;
-    while i < extra.len() {
-        table[extra[i] as usize] = true;
-        i += 1;
-    }
-    table
-};
+/// Writes what it is given, percent-encoded.
+struct Escape<'a, 'b>(&'a mut fmt::Formatter<'b>);
 
 impl fmt::Write for Escape<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        // Most segments (identifiers) need nothing: one look, one write.
-        if !s.bytes().any(|b| ESCAPED[usize::from(b)]) {
-            return self.0.write_str(s);
-        }
-        let mut start = 0;
-        for (i, &b) in s.as_bytes().iter().enumerate() {
-            if ESCAPED[usize::from(b)] {
-                // A run of bytes that are not escaped is ASCII, so it starts
-                // and ends on character boundaries.
-                if i > start {
-                    self.0.write_str(&s[start..i])?;
-                }
-                let pct = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
-                self.0
-                    .write_str(std::str::from_utf8(&pct).map_err(|_| fmt::Error)?)?;
-                start = i + 1;
-            }
-        }
-        if start < s.len() {
-            self.0.write_str(&s[start..])?;
-        }
-        Ok(())
+        // A segment that needs no escape is one chunk.
+        percent_encoding::utf8_percent_encode(s, PATH_SET)
+            .try_for_each(|chunk| self.0.write_str(chunk))
     }
 }
 

@@ -153,11 +153,17 @@ impl syn::visit_mut::VisitMut for RequestFix {
                     let mut stmts = std::mem::take(&mut block.stmts);
                     let tail = stmts.split_off(request + 1);
                     let request_stmt = stmts.pop().expect("the request statement");
-                    let mut header_stmts = stmts.split_off(map + 1);
+                    let between = stmts.split_off(map + 1);
                     stmts.pop(); // `let mut header_map = HeaderMap::with_capacity(..)`
+                                 // Only what fills the map moves after the build; anything
+                                 // else there may be what the request is built from.
+                    let (mut header_stmts, others): (Vec<_>, Vec<_>) = between
+                        .into_iter()
+                        .partition(|s| quote!(#s).to_string().contains("header_map"));
                     for s in &mut header_stmts {
                         syn::visit_mut::VisitMut::visit_stmt_mut(&mut AppendToInsert, s);
                     }
+                    stmts.extend(others);
                     stmts.push(request_stmt);
                     stmts.push(syn::parse_quote!(let header_map = request.headers_mut();));
                     stmts.extend(header_stmts);
@@ -285,11 +291,13 @@ mod tests {
                     if let Some(value) = accept {
                         header_map.append("Accept", value.to_string().try_into()?);
                     }
+                    let query = vec![("page", 1)];
                     #[allow(unused_mut)]
                     let mut request = self
                         .client
                         .get(url)
                         .header(::reqwest::header::ACCEPT, ::reqwest::header::HeaderValue::from_static("application/json"))
+                        .query(&query)
                         .headers(header_map)
                         .build()?;
                     self.exec(request).await
@@ -317,5 +325,10 @@ mod tests {
         let first = text.find(r#"from_static("api-version")"#).unwrap();
         let accept = text.find(r#"header_map.insert("Accept""#).unwrap();
         assert!(build < map && map < first && first < accept, "{text}");
+        // What the request is built from stays before it.
+        assert!(
+            text.find("let query").unwrap() < text.find("let mut request").unwrap(),
+            "{text}"
+        );
     }
 }
