@@ -89,7 +89,8 @@ impl Text {
 
     fn as_str(&self) -> &str {
         // SAFETY: a `Text` is only made from bytes that are a `&str`'s
-        // (`shared` checks it is the same memory, `copied` copies one), and
+        // (`shared` checks it is the same memory, `copied` copies one,
+        // `decode_one` wraps a body `json_text` accepted whole), and
         // `Bytes` is immutable.
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
@@ -259,9 +260,19 @@ pub(crate) fn decode_one<T: DeserializeOwned + Default + PartialEq>(
     body: Bytes,
 ) -> Result<Classified<T>> {
     let body = Text::detached(body);
-    let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, &body);
-    let text = crate::api::body::json_text(&body).map_err(|e| fail(&e))?;
-    Classified::from_shared(body.clone(), text).map_err(|e| fail(&e))
+    // The body is checked and decoded while borrowed, then moved into the
+    // result whole: no second handle on it (cloning a `Bytes` that owns a
+    // `Vec` allocates its shared header).
+    let value = crate::api::body::json_text(&body).and_then(Classified::<T>::typed);
+    match value {
+        Ok(value) => Ok(Classified {
+            value,
+            // `json_text` accepted exactly these bytes.
+            text: Text(body),
+            raw: OnceLock::new(),
+        }),
+        Err(e) => Err(Error::decode(Some(status), content_type, e, &body)),
+    }
 }
 
 /// Decodes a list answer (a JSON array) into one [`Classified<T>`] per
@@ -298,10 +309,18 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
     >,
     decode: impl FnOnce(u16, Option<&str>, Bytes) -> Result<R>,
 ) -> Result<R> {
-    let answer = match answer {
-        Ok(a) => a,
-        Err(e) => return Err(Error::from_api(e).await),
-    };
+    match answer {
+        Ok(answer) => read_whole(answer, decode).await,
+        Err(e) => Err(Error::from_api(e).await),
+    }
+}
+
+/// [`read_answer`] for an answer already known to be a success of the
+/// operation (a submission's, whose errors are handled by its retry loop).
+pub(crate) async fn read_whole<R>(
+    answer: crate::api::ResponseValue<crate::api::ByteStream>,
+    decode: impl FnOnce(u16, Option<&str>, Bytes) -> Result<R>,
+) -> Result<R> {
     let status = answer.status().as_u16();
     // A handle on the header's bytes (no copy), read only if needed.
     let content_type = answer.headers().get(reqwest::header::CONTENT_TYPE).cloned();

@@ -212,32 +212,23 @@ impl Client {
     /// The AI heatmap PNG of an image, or `None` when it has none (204:
     /// submitted without `with_heatmap`, or not done yet).
     pub async fn heatmap(&self, id: &Identifier) -> Result<Option<Bytes>> {
-        let answer = match self.api.get_image_heatmap(id.as_str()).await {
-            Ok(a) => a,
-            Err(e) => return Err(Error::from_api(e).await),
-        };
-        if answer.status() == reqwest::StatusCode::NO_CONTENT {
-            return Ok(None);
-        }
-        let status = answer.status().as_u16();
-        let content_type = answer
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
         // Capped at BodyLimits::heatmap_cap by the transport.
-        let body = crate::api::body::read_stream(answer.into_inner())
-            .await
-            .map_err(Error::transport)?;
-        if !body.starts_with(b"\x89PNG\r\n\x1a\n") {
-            return Err(Error::decode(
-                Some(status),
-                content_type.as_deref(),
-                "the heatmap is not a PNG",
-                &body,
-            ));
-        }
-        Ok(Some(body))
+        let answer = self.api.get_image_heatmap(id.as_str()).await;
+        crate::answer::read_answer(answer, |status, content_type, body| {
+            if status == reqwest::StatusCode::NO_CONTENT.as_u16() {
+                return Ok(None);
+            }
+            if !body.starts_with(b"\x89PNG\r\n\x1a\n") {
+                return Err(Error::decode(
+                    Some(status),
+                    content_type,
+                    "the heatmap is not a PNG",
+                    &body,
+                ));
+            }
+            Ok(Some(body))
+        })
+        .await
     }
 
     /// Saves the heatmap PNG to `path`; returns `false` (and writes nothing)

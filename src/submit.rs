@@ -277,15 +277,10 @@ impl<K: MediaKind> Classify<'_, K> {
 /// The identifier in a submission's answer (JSON or text), read through
 /// the transport's capped reader.
 async fn identifier_of(answer: ResponseValue<ByteStream>) -> Result<Identifier> {
-    let content_type = answer
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let body = crate::api::body::read_stream(answer.into_inner())
-        .await
-        .map_err(Error::transport)?;
-    Identifier::from_response(content_type.as_deref(), &body)
+    crate::answer::read_whole(answer, |_, content_type, body| {
+        Identifier::from_response(content_type, &body)
+    })
+    .await
 }
 
 #[allow(dead_code)]
