@@ -53,6 +53,7 @@ pub struct Mismatch {
 
 /// What was seen that the spec does not describe.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum DriftKind {
     /// A field the schema does not declare, with the value seen.
     UndeclaredField {

@@ -16,8 +16,10 @@ use crate::api::Operation;
 /// the named variants group the published operations (an `*_alias`
 /// operation routes as the one it aliases, the three overrides as one), and
 /// any other operation, one the spec adds included, is
-/// [`Route::Operation`] with its operationId.
+/// [`Route::Operation`] with its operationId. Non-exhaustive: a later
+/// spec may give a new operation a named variant of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Route {
     /// Matches every operation below (only meaningful for fault injection
     /// and [`MockStats::route`](super::MockStats::route)).
