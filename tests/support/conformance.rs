@@ -1,5 +1,5 @@
-//! Shared by the spec-conformance tests (`tests/conformance_examples.rs`,
-//! `tests/conformance_roundtrip.rs`, `tests/forward_compat.rs`).
+//! Shared by the spec-conformance tests (`tests/conformance/examples.rs`,
+//! `tests/conformance/roundtrip.rs`, `tests/conformance/forward_compat.rs`).
 //!
 //! Everything is driven by the spec: it is read at run time from the path in
 //! `IDENTIFAI_SPEC` when set (`cargo xtask mutate` points it at mutated
@@ -545,7 +545,7 @@ impl Spec {
         }
     }
 
-    /// Checks one example (see `tests/conformance_examples.rs`); returns what
+    /// Checks one example (see `tests/conformance/examples.rs`); returns what
     /// it was decoded into.
     pub fn check_example(&self, ex: &Example) -> Result<String, String> {
         let schema = self.schema(&ex.schema);
