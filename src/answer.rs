@@ -213,13 +213,7 @@ impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
     fn typed(json: &str) -> serde_json::Result<T> {
         let value: T = serde_json::from_str(json)?;
         if value == T::default() {
-            return Err(serde::de::Error::custom(format_args!(
-                "the answer has none of the fields of {}",
-                std::any::type_name::<T>()
-                    .rsplit("::")
-                    .next()
-                    .unwrap_or("the result")
-            )));
+            return Err(crate::api::body::none_of_the_fields::<T>());
         }
         Ok(value)
     }

@@ -686,13 +686,76 @@ pub fn stream(mut response: reqwest::Response) -> ResponseValue<progenitor_clien
     ResponseValue::new(body, status, headers)
 }
 
+/// A type the generated client decodes answers into.
+///
+/// Every field of a result type is optional (answers from before v1.1.0
+/// lack some), so `{}`, Laravel's `[]` for an empty map or an object of
+/// unknown fields alone would decode as a result with nothing in it. The
+/// generator implements this trait for every generated type: a type whose
+/// fields are all optional is empty when it equals its default; every other
+/// type never is (a missing required field is already a decode error). The
+/// generated methods refuse an empty answer as an undecodable one.
+///
+/// ```
+/// use identifai::api::{types::ImageResponse, Answer};
+/// assert!(ImageResponse::default().is_empty_answer());
+/// let some: ImageResponse = serde_json::from_str(r#"{"hash":"ab"}"#).unwrap();
+/// assert!(!some.is_empty_answer());
+/// ```
+pub trait Answer {
+    /// Whether the value carries nothing of the answer it stands for.
+    fn is_empty_answer(&self) -> bool {
+        false
+    }
+}
+
+/// A list is a wrong shape when one of its items is (an empty list is
+/// a list with no results, not a wrong shape).
+impl<T: Answer> Answer for Vec<T> {
+    fn is_empty_answer(&self) -> bool {
+        self.iter().any(Answer::is_empty_answer)
+    }
+}
+impl Answer for serde_json::Value {}
+impl Answer for serde_json::Map<String, serde_json::Value> {}
+impl Answer for String {}
+impl Answer for () {}
+
+/// [`decode_json`], then [`Answer::is_empty_answer`] refused as a decode
+/// error.
+pub fn decode_answer<T: serde::de::DeserializeOwned + Answer>(
+    bytes: &[u8],
+) -> Result<T, serde_json::Error> {
+    let value: T = decode_json(bytes)?;
+    if value.is_empty_answer() {
+        return Err(none_of_the_fields::<T>());
+    }
+    Ok(value)
+}
+
+/// The decode error of an answer that carries none of `T`'s fields.
+pub(crate) fn none_of_the_fields<T>() -> serde_json::Error {
+    serde::de::Error::custom(format_args!(
+        "the answer has none of the fields of {}",
+        std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("the result")
+            .trim_end_matches('>')
+    ))
+}
+
 /// What the generated code calls instead of progenitor's
 /// `ResponseValue::from_response`: the body read once through the capped
 /// reader, checked as UTF-8 once, decoded with `serde_json::from_str`. The
 /// headers are moved, not copied: into the answer, or, when the body does
 /// not decode, to where `identifai::Error::from_api` reads them back
 /// ([`super::runtime::remember_undecoded`]).
-pub async fn from_response<T: serde::de::DeserializeOwned, E>(
+///
+/// An answer that decodes as an [`Answer::is_empty_answer`] value (none of
+/// the type's fields came) is refused the same way as one that does not
+/// decode.
+pub async fn from_response<T: serde::de::DeserializeOwned + Answer, E>(
     mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
     let status = response.status();
@@ -700,7 +763,7 @@ pub async fn from_response<T: serde::de::DeserializeOwned, E>(
     let full = read_body(response)
         .await
         .map_err(Error::ResponseBodyError)?;
-    match decode_json(&full) {
+    match decode_answer(&full) {
         Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
         Err(e) => {
             super::runtime::remember_undecoded(&full, status.as_u16(), headers);

@@ -11,7 +11,8 @@
 //! - `parts`: [`FilePart`] and [`PartError`], the file parts of the forms;
 //! - `body`: the capped body reader, JSON decode and byte stream the
 //!   generated code calls instead of progenitor's whole-body read and
-//!   `ResponseValue::stream`;
+//!   `ResponseValue::stream`, and [`Answer`], which refuses an answer that
+//!   carries none of its type's fields;
 //! - `laravel`: the serde adaptors for Laravel's `[]` empty maps.
 //!
 //! Use it directly for anything `identifai::Client` does not wrap:
@@ -38,7 +39,7 @@ mod parts;
 #[warn(missing_docs, clippy::all)]
 mod runtime;
 
-pub use body::decode_json;
+pub use body::{decode_answer, decode_json, Answer};
 pub use parts::{mime_matches, FilePart, PartError};
 pub(crate) use runtime::undecoded;
 pub use runtime::{BoxFuture, Hooks, Layer};

@@ -136,6 +136,9 @@ enum Kind {
     EmptyBody,
     NoContent,
     MultiLineMessage,
+    /// A 200 object that carries none of the documented object's fields:
+    /// `{}` (or Laravel's `[]`) with an unknown field only.
+    NoneOfTheFields,
 }
 
 #[derive(Clone, Debug)]
@@ -271,8 +274,33 @@ fn documented(spec: &Value, op: &Value) -> Vec<Answer> {
 const PROXY_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
 <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
-/// What a real server or proxy answers without the spec saying so.
-fn undocumented(documented: &[Answer]) -> Vec<Answer> {
+/// Whether `op`'s 200 JSON body is an object with named properties (not a
+/// list, not an open map): an answer with none of them is a wrong shape.
+fn object_200(spec: &Value, op: &Value) -> bool {
+    let Some(response) = op["responses"].get("200").map(|r| resolve(spec, r)) else {
+        return false;
+    };
+    let Some(schema) = response
+        .pointer("/content/application~1json/schema")
+        .map(|s| resolve(spec, s))
+    else {
+        return false;
+    };
+    schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("object")
+        == "object"
+        && schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty())
+}
+
+/// What a real server or proxy answers without the spec saying so; where
+/// the 200 is a documented object (`object_200`), also objects carrying
+/// none of its fields.
+fn undocumented(documented: &[Answer], object_200: bool) -> Vec<Answer> {
     // A 200 JSON body of this operation, cut in half; a generic one where
     // the operation answers no JSON.
     let json_200 = documented
@@ -373,6 +401,24 @@ fn undocumented(documented: &[Answer]) -> Vec<Answer> {
             ..a.clone()
         });
     }
+    if object_200 {
+        for (label, body) in [
+            ("200 `{}`", &b"{}"[..]),
+            ("200 `[]` (Laravel's empty map)", b"[]"),
+            (
+                "200 an object of an unknown field only",
+                br#"{"surprise":1}"#,
+            ),
+        ] {
+            out.push(Answer::new(
+                label,
+                Kind::NoneOfTheFields,
+                200,
+                Some("application/json"),
+                body,
+            ));
+        }
+    }
     if !documented.iter().any(|a| a.status == 204) {
         out.push(Answer::new(
             "204 where none is documented",
@@ -395,6 +441,8 @@ struct Outcome {
     summary: String,
     ok: bool,
     error: Option<Error>,
+    /// The answer was handed over as bytes (a stream), not decoded.
+    stream: bool,
 }
 
 /// A streamed body of the generated client: status and bytes, or the error.
@@ -418,12 +466,14 @@ async fn raw_stream(
                 summary: format!("Ok (raw, {status}): {:?}", snippet(&body)),
                 ok: true,
                 error: None,
+                stream: true,
             }
         }
         Err(e) => Outcome {
             summary: raw_error(e).await,
             ok: false,
             error: None,
+            stream: false,
         },
     }
 }
@@ -443,11 +493,13 @@ fn typed<T>(r: Result<T, Error>, ok: impl FnOnce(&T) -> String) -> Outcome {
             summary: format!("Ok: {}", ok(&v)),
             ok: true,
             error: None,
+            stream: false,
         },
         Err(e) => Outcome {
             summary: format!("Err({}): {e}", variant(&e)),
             ok: false,
             error: Some(e),
+            stream: false,
         },
     }
 }
@@ -588,11 +640,13 @@ async fn raw<T>(
             summary: format!("Ok (raw, {}): {}", v.status().as_u16(), ok(&v)),
             ok: true,
             error: None,
+            stream: false,
         },
         Err(e) => Outcome {
             summary: raw_error(e).await,
             ok: false,
             error: None,
+            stream: false,
         },
     }
 }
@@ -687,12 +741,14 @@ async fn call(client: &Client, op: &str) -> Outcome {
                     ),
                     ok: true,
                     error: None,
+                    stream: true,
                 }
             }
             Err(e) => Outcome {
                 summary: raw_error(e).await,
                 ok: false,
                 error: None,
+                stream: false,
             },
         },
         // The operations of the rendered pages, through the generated client
@@ -874,12 +930,14 @@ async fn generic(client: &Client, name: &str) -> Outcome {
                 summary: format!("generic ({status}): {:?}", snippet(&body)),
                 ok: (200..300).contains(&status),
                 error: None,
+                stream: false,
             }
         }
         Err(e) => Outcome {
             summary: format!("generic: transport error {}", e.without_url()),
             ok: false,
             error: None,
+            stream: false,
         },
     }
 }
@@ -1088,6 +1146,11 @@ fn expectations(case: &Case) -> Result<(), String> {
         if !outcome.ok && answer.status == 200 && answer.kind == Kind::Documented {
             return fail("a documented 200 must decode");
         }
+        if outcome.ok && !outcome.stream && answer.kind == Kind::NoneOfTheFields {
+            return fail(
+                "an object with none of the documented fields is an error, not an empty value",
+            );
+        }
         return Ok(());
     };
     let display = err.to_string();
@@ -1173,6 +1236,13 @@ fn expectations(case: &Case) -> Result<(), String> {
             }
             _ => fail("a server's message shows on one line, without control characters"),
         },
+        (Kind::NoneOfTheFields, _) => match err {
+            Error::Decode {
+                status: Some(200),
+                ..
+            } => Ok(()),
+            _ => fail("an object with none of the documented fields is a Decode error"),
+        },
         (Kind::LyingContentType, _) => fail("a documented body decodes whatever its content type"),
         _ => Ok(()),
     }
@@ -1204,7 +1274,7 @@ async fn every_operation_against_every_answer() {
         let answers: Vec<Answer> = documented
             .iter()
             .cloned()
-            .chain(undocumented(&documented))
+            .chain(undocumented(&documented, object_200(&spec, def)))
             .collect();
         let mut rows = Vec::new();
         for answer in answers {
@@ -1236,6 +1306,20 @@ async fn every_operation_against_every_answer() {
             seen.len(),
             1,
             "{op}: the same request whatever the answer: {seen:#?}"
+        );
+    }
+    // The result operations, typed and raw (an alias), are among those that
+    // got the answers carrying none of their fields.
+    for op in [
+        "get_image_classification",
+        "get_image_classification_alias",
+        "get_video_classification",
+    ] {
+        assert!(
+            cases
+                .iter()
+                .any(|c| c.op == op && c.answer.kind == Kind::NoneOfTheFields),
+            "{op} was not served an object with none of its fields"
         );
     }
     let failures: Vec<String> = cases.iter().filter_map(|c| expectations(c).err()).collect();

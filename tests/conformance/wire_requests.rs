@@ -171,7 +171,7 @@ async fn get_image_classification_and_its_alias() {
 #[tokio::test]
 async fn identifiers_are_percent_encoded_in_the_path() {
     let server = MockServer::start_async().await;
-    let seen = record(&server, 200, "application/json", b"{}");
+    let seen = record(&server, 200, "application/json", br#"{"hash":"ab"}"#);
     client(&server)
         .get_image_classification("a b/c?d")
         .await
@@ -199,7 +199,12 @@ async fn get_video_classification() {
 async fn list_sends_repeated_identifiers_brackets() {
     for alias in [false, true] {
         let server = MockServer::start_async().await;
-        let seen = record(&server, 200, "application/json", b"[{},{}]");
+        let seen = record(
+            &server,
+            200,
+            "application/json",
+            br#"[{"hash":"a"},{"hash":"b"}]"#,
+        );
         let c = client(&server);
         let ids = vec!["id-1".to_string(), "id-2".to_string(), "id 3".to_string()];
         let out = if alias {
@@ -683,7 +688,12 @@ async fn get_audio_classification() {
 async fn audio_and_video_lists_send_repeated_identifiers_brackets() {
     for video in [false, true] {
         let server = MockServer::start_async().await;
-        let seen = record(&server, 200, "application/json", b"[{},{}]");
+        let seen = record(
+            &server,
+            200,
+            "application/json",
+            br#"[{"hash":"a"},{"hash":"b"}]"#,
+        );
         let c = client(&server);
         let ids = vec!["id-1".to_string(), "id 2".to_string()];
         let n = if video {

@@ -30,6 +30,10 @@
 //!    does it for every object type and every map field (`src/api/laravel.rs`
 //!    holds the two serde adaptors it wires in).
 //!
+//!    The same pass list then implements `api::Answer` for every type
+//!    (`answers`): a type whose fields are all optional is an empty answer
+//!    when it equals its default, and the generated client refuses it.
+//!
 //! A component schema's `x-rust-name` extension renames its Rust type.
 //!
 //! 5. **media kinds** (below): the per-kind code of the layer (which
@@ -60,6 +64,7 @@
 
 #![warn(missing_docs)]
 
+mod answers;
 mod docs;
 mod fixes;
 mod forms;
@@ -84,6 +89,7 @@ mod prelude {
     pub(crate) use proc_macro2::TokenStream;
     pub(crate) use quote::{format_ident, quote, ToTokens};
 
+    pub(crate) use crate::answers::*;
     pub(crate) use crate::docs::*;
     pub(crate) use crate::fixes::*;
     pub(crate) use crate::forms::*;
@@ -214,6 +220,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         content.extend(item.items);
     }
     laravel_empty_maps(content);
+    empty_answers(content);
     type_summaries(&spec, content);
     let registry = conformance_registry(&spec, content, &enums)?;
 
