@@ -930,7 +930,8 @@ async fn generic(client: &Client, name: &str) -> Outcome {
                 summary: format!("generic ({status}): {:?}", snippet(&body)),
                 ok: (200..300).contains(&status),
                 error: None,
-                stream: false,
+                // The bytes as sent, not decoded: nothing to refuse.
+                stream: true,
             }
         }
         Err(e) => Outcome {
