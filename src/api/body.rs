@@ -723,7 +723,7 @@ impl Answer for () {}
 
 /// [`decode_json`], then [`Answer::is_empty_answer`] refused as a decode
 /// error.
-pub fn decode_answer<T: serde::de::DeserializeOwned + Answer>(
+fn decode_answer<T: serde::de::DeserializeOwned + Answer>(
     bytes: &[u8],
 ) -> Result<T, serde_json::Error> {
     let value: T = decode_json(bytes)?;

@@ -39,7 +39,7 @@ mod parts;
 #[warn(missing_docs, clippy::all)]
 mod runtime;
 
-pub use body::{decode_answer, decode_json, Answer};
+pub use body::{decode_json, Answer};
 pub use parts::{mime_matches, FilePart, PartError};
 pub(crate) use runtime::undecoded;
 pub use runtime::{BoxFuture, Hooks, Layer};

@@ -26,8 +26,8 @@ pub(crate) fn empty_answers(items: &mut Vec<syn::Item>) {
             syn::Item::Struct(s) => (
                 &s.ident,
                 matches!(&s.fields, syn::Fields::Named(n) if !n.named.is_empty())
-                    && derives_std(&s.attrs, "Default")
-                    && derives_std(&s.attrs, "PartialEq"),
+                    && derives(&s.attrs, "Default")
+                    && derives(&s.attrs, "PartialEq"),
             ),
             syn::Item::Enum(e) => (&e.ident, false),
             _ => continue,
@@ -47,17 +47,6 @@ pub(crate) fn empty_answers(items: &mut Vec<syn::Item>) {
         });
     }
     items.extend(impls);
-}
-
-/// Whether `attrs` derive the (unqualified) trait `name`.
-fn derives_std(attrs: &[syn::Attribute], name: &str) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("derive")
-            && quote!(#a)
-                .to_string()
-                .split(|c: char| !c.is_alphanumeric() && c != '_' && c != ':')
-                .any(|w| w == name)
-    })
 }
 
 #[cfg(test)]
@@ -81,11 +70,7 @@ mod tests {
         };
         let mut items = file.items;
         empty_answers(&mut items);
-        let text = prettyplease::unparse(&syn::File {
-            shebang: None,
-            attrs: vec![],
-            items,
-        });
+        let text = crate::test_support::unparse(items);
         assert_eq!(
             text.matches("impl crate::api::Answer for").count(),
             5,

@@ -87,11 +87,23 @@ pub(crate) fn laravel_empty_maps(items: &mut Vec<syn::Item>) {
     items.extend(shims);
 }
 
-/// Whether `attrs` derive the serde trait `name`.
+/// Whether `attrs` derive a trait named `name` (the last segment of a
+/// path in a `#[derive(...)]` list: `Deserialize` for
+/// `::serde::Deserialize`, `Default` for `Default`).
 pub(crate) fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("derive") && quote!(#a).to_string().contains(&format!("serde :: {name}"))
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| {
+            a.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )
+            .is_ok_and(|paths| {
+                paths
+                    .iter()
+                    .any(|p| p.segments.last().is_some_and(|s| s.ident == name))
+            })
+        })
 }
 
 /// Whether a `#[serde(...)]` attribute of `attrs` names `word`.
@@ -146,11 +158,7 @@ mod tests {
         };
         let mut items = file.items;
         laravel_empty_maps(&mut items);
-        let text = prettyplease::unparse(&syn::File {
-            shebang: None,
-            attrs: vec![],
-            items,
-        });
+        let text = crate::test_support::unparse(items);
         // Job and Labels are objects: their derived impls become inherent
         // and a shim reads `[]` as `{}`; Id (a string newtype) is not.
         assert_eq!(

@@ -315,6 +315,15 @@ pub(crate) mod test_support {
         parse(yaml).expect("test spec parses")
     }
 
+    /// `items` as Rust source text, as the generator writes it.
+    pub(crate) fn unparse(items: Vec<syn::Item>) -> String {
+        prettyplease::unparse(&syn::File {
+            shebang: None,
+            attrs: vec![],
+            items,
+        })
+    }
+
     /// The repository's spec, the generator's real input.
     pub(crate) fn repo_spec_text() -> String {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/identifai.yaml");
