@@ -103,8 +103,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 println!(
                     "  {how:<7} {:.16}…  {} {}",
                     id.as_str(),
-                    v.map_or("-", |(c, _)| c.as_str()),
-                    v.map_or(String::new(), |(_, conf)| format!("{conf:.3}")),
+                    v.as_ref().map_or("-", |v| v.classification.as_str()),
+                    v.as_ref()
+                        .map_or(String::new(), |v| format!("{:.3}", v.confidence)),
                 );
             }
             Err(e) => println!("  {how:<7} {:.16}…  error: {e}", id.as_str()),

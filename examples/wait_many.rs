@@ -90,10 +90,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         let text = match outcome {
             Ok(result) => {
                 done += 1;
-                match result.verdict() {
-                    Some((classification, confidence)) => {
-                        format!("{:<10} {:.1}%", classification.as_str(), confidence * 100.0)
-                    }
+                // The verdict to act on: an account's override wins.
+                match result.effective_verdict() {
+                    Some(e) => match e.confidence {
+                        Some(c) => format!("{:<10} {:.1}%", e.classification.as_str(), c * 100.0),
+                        None => format!("{:<10} (forced)", e.classification.as_str()),
+                    },
                     None => "done, no verdict".to_string(),
                 }
             }

@@ -36,6 +36,7 @@
 //! | [`Client`], [`ClientBuilder`] | the hand-written layer: configuration, submissions, results, heatmaps |
 //! | [`Source`], [`Classify`], [`UploadLimits`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
 //! | [`Classified`], [`AnyResult`] | whole answers: the typed value + the server's JSON |
+//! | [`Effective`], [`VerdictSource`] | the verdict to act on: an account's override wins (`effective_verdict()` on every result, frame and clip) |
 //! | [`Wait`], [`WaitAll`], [`WaitConfig`] | polling until done, one or many at once |
 //! | [`Error`], [`InputError`] | one error enum for everything |
 //! | [`RetryConfig`], [`RateLimits`], [`Pacer`], [`BodyLimits`], [`Transport`] | retries, pacing under the published rate limits, body caps, the key and redirects |
@@ -108,6 +109,7 @@ pub mod webhook;
 
 pub use answer::Classified;
 pub use api::body::BodyLimits;
+pub use api::verdict::{Effective, VerdictSource};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
 };

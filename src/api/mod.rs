@@ -13,7 +13,9 @@
 //!   generated code calls instead of progenitor's whole-body read and
 //!   `ResponseValue::stream`, and [`Answer`], which refuses an answer that
 //!   carries none of its type's fields;
-//! - `laravel`: the serde adaptors for Laravel's `[]` empty maps.
+//! - `laravel`: the serde adaptors for Laravel's `[]` empty maps;
+//! - `verdict`: [`crate::Effective`], what the generated `effective_verdict()`
+//!   methods return (an override wins over the server's verdict).
 //!
 //! Use it directly for anything `identifai::Client` does not wrap:
 //!
@@ -38,6 +40,8 @@ mod laravel;
 mod parts;
 #[warn(missing_docs, clippy::all)]
 mod runtime;
+#[warn(missing_docs, clippy::all)]
+pub(crate) mod verdict;
 
 pub use body::{decode_json, Answer};
 pub use parts::{mime_matches, FilePart, PartError};

@@ -1384,3 +1384,96 @@ fn override_takes_an_identifier_or_a_hash_and_later_answers_carry_it() {
     assert!(stdout_of(&out).is_empty());
     assert!(stderr_of(&out).contains("feedface"), "{}", stderr_of(&out));
 }
+
+/// After an override, everything a pipeline reads follows it: the summary,
+/// `--fail-on`, `--json`'s `verdict` and `batch` records; the server's JSON
+/// stays verbatim under `result`.
+#[test]
+fn an_override_is_the_verdict_pipelines_read() {
+    let server = server();
+    let out = cli(&server)
+        .args(["--json", "classify"])
+        .arg(sample("sample.png"))
+        .output()
+        .unwrap();
+    let v = &json_lines(&stdout_of(&out))[0];
+    let id = v["identifier"].as_str().unwrap().to_string();
+    let served = v["verdict"].as_str().unwrap().to_string();
+    assert_eq!(v["effective"]["source"], "server");
+    assert_eq!(v["effective"]["server"], served.as_str());
+    assert_eq!(v["confidence"], v["result"]["verdict"]["confidence"]);
+    let forced = if served == "human" {
+        "artificial"
+    } else {
+        "human"
+    };
+
+    let out = cli(&server)
+        .args(["override", &id, forced])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+
+    // --json: the effective verdict, the server's answer verbatim beside it.
+    let out = cli(&server)
+        .args(["--json", "result", &id])
+        .output()
+        .unwrap();
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["verdict"], forced);
+    assert!(v["confidence"].is_null(), "{v}");
+    assert_eq!(v["effective"]["source"], "forced");
+    assert_eq!(v["effective"]["server"], served.as_str());
+    assert_eq!(v["result"]["verdict"]["classification"], served.as_str());
+    assert_eq!(v["result"]["force_classification"], forced);
+
+    // --fail-on matches the forced verdict, not the server's.
+    let code = |verdict: &str| {
+        cli(&server)
+            .args(["result", &id, "--fail-on", verdict])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(code(forced), Some(3));
+    assert_eq!(code(&served), Some(0));
+
+    // The readable summary leads with the forced verdict and says so.
+    let out = cli(&server).args(["result", &id]).output().unwrap();
+    let text = stdout_of(&out);
+    let head = text.lines().next().unwrap_or_default();
+    assert!(
+        head.contains(&forced.to_uppercase()) && head.contains("forced by the account"),
+        "{text}"
+    );
+    assert!(
+        head.contains(&format!("the service said {served}")),
+        "{text}"
+    );
+
+    // A batch of the same file: its record carries the override too.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample("sample.png"), dir.path().join("again.png")).unwrap();
+    let results = dir.path().join("results.jsonl");
+    let out = cli(&server)
+        .args(["batch"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&results)
+        .args(["--fail-on", forced])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let lines = json_lines(&std::fs::read_to_string(&results).unwrap());
+    let record = lines
+        .iter()
+        .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with("again.png")))
+        .unwrap_or_else(|| panic!("no record of again.png: {lines:?}"));
+    assert_eq!(record["verdict"], forced);
+    assert_eq!(record["effective"]["source"], "forced");
+    assert_eq!(
+        record["result"]["verdict"]["classification"],
+        served.as_str()
+    );
+}

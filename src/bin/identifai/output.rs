@@ -29,10 +29,16 @@ pub struct Record {
     /// finished), `submitted` (`--no-wait`) or `error` (it failed here or on
     /// the way).
     pub status: String,
-    /// `human` or `artificial`, when done.
+    /// `human` or `artificial`: the verdict to act on (an account's
+    /// override wins over the server's verdict; see `effective`).
     pub verdict: Option<String>,
-    /// The verdict's confidence, from 0 to 1.
+    /// The server's confidence in `verdict`, from 0 to 1; null when the
+    /// verdict is an override.
     pub confidence: Option<f64>,
+    /// Where `verdict` comes from: `{classification, source: "server" |
+    /// "forced", confidence, server}` (`server`: the server's own verdict).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective: Option<identifai::Effective>,
     /// Where the heatmap was saved (`classify --heatmap-out`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heatmap: Option<String>,
@@ -127,12 +133,14 @@ impl Record {
     pub fn from_result(path: Option<String>, typed: &Typed) -> Record {
         let errors = errors_of(typed);
         let status = status_text(typed);
+        let effective = typed.effective_verdict();
         Record {
             path,
             kind: Some(typed.kind().as_str()),
             identifier: typed.identifier().map(str::to_string),
-            verdict: typed.verdict().map(|(c, _)| c.to_string()),
-            confidence: typed.verdict().map(|(_, c)| c),
+            verdict: effective.as_ref().map(|e| e.classification.to_string()),
+            confidence: effective.as_ref().and_then(|e| e.confidence),
+            effective,
             error: if status == "errored" {
                 Some(errors.unwrap_or_else(|| "(the service gave no reason)".into()))
             } else {
@@ -327,13 +335,26 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     let typed = &for_terminal(typed);
     let mut out = String::new();
     let status = status_text(typed);
-    let head = match typed.verdict() {
-        Some((c, conf)) if status == "done" => format!(
-            "{}  {}  {} confident",
-            p.bold(title),
-            p.verdict(c.as_str(), true),
-            p.bold(pct(conf).trim())
-        ),
+    let head = match typed.effective_verdict() {
+        Some(e) if status == "done" => match (e.confidence, &e.server) {
+            (Some(conf), _) => format!(
+                "{}  {}  {} confident",
+                p.bold(title),
+                p.verdict(e.classification.as_str(), true),
+                p.bold(pct(conf).trim())
+            ),
+            (None, Some(server)) => format!(
+                "{}  {}  forced by the account (the service said {})",
+                p.bold(title),
+                p.verdict(e.classification.as_str(), true),
+                server.as_str()
+            ),
+            (None, None) => format!(
+                "{}  {}  forced by the account",
+                p.bold(title),
+                p.verdict(e.classification.as_str(), true)
+            ),
+        },
         _ if status == "errored" => format!("{}  {}", p.bold(title), p.red("ERRORED")),
         _ => format!("{}  {}", p.bold(title), p.yellow(&status.to_uppercase())),
     };
@@ -475,11 +496,11 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
         let cells: Vec<String> = f
             .iter()
             .enumerate()
-            .map(|(i, frame)| match &frame.verdict {
-                Some(v) => format!(
+            .map(|(i, frame)| match frame.effective_verdict() {
+                Some(e) => format!(
                     "#{i:<3}{} {}",
-                    p.verdict(&format!("{:<10}", v.classification.as_str()), false),
-                    pct(v.confidence)
+                    p.verdict(&format!("{:<10}", e.classification.as_str()), false),
+                    e.confidence.map(pct).unwrap_or_else(|| "forced".into())
                 ),
                 None => format!("#{i:<3}{:<10} {:>5}", "-", "-"),
             })
@@ -564,11 +585,11 @@ fn audio_details(out: &mut String, r: &AudioResponse, p: Paint) {
             clip.index,
             format!("{:.1}s-{:.1}s", clip.start, clip.end)
         );
-        let verdict = match &clip.verdict {
-            Some(v) => format!(
+        let verdict = match clip.effective_verdict() {
+            Some(e) => format!(
                 "{} {}",
-                p.verdict(&format!("{:<10}", v.classification.as_str()), false),
-                pct(v.confidence)
+                p.verdict(&format!("{:<10}", e.classification.as_str()), false),
+                e.confidence.map(pct).unwrap_or_else(|| "forced".into())
             ),
             None => "-".into(),
         };

@@ -421,9 +421,22 @@ pub(crate) fn media_kinds(
                         match self { #( AnyResult::#variants(r) => r.status.as_ref(), )* }
                     }
 
-                    /// The default verdict: classification and confidence, when there is one.
-                    pub fn verdict(&self) -> Option<(&types::Classification, f64)> {
-                        match self { #( AnyResult::#variants(r) => r.verdict.as_ref().map(|v| (&v.classification, v.confidence)), )* }
+                    /// The server's default verdict, when there is one: the same
+                    /// [`types::Verdict`] as the typed results' `server_verdict()`.
+                    /// See [`Self::effective_verdict`] for the one to act on.
+                    pub fn verdict(&self) -> Option<::std::borrow::Cow<'_, types::Verdict>> {
+                        match self { #( AnyResult::#variants(r) => r.server_verdict(), )* }
+                    }
+
+                    /// The classification the account forced with an override, if any.
+                    pub fn forced_classification(&self) -> Option<&types::Classification> {
+                        match self { #( AnyResult::#variants(r) => r.forced_classification(), )* }
+                    }
+
+                    /// The verdict to act on: the account's forced classification when
+                    /// there is one, else the server's verdict.
+                    pub fn effective_verdict(&self) -> Option<crate::Effective> {
+                        match self { #( AnyResult::#variants(r) => r.effective_verdict(), )* }
                     }
 
                     #(

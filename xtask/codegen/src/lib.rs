@@ -77,6 +77,7 @@ mod operations;
 mod partition;
 mod registry;
 mod resolve;
+mod verdicts;
 
 /// What every module of the generator imports.
 mod prelude {
@@ -102,6 +103,7 @@ mod prelude {
     pub(crate) use crate::partition::*;
     pub(crate) use crate::registry::*;
     pub(crate) use crate::resolve::*;
+    pub(crate) use crate::verdicts::*;
 }
 
 use std::path::Path;
@@ -221,6 +223,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     }
     laravel_empty_maps(content);
     empty_answers(content);
+    verdict_methods(content)?;
     type_summaries(&spec, content);
     let registry = conformance_registry(&spec, content, &enums)?;
 
