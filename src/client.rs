@@ -67,6 +67,8 @@ struct Shared {
     transport: Transport,
     wait: WaitConfig,
     limits: UploadLimits,
+    /// Every wait's polling (`crate::wait::Poller`).
+    poller: crate::wait::Poller,
 }
 
 impl std::fmt::Debug for Client {
@@ -117,6 +119,10 @@ impl Client {
 
     pub(crate) fn wait_config(&self) -> &WaitConfig {
         &self.shared.wait
+    }
+
+    pub(crate) fn poller(&self) -> &crate::wait::Poller {
+        &self.shared.poller
     }
 
     pub(crate) fn upload_limits(&self) -> &UploadLimits {
@@ -448,6 +454,7 @@ impl ClientBuilder {
                 transport,
                 wait: self.wait.unwrap_or_default(),
                 limits: self.limits.unwrap_or_default(),
+                poller: Default::default(),
             }),
         })
     }

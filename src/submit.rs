@@ -76,6 +76,8 @@ pub trait MediaKind: Send + Sync + 'static {
     #[doc(hidden)]
     fn wrap(result: Classified<Self::Output>) -> AnyResult;
     #[doc(hidden)]
+    fn unwrap(result: AnyResult) -> Option<Classified<Self::Output>>;
+    #[doc(hidden)]
     fn state(result: &Self::Output) -> crate::wait::State;
     #[doc(hidden)]
     fn submit_file(

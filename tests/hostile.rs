@@ -445,7 +445,7 @@ async fn the_retry_budget_bounds_attempts_too() {
 
 #[tokio::test]
 async fn a_server_echoing_the_key_never_gets_it_into_an_error_or_result() {
-    let raw = Raw::start(|n, _, r| {
+    let raw = Raw::start(|n, head, r| {
         let echo = format!(r#"{{"message":"bad key {KEY}","error":"{KEY}"}}"#);
         match n {
             0 => respond(r, "401 Unauthorized", &format!("x-echo: {KEY}\r\n"), &echo),
@@ -473,12 +473,17 @@ async fn a_server_echoing_the_key_never_gets_it_into_an_error_or_result() {
                 "content-type: text/html\r\n",
                 &format!("<html>{KEY}"),
             ),
-            _ => respond(
-                r,
-                "200 OK",
-                "",
-                &format!(r#"{{"identifier":"abc","status":"errored","errors":"no {KEY}"}}"#),
-            ),
+            _ => {
+                let one =
+                    format!(r#"{{"identifier":"abc-123","status":"errored","errors":"no {KEY}"}}"#);
+                // A wait polls through the list endpoint.
+                let body = if head.path.starts_with("/api/classifications?") {
+                    format!("[{one}]")
+                } else {
+                    one
+                };
+                respond(r, "200 OK", "", &body)
+            }
         }
     });
     let c = client(&raw.url()).build().unwrap();
@@ -739,6 +744,16 @@ fn fake_api(
             );
             let _ = r.get_mut().write_all(text.as_bytes());
             let _ = r.get_mut().write_all(&heatmap);
+        } else if let Some(query) = head.path.strip_prefix("/api/classifications?") {
+            // The image list (waits poll through it): the ones answered 200.
+            let items: Vec<String> = query
+                .split('&')
+                .filter_map(|kv| kv.split_once('=').map(|(_, id)| id))
+                .map(&result)
+                .filter(|(status, _)| status.starts_with("200"))
+                .map(|(_, body)| body)
+                .collect();
+            respond(r, "200 OK", "", &format!("[{}]", items.join(",")));
         } else {
             let id = head.path.rsplit('/').next().unwrap_or("").to_string();
             let (status, body) = result(&id);

@@ -21,11 +21,13 @@ async fn pending_then_done() {
         .unwrap();
     assert_eq!(result.status, Some(Status::Done));
     assert!(result.verdict.is_some());
+    // Polled through the image list (the client's poller), never alone.
     assert_eq!(
-        server.stats().route(Route::GetImageClassification),
+        server.stats().route(Route::ListClassifications),
         4,
         "3 pending polls, then done"
     );
+    assert_eq!(server.stats().route(Route::GetImageClassification), 0);
 }
 
 #[tokio::test]
@@ -39,7 +41,8 @@ async fn video_pending_then_done() {
         .unwrap();
     assert_eq!(result.status, Some(Status::Done));
     assert!(result.results.is_some());
-    assert_eq!(server.stats().route(Route::GetVideoClassification), 3);
+    assert_eq!(server.stats().route(Route::ListVideoClassifications), 3);
+    assert_eq!(server.stats().route(Route::GetVideoClassification), 0);
 }
 
 #[tokio::test]
@@ -130,18 +133,12 @@ async fn rate_limited_polls_are_survived_with_and_without_retry_after() {
         .send()
         .await
         .unwrap();
+    server.inject(Route::ListClassifications, Fault::too_many_attempts(None));
     server.inject(
-        Route::GetImageClassification,
-        Fault::too_many_attempts(None),
-    );
-    server.inject(
-        Route::GetImageClassification,
+        Route::ListClassifications,
         Fault::too_many_attempts(Some(1)),
     );
-    server.inject(
-        Route::GetImageClassification,
-        Fault::service_unavailable(None),
-    );
+    server.inject(Route::ListClassifications, Fault::service_unavailable(None));
     let result = client.wait(&id).await.unwrap();
     assert_eq!(result.status, Some(Status::Done));
     assert_eq!(server.stats().faults_served, 3);
@@ -405,4 +402,75 @@ async fn wait_all_moves_on_when_a_kinds_list_is_missing() {
     let stats = server.stats();
     assert_eq!(stats.route(Route::ListVideoClassifications), 1);
     assert_eq!(stats.route(Route::ListAudioClassifications), 1);
+}
+
+#[tokio::test]
+async fn many_waits_on_one_client_share_list_requests() {
+    let server = mock_with(
+        MockConfig::default()
+            .with_polls_until_done(2)
+            .with_rate_limits(None),
+    );
+    let client = builder(&server).rate_limits(None).build().unwrap();
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        let source = Source::bytes(format!("{n}.png"), png(3000 + n));
+        ids.push(client.classify_image(source).send().await.unwrap());
+    }
+    server.reset_stats();
+    // Thirty separate waits, as thirty tasks of a pipeline would make them.
+    let waits = ids.iter().map(|id| client.wait(id).into_future());
+    for result in futures::future::join_all(waits).await {
+        assert_eq!(result.unwrap().status, Some(Status::Done));
+    }
+    let stats = server.stats();
+    // Every round asks for all thirty in one list request: two rounds
+    // pending, the third done. Never one GET per identifier.
+    assert_eq!(stats.route(Route::ListClassifications), 3);
+    assert_eq!(stats.route(Route::GetImageClassification), 0);
+}
+
+#[tokio::test]
+async fn a_wait_joined_late_is_served_by_the_next_round() {
+    let server = mock_with(
+        MockConfig::default()
+            .with_polls_until_done(3)
+            .with_rate_limits(None),
+    );
+    // Rounds far apart, so the second wait surely joins between two.
+    let client = builder(&server)
+        .rate_limits(None)
+        .wait(
+            identifai::WaitConfig::default()
+                .with_deadline(Duration::from_secs(30))
+                .with_initial_interval(Duration::from_millis(300)),
+        )
+        .build()
+        .unwrap();
+    let first = client
+        .classify_image(Source::bytes("1.png", png(4001)))
+        .send()
+        .await
+        .unwrap();
+    let second = client
+        .classify_image(Source::bytes("2.png", png(4002)))
+        .send()
+        .await
+        .unwrap();
+    server.reset_stats();
+    let early = tokio::spawn({
+        let client = client.clone();
+        async move { client.wait(&first).await }
+    });
+    while server.stats().route(Route::ListClassifications) < 1 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let late = client.wait(&second).await.unwrap();
+    assert_eq!(late.status, Some(Status::Done));
+    assert_eq!(early.await.unwrap().unwrap().status, Some(Status::Done));
+    // The late one joined the rounds already running: 4 rounds for the
+    // first (3 pending, then done), one more for the second; apart, it
+    // would have been 4 + 4.
+    assert_eq!(server.stats().route(Route::ListClassifications), 5);
+    assert_eq!(server.stats().route(Route::GetImageClassification), 0);
 }

@@ -231,6 +231,10 @@ pub(crate) fn media_kinds(
                 fn wrap(result: crate::answer::Classified<Self::Output>) -> AnyResult {
                     AnyResult::#ident(result)
                 }
+                fn unwrap(result: AnyResult) -> Option<crate::answer::Classified<Self::Output>> {
+                    #[allow(unreachable_patterns)]
+                    match result { AnyResult::#ident(r) => Some(r), _ => None }
+                }
                 fn state(result: &Self::Output) -> crate::wait::State {
                     crate::wait::state_of(result.status.as_ref(), result.errors.as_ref(), result.verdict.is_some())
                 }
