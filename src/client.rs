@@ -129,6 +129,22 @@ impl Client {
         &self.shared.limits
     }
 
+    /// Tells the pacer of uploads (POSTs) this key sent at `times`, before
+    /// this client existed: a run that was killed a moment ago still counts
+    /// in the server's windows, so a resumed run that knows when it sent
+    /// (the command line's `batch` journals it) starts paced as the server
+    /// sees it, not with an empty minute. Times over a minute old change
+    /// nothing. With [`Pacer::redis`](crate::Pacer) the shared store knows
+    /// them already, and this does nothing.
+    pub fn note_posts_sent(&self, times: &[std::time::SystemTime]) {
+        let (now, wall) = (std::time::Instant::now(), std::time::SystemTime::now());
+        let times: Vec<std::time::Instant> = times
+            .iter()
+            .filter_map(|t| now.checked_sub(wall.duration_since(*t).unwrap_or_default()))
+            .collect();
+        self.transport().seed_pacer(&reqwest::Method::POST, &times);
+    }
+
     /// The infrastructure status (no key needed, not rate limited).
     pub async fn health(&self) -> Result<HealthStatus> {
         match self.api.health().await {

@@ -118,9 +118,9 @@ pub use identifier::Identifier;
 pub use kinds::*;
 pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM, PATIENCE};
 pub use retry::RetryConfig;
-pub use source::{check_file, Accepts, Progress, Source};
+pub use source::{check_file, Accepts, Progress, Sent, Source};
 pub use submit::{
-    ApiResult, Classify, ClassifyAudio, ClassifyImage, ClassifyVideo, MediaKind, RawResult,
+    ApiResult, Classify, ClassifyAudio, ClassifyImage, ClassifyVideo, MediaKind, RawResult, Receipt,
 };
 pub use transport::{Transport, API_KEY_HEADER, MAX_REDIRECTS};
 pub use wait::{is_pending, State, Wait, WaitAll, WaitConfig, LIST_BATCH};

@@ -380,6 +380,34 @@ impl Gate {
         }
     }
 
+    /// Counts requests of `method` that went out before this client
+    /// existed, at `times` (a run that was killed, say), so the server's
+    /// windows hold from the first request. A shared store already has
+    /// them: only the in-process one is told.
+    pub(crate) fn seed(&self, method: &reqwest::Method, times: &[Instant]) {
+        let class = Class::of(method);
+        let windows = self.limits.windows_of(class);
+        #[allow(clippy::infallible_destructuring_match)]
+        let local = match &self.store {
+            Store::Local(local) => local,
+            #[cfg(feature = "redis")]
+            Store::Shared(_) => return,
+        };
+        let mut logs = local.logs.lock().expect("pacer lock");
+        let log = &mut logs[class.index()];
+        let mut all: Vec<(Instant, Entry)> = log.drain(..).collect();
+        for &at in times {
+            let id = local
+                .tickets
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            all.push((at, Entry { id, answered: true }));
+        }
+        all.sort();
+        for entry in all {
+            record(log, &windows, entry);
+        }
+    }
+
     fn hold_of(&self, class: Class, now: Instant) -> Option<Instant> {
         self.holds.lock().expect("pacer lock")[class.index()].filter(|h| *h > now)
     }

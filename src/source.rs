@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::api::{mime_matches, FilePart};
@@ -241,6 +242,35 @@ pub(crate) struct PreparedFile {
     len: Option<u64>,
     max: u64,
     origin: Origin,
+    /// When asked for: what the last attempt sent, once it sent it all.
+    sent: Option<Arc<std::sync::Mutex<Option<Sent>>>>,
+}
+
+/// What an upload sent, counted and hashed as it went out: the bytes the
+/// server got, not the file as it was before (a file rewritten in between
+/// shows here). From [`Classify::send_receipt`](crate::Classify::send_receipt).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Their SHA-256.
+    pub sha256: [u8; 32],
+}
+
+impl Sent {
+    /// The SHA-256 in lower-case hex, as results write a file's `hash`.
+    pub fn sha256_hex(&self) -> String {
+        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::fmt::Debug for Sent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sent")
+            .field("bytes", &self.bytes)
+            .field("sha256", &self.sha256_hex())
+            .finish()
+    }
 }
 
 enum Origin {
@@ -251,6 +281,22 @@ enum Origin {
 }
 
 impl Prepared {
+    /// Hashes what each attempt sends from now on (see [`Sent`]).
+    pub(crate) fn hash_what_is_sent(&mut self) {
+        if let Prepared::File(f) = self {
+            f.sent = Some(Arc::default());
+        }
+    }
+
+    /// What the last attempt sent, when hashing was asked for and it sent
+    /// the whole file.
+    pub(crate) fn sent(&self) -> Option<Sent> {
+        match self {
+            Prepared::File(f) => f.sent.as_ref().and_then(|s| *lock(s)),
+            Prepared::Url(_) => None,
+        }
+    }
+
     /// Whether the media can be sent again (for a retry).
     pub(crate) fn can_resend(&self) -> bool {
         match self {
@@ -309,12 +355,43 @@ impl PreparedFile {
                 }
             }
         });
+        let stream = match &self.sent {
+            None => stream.boxed(),
+            Some(slot) => {
+                // Hashed as it goes out; recorded only once all of it went.
+                *lock(slot) = None;
+                let hasher = Arc::new(std::sync::Mutex::new((Sha256::new(), 0u64)));
+                let (feed, done, slot) = (hasher.clone(), hasher, slot.clone());
+                stream
+                    .inspect_ok(move |chunk| {
+                        let mut h = lock(&feed);
+                        h.0.update(chunk);
+                        h.1 += chunk.len() as u64;
+                    })
+                    .chain(
+                        futures::stream::once(async move {
+                            let (hasher, bytes) = std::mem::take(&mut *lock(&done));
+                            *lock(&slot) = Some(Sent {
+                                bytes,
+                                sha256: hasher.finalize().into(),
+                            });
+                        })
+                        .filter_map(|()| async { None }),
+                    )
+                    .boxed()
+            }
+        };
         let body = reqwest::Body::wrap_stream(stream);
         Ok(Some(
             FilePart::stream(self.name.clone(), body, self.len)
                 .with_content_type(self.content_type.clone()),
         ))
     }
+}
+
+/// A lock whose holder cannot have left it half-updated (plain counters).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Checks that `path` is a regular file, from its metadata alone (nothing
@@ -448,6 +525,7 @@ pub(crate) async fn prepare(source: Source, accepts: &Accepts) -> Result<Prepare
     match told {
         Some(ct) if accepts.allowed.iter().any(|p| mime_matches(p, &ct)) => {
             Ok(Prepared::File(PreparedFile {
+                sent: None,
                 name,
                 content_type: ct,
                 len,

@@ -121,6 +121,18 @@ fn accepts<K: MediaKind>(client: &Client) -> Accepts {
     }
 }
 
+/// An accepted submission: its identifier, and what was sent (files only,
+/// from [`Classify::send_receipt`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Receipt {
+    /// The classification's identifier.
+    pub identifier: Identifier,
+    /// The bytes the accepted attempt sent and their SHA-256; `None` for a
+    /// URL, or when the server answered before the whole file went out.
+    pub sent: Option<crate::source::Sent>,
+}
+
 /// A submission being built; end it with [`send`](Classify::send) (the
 /// identifier) or [`wait`](Classify::wait) (the result).
 #[must_use = "a submission does nothing until .send() or .wait()"]
@@ -184,6 +196,18 @@ impl<'c, K: MediaKind> Classify<'c, K> {
 
     /// Checks and sends the media; returns its identifier.
     pub async fn send(self) -> Result<Identifier> {
+        self.submit(false).await.map(|r| r.identifier)
+    }
+
+    /// Checks and sends the media, hashing what goes out; returns its
+    /// identifier and what the server got ([`Receipt`]). A file rewritten
+    /// while it was being checked or sent shows as a `sent` hash other than
+    /// the one taken before.
+    pub async fn send_receipt(self) -> Result<Receipt> {
+        self.submit(true).await
+    }
+
+    async fn submit(self, hash: bool) -> Result<Receipt> {
         let span = tracing::info_span!(
             "identifai.submit",
             kind = K::NAME,
@@ -192,6 +216,9 @@ impl<'c, K: MediaKind> Classify<'c, K> {
         let client = self.client;
         let fut = async move {
             let mut prepared = prepare(self.source, &accepts::<K>(client)).await?;
+            if hash {
+                prepared.hash_what_is_sent();
+            }
             let mut schedule = client.transport().retry().schedule();
             loop {
                 let attempt = match &mut prepared {
@@ -225,7 +252,13 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                     },
                 };
                 let err = match attempt {
-                    Ok(answer) => return identifier_of(answer).await,
+                    Ok(answer) => {
+                        let identifier = identifier_of(answer).await?;
+                        return Ok(Receipt {
+                            identifier,
+                            sent: prepared.sent(),
+                        });
+                    }
                     Err(e) => Error::from_api(e).await,
                 };
                 // Retry only what the server cannot have processed.
@@ -260,9 +293,9 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                 tokio::time::sleep(delay).await;
             }
         };
-        let id = tracing::Instrument::instrument(fut, span.clone()).await?;
-        span.record("identifier", id.as_str());
-        Ok(id)
+        let receipt = tracing::Instrument::instrument(fut, span.clone()).await?;
+        span.record("identifier", receipt.identifier.as_str());
+        Ok(receipt)
     }
 }
 

@@ -563,3 +563,13 @@ impl From<Transport> for api::Hooks {
         api::Hooks::new(transport)
     }
 }
+
+impl Transport {
+    /// Tells the pacer of requests of `method` sent at `times`, before this
+    /// client existed (see [`crate::Client::note_posts_sent`]).
+    pub(crate) fn seed_pacer(&self, method: &reqwest::Method, times: &[std::time::Instant]) {
+        if let Some(gate) = &self.inner.pacer {
+            gate.seed(method, times);
+        }
+    }
+}

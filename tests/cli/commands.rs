@@ -622,12 +622,27 @@ fn batch_dir(dir: &Path) {
     std::fs::write(dir.join(".hidden.png"), b"hidden").unwrap();
 }
 
+/// Every record of a batch's out file; every line must be JSON.
 fn lines_of(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
+}
+
+/// The out file as README says to read it: the last record of each input
+/// wins (an accepted upload is recorded as `submitted` first, then its
+/// result), in the order of those last records.
+fn results_of(path: &Path) -> Vec<Value> {
+    let lines = lines_of(path);
+    let mut last: HashMap<String, usize> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        last.insert(l["path"].as_str().unwrap().to_string(), i);
+    }
+    let mut keep: Vec<usize> = last.into_values().collect();
+    keep.sort();
+    keep.into_iter().map(|i| lines[i].clone()).collect()
 }
 
 #[test]
@@ -651,8 +666,14 @@ fn a_batch_of_50_with_3_bad_files_writes_50_lines() {
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(started.elapsed().as_secs() < 30);
 
-    let lines = lines_of(&out_file);
+    let lines = results_of(&out_file);
     assert_eq!(lines.len(), 50);
+    // Every accepted upload was on disk before its result.
+    let submitted = lines_of(&out_file)
+        .iter()
+        .filter(|l| l["status"] == "submitted")
+        .count();
+    assert_eq!(submitted, 47);
     let by_status = |s: &str| lines.iter().filter(|l| l["status"] == s).count();
     assert_eq!(by_status("done"), 47);
     assert_eq!(by_status("error"), 3);
@@ -734,12 +755,13 @@ fn a_batch_of_50_with_3_bad_files_writes_50_lines() {
     let stats = server.stats();
     assert_eq!(stats.submissions, 1, "{stats:?}");
     assert_eq!(posts_processed(&stats), 2, "{stats:?}");
-    let lines = lines_of(&out_file);
-    assert_eq!(lines.len(), 53);
+    let all = lines_of(&out_file);
+    assert_eq!(all.len(), 97 + 4, "one submitted, three results");
     assert_eq!(
-        lines[50..].iter().filter(|l| l["status"] == "done").count(),
+        all[97..].iter().filter(|l| l["status"] == "done").count(),
         1
     );
+    assert_eq!(results_of(&out_file).len(), 50);
 }
 
 #[test]
@@ -765,7 +787,7 @@ fn resume_after_an_interrupted_batch_sends_no_duplicate() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(server.stats().submissions, 10);
 
-    // Interrupted: 4 whole lines and half of the 5th made it to disk.
+    // Interrupted: 4 whole records and half of the 5th made it to disk.
     let text = std::fs::read_to_string(&out_file).unwrap();
     let kept: Vec<&str> = text.lines().take(5).collect();
     let cut = format!(
@@ -774,31 +796,42 @@ fn resume_after_an_interrupted_batch_sends_no_duplicate() {
         &kept[4][..kept[4].len() / 2]
     );
     std::fs::write(&out_file, cut).unwrap();
+    // What those 4 records say: accepted (with an identifier), or done.
+    let whole: Vec<Value> = kept[..4]
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut accepted = std::collections::HashSet::new();
+    let mut done = std::collections::HashSet::new();
+    for r in &whole {
+        let path = r["path"].as_str().unwrap().to_string();
+        accepted.insert(path.clone());
+        if r["status"] == "done" {
+            done.insert(path);
+        }
+    }
 
     server.reset_stats();
     let out = run(&["--resume"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let skipped = format!("{} already done (skipped)", done.len());
+    assert!(stdout_of(&out).contains(&skipped), "{}", stdout_of(&out));
     assert!(
-        stdout_of(&out).contains("4 already done (skipped)"),
+        stderr_of(&out).contains("cut a torn last line"),
         "{}",
-        stdout_of(&out)
+        stderr_of(&out)
     );
-    assert!(stderr_of(&out).contains("1 unreadable line ignored"));
+    // Only the files no record accepted are sent; the others are waited for.
     let stats = server.stats();
-    assert_eq!(stats.submissions, 6, "only the 6 missing files: {stats:?}");
-    assert_eq!(posts_processed(&stats), 6, "{stats:?}");
+    let missing = 10 - accepted.len() as u64;
+    assert_eq!(stats.submissions, missing, "{stats:?}");
+    assert_eq!(posts_processed(&stats), missing, "{stats:?}");
 
-    let lines = lines_of(&out_file);
+    let lines = results_of(&out_file);
     assert_eq!(lines.len(), 10);
-    let mut seen: HashMap<String, usize> = HashMap::new();
     for l in &lines {
-        *seen
-            .entry(l["path"].as_str().unwrap().to_string())
-            .or_default() += 1;
-        assert_eq!(l["status"], "done");
+        assert_eq!(l["status"], "done", "{l}");
     }
-    assert_eq!(seen.len(), 10);
-    assert!(seen.values().all(|&n| n == 1));
 
     // Once more: everything is done, nothing is sent.
     server.reset_stats();
@@ -818,7 +851,8 @@ fn resume_after_an_interrupted_batch_sends_no_duplicate() {
     let out = run(&["--overwrite"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(server.stats().submissions, 10);
-    assert_eq!(lines_of(&out_file).len(), 10);
+    assert_eq!(lines_of(&out_file).len(), 20);
+    assert_eq!(results_of(&out_file).len(), 10);
 }
 
 #[test]
@@ -848,10 +882,15 @@ fn batch_json_streams_lines_and_takes_list_files() {
     // An input failed: 1 wins over the --fail-on match.
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let stdout = json_lines(&stdout_of(&out));
-    let file = lines_of(&work.path().join("r.jsonl"));
-    assert_eq!(stdout, file, "stdout carries the same lines as the file");
+    let file = results_of(&work.path().join("r.jsonl"));
+    assert_eq!(stdout, file, "stdout carries the results of the file");
     assert_eq!(file.len(), 5);
-    let get = |p: &str| file.iter().find(|l| l["path"] == p).unwrap().clone();
+    let get = |p: &str| {
+        file.iter()
+            .find(|l| l["path"].as_str().unwrap().ends_with(p))
+            .unwrap()
+            .clone()
+    };
     assert_eq!(get("a.png")["kind"], "image");
     assert_eq!(get("b.mp4")["kind"], "video");
     let url = get("https://example.com/fake-cat.jpg");
@@ -1465,7 +1504,7 @@ fn an_override_is_the_verdict_pipelines_read() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
-    let lines = json_lines(&std::fs::read_to_string(&results).unwrap());
+    let lines = results_of(&results);
     let record = lines
         .iter()
         .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with("again.png")))

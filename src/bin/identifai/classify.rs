@@ -188,7 +188,7 @@ pub async fn classify_one(
     let kind = input.kind(&args.submit);
     let bar = ctx.upload_bar(&shown, file_len(input));
     let id = match submit(ctx, &args.submit, input, kind, &bar).await {
-        Ok(id) => id,
+        Ok(receipt) => receipt.identifier,
         Err(e) => {
             bar.finish_and_clear();
             let record = Record::failed(Some(shown.clone()), Some(kind.as_str()), e.to_string());
@@ -261,15 +261,15 @@ fn file_len(input: &Input) -> Option<u64> {
         .map(|m| m.len())
 }
 
-/// Checks and sends one input; warns about flags that do not apply to its
-/// kind.
+/// Checks and sends one input, hashing what goes out; warns about flags
+/// that do not apply to its kind.
 pub async fn submit(
     ctx: &Context,
     a: &SubmitArgs,
     input: &Input,
     kind: Kind,
     bar: &ProgressBar,
-) -> identifai::Result<Identifier> {
+) -> identifai::Result<identifai::Receipt> {
     let source = input.source(a);
     let progress = {
         let bar = bar.clone();
@@ -302,7 +302,7 @@ pub async fn submit(
                 .classify_image(source)
                 .options(options)
                 .on_progress(progress)
-                .send()
+                .send_receipt()
                 .await
         }
         Kind::Video => {
@@ -312,7 +312,7 @@ pub async fn submit(
                 .classify_video(source)
                 .options(options)
                 .on_progress(progress)
-                .send()
+                .send_receipt()
                 .await
         }
         Kind::Audio => {
@@ -322,7 +322,7 @@ pub async fn submit(
                 .classify_audio(source)
                 .options(options)
                 .on_progress(progress)
-                .send()
+                .send_receipt()
                 .await
         }
     }

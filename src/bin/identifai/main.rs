@@ -26,6 +26,7 @@ mod batch;
 mod classify;
 mod context;
 mod contract;
+mod journal;
 mod media;
 mod output;
 mod overlay;
@@ -51,6 +52,8 @@ pub enum Exit {
     Error,
     /// 2: the command line cannot be carried out.
     Usage,
+    /// 130: stopped by SIGINT or SIGTERM (a batch is left resumable).
+    Interrupted,
 }
 
 impl Exit {
@@ -60,6 +63,7 @@ impl Exit {
             Exit::Error => 1,
             Exit::Usage => 2,
             Exit::Matched => 3,
+            Exit::Interrupted => 130,
         }
     }
 }

@@ -39,6 +39,21 @@ pub struct Record {
     /// "forced", confidence, server}` (`server`: the server's own verdict).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective: Option<identifai::Effective>,
+    /// When the upload was sent, in milliseconds since the epoch (`batch`'s
+    /// record of an accepted submission: a resume paces itself by it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<u64>,
+    /// The file's size and modification time (milliseconds since the
+    /// epoch) when it was sent (`batch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// See `size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtime: Option<u64>,
+    /// The file changed while it was being sent: the result is of the bytes
+    /// sent, whose SHA-256 `sha256` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<bool>,
     /// Where the heatmap was saved (`classify --heatmap-out`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heatmap: Option<String>,
