@@ -14,6 +14,7 @@
 //!   `ResponseValue::stream`, and [`Answer`], which refuses an answer that
 //!   carries none of its type's fields;
 //! - `laravel`: the serde adaptors for Laravel's `[]` empty maps;
+//! - `php`: the serde adaptor for PHP's `0`/`1` booleans;
 //! - `verdict`: [`crate::Effective`], what the generated `effective_verdict()`
 //!   methods return (an override wins over the server's verdict).
 //!
@@ -38,6 +39,8 @@ pub(crate) mod body;
 mod laravel;
 #[warn(missing_docs, clippy::all)]
 mod parts;
+#[warn(missing_docs, clippy::all)]
+mod php;
 #[warn(missing_docs, clippy::all)]
 mod runtime;
 #[warn(missing_docs, clippy::all)]

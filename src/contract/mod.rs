@@ -10,9 +10,10 @@
 //!
 //! - a value of another type, a missing required field, `null` where the
 //!   spec does not allow it, an undeclared status: **failure**;
-//! - a field the spec does not declare, a value outside an enum: **drift**,
-//!   reported with the overlay actions that would make the spec describe it
-//!   ([`Report::drift_overlay`]).
+//! - a field the spec does not declare, a value outside an enum, PHP's
+//!   integer `0`/`1` where the spec says `boolean` (which the client reads
+//!   as `false`/`true`): **drift**, reported with the overlay actions that
+//!   would make the spec describe it ([`Report::drift_overlay`]).
 //!
 //! The budget ([`Budget`]) says what may be spent: by default one small
 //! image by URL and no upload. The same checks are the `identifai contract`
@@ -99,7 +100,7 @@ impl Target {
     }
 
     /// The built-in mock in its quirks mode (fields the spec does not name,
-    /// `[]` for empty maps).
+    /// `[]` for empty maps, `0`/`1` for booleans).
     pub fn mock_quirks() -> Target {
         match Target::mock() {
             Target::Mock(c) => Target::Mock(c.with_quirks(true)),

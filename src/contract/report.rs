@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::schema::{infer, jsonpath, Drift, DriftKind, Spec};
+use super::schema::{infer, jsonpath, Drift, DriftKind, Spec, PHP_BOOL};
 
 /// How a check ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,7 +206,9 @@ impl Report {
 
     /// The drift as an Overlay 1.0 document: one action per finding that
     /// would make the spec describe what was seen (a property declared with
-    /// the shape seen, an enum value added). Append its `actions` to
+    /// the shape seen, an enum value added, a boolean marked `x-php-bool:
+    /// true`, i.e. written as PHP's `0`/`1`, its type unchanged so the
+    /// generated client still has a `bool`). Append its `actions` to
     /// `openapi/overlay.yaml` after review; `cargo xtask spec` applies them.
     pub fn drift_overlay(&self) -> String {
         let actions: Vec<Value> = self
@@ -230,6 +232,14 @@ impl Report {
                             d.field, self.target
                         ),
                         "update": [value],
+                    }),
+                    DriftKind::PhpBoolean { value } => json!({
+                        "target": target,
+                        "description": format!(
+                            "[drift] `identifai contract` saw {value} at `{}`, PHP's integer boolean where the spec says boolean, against {}",
+                            d.field, self.target
+                        ),
+                        "update": { PHP_BOOL: true },
                     }),
                 }
             })
@@ -257,6 +267,14 @@ fn describe(d: &Drift) -> String {
             format!(
                 "{}: {value} is not in the enum (schema #{})",
                 d.field, d.schema
+            )
+        }
+        DriftKind::PhpBoolean { value } => {
+            format!(
+                "{}: {value} where the spec says boolean (PHP's integer boolean, read as {}; schema #{})",
+                d.field,
+                value.as_u64() == Some(1),
+                d.schema
             )
         }
     }

@@ -12,8 +12,10 @@
 //! value no `oneOf`/`anyOf` branch accepts. What is **drift** (reported, not
 //! failed): a field the schema's `properties` do not declare (when it has no
 //! `additionalProperties`), a string outside an `enum` (the client's enums
-//! are open). Laravel's rule holds: `[]` is accepted where an object is
-//! declared (see the crate's `laravel` module).
+//! are open), PHP's integer `0` or `1` where the schema says `boolean` (the
+//! client reads them as `false`/`true`; a schema marked `x-php-bool: true`
+//! expects them, and then they are no drift). Laravel's rule holds: `[]` is
+//! accepted where an object is declared (see the crate's `laravel` module).
 
 use std::collections::BTreeSet;
 
@@ -67,6 +69,13 @@ pub enum DriftKind {
         /// The value seen.
         value: Value,
     },
+    /// PHP's integer `0` or `1` where the schema says `boolean` (a MySQL
+    /// boolean column without a cast); the client reads it as
+    /// `false`/`true`.
+    PhpBoolean {
+        /// The value seen: `0` or `1`.
+        value: Value,
+    },
 }
 
 /// One drift finding.
@@ -75,7 +84,7 @@ pub struct Drift {
     /// Where in the answer.
     pub field: String,
     /// JSON pointer of the schema that would have to change: the object
-    /// schema (undeclared field) or the enum schema.
+    /// schema (undeclared field), the enum schema or the boolean schema.
     pub schema: String,
     /// What was seen.
     pub kind: DriftKind,
@@ -88,8 +97,19 @@ impl Drift {
         match &self.kind {
             DriftKind::UndeclaredField { name, .. } => format!("{}#field:{name}", self.schema),
             DriftKind::UnknownEnumValue { value } => format!("{}#enum:{value}", self.schema),
+            // One finding per schema, whether `0` or `1` was seen.
+            DriftKind::PhpBoolean { .. } => format!("{}#{PHP_BOOL}", self.schema),
         }
     }
+}
+
+/// The extension that marks a `boolean` schema as one the server writes as
+/// PHP's `0`/`1` (what a drift overlay adds): then those are no drift.
+pub const PHP_BOOL: &str = "x-php-bool";
+
+/// Whether `value` is PHP's integer boolean: `0` or `1`.
+fn is_php_bool(value: &Value) -> bool {
+    matches!(value.as_u64(), Some(0 | 1))
 }
 
 /// The outcome of validating one answer.
@@ -327,7 +347,8 @@ impl Spec {
             Some("string") => value.is_string(),
             Some("integer") => value.is_i64() || value.is_u64(),
             Some("number") => value.is_number(),
-            Some("boolean") => value.is_boolean(),
+            // PHP's 0/1: the client reads them (drift, below).
+            Some("boolean") => value.is_boolean() || is_php_bool(value),
             Some(_) => true,
         };
         if !ok {
@@ -341,6 +362,16 @@ impl Spec {
                 ),
             );
             return;
+        }
+        let expected = schema.get(PHP_BOOL).and_then(Value::as_bool) == Some(true);
+        if ty == Some("boolean") && !value.is_boolean() && !expected {
+            out.drift.push(Drift {
+                field: field.to_owned(),
+                schema: ptr.to_owned(),
+                kind: DriftKind::PhpBoolean {
+                    value: value.clone(),
+                },
+            });
         }
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
             if !values.contains(value) {
@@ -685,6 +716,54 @@ mod tests {
         assert!(f.mismatches.is_empty(), "{f:?}");
         let f = s.validate("get_image_classification", 200, &json!("text"));
         assert_eq!(f.mismatches.len(), 1, "{f:?}");
+    }
+
+    #[test]
+    fn php_integer_booleans_drift_other_numbers_fail() {
+        let s = spec();
+        let body = json!({"has_heatmap": 1, "is_nsfw": 0, "results": [{"unknown": 0}]});
+        let f = s.validate("get_image_classification", 200, &body);
+        assert!(f.mismatches.is_empty(), "{f:?}");
+        let seen: Vec<(&str, &DriftKind)> = f
+            .drift
+            .iter()
+            .map(|d| (d.field.as_str(), &d.kind))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("$.has_heatmap", &DriftKind::PhpBoolean { value: json!(1) }),
+                ("$.is_nsfw", &DriftKind::PhpBoolean { value: json!(0) }),
+                (
+                    "$.results[0].unknown",
+                    &DriftKind::PhpBoolean { value: json!(0) }
+                ),
+            ]
+        );
+        assert!(f.drift[2].schema.ends_with("/properties/unknown"), "{f:?}");
+        for bad in [json!(2), json!(-1), json!(0.0), json!("1")] {
+            let f = s.validate(
+                "get_image_classification",
+                200,
+                &json!({ "has_heatmap": bad }),
+            );
+            assert_eq!(f.mismatches.len(), 1, "{bad}: {f:?}");
+            assert!(
+                f.mismatches[0].message.contains("expected boolean"),
+                "{f:?}"
+            );
+        }
+        // A schema marked as PHP's expects them.
+        let mut marked = spec();
+        let (ptr, _) = marked
+            .response_schema("get_image_classification", 200)
+            .unwrap();
+        let doc = &marked.doc;
+        let target = doc.pointer(&ptr).unwrap()["$ref"].as_str().unwrap();
+        let pointer = format!("{}/properties/has_heatmap", &target[1..]);
+        marked.doc.pointer_mut(&pointer).unwrap()[PHP_BOOL] = json!(true);
+        let f = marked.validate("get_image_classification", 200, &json!({"has_heatmap": 1}));
+        assert_eq!(f, Findings::default());
     }
 
     #[test]

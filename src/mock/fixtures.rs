@@ -141,7 +141,7 @@ pub(crate) fn classification_body(
     let mut body = plain_body(submission, phase, base_url, style);
     if style.quirks {
         add_unknown_fields(&mut body, submission.kind);
-        body = empty_maps_as_arrays(body);
+        body = booleans_as_integers(empty_maps_as_arrays(body));
     }
     body
 }
@@ -269,6 +269,21 @@ fn empty_maps_as_arrays(value: Value) -> Value {
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(empty_maps_as_arrays).collect()),
+        other => other,
+    }
+}
+
+/// Every boolean written as `0` or `1`, as Laravel writes a MySQL boolean
+/// column that has no cast.
+fn booleans_as_integers(value: Value) -> Value {
+    match value {
+        Value::Bool(b) => json!(u8::from(b)),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, booleans_as_integers(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(booleans_as_integers).collect()),
         other => other,
     }
 }

@@ -113,11 +113,13 @@ pub struct MockConfig {
     /// Largest accepted audio upload, in bytes.
     max_audio_bytes: u64,
     /// Answer like the PHP backend at its most surprising: every empty JSON
-    /// map is written `[]` (PHP's `json_encode` of an empty array), pending
-    /// results carry `"results": []`, and every result carries fields the
-    /// spec does not name, at the top level, inside verdicts, inside each
-    /// video frame and audio clip (`mock_extra`, `mock_node`), so that a
-    /// client can be shown to decode them and keep them. See
+    /// map is written `[]` (PHP's `json_encode` of an empty array), every
+    /// boolean of a result `0` or `1` (a MySQL boolean column without a
+    /// Laravel cast), pending results carry `"results": []`, and every
+    /// result carries fields the spec does not name, at the top level,
+    /// inside verdicts, inside each video frame and audio clip
+    /// (`mock_extra`, `mock_node`), so that a client can be shown to decode
+    /// them and keep them. See
     /// [`MockConfig::with_quirks`].
     quirks: bool,
 }

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use identifai::contract::{run, Budget, ContractConfig, Outcome, Spec, Target};
+use identifai::contract::{run, Budget, ContractConfig, DriftKind, Outcome, Spec, Target};
 use identifai::mock::{Fault, MockConfig, MockServer, Route};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,6 +25,25 @@ async fn quirks_drift_disappears_once_its_overlay_is_applied() {
     let fields: Vec<&str> = report.drift().iter().map(|d| d.field.as_str()).collect();
     assert!(fields.contains(&"$.mock_extra"), "{fields:?}");
     assert!(fields.contains(&"$.verdict.mock_extra"), "{fields:?}");
+    // PHP's 0/1 booleans: drift, once per schema.
+    let php: Vec<&str> = report
+        .drift()
+        .iter()
+        .filter(|d| matches!(d.kind, DriftKind::PhpBoolean { .. }))
+        .map(|d| d.field.as_str())
+        .collect();
+    assert_eq!(
+        php,
+        ["$.has_heatmap", "$.results[0].unknown"],
+        "{}",
+        report.to_text()
+    );
+    let text = report.to_text();
+    assert!(
+        text.contains("drift $.results[0].unknown: 0 where the spec says boolean (PHP's integer boolean, read as false; schema #/components/schemas/Result/properties/unknown)"),
+        "{text}"
+    );
+    assert!(report.to_junit().contains("where the spec says boolean"));
 
     let overlay = report.drift_overlay();
     let mut scratch = Spec::embedded();
@@ -85,6 +104,45 @@ async fn a_changed_type_fails_and_names_the_field() {
     );
 }
 
+/// A server whose result answers write `unknown` as 2: no boolean, PHP's
+/// or other.
+fn not_a_boolean_server() -> MockServer {
+    let mock = MockServer::start_with(MockConfig::default().with_rate_limits(None));
+    let body = r#"{"identifier":"IDENT","status":"done","api_version":"1.1.0","errors":null,
+        "has_heatmap":0,"results":[{"model":"m","unknown":2}],
+        "verdict":{"classification":"human","confidence":0.9,"heuristic":"default"}}"#;
+    mock.inject_times(
+        Route::GetImageClassification,
+        Fault::new(200, "application/json", body),
+        1,
+    );
+    mock
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_other_than_0_or_1_for_a_boolean_fails() {
+    let mock = not_a_boolean_server();
+    let report = run(ContractConfig::new(Target::server(
+        mock.base_url(),
+        mock.api_key(),
+    )))
+    .await;
+    assert_eq!(report.failures(), 1, "{}", report.to_text());
+    let text = report.to_text();
+    assert!(
+        text.contains("$.results[0].unknown: expected boolean, found integer 2"),
+        "{text}"
+    );
+    // The 0 beside it is PHP's false: drift.
+    let php: Vec<&str> = report
+        .drift()
+        .iter()
+        .filter(|d| d.kind == DriftKind::PhpBoolean { value: 0.into() })
+        .map(|d| d.field.as_str())
+        .collect();
+    assert_eq!(php, ["$.has_heatmap"], "{text}");
+}
+
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
     cmd.env_remove("IDENTIFAI_API_KEY")
@@ -131,7 +189,12 @@ fn cli_quirks_drift_file_applied_to_a_scratch_spec_makes_drift_disappear() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("2 drift"), "{stdout}");
+    // Two undeclared fields, two booleans written as PHP's 0/1.
+    assert!(stdout.contains("4 drift"), "{stdout}");
+    assert!(
+        stdout.contains("drift $.has_heatmap: 1 where the spec says boolean"),
+        "{stdout}"
+    );
     // --fail-on-drift turns it into exit 1.
     let strict = bin()
         .args(["--mock", "--mock-quirks", "contract", "--fail-on-drift"])
@@ -141,6 +204,7 @@ fn cli_quirks_drift_file_applied_to_a_scratch_spec_makes_drift_disappear() {
 
     let overlay = std::fs::read_to_string(&drift).unwrap();
     assert!(overlay.contains("[drift]"), "{overlay}");
+    assert!(overlay.contains("x-php-bool: true"), "{overlay}");
     let mut scratch = Spec::embedded();
     scratch.apply_overlay(&overlay).unwrap();
     let spec = dir.path().join("identifai.yaml");

@@ -11,15 +11,18 @@
 //! * a frame that is a plain model result, or garbage: a decode error;
 //! * audio's two per-clip forms (`chunk_details[]`, `details.clips[]`);
 //! * Laravel's `[]` for an empty map, wherever the spec says `object`: a
-//!   spec-driven check over every component, and named cases.
+//!   spec-driven check over every component, and named cases;
+//! * PHP's `0`/`1` for a boolean (a MySQL column without a cast), wherever
+//!   the spec says `boolean`: a spec-driven check over every component, and
+//!   named cases; any other number or a string there is a decode error.
 
 use crate::support::conformance::schema_strategy::{strategy, Options};
 use crate::support::conformance::{run_cases, spec, FAIL};
 #[allow(dead_code)]
 use identifai::api::conformance;
 use identifai::api::types::{
-    AudioResponse, C2pa, Classification, ErrorBody, ImageResponse, ModelResult, PartnerPricings,
-    Status, VideoResponse, VideoResultsImages,
+    AudioResponse, C2pa, Classification, ErrorBody, ImageResponse, ModelResult, ObjectDetails,
+    PartnerPricings, Status, VideoResponse, VideoResultsImages,
 };
 use serde_json::{json, Value};
 
@@ -392,5 +395,200 @@ fn laravel_empty_array_decodes_as_the_empty_object_wherever_the_spec_says_object
     }
     println!("laravel: {positions_checked} object positions checked");
     assert!(positions_checked > 500, "{positions_checked} positions");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// --------------------------------------------------------- PHP's booleans
+
+#[test]
+fn php_integer_booleans_decode_as_false_and_true() {
+    // A done image result as a Laravel model without boolean casts writes it.
+    let image = json!({
+        "identifier": ID,
+        "status": "done",
+        "has_heatmap": 1,
+        "is_nsfw": 0,
+        "results": [
+            {"model": "V011", "unknown": 0, "classification": [{"label": "human", "score": 0.9}]},
+            {"model": "V01", "unknown": 1},
+            {"model": "brokenwand2", "unknown": true}
+        ],
+        "verdict": {"heuristic": "Majority", "confidence": 0.9, "classification": "human"}
+    });
+    let r: ImageResponse = decode(&image).unwrap();
+    assert_eq!(r.has_heatmap, Some(true));
+    assert_eq!(r.is_nsfw, Some(false));
+    let unknown: Vec<Option<bool>> = r.results.iter().map(|m| m.unknown).collect();
+    assert_eq!(unknown, [Some(false), Some(true), Some(true)]);
+    assert_eq!(
+        r.verdict.as_ref().unwrap().classification,
+        Classification::Human
+    );
+    // The client writes real booleans back.
+    let back = serde_json::to_value(&r).unwrap();
+    assert_eq!(back["has_heatmap"], json!(true));
+    assert_eq!(back["is_nsfw"], json!(false));
+    assert_eq!(back["results"][0]["unknown"], json!(false));
+    // Absent and null stay `None`.
+    let r: ImageResponse = decode(&json!({"identifier": ID, "has_heatmap": null})).unwrap();
+    assert_eq!((r.has_heatmap, r.is_nsfw), (None, None));
+
+    // A video: its verdict, a frame's fields and models, and a required
+    // boolean inside an object detection.
+    let mut video = video_example("newest");
+    video["is_nsfw"] = json!(0);
+    video["verdict"]["unknown"] = json!(1);
+    video["results"]["images"][0]["has_heatmap"] = json!(1);
+    video["results"]["images"][0]["results"][0]["unknown"] = json!(0);
+    let v: VideoResponse = decode(&video).unwrap();
+    assert_eq!(v.is_nsfw, Some(false));
+    assert_eq!(v.verdict.as_ref().unwrap().unknown, Some(true));
+    let Some(VideoResultsImages::FrameResults(frames)) = v.results.unwrap().images else {
+        panic!("frames")
+    };
+    assert_eq!(frames[0].has_heatmap, Some(true));
+    assert_eq!(frames[0].results[0].unknown, Some(false));
+    let details = json!({"detections": [{
+        "box": {"x1": 0.0, "x2": 1.0, "y1": 0.0, "y2": 1.0},
+        "results": [{"model": "m", "elapsed_time": 0.1, "unknown": 1,
+                     "classification": [{"label": "human", "score": 0.9}],
+                     "classification_details": {"confidence": 0.9}}],
+        "verdict": {"heuristic": "Majority", "confidence": 0.9, "classification": "human"}
+    }]});
+    let d: ObjectDetails = decode(&details).unwrap();
+    assert!(d.detections[0].results[0].unknown);
+}
+
+#[test]
+fn php_booleans_other_than_0_and_1_are_decode_errors_naming_the_value() {
+    let with = |field: &str, v: Value| {
+        let mut body = json!({"identifier": ID, "results": [{"model": "m"}]});
+        match field {
+            "unknown" => body["results"][0]["unknown"] = v,
+            _ => body[field] = v,
+        }
+        body
+    };
+    for (field, v, named) in [
+        ("unknown", json!(2), "integer `2`"),
+        ("unknown", json!("x"), "string \"x\""),
+        ("has_heatmap", json!(-1), "integer `-1`"),
+        ("has_heatmap", json!(0.5), "floating point `0.5`"),
+        ("is_nsfw", json!("1"), "string \"1\""),
+        ("is_nsfw", json!("yes"), "string \"yes\""),
+        ("is_nsfw", json!([]), "sequence"),
+    ] {
+        let body = with(field, v.clone());
+        let e = decode::<ImageResponse>(&body)
+            .err()
+            .unwrap_or_else(|| panic!("{FAIL} php-bool {field}: {v} must not decode"))
+            .to_string();
+        assert!(e.contains(named), "{field}: {v}: {e}");
+        assert!(
+            e.contains("a boolean (or PHP's 0 or 1)"),
+            "{field}: {v}: {e}"
+        );
+    }
+}
+
+/// Every position of `value` holding a JSON boolean where the schema says
+/// `boolean`, as JSON pointers.
+fn boolean_positions(schema: &Value, value: &Value, at: String, out: &mut Vec<String>) {
+    let spec = spec();
+    let resolved = spec.resolve(schema);
+    let mut candidates = vec![resolved];
+    for key in ["anyOf", "oneOf", "allOf"] {
+        for b in resolved
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if spec.validate(b, value).is_ok() {
+                candidates.push(spec.resolve(b));
+            }
+        }
+    }
+    let says = |t: &str| {
+        candidates.iter().any(|s| {
+            s.get("type") == Some(&json!(t))
+                || s.get("type")
+                    .and_then(Value::as_array)
+                    .is_some_and(|ts| ts.contains(&json!(t)))
+        })
+    };
+    match value {
+        Value::Bool(_) if says("boolean") => out.push(at),
+        Value::Object(map) => {
+            for (k, v) in map {
+                let sub = candidates.iter().find_map(|s| {
+                    s.get("properties")
+                        .and_then(|p| p.get(k))
+                        .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
+                });
+                if let Some(sub) = sub {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    boolean_positions(sub, v, format!("{at}/{key}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = candidates.iter().find_map(|s| s.get("items")) {
+                for (i, v) in items.iter().enumerate() {
+                    boolean_positions(s, v, format!("{at}/{i}"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn php_integer_booleans_decode_as_booleans_wherever_the_spec_says_boolean() {
+    // Spec-driven: for every component, values generated from its schema;
+    // each boolean there written as PHP's 0/1 must decode, and re-encode, as
+    // the boolean does.
+    let spec = spec();
+    let mut positions_checked = 0usize;
+    let mut failures = Vec::new();
+    for name in spec.components() {
+        let schema = spec.component(name.as_str());
+        let strategy = strategy(&spec.defs, &schema, &Options::default());
+        let checked = std::cell::Cell::new(0usize);
+        let result = run_cases(&format!("php-bool {name}"), 24, strategy, |value| {
+            let mut positions = Vec::new();
+            boolean_positions(&schema, value, String::new(), &mut positions);
+            if positions.is_empty() {
+                return Ok(());
+            }
+            let mut php = value.clone();
+            for p in &positions {
+                let b = php.pointer(p).and_then(Value::as_bool).unwrap();
+                *php.pointer_mut(p).unwrap() = json!(u8::from(b));
+            }
+            let want = conformance::roundtrip(&name, value)
+                .expect("a component")
+                .map_err(|e| format!("the value does not decode: {e}"))?;
+            let got = conformance::roundtrip(&name, &php)
+                .expect("a component")
+                .map_err(|e| {
+                    format!("0/1 at {positions:?} does not decode: {e}\n  input: {php}")
+                })?;
+            if got != want {
+                return Err(format!(
+                    "0/1 at {positions:?} decodes as {got}, booleans as {want}"
+                ));
+            }
+            checked.set(checked.get() + positions.len());
+            Ok(())
+        });
+        positions_checked += checked.get();
+        if let Err(e) = result {
+            println!("{FAIL} php-bool {name}: {e}");
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    println!("php-bool: {positions_checked} boolean positions checked");
+    assert!(positions_checked > 100, "{positions_checked} positions");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1306,7 +1306,7 @@ async fn override_route_validates_its_json_body() {
 // ------------------------------------------------------------------ quirks
 
 #[tokio::test]
-async fn quirks_mode_writes_empty_maps_as_arrays_and_adds_unknown_fields() {
+async fn quirks_mode_writes_empty_maps_as_arrays_booleans_as_integers_and_adds_unknown_fields() {
     let server = MockServer::start_with(
         MockConfig::default()
             .with_rate_limits(None)
@@ -1332,11 +1332,33 @@ async fn quirks_mode_writes_empty_maps_as_arrays_and_adds_unknown_fields() {
     assert_eq!(done["results"]["audios"][0]["mock_node"], "audios-node-0");
     // No `{}` anywhere: every empty map is `[]`.
     assert!(!done.to_string().contains("{}"), "{done}");
+    // No boolean anywhere: every one is PHP's 0 or 1.
+    fn booleans(v: &Value) -> usize {
+        match v {
+            Value::Bool(_) => 1,
+            Value::Array(items) => items.iter().map(booleans).sum(),
+            Value::Object(map) => map.values().map(booleans).sum(),
+            _ => 0,
+        }
+    }
+    assert_eq!(booleans(&done), 0, "{done}");
+    let unknown = &done["results"]["images"][0]["results"][0]["unknown"];
+    assert!(*unknown == 0 || *unknown == 1, "{unknown}");
 
     // The client decodes both, and keeps every unknown field.
     let client = server.client_builder().build().unwrap();
     let r = client.video_result(&id.parse().unwrap()).await.unwrap();
     assert_eq!(r.status, Some(identifai::api::types::Status::Done));
+    let Some(identifai::api::types::VideoResultsImages::FrameResults(frames)) =
+        r.results.as_ref().and_then(|x| x.images.as_ref())
+    else {
+        panic!("frames: {r:?}")
+    };
+    assert_eq!(
+        frames[0].results[0].unknown,
+        Some(*unknown == 1),
+        "{unknown}"
+    );
     let raw: Value = serde_json::from_str(r.raw().get()).unwrap();
     assert_eq!(raw, done, "the raw JSON is the answer, whole");
 }

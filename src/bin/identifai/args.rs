@@ -70,7 +70,7 @@ pub struct Global {
     pub mock: bool,
 
     /// With --mock: answer like the PHP backend at its oddest (empty maps
-    /// as `[]`, fields the spec does not name).
+    /// as `[]`, booleans as `0`/`1`, fields the spec does not name).
     #[arg(long, global = true, requires = "mock")]
     pub mock_quirks: bool,
 

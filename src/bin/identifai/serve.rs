@@ -24,7 +24,7 @@ pub struct MockArgs {
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub time_scale: f64,
     /// Answer like the PHP backend at its oddest (`[]` for empty maps,
-    /// fields the spec does not name).
+    /// `0`/`1` for booleans, fields the spec does not name).
     #[arg(long)]
     pub quirks: bool,
     /// How many GETs of a result answer `new` before it is done.

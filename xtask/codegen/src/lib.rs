@@ -30,6 +30,11 @@
 //!    does it for every object type and every map field (`src/api/laravel.rs`
 //!    holds the two serde adaptors it wires in).
 //!
+//!    **PHP's booleans** (`php_bools`): a MySQL boolean column without a
+//!    Laravel cast is written `0`/`1`, so every field of type `bool` (also
+//!    in an `Option` or a `Vec`) reads `0`/`1` as `false`/`true`
+//!    (`src/api/php.rs` holds the adaptor it wires in).
+//!
 //!    The same pass list then implements `api::Answer` for every type
 //!    (`answers`): a type whose fields are all optional is an empty answer
 //!    when it equals its default, and the generated client refuses it.
@@ -75,6 +80,7 @@ mod naming;
 mod open_enums;
 mod operations;
 mod partition;
+mod php_bools;
 mod registry;
 mod resolve;
 mod verdicts;
@@ -101,6 +107,7 @@ mod prelude {
     pub(crate) use crate::open_enums::*;
     pub(crate) use crate::operations::*;
     pub(crate) use crate::partition::*;
+    pub(crate) use crate::php_bools::*;
     pub(crate) use crate::registry::*;
     pub(crate) use crate::resolve::*;
     pub(crate) use crate::verdicts::*;
@@ -222,6 +229,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         content.extend(item.items);
     }
     laravel_empty_maps(content);
+    php_bools(content)?;
     empty_answers(content);
     verdict_methods(content)?;
     type_summaries(&spec, content);
