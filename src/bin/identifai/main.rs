@@ -14,6 +14,7 @@
 //! | `overlay` | `heatmap --overlay`: the heatmap blended over the original |
 //! | `output` | the readable summaries and the JSON records |
 //! | `contract` | `contract`: the contract checks, report, JUnit and drift files |
+//! | `files` | files at a path the user named, written whole or not at all |
 //! | `serve` | `mock`: the built-in mock as a standalone server |
 //! | `stdio` | stdout and stderr: a closed pipe ends the program quietly |
 //!
@@ -33,6 +34,7 @@ mod batch;
 mod classify;
 mod context;
 mod contract;
+mod files;
 mod media;
 mod output;
 mod overlay;
