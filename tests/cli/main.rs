@@ -1,10 +1,14 @@
 //! The `identifai` binary (feature `cli`) as a process: every subcommand
 //! against a test-owned `MockServer` (`commands`), `identifai contract`
-//! (`contract_checks`) and `identifai mock` (`mock_process`).
+//! (`contract_checks`), `identifai mock` (`mock_process`), every
+//! subcommand with a closed pipe for stdout or stderr (`pipes`), and the
+//! files it writes on a full disk (`full_disk`).
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod commands;
 mod contract_checks;
+mod full_disk;
 mod mock_process;
+mod pipes;

@@ -217,7 +217,14 @@ pub async fn classify_one(
     let mut outcome = outcome_of(ctx, Some(shown.clone()), &id, kind, waited).await;
     if let (Some(Typed::Image(r)), Some(out)) = (&outcome.typed, heatmap_out) {
         if r.has_heatmap == Some(true) {
-            match ctx.client.save_heatmap(&id, &out).await {
+            // Fetched, then written whole (the library's save_heatmap
+            // writes in place).
+            let saved = match ctx.client.heatmap(&id).await {
+                Ok(Some(png)) => crate::files::write_whole(&out, &png).map(|()| true),
+                Ok(None) => Ok(false),
+                Err(e) => Err(e.into()),
+            };
+            match saved {
                 Ok(true) => {
                     outcome.record.heatmap = Some(out.display().to_string());
                     outcome
@@ -231,7 +238,7 @@ pub async fn classify_one(
                     .push(("heatmap", "none was served".into())),
                 Err(e) => outcome
                     .problems
-                    .push(ctx.error_line(&format!("{shown}: heatmap"), &e)),
+                    .push(ctx.error_line(&format!("{shown}: heatmap"), e.as_ref())),
             }
         }
     } else if let Some(Typed::Image(r)) = &outcome.typed {

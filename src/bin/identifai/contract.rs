@@ -91,13 +91,11 @@ pub async fn run(global: &Global, args: ContractArgs) -> anyhow::Result<Exit> {
     let report = contract::run(config).await;
     print!("{}", report.to_text());
     if let Some(path) = &args.junit {
-        std::fs::write(path, report.to_junit())
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::files::write_whole(path, report.to_junit().as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &args.drift {
-        std::fs::write(path, report.drift_overlay())
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::files::write_whole(path, report.drift_overlay().as_bytes())?;
         eprintln!(
             "wrote {} ({} drift actions)",
             path.display(),

@@ -14,18 +14,27 @@
 //! | `overlay` | `heatmap --overlay`: the heatmap blended over the original |
 //! | `output` | the readable summaries and the JSON records |
 //! | `contract` | `contract`: the contract checks, report, JUnit and drift files |
+//! | `files` | files at a path the user named, written whole or not at all |
 //! | `serve` | `mock`: the built-in mock as a standalone server |
+//! | `stdio` | stdout and stderr: a closed pipe ends the program quietly |
 //!
 //! Exit codes: 0 success, 1 error, 2 usage (or no key), 3 `--fail-on`
-//! matched. `IDENTIFAI_RATE_SCALE` (hidden `--rate-scale`) multiplies the
+//! matched; killed by SIGPIPE (141 in a shell) when stdout or stderr is a
+//! closed pipe. `IDENTIFAI_RATE_SCALE` (hidden `--rate-scale`) multiplies the
 //! client's pacing, retry and poll intervals: it exists for tests that run
 //! the binary against a time-compressed `MockServer`.
+
+// First: its `print!`/`println!`/`eprint!`/`eprintln!` replace std's in
+// every module after it (a closed pipe ends the program, never a panic).
+#[macro_use]
+mod stdio;
 
 mod args;
 mod batch;
 mod classify;
 mod context;
 mod contract;
+mod files;
 mod journal;
 mod media;
 mod output;
@@ -33,7 +42,6 @@ mod overlay;
 mod serve;
 mod verdict_override;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -86,7 +94,20 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help`, `--version` or a usage error: clap would ignore a
+        // closed pipe here; it ends the program as everywhere else.
+        Err(e) => {
+            if let Err(io) = e.print() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    stdio::closed();
+                }
+            }
+            stdio::flush_out();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -112,7 +133,7 @@ fn main() -> ExitCode {
             }
         }
     };
-    let _ = std::io::stdout().flush();
+    stdio::flush_out();
     // Don't wait for tasks left behind (a cancelled wait, the mock's idle
     // connections).
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
@@ -124,7 +145,11 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match command {
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "identifai", &mut std::io::stdout());
+            // Made in memory first: clap_complete panics on a write error
+            // (a closed pipe, a full disk).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "identifai", &mut script);
+            stdio::write_out_bytes(&script);
             Ok(Exit::Ok)
         }
         Command::Health => {
@@ -177,7 +202,7 @@ fn init_tracing(verbose: u8) {
     // status, attempts and timings.
     let layer = tracing_subscriber::fmt::layer()
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(std::io::stderr)
+        .with_writer(|| stdio::Guarded(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal());
     let _ = tracing_subscriber::registry()
         .with(layer)

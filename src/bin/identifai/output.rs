@@ -196,18 +196,10 @@ impl Record {
 // ------------------------------------------------------------------ stdout
 
 /// Writes a line on stdout. When the reader went away (`identifai ... |
-/// head -1`) the program ends quietly with 0, as it would by SIGPIPE in a
-/// C tool, instead of panicking.
+/// head -1`) the program ends quietly, killed by SIGPIPE as a C or Go tool
+/// would be (`crate::stdio`), instead of panicking.
 pub fn out(text: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = writeln!(stdout, "{text}") {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: writing to stdout: {e}");
-        std::process::exit(1);
-    }
+    println!("{text}");
 }
 
 // ------------------------------------------------------------------ errors

@@ -30,8 +30,7 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
         .context("the heatmap served is not a readable PNG")?;
     let (width, height) = match &args.overlay {
         None if is_png(&args.out) => {
-            std::fs::write(&args.out, &png)
-                .with_context(|| format!("writing {}", args.out.display()))?;
+            crate::files::write_whole(&args.out, &png)?;
             (hw, hh)
         }
         None => {
@@ -144,15 +143,17 @@ fn is_png(path: &Path) -> bool {
     matches!(ImageFormat::from_path(path), Ok(ImageFormat::Png) | Err(_))
 }
 
-/// Writes `img` in the format of `path`'s extension (PNG when it has none
-/// that is known); JPEG gets no alpha channel.
+/// Writes `img` whole in the format of `path`'s extension (PNG when it has
+/// none that is known); JPEG gets no alpha channel.
 fn save(img: &DynamicImage, path: &Path) -> anyhow::Result<()> {
     let format = ImageFormat::from_path(path).unwrap_or(ImageFormat::Png);
-    let result = match format {
-        ImageFormat::Jpeg => DynamicImage::ImageRgb8(img.to_rgb8()).save_with_format(path, format),
-        _ => img.save_with_format(path, format),
-    };
-    result.with_context(|| format!("writing {}", path.display()))
+    crate::files::write_whole_with(path, |w| {
+        match format {
+            ImageFormat::Jpeg => DynamicImage::ImageRgb8(img.to_rgb8()).write_to(w, format)?,
+            _ => img.write_to(w, format)?,
+        }
+        Ok(())
+    })
 }
 
 /// The heatmap stretched to the original's size and laid over it: each

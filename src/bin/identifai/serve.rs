@@ -1,6 +1,11 @@
 //! `identifai mock`: the built-in [`MockServer`] as a process of its own,
 //! for tests in any language and compose files. Prints its base URL and key,
 //! serves until SIGINT or SIGTERM, then stops cleanly (exit 0).
+//!
+//! A closed stdout or stderr ends it at its next write there (a request it
+//! logs with `-vv`, the line it prints on stopping), killed by SIGPIPE like
+//! `yes | head`. It does not watch them in between: a harness may read the
+//! two lines, close the pipe and still use the server.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -46,8 +51,7 @@ pub async fn run(args: MockArgs) -> anyhow::Result<Exit> {
     // need it.
     println!("IDENTIFAI_BASE_URL={}", server.base_url());
     println!("IDENTIFAI_API_KEY={}", server.api_key());
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    crate::stdio::flush_out();
     eprintln!("identifai mock: serving until SIGINT or SIGTERM");
     wait_for_signal().await?;
     let stats = server.stats();
