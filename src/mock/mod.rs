@@ -256,6 +256,7 @@ impl Default for MockConfig {
 /// Counters kept by a [`MockServer`] since it started or since
 /// [`MockServer::reset_stats`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MockStats {
     /// Every request received, on any path.
     pub requests: u64,
@@ -277,6 +278,9 @@ pub struct MockStats {
     pub bytes_received: u64,
     /// Submissions accepted (answered 200 with an identifier).
     pub submissions: u64,
+    /// Submissions taken, per SHA-256 of the file (or per URL): a file
+    /// uploaded twice shows 2 (a paid classification paid twice).
+    pub taken_by_hash: BTreeMap<String, u64>,
 }
 
 impl MockStats {

@@ -266,6 +266,7 @@ impl Shared {
             hasher.update(format!("nonce={}", inner.nonce).as_bytes());
         }
         let id = hex::encode(hasher.finalize());
+        *inner.stats.taken_by_hash.entry(hash.clone()).or_insert(0) += 1;
         if inner.submissions.contains_key(&id) {
             return id;
         }

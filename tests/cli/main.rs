@@ -9,6 +9,7 @@ mod support;
 
 mod commands;
 mod contract_checks;
+mod crash;
 mod full_disk;
 mod mock_process;
 mod pipes;

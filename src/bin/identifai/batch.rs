@@ -280,7 +280,6 @@ fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
 async fn upload(ctx: &Context, args: &BatchArgs, key: &str, input: &Input) -> Step {
     let kind = input.kind(&args.submit);
     let before = input.path().and_then(stamp);
-    let sent_at = SystemTime::now();
     let receipt = match submit(ctx, &args.submit, input, kind, &ProgressBar::hidden()).await {
         Ok(r) => r,
         Err(e) => {
@@ -298,6 +297,8 @@ async fn upload(ctx: &Context, args: &BatchArgs, key: &str, input: &Input) -> St
             };
         }
     };
+    // When the server had it at the latest: what a resume paces itself by.
+    let sent_at = SystemTime::now();
     let mut problems = Vec::new();
     let mut record = Record {
         path: Some(key.to_string()),

@@ -47,33 +47,40 @@ pub async fn run(args: MockArgs) -> anyhow::Result<Exit> {
         MockServer::try_start_on(SocketAddr::new(args.bind, args.port), config).map_err(|e| {
             anyhow::anyhow!("cannot start the mock on {}:{}: {e}", args.bind, args.port)
         })?;
+    // Listening for the signals before anyone can know the server is up:
+    // a SIGTERM right after the two lines must stop it cleanly, not kill it.
+    let stop = stop_signal()?;
     // The one place the mock's (well-known, fake) key is printed: clients
     // need it.
     println!("IDENTIFAI_BASE_URL={}", server.base_url());
     println!("IDENTIFAI_API_KEY={}", server.api_key());
     crate::stdio::flush_out();
     eprintln!("identifai mock: serving until SIGINT or SIGTERM");
-    wait_for_signal().await?;
+    stop.await;
     let stats = server.stats();
     drop(server);
     eprintln!("identifai mock: stopped after {} requests", stats.requests);
     Ok(Exit::Ok)
 }
 
+/// A future that ends at SIGINT or SIGTERM; the handlers are in place
+/// when this returns.
 #[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
