@@ -250,17 +250,12 @@ enum Origin {
     Reader(Option<Pin<Box<dyn AsyncRead + Send>>>),
 }
 
-impl Prepared {
-    /// Whether the media can be sent again (for a retry).
-    pub(crate) fn can_resend(&self) -> bool {
-        match self {
-            Prepared::File(f) => !matches!(f.origin, Origin::Reader(_)),
-            Prepared::Url(_) => true,
-        }
-    }
-}
-
 impl PreparedFile {
+    /// Whether the file can be sent again (for a retry): not a reader.
+    pub(crate) fn can_resend(&self) -> bool {
+        !matches!(self.origin, Origin::Reader(_))
+    }
+
     /// A fresh part for one attempt (the file is reopened each time), or
     /// `None` when a reader was already used.
     pub(crate) async fn part(

@@ -144,6 +144,25 @@ pub enum BodyFault {
         /// What the pacer's store said.
         cause: String,
     },
+    /// Not sent: the server refused `refusals` requests in a row over
+    /// `over`, and the client's breaker is open.
+    #[error("not sent: {refusals} requests refused in a row over {:.1}s (the breaker is open)", .over.as_secs_f64())]
+    Refused {
+        /// The 429s in a row.
+        refusals: u32,
+        /// Since the first of them.
+        over: std::time::Duration,
+        /// Until a request may be sent, if known.
+        retry_after: Option<std::time::Duration>,
+    },
+    /// A deadline passed: the retry budget ran out.
+    #[error("{what} ({}s)", .after.as_secs_f64())]
+    Deadline {
+        /// Which deadline.
+        what: &'static str,
+        /// Its length.
+        after: std::time::Duration,
+    },
 }
 
 impl BodyFault {
@@ -151,7 +170,7 @@ impl BodyFault {
     /// `io::Error` of kind `TimedOut`, so `reqwest::Error::is_timeout` holds.
     fn into_box(self) -> BoxError {
         match self {
-            f @ BodyFault::Idle { .. } => {
+            f @ (BodyFault::Idle { .. } | BodyFault::Deadline { .. }) => {
                 Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, f))
             }
             f => Box::new(f),
