@@ -14,7 +14,8 @@
 //!   span per request. An upload's file is not sent again here: the
 //!   submission loop re-opens it, with the same policy (the run it sets).
 //!   Each attempt's request body is tracked and its answer's body guarded
-//!   (caps, idle timeout, the key scrubbed: [`crate::api::body`]).
+//!   (caps, idle timeout, the key scrubbed: [`crate::api::body`]); once an
+//!   upload is sent, its whole answer must come within the request timeout.
 //! - **post**: remembers the status and headers, so a body that fails to
 //!   decode is reported with them.
 
@@ -28,7 +29,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::api;
 use crate::api::body::{
-    fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, KeyFinder, Tracked,
+    answer_late, fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, KeyFinder,
+    Tracked,
 };
 use crate::pacing::{Class, SharedGate};
 use crate::retry::{Refusals, RetryConfig, Run, SharedRun, Summary};
@@ -276,10 +278,26 @@ impl Transport {
                 None => std::future::pending().await,
             }
         };
+        // An upload's answer is due within the request timeout of its end
+        // (the upload timeout is for sending the file).
+        let answer_timeout = limits.answer_timeout.filter(|_| has_body);
+        let answer_due = async {
+            match answer_timeout {
+                Some(after) => {
+                    activity.sent().await;
+                    let sent = activity
+                        .finished_at()
+                        .unwrap_or_else(std::time::Instant::now);
+                    tokio::time::sleep_until((sent + after).into()).await
+                }
+                None => std::future::pending().await,
+            }
+        };
         let result = tokio::select! {
             // The answer first: a stall is only looked at while it waits.
             biased;
             r = self.send(client, request, template, paced, limits, &activity) => r,
+            _ = answer_due => Err(cold_error(answer_late(answer_timeout.unwrap_or_default())).await),
             _ = stalled => {
                 let idle = idle.unwrap_or_default();
                 // Stalled mid-upload: the server cannot have the request.
@@ -294,7 +312,15 @@ impl Transport {
             }
         };
         match result {
-            Ok(response) => Ok(self.guard(response, operation)),
+            Ok(response) => {
+                let due = answer_timeout.map(|after| {
+                    let sent = activity
+                        .finished_at()
+                        .unwrap_or_else(std::time::Instant::now);
+                    ((sent + after).into(), after)
+                });
+                Ok(self.guard(response, operation, due))
+            }
             // A body not sent in full cannot have been taken by the server:
             // say so, so the submission can be sent again. Not sent in full:
             // not all of it was handed to the connection, or writing it
@@ -315,7 +341,12 @@ impl Transport {
 
     /// The answer with the key scrubbed from its headers and its body
     /// wrapped in the capped, idle-watched, scrubbing reader.
-    fn guard(&self, mut response: reqwest::Response, operation: &str) -> reqwest::Response {
+    fn guard(
+        &self,
+        mut response: reqwest::Response,
+        operation: &str,
+        due: Option<(tokio::time::Instant, Duration)>,
+    ) -> reqwest::Response {
         let key = self.inner.key_finder.as_ref();
         if let Some(key) = key {
             for value in response.headers_mut().values_mut() {
@@ -329,7 +360,14 @@ impl Transport {
             .settings
             .bodies
             .cap_for(operation, response.status().as_u16());
-        Guarded::wrap(response, what, cap, self.inner.settings.idle_timeout, key)
+        Guarded::wrap(
+            response,
+            what,
+            cap,
+            self.inner.settings.idle_timeout,
+            due,
+            key,
+        )
     }
 }
 
@@ -340,6 +378,8 @@ struct Limits {
     /// No attempt past this (the retry budget; none for an upload, whose
     /// transfer has the upload timeout).
     attempt_until: Option<std::time::Instant>,
+    /// An upload's whole answer within this of its end.
+    answer_timeout: Option<Duration>,
     /// The budget, for the message when it runs out.
     budget: Duration,
 }
@@ -547,7 +587,9 @@ impl api::Layer for Transport {
                 request.headers_mut().insert(API_KEY_HEADER, key.clone());
             }
         }
-        let timeout = if request.method() == Method::POST {
+        // The upload timeout for sending a file; everything else (an
+        // override, a submission by URL) answers within the request timeout.
+        let timeout = if request.method() == Method::POST && is_upload(info.operation_id) {
             t.inner.upload_timeout
         } else {
             t.inner.request_timeout
@@ -666,6 +708,7 @@ impl Transport {
             let limits = Limits {
                 wait_until: Some(deadline),
                 attempt_until: (!upload).then_some(deadline),
+                answer_timeout: t.inner.request_timeout.filter(|_| upload),
                 budget,
             };
             let sent_at = std::time::Instant::now();

@@ -533,6 +533,64 @@ async fn an_upload_refused_then_stalled_ends_with_the_429() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
+/// A server that reads the upload, then trickles its answer a byte every
+/// 200 ms: the status line and headers (`in_head`), or the body.
+fn trickling_server(in_head: bool) -> Raw {
+    Raw::start(move |_, head, r| {
+        drain(head, r);
+        let body = r#"{"identifier":"accepted-1"}"#;
+        let text = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}{}",
+            body.len() + 1000,
+            body,
+            " ".repeat(1000)
+        );
+        let at_once = if in_head { 0 } else { text.len() - 1000 };
+        if r.get_mut().write_all(&text.as_bytes()[..at_once]).is_err() {
+            return;
+        }
+        for b in &text.as_bytes()[at_once..] {
+            std::thread::sleep(Duration::from_millis(200));
+            if r.get_mut().write_all(&[*b]).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn an_upload_whose_answer_trickles_ends_within_the_request_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "a.png", 1 << 20);
+    for in_head in [true, false] {
+        let raw = trickling_server(in_head);
+        // A byte every 200 ms never trips the idle timeout (5 s: a loaded
+        // machine may delay a byte a while); the upload timeout is for
+        // sending the file, not for a trickled answer.
+        let c = client(&raw.url())
+            .idle_timeout(Some(Duration::from_secs(5)))
+            .request_timeout(Duration::from_secs(1))
+            .upload_timeout(Duration::from_secs(60))
+            .retry(RetryConfig::default())
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = c.classify_image(file.as_path()).send().await.unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            matches!(&err, Error::Transport(e) if e.is_timeout()),
+            "in head: {in_head}: {err:?}"
+        );
+        assert!(err.to_string().contains("request timeout"), "{err}");
+        assert!(
+            took < Duration::from_secs(8),
+            "in head: {in_head}: {took:?}"
+        );
+        // The server had the upload: never sent twice.
+        assert_eq!(raw.requests(), 1);
+    }
+}
+
 // ------------------------------------------------------------------ the key
 
 #[tokio::test]
