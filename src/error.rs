@@ -64,8 +64,8 @@ pub enum Error {
     #[non_exhaustive]
     RateLimited {
         /// How long to wait before trying again: the server's `Retry-After`
-        /// (if it said), or, when the breaker did not send the request, the
-        /// time until it lets one through.
+        /// (if it named a time to come), or, when the breaker did not send
+        /// the request, the time until it lets one through.
         retry_after: Option<Duration>,
         /// The server's message (`Too Many Attempts.`).
         message: Option<String>,
@@ -476,7 +476,11 @@ impl Error {
                 // What the transport noted of the request's 429s, if any.
                 let seen = crate::retry::noted(headers).unwrap_or_default();
                 Error::RateLimited {
-                    retry_after: crate::retry::retry_after(headers),
+                    // Zero or a date in the past names no time to wait for.
+                    retry_after: match crate::retry::hint(headers) {
+                        crate::retry::Hint::After(d) => Some(d),
+                        _ => None,
+                    },
                     message,
                     refusals: seen.refusals.max(1),
                     over: seen.over,

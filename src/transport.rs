@@ -89,8 +89,9 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// A transport that sends `api_key` (if any) in `X-Api-Key`, with no
     /// pacing, no retries and no timeouts of its own (the default body caps
-    /// of [`BodyLimits`] still apply): what the generated client gets when
-    /// used bare. [`crate::ClientBuilder`] makes the full one.
+    /// of [`BodyLimits`] and the breaker of [`RetryConfig`] still apply):
+    /// what the generated client gets when used bare.
+    /// [`crate::ClientBuilder`] makes the full one.
     pub fn new(api_key: Option<SecretString>) -> Self {
         Self::with_settings(
             api_key,
