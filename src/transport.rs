@@ -448,18 +448,21 @@ impl Saved {
 /// multipart form of a few fields).
 const RESEND_BUFFER: u64 = 64 * 1024;
 
-/// Reads a small streamed body (`Content-Length` at most
-/// [`RESEND_BUFFER`]) into memory, so the request can be cloned.
-async fn buffer_small_body(request: &mut reqwest::Request) {
-    let small = request
-        .headers()
-        .get(reqwest::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n <= RESEND_BUFFER);
-    if !small || request.body().is_none_or(|b| b.as_bytes().is_some()) {
-        return;
-    }
+/// Whether `request` has a small streamed body (`Content-Length` at most
+/// [`RESEND_BUFFER`]) to read into memory, so that it can be cloned.
+fn needs_buffer(request: &reqwest::Request) -> bool {
+    let streamed = request.body().is_some_and(|b| b.as_bytes().is_none());
+    streamed
+        && request
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n <= RESEND_BUFFER)
+}
+
+/// Reads the request's streamed body into memory (see [`needs_buffer`]).
+async fn buffer_body(request: &mut reqwest::Request) {
     let Some(body) = request.body_mut().take() else {
         return;
     };
@@ -656,8 +659,9 @@ impl Transport {
         let upload = request.body().is_some() && is_upload(operation);
         // An upload's run is the submission loop's (it re-sends the file).
         let outer = upload.then(crate::retry::current_upload).flatten();
-        if !upload {
-            buffer_small_body(&mut request).await;
+        if !upload && needs_buffer(&request) {
+            // Boxed: a cold path, kept out of every request's future.
+            Box::pin(buffer_body(&mut request)).await;
         }
         // One copy, kept for a retry or a redirect (none for a streamed
         // body): the first attempt sends the request itself, and a request
@@ -765,7 +769,7 @@ impl Transport {
                             delay_ms = refusal.wait.as_millis() as u64,
                             "429: sent again after the wait"
                         );
-                        saved = Some(Saved::read(response).await);
+                        saved = Some(Box::pin(Saved::read(response)).await);
                         tokio::time::sleep(refusal.wait).await;
                         continue;
                     }
@@ -790,7 +794,7 @@ impl Transport {
                                 delay_ms = delay.as_millis() as u64,
                                 "retrying"
                             );
-                            saved = Some(Saved::read(response).await);
+                            saved = Some(Box::pin(Saved::read(response)).await);
                             tokio::time::sleep(delay).await;
                             continue;
                         }
