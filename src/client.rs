@@ -342,14 +342,17 @@ impl ClientBuilder {
         self
     }
 
-    /// The time allowed for one GET, answer included (default 30 s).
+    /// The time allowed for one request, answer included (default 30 s):
+    /// every GET, override, submission by URL and partner call, and the
+    /// answer to an upload once the file is sent.
     pub fn request_timeout(mut self, d: Duration) -> Self {
         self.request_timeout = Some(d);
         self
     }
 
-    /// The time allowed for one submission, upload included (default 30
-    /// minutes: videos may be gigabytes).
+    /// The time allowed for sending one file (default 30 minutes: videos
+    /// may be gigabytes); its answer must then come within the
+    /// [`request_timeout`](Self::request_timeout).
     pub fn upload_timeout(mut self, d: Duration) -> Self {
         self.upload_timeout = Some(d);
         self

@@ -12,6 +12,7 @@
 //! fn advice(e: &Error) -> &'static str {
 //!     match e {
 //!         Error::Unauthorized { .. } => "check IDENTIFAI_API_KEY",
+//!         Error::RateLimited { breaker_open: true, .. } => "the key has no room: try again later",
 //!         Error::RateLimited { .. } => "slow down (the client paces itself by default)",
 //!         e if e.is_retryable() => "try again later",
 //!         _ => "see the message",
@@ -53,13 +54,30 @@ pub enum Error {
         /// What went wrong, with the store's address (never a password).
         message: String,
     },
-    /// 429: too many requests, after the retries allowed by [`crate::RetryConfig`].
-    #[error("rate limited (429){}{}", .retry_after.map(|d| format!(": retry after {}s", d.as_secs_f64())).unwrap_or_default(), suffix(.message))]
+    /// 429: too many requests, after the retries allowed by
+    /// [`crate::RetryConfig`]; or not sent at all, because the client's
+    /// breaker is open (`breaker_open`: the server refused
+    /// [`crate::RetryConfig::breaker_refusals`] requests in a row over
+    /// [`crate::RetryConfig::breaker_window`]). [`Error::is_retryable`]:
+    /// yes, after `retry_after`.
+    #[error("{}", rate_limited_text(*.refusals, *.over, *.breaker_open, .retry_after, .message))]
+    #[non_exhaustive]
     RateLimited {
-        /// How long the server asked to wait (`Retry-After`), if it said.
+        /// How long to wait before trying again: the server's `Retry-After`
+        /// (if it named a time to come), or, when the breaker did not send
+        /// the request, the time until it lets one through.
         retry_after: Option<Duration>,
         /// The server's message (`Too Many Attempts.`).
         message: Option<String>,
+        /// How many 429s the request met (1 without retries); with
+        /// `breaker_open`, how many requests in a row the server refused.
+        refusals: u32,
+        /// From the first of those 429s to the end.
+        over: Duration,
+        /// The breaker is open: requests of this method fail at once,
+        /// unsent, until the server has room again (this one may not have
+        /// been sent).
+        breaker_open: bool,
     },
     /// 400: the service rejected the request (wrong parameters, media that
     /// failed validation, no credits left).
@@ -285,6 +303,33 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A 429's message: the old one-refusal text, or how many over how long.
+fn rate_limited_text(
+    refusals: u32,
+    over: Duration,
+    breaker_open: bool,
+    retry_after: &Option<Duration>,
+    message: &Option<String>,
+) -> String {
+    let mut s = String::from("rate limited (429)");
+    if breaker_open {
+        s.push_str(&format!(
+            ": {refusals} requests refused in a row over {:.1}s; not sending until the server has room",
+            over.as_secs_f64()
+        ));
+    } else if refusals > 1 {
+        s.push_str(&format!(
+            ": refused {refusals} times over {:.1}s",
+            over.as_secs_f64()
+        ));
+    }
+    if let Some(d) = retry_after {
+        s.push_str(&format!(": retry after {}s", d.as_secs_f64()));
+    }
+    s.push_str(&suffix(message));
+    s
+}
+
 fn suffix(message: &Option<String>) -> String {
     message
         .as_deref()
@@ -304,6 +349,12 @@ fn validation_text(message: &Option<String>, fields: &BTreeMap<String, Vec<Strin
 
 impl Error {
     /// Whether trying again later may succeed (429, 5xx, transport errors).
+    ///
+    /// The client already retried what it safely could, within its budget
+    /// ([`crate::RetryConfig`]). For [`Error::RateLimited`], "later" means
+    /// after its `retry_after`: while the breaker is open, a request sent
+    /// sooner fails the same way at once (nothing is sent, nothing is
+    /// charged).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } => true,
@@ -349,7 +400,21 @@ impl Error {
             Some(crate::api::body::BodyFault::Pacer { cause }) => {
                 return Error::Pacer { message: cause }
             }
-            None => {}
+            Some(crate::api::body::BodyFault::Refused {
+                refusals,
+                over,
+                retry_after,
+            }) => {
+                return Error::RateLimited {
+                    retry_after,
+                    message: None,
+                    refusals,
+                    over,
+                    breaker_open: true,
+                }
+            }
+            // A deadline stays a transport error (`is_timeout`).
+            Some(crate::api::body::BodyFault::Deadline { .. }) | None => {}
         }
         // reqwest errors carry the URL; ours never has the key in it (the key
         // travels in a header), but strip the query anyway.
@@ -407,10 +472,21 @@ impl Error {
             401 => Error::Unauthorized { message },
             403 => Error::Forbidden { message },
             404 => Error::NotFound { message },
-            429 => Error::RateLimited {
-                retry_after: crate::retry::retry_after(headers),
-                message,
-            },
+            429 => {
+                // What the transport noted of the request's 429s, if any.
+                let seen = crate::retry::noted(headers).unwrap_or_default();
+                Error::RateLimited {
+                    // Zero or a date in the past names no time to wait for.
+                    retry_after: match crate::retry::hint(headers) {
+                        crate::retry::Hint::After(d) => Some(d),
+                        _ => None,
+                    },
+                    message,
+                    refusals: seen.refusals.max(1),
+                    over: seen.over,
+                    breaker_open: seen.breaker_open,
+                }
+            }
             s => Error::Server {
                 status: s,
                 snippet: message.or_else(|| (!body.is_empty()).then(|| snippet(body))),

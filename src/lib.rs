@@ -61,8 +61,10 @@
 //!   ([`Classified::raw`]), so fields this client does not know are not lost.
 //! - **Pacing** under 1 POST/s, 30 POST/min, 2 GET/s, 60 GET/min, so batch
 //!   work does not meet 429s; **retries** of 429/502/503/504 and connection
-//!   failures with jittered backoff honouring `Retry-After`. A POST is only
-//!   retried when the server cannot have processed it.
+//!   failures with jittered backoff honouring `Retry-After`, within a hard
+//!   time budget. Consecutive 429s back off exponentially, and a breaker
+//!   stops sending while the server refuses everything ([`RetryConfig`]).
+//!   A POST is only retried when the server cannot have processed it.
 //! - **Checks before sending**: file exists, type and size allowed,
 //!   identifier safe in a path, URL is http(s). See [`error::InputError`].
 //! - **Security**: the key is a secret (never in `Debug`, logs, errors or

@@ -9,9 +9,9 @@
 //! pacing is exact at any time scale). A batch of 30 submissions therefore
 //! goes out one per second, the 31st one minute after the first.
 //!
-//! A 429 slows the whole key, not only that request: its `Retry-After`
-//! (or, without one, the shortest window) holds every request of that
-//! method until it passes.
+//! A 429 slows the whole key, not only that request: the wait the refusal
+//! policy gives it (its `Retry-After` at least; see [`crate::RetryConfig`])
+//! holds every request of that method until it passes.
 //!
 //! Where the send times live is the [`Pacer`]: in the process (the
 //! default; clones of a [`crate::Client`] share it), or, with feature
@@ -413,7 +413,8 @@ impl Gate {
     }
 
     /// A 429 came back for this method: hold every request of it for
-    /// `retry_after` (or, without one, the shortest window).
+    /// `retry_after` (the refusal policy's wait; without one, the shortest
+    /// window).
     pub(crate) async fn hold(&self, method: &reqwest::Method, retry_after: Option<Duration>) {
         let class = Class::of(method);
         let windows = self.limits.windows_of(class);

@@ -280,33 +280,23 @@ enum Origin {
     Reader(Option<Pin<Box<dyn AsyncRead + Send>>>),
 }
 
-impl Prepared {
+impl PreparedFile {
     /// Hashes what each attempt sends from now on (see [`Sent`]).
     pub(crate) fn hash_what_is_sent(&mut self) {
-        if let Prepared::File(f) = self {
-            f.sent = Some(Arc::default());
-        }
+        self.sent = Some(Arc::default());
     }
 
     /// What the last attempt sent, when hashing was asked for and it sent
     /// the whole file.
     pub(crate) fn sent(&self) -> Option<Sent> {
-        match self {
-            Prepared::File(f) => f.sent.as_ref().and_then(|s| *lock(s)),
-            Prepared::Url(_) => None,
-        }
+        self.sent.as_ref().and_then(|s| *lock(s))
     }
 
-    /// Whether the media can be sent again (for a retry).
+    /// Whether the file can be sent again (for a retry): not a reader.
     pub(crate) fn can_resend(&self) -> bool {
-        match self {
-            Prepared::File(f) => !matches!(f.origin, Origin::Reader(_)),
-            Prepared::Url(_) => true,
-        }
+        !matches!(self.origin, Origin::Reader(_))
     }
-}
 
-impl PreparedFile {
     /// A fresh part for one attempt (the file is reopened each time), or
     /// `None` when a reader was already used.
     pub(crate) async fn part(

@@ -4,9 +4,12 @@
 //! A submission is checked before anything is sent (see [`Source`]), sent
 //! as a streamed multipart form (or by URL), and answered with an
 //! [`Identifier`] whatever format the server answers in. A 429, or a
-//! connection that could not be opened, is retried with the body rebuilt
-//! (files are reopened); nothing that the server may have processed is ever
-//! sent twice.
+//! connection that could not be opened, is retried: a file with its body
+//! rebuilt (the file reopened, at most
+//! [`RetryConfig::max_upload_resends`](crate::RetryConfig::max_upload_resends)
+//! times on 429s) under the transport's refusal policy ([`crate::retry`]),
+//! a URL by the transport itself. Nothing that the server may have
+//! processed is ever sent twice.
 //!
 //! ```no_run
 //! use identifai::{Client, Source, api::forms::ImageOptions};
@@ -215,80 +218,97 @@ impl<'c, K: MediaKind> Classify<'c, K> {
         );
         let client = self.client;
         let fut = async move {
-            let mut prepared = prepare(self.source, &accepts::<K>(client)).await?;
+            let prepared = prepare(self.source, &accepts::<K>(client)).await?;
+            let mut file = match prepared {
+                // A small form: the transport sends it again itself.
+                Prepared::Url(url) => {
+                    let answer = K::submit_url(client.api(), self.format, url, self.options).await;
+                    return match answer {
+                        Ok(answer) => Ok(Receipt {
+                            identifier: identifier_of(answer).await?,
+                            sent: None,
+                        }),
+                        Err(e) => Err(Error::from_api(e).await),
+                    };
+                }
+                Prepared::File(file) => file,
+            };
             if hash {
-                prepared.hash_what_is_sent();
+                file.hash_what_is_sent();
             }
-            let mut schedule = client.transport().retry().schedule();
+            let can_resend = file.can_resend();
+            // One run for every upload of the file: the transport counts its
+            // 429s and says when it may go again.
+            let run = client.transport().upload_run();
+            // The last 429: the cause, should a later upload fail without an answer.
+            let mut refused: Option<Error> = None;
             loop {
-                let attempt = match &mut prepared {
-                    Prepared::Url(url) => {
-                        K::submit_url(
-                            client.api(),
-                            self.format.clone(),
-                            url.clone(),
-                            self.options.clone(),
-                        )
-                        .await
+                let Some(part) = file.part(self.progress.as_ref()).await? else {
+                    // A reader is never retried (can_resend is false), so this is the first use.
+                    return Err(InputError::InvalidSetting {
+                        setting: "source",
+                        reason: "a reader can be sent only once".into(),
                     }
-                    Prepared::File(file) => match file.part(self.progress.as_ref()).await? {
-                        Some(part) => {
-                            K::submit_file(
-                                client.api(),
-                                self.format.clone(),
-                                part,
-                                self.options.clone(),
-                            )
-                            .await
-                        }
-                        // A reader is never retried (can_resend is false), so this is the first use.
-                        None => {
-                            return Err(InputError::InvalidSetting {
-                                setting: "source",
-                                reason: "a reader can be sent only once".into(),
-                            }
-                            .into())
-                        }
-                    },
+                    .into());
                 };
-                let err = match attempt {
+                let upload = K::submit_file(
+                    client.api(),
+                    self.format.clone(),
+                    part,
+                    self.options.clone(),
+                );
+                let err = match crate::retry::within(run.clone(), upload).await {
                     Ok(answer) => {
                         let identifier = identifier_of(answer).await?;
                         return Ok(Receipt {
                             identifier,
-                            sent: prepared.sent(),
+                            sent: file.sent(),
                         });
                     }
                     Err(e) => Error::from_api(e).await,
                 };
-                // Retry only what the server cannot have processed.
-                // A 429: nothing was processed; retried while the budget
-                // allows, whatever the attempts (the pacer holds the key).
-                if let Error::RateLimited { retry_after, .. } = &err {
-                    if prepared.can_resend() {
-                        if let Some(delay) = schedule.next_rate_limited_delay(*retry_after) {
+                if let Error::RateLimited { .. } = &err {
+                    // Set by the transport when this 429 may be waited out.
+                    let wait = crate::retry::lock(&run).take_resend();
+                    match wait {
+                        Some(wait) if can_resend => {
                             tracing::debug!(
-                                delay_ms = delay.as_millis() as u64,
-                                "submission rate limited: sent again"
+                                delay_ms = wait.as_millis() as u64,
+                                "upload refused (429): sent again after the wait"
                             );
-                            tokio::time::sleep(delay).await;
+                            refused = Some(err);
+                            tokio::time::sleep(wait).await;
                             continue;
                         }
+                        _ => return Err(err),
                     }
-                    return Err(err);
                 }
-                let retry_after = match &err {
-                    Error::Transport(e) if e.is_connect() => Some(None),
-                    // Cut before the server had it all (an early answer, a
-                    // stalled upload): it cannot have been taken.
-                    Error::UploadInterrupted { .. } => Some(None),
-                    _ => None,
+                // Retry only what the server cannot have processed: a
+                // connection that failed, an upload cut before the server
+                // had it all (an early answer, a stalled upload).
+                let unsent = match &err {
+                    Error::Transport(e) => e.is_connect(),
+                    Error::UploadInterrupted { .. } => true,
+                    _ => false,
                 };
-                let delay = match retry_after {
-                    Some(ra) if prepared.can_resend() => schedule.next_delay(ra),
-                    _ => None,
+                let delay = if unsent && can_resend {
+                    crate::retry::lock(&run).next_delay(None)
+                } else {
+                    None
                 };
-                let Some(delay) = delay else { return Err(err) };
+                let Some(delay) = delay else {
+                    // Failed without an answer after a 429: that 429 is the cause.
+                    let answerless = matches!(
+                        err,
+                        Error::Transport(_)
+                            | Error::IdleTimeout { .. }
+                            | Error::UploadInterrupted { .. }
+                    );
+                    return Err(match refused {
+                        Some(cause) if answerless => cause,
+                        _ => err,
+                    });
+                };
                 tracing::debug!(error = %err, delay_ms = delay.as_millis() as u64, "submission retried");
                 tokio::time::sleep(delay).await;
             }

@@ -441,6 +441,156 @@ async fn the_retry_budget_bounds_attempts_too() {
     assert!(raw.requests() <= 3, "{} attempts", raw.requests());
 }
 
+#[tokio::test]
+async fn the_retry_budget_is_a_hard_deadline_pacer_waits_included() {
+    // A 503, then room for the retry only a minute later (1 GET a minute):
+    // the retry's wait for the pacer is cut at the 2 s budget, and the 503
+    // (the cause) ends the request.
+    let raw = Raw::start(|n, _, r| match n {
+        0 => respond(
+            r,
+            "503 Service Unavailable",
+            "",
+            r#"{"message":"Service Unavailable"}"#,
+        ),
+        _ => respond(r, "200 OK", "", &done_json("")),
+    });
+    let c = client(&raw.url())
+        .rate_limits(Some(RateLimits::PUBLISHED.with_gets_per_minute(1)))
+        .retry(
+            RetryConfig::default()
+                .with_initial_backoff(Duration::from_millis(10))
+                .with_max_elapsed(Duration::from_secs(2)),
+        )
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.image_result(&id()).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, Error::Server { status: 503, .. }), "{err:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(raw.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_429_then_a_silent_server_ends_with_the_429() {
+    // The retry after a 429 meets a server that never answers: the error
+    // is the 429 (the cause), not the retry's timeout.
+    let raw = Raw::start(|n, head, r| {
+        drain(head, r);
+        if n == 0 {
+            respond(
+                r,
+                "429 Too Many Requests",
+                "retry-after: 0\r\n",
+                r#"{"message":"Too Many Attempts."}"#,
+            );
+        } else {
+            std::thread::sleep(Duration::from_secs(60));
+        }
+    });
+    let c = client(&raw.url())
+        .idle_timeout(None)
+        .request_timeout(Duration::from_secs(30))
+        .retry(quick_429s().with_max_elapsed(Duration::from_secs(2)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.image_result(&id()).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert!(err.to_string().contains("Too Many Attempts"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(raw.requests(), 2);
+}
+
+#[tokio::test]
+async fn an_upload_refused_then_stalled_ends_with_the_429() {
+    // The upload sent again after a 429 meets a server that stops reading
+    // it (idle timeout): the error is the 429, not "upload interrupted".
+    let raw = Raw::start(|n, head, r| {
+        if n == 0 {
+            drain(head, r);
+            respond(
+                r,
+                "429 Too Many Requests",
+                "retry-after: 0\r\n",
+                r#"{"message":"Too Many Attempts."}"#,
+            );
+        } else {
+            std::thread::sleep(Duration::from_secs(60));
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "big.png", 32 << 20);
+    let c = client(&raw.url())
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .retry(quick_429s())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = c.classify_image(file.as_path()).send().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// A server that reads the upload, then trickles its answer a byte every
+/// 200 ms: the status line and headers (`in_head`), or the body.
+fn trickling_server(in_head: bool) -> Raw {
+    Raw::start(move |_, head, r| {
+        drain(head, r);
+        let body = r#"{"identifier":"accepted-1"}"#;
+        let text = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}{}",
+            body.len() + 1000,
+            body,
+            " ".repeat(1000)
+        );
+        let at_once = if in_head { 0 } else { text.len() - 1000 };
+        if r.get_mut().write_all(&text.as_bytes()[..at_once]).is_err() {
+            return;
+        }
+        for b in &text.as_bytes()[at_once..] {
+            std::thread::sleep(Duration::from_millis(200));
+            if r.get_mut().write_all(&[*b]).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn an_upload_whose_answer_trickles_ends_within_the_request_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = png_file(dir.path(), "a.png", 1 << 20);
+    for in_head in [true, false] {
+        let raw = trickling_server(in_head);
+        // A byte every 200 ms never trips the idle timeout (5 s: a loaded
+        // machine may delay a byte a while); the upload timeout is for
+        // sending the file, not for a trickled answer.
+        let c = client(&raw.url())
+            .idle_timeout(Some(Duration::from_secs(5)))
+            .request_timeout(Duration::from_secs(1))
+            .upload_timeout(Duration::from_secs(60))
+            .retry(RetryConfig::default())
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = c.classify_image(file.as_path()).send().await.unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            matches!(&err, Error::Transport(e) if e.is_timeout()),
+            "in head: {in_head}: {err:?}"
+        );
+        assert!(err.to_string().contains("request timeout"), "{err}");
+        assert!(
+            took < Duration::from_secs(8),
+            "in head: {in_head}: {took:?}"
+        );
+        // The server had the upload: never sent twice.
+        assert_eq!(raw.requests(), 1);
+    }
+}
+
 // ------------------------------------------------------------------ the key
 
 #[tokio::test]
@@ -543,6 +693,15 @@ async fn unknown_statuses_are_pending_for_every_wait() {
 
 // ------------------------------------------------------------------ early answers
 
+/// Retries whose 429 waits are a few milliseconds: `Retry-After: 0` counts
+/// as the minute window (scaled down here), the backoff steps too.
+fn quick_429s() -> RetryConfig {
+    RetryConfig::default()
+        .with_initial_backoff(Duration::from_millis(5))
+        .with_rate_limit_backoff(Duration::from_millis(5))
+        .with_retry_after_fallback(Duration::from_millis(5))
+}
+
 /// A server that answers every other submission with a 429 as soon as it
 /// has read the headers, before reading the upload, as proxies do: then it
 /// closes its side and reads what still comes, dropping it (nginx's
@@ -573,10 +732,7 @@ async fn fifty_uploads_meeting_an_early_429_all_succeed() {
     let mut failures = Vec::new();
     for _ in 0..50 {
         let raw = early_429_server();
-        let c = client(&raw.url())
-            .retry(RetryConfig::default().with_initial_backoff(Duration::from_millis(5)))
-            .build()
-            .unwrap();
+        let c = client(&raw.url()).retry(quick_429s()).build().unwrap();
         match c.classify_image(file.as_path()).send().await {
             Ok(id) if id.as_str() == "accepted-1" && raw.requests() == 2 => ok += 1,
             other => failures.push(format!("{other:?} after {} requests", raw.requests())),
@@ -627,7 +783,7 @@ async fn fifty_uploads_meeting_the_mocks_injected_429_all_succeed() {
         .api_key(server.api_key())
         .base_url(server.base_url())
         .rate_limits(None)
-        .retry(RetryConfig::default().with_initial_backoff(Duration::from_millis(5)))
+        .retry(quick_429s())
         .build()
         .unwrap();
     let mut ok = 0;

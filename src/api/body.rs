@@ -144,6 +144,26 @@ pub enum BodyFault {
         /// What the pacer's store said.
         cause: String,
     },
+    /// Not sent: the server refused `refusals` requests in a row over
+    /// `over`, and the client's breaker is open.
+    #[error("not sent: {refusals} requests refused in a row over {:.1}s (the breaker is open)", .over.as_secs_f64())]
+    Refused {
+        /// The 429s in a row.
+        refusals: u32,
+        /// Since the first of them.
+        over: std::time::Duration,
+        /// Until a request may be sent, if known.
+        retry_after: Option<std::time::Duration>,
+    },
+    /// A deadline passed: the answer to an upload did not come within the
+    /// request timeout of its end, or the retry budget ran out.
+    #[error("{what} ({}s)", .after.as_secs_f64())]
+    Deadline {
+        /// Which deadline.
+        what: &'static str,
+        /// Its length.
+        after: std::time::Duration,
+    },
 }
 
 impl BodyFault {
@@ -151,7 +171,7 @@ impl BodyFault {
     /// `io::Error` of kind `TimedOut`, so `reqwest::Error::is_timeout` holds.
     fn into_box(self) -> BoxError {
         match self {
-            f @ BodyFault::Idle { .. } => {
+            f @ (BodyFault::Idle { .. } | BodyFault::Deadline { .. }) => {
                 Box::new(std::io::Error::new(std::io::ErrorKind::TimedOut, f))
             }
             f => Box::new(f),
@@ -209,6 +229,10 @@ pub(crate) struct Activity {
 struct Shared {
     last_ms: AtomicU64,
     finished: AtomicBool,
+    /// When the body was handed over in full (ms since `start`).
+    finished_ms: AtomicU64,
+    /// Wakes [`Activity::sent`].
+    sent: tokio::sync::Notify,
 }
 
 impl Activity {
@@ -226,7 +250,26 @@ impl Activity {
 
     /// The request body was handed to the connection in full.
     pub(crate) fn finish(&self) {
-        self.shared.finished.store(true, Ordering::Relaxed);
+        if !self.shared.finished.load(Ordering::Acquire) {
+            let now = self.start.elapsed().as_millis() as u64;
+            self.shared.finished_ms.store(now, Ordering::Relaxed);
+            self.shared.finished.store(true, Ordering::Release);
+            self.shared.sent.notify_one();
+        }
+    }
+
+    /// When the body was handed over in full, if it was.
+    pub(crate) fn finished_at(&self) -> Option<Instant> {
+        self.finished().then(|| {
+            self.start + Duration::from_millis(self.shared.finished_ms.load(Ordering::Relaxed))
+        })
+    }
+
+    /// Resolves once the body was handed over in full.
+    pub(crate) async fn sent(&self) {
+        while !self.finished() {
+            self.shared.sent.notified().await;
+        }
     }
 
     /// Whether [`Activity::finish`] was called.
@@ -348,8 +391,12 @@ pin_project_lite::pin_project! {
         // When the last frame came (the wrap, at first).
         last: tokio::time::Instant,
         // The idle timer, made the first time the body has to wait (a body
-        // already received whole never needs one).
+        // already received whole never needs one); it also wakes at the
+        // deadline.
         timer: Option<Pin<Box<tokio::time::Sleep>>>,
+        // The whole body by then (an upload's answer: the request timeout
+        // after the upload), and that timeout.
+        deadline: Option<(tokio::time::Instant, Duration)>,
         scrub: Option<Scrubber>,
         ended: bool,
         failed: bool,
@@ -364,6 +411,7 @@ impl Guarded {
         what: &'static str,
         cap: u64,
         idle: Option<Duration>,
+        deadline: Option<(tokio::time::Instant, Duration)>,
         key: Option<&Arc<KeyFinder>>,
     ) -> reqwest::Response {
         use reqwest::ResponseBuilderExt as _;
@@ -394,6 +442,7 @@ impl Guarded {
             idle,
             last: tokio::time::Instant::now(),
             timer: None,
+            deadline,
             scrub: key.map(|k| Scrubber::new(k.clone())),
             ended: false,
             failed: false,
@@ -415,6 +464,13 @@ impl HttpBody for Guarded {
             return Poll::Ready(None);
         }
         loop {
+            if let Some((at, after)) = *this.deadline {
+                // Checked at every frame too: a trickle never waits long.
+                if !*this.ended && tokio::time::Instant::now() >= at {
+                    *this.failed = true;
+                    return Poll::Ready(Some(Err(answer_late(after).into_box())));
+                }
+            }
             if *this.ended {
                 // The scrubber's held-back tail, then the end.
                 return Poll::Ready(
@@ -472,21 +528,27 @@ impl HttpBody for Guarded {
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
                 Poll::Pending => {
-                    let Some(idle) = *this.idle else {
+                    // The timer runs to `idle` after the last frame (or to
+                    // the deadline, if sooner); it is moved only when the
+                    // body waits, not on every frame.
+                    let idle_at = this.idle.map(|idle| *this.last + idle);
+                    let hard = this.deadline.map(|d| d.0);
+                    let Some(wake) = idle_at.into_iter().chain(hard).min() else {
                         return Poll::Pending;
                     };
-                    // The timer runs to `idle` after the last frame; it is
-                    // moved only when the body waits, not on every frame.
-                    let deadline = *this.last + idle;
                     let timer = this
                         .timer
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                    if timer.deadline() != deadline {
-                        timer.as_mut().reset(deadline);
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake)));
+                    if timer.deadline() != wake {
+                        timer.as_mut().reset(wake);
                     }
                     if std::future::Future::poll(timer.as_mut(), cx).is_ready() {
                         *this.failed = true;
-                        let f = BodyFault::Idle { after: idle };
+                        let f = match (*this.deadline, *this.idle) {
+                            (Some((at, after)), _) if wake >= at => answer_late(after),
+                            (_, Some(idle)) => BodyFault::Idle { after: idle },
+                            (_, None) => answer_late(Duration::ZERO),
+                        };
                         return Poll::Ready(Some(Err(f.into_box())));
                     }
                     return Poll::Pending;
@@ -506,6 +568,15 @@ impl HttpBody for Guarded {
         } else {
             self.inner.size_hint()
         }
+    }
+}
+
+/// An upload's answer that did not come whole within the request timeout
+/// `after` of the upload's end.
+pub(crate) fn answer_late(after: Duration) -> BodyFault {
+    BodyFault::Deadline {
+        what: "no whole answer within the request timeout after the upload was sent",
+        after,
     }
 }
 
@@ -831,6 +902,38 @@ mod tests {
     struct Marker(u8);
 
     #[tokio::test]
+    async fn a_trickling_answer_ends_at_its_deadline_whatever_the_idle_timeout() {
+        // A byte every 20 ms never trips the 5 s idle timeout; the deadline
+        // 200 ms away ends it.
+        let trickle = futures::stream::unfold((), |()| async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some((Ok::<_, std::io::Error>(Bytes::from_static(b" ")), ()))
+        });
+        let response = http::Response::new(reqwest::Body::wrap_stream(trickle));
+        let after = Duration::from_millis(200);
+        let guarded = Guarded::wrap(
+            reqwest::Response::from(response),
+            "answer",
+            1 << 20,
+            Some(Duration::from_secs(5)),
+            Some((tokio::time::Instant::now() + after, after)),
+            None,
+        );
+        let started = Instant::now();
+        let err = read_body(guarded).await.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(
+            matches!(fault_of(&err), Some(BodyFault::Deadline { .. })),
+            "{err:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
     async fn the_guard_keeps_the_url_and_the_body() {
         use reqwest::ResponseBuilderExt as _;
         let url = reqwest::Url::parse("http://127.0.0.1:9/api/classification/abc").unwrap();
@@ -846,6 +949,7 @@ mod tests {
             "answer",
             1024,
             Some(Duration::from_secs(5)),
+            None,
             key.as_ref(),
         );
         assert_eq!(guarded.url(), &url);

@@ -36,7 +36,12 @@ pub fn builder(server: &MockServer) -> identifai::ClientBuilder {
         .retry(
             RetryConfig::default()
                 .with_initial_backoff(Duration::from_millis(10))
-                .with_max_backoff(Duration::from_millis(100)),
+                .with_max_backoff(Duration::from_millis(100))
+                // 429s met on the mock's clock (the budget and the breaker
+                // stay at their defaults: no test of this setup meets them).
+                .with_rate_limit_backoff(Duration::from_secs(2).mul_f64(SCALE))
+                .with_max_rate_limit_backoff(Duration::from_secs(60).mul_f64(SCALE))
+                .with_retry_after_fallback(Duration::from_secs(60).mul_f64(SCALE)),
         )
         .wait(
             WaitConfig::default()

@@ -92,17 +92,12 @@ impl Context {
             .api_key(key)
             .user_agent(format!("identifai-cli/{}", env!("CARGO_PKG_VERSION")))
             .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(scale)))
-            .retry(
-                RetryConfig::default()
-                    .with_initial_backoff(Duration::from_millis(500).mul_f64(scale))
-                    .with_max_backoff(Duration::from_secs(20).mul_f64(scale))
-                    .with_max_elapsed(
-                        // At least 5 s: a 429's Retry-After is whole seconds.
-                        Duration::from_secs(120)
-                            .mul_f64(scale)
-                            .max(Duration::from_secs(5)),
-                    ),
-            )
+            .retry({
+                let retry = RetryConfig::default().scaled(scale);
+                // At least 5 s: a 429's Retry-After is whole seconds.
+                let budget = retry.max_elapsed().max(Duration::from_secs(5));
+                retry.with_max_elapsed(budget)
+            })
             .wait(
                 WaitConfig::default()
                     .with_initial_interval(Duration::from_secs(1).mul_f64(scale))
