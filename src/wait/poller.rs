@@ -46,6 +46,9 @@ struct Pending {
     running: bool,
     /// Rounds run so far (for tracing).
     rounds: u64,
+    /// Why the last round failed, when it did: a wait that ends on its
+    /// deadline then ends with this cause, not a bare timeout.
+    failing: Option<Error>,
 }
 
 /// One identifier being waited for.
@@ -103,6 +106,22 @@ impl Poller {
             .entries
             .get(id)
             .and_then(|e| e.last_status.clone())
+    }
+
+    /// Why the last round failed, if it did.
+    fn failing(&self) -> Option<Error> {
+        self.lock().failing.clone()
+    }
+
+    /// Ends every wait with `e` (the service refuses every request: waiting
+    /// on is pointless until it has room again).
+    fn finish_all(&self, e: &Error) {
+        let entries = std::mem::take(&mut self.lock().entries);
+        for (_, entry) in entries {
+            for w in entry.waiters {
+                let _ = w.send(Err(e.clone()));
+            }
+        }
     }
 
     /// Hands a finished answer to everyone waiting for `id`.
@@ -168,12 +187,14 @@ pub(crate) async fn wait_for(
             Ok(Ok(outcome)) => return outcome,
             // The poller's task went away with its runtime: join a new one.
             Ok(Err(_)) => tokio::task::yield_now().await,
+            // Past the deadline: the cause, when the polls were failing (a
+            // 429, a 503, ...), else a timeout with the last status seen.
             Err(_) => {
-                return Err(Error::WaitTimeout {
+                return Err(poller.failing().unwrap_or_else(|| Error::WaitTimeout {
                     identifier: id.to_string(),
                     waited: start.elapsed(),
                     last_status: poller.last_status(id),
-                })
+                }))
             }
         }
     }
@@ -217,7 +238,7 @@ async fn rounds(client: Client) {
             }
             st.rounds += 1;
         }
-        let mut failed = false;
+        let mut failed: Option<Error> = None;
         for kind in Kind::ALL {
             // Known to be of this kind, or of no kind known yet and not left
             // out of this kind's list (by an earlier kind's answer of this
@@ -253,7 +274,7 @@ async fn rounds(client: Client) {
                     }
                     Err(e) if transient(&e) => {
                         tracing::debug!(error = %e, %kind, "list request failed; next round");
-                        failed = true;
+                        failed = Some(e);
                     }
                     Err(e) => {
                         for id in chunk {
@@ -303,15 +324,34 @@ async fn rounds(client: Client) {
             };
             match answer {
                 Ok(r) => poller.file(&id, r.kind(), r),
-                Err(e) if transient(&e) => failed = true,
+                Err(e) if transient(&e) => failed = Some(e),
                 Err(e) => poller.finish(&id, Err(e)),
             }
         }
-        pause = if failed {
-            next_pause(&config, pause)
-        } else {
-            interval
+        // The breaker is open: the service refuses every request of the key
+        // (a spent quota). Every wait ends with that cause now, rather than
+        // on its deadline; the identifiers stay valid for a later wait.
+        if let Some(
+            e @ Error::RateLimited {
+                breaker_open: true, ..
+            },
+        ) = &failed
+        {
+            poller.finish_all(e);
+        }
+        // After a refusal, no round before the server said it has room.
+        let floor = match &failed {
+            Some(Error::RateLimited {
+                retry_after: Some(ra),
+                ..
+            }) => *ra,
+            _ => Duration::ZERO,
         };
+        pause = match &failed {
+            Some(_) => next_pause(&config, pause).max(floor),
+            None => interval,
+        };
+        poller.lock().failing = failed;
         next = start + pause;
     }
 }

@@ -288,3 +288,43 @@ fn kill_9_near_the_minute_limit_then_resume_meets_no_429() {
     let refused = server.stats().rate_limited;
     assert_eq!(refused, 0, "429s after the resume");
 }
+
+#[test]
+fn a_batch_on_a_refusing_key_stops_early_and_resumes_whole() {
+    // A spent quota: every upload is refused (429) until the faults are
+    // cleared. The run stops within the (scaled) two minutes of its
+    // breaker, with exit 4, having sent a handful of uploads, not 50 x
+    // the retries; a later --resume classifies everything, each file once.
+    const N: u32 = 50;
+    let server = server();
+    server.inject_times(
+        identifai::mock::Route::ClassifyImage,
+        identifai::mock::Fault::too_many_attempts(None),
+        100_000,
+    );
+    let (work, dir) = media(N);
+    let out = work.path().join("results.jsonl");
+    let started = Instant::now();
+    let mut cmd = batch(&server, &dir, &out, &[]);
+    cmd.stdout(Stdio::piped());
+    let out_of_run = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out_of_run.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out_of_run.stderr).into_owned();
+    assert_eq!(out_of_run.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(stdout.contains("stopped early"), "{stdout}");
+    // Two scaled minutes are 6 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let posts = server.stats().posts;
+    eprintln!("refusing key: {posts} uploads, stopped after {:?}", started.elapsed());
+    assert!(posts <= 20, "{posts} uploads on a refusing key");
+    assert!(server.stats().taken_by_hash.is_empty());
+
+    server.clear_faults();
+    let (code, stderr) = finish(batch(&server, &dir, &out, &["--resume"]).spawn().unwrap());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_each_paid_once(&server, &out, N as usize);
+}

@@ -286,3 +286,67 @@ async fn a_burst_of_concurrent_429s_does_not_trip_the_breaker() {
         t.await.unwrap().unwrap();
     }
 }
+
+#[tokio::test]
+async fn waits_on_a_refusing_key_end_with_the_429_not_a_timeout() {
+    let server = server();
+    // The breaker trips after 3 refusals: every wait of the client ends at
+    // once with it, long before the (30 s) wait deadline.
+    let retry = policy()
+        .with_breaker_refusals(3)
+        .with_breaker_window(Duration::ZERO);
+    let client = client_with(&server, retry);
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let source = Source::bytes(format!("{n}.png"), png(310 + n));
+        ids.push(client.classify_image(source).send().await.unwrap());
+    }
+    server.inject_times(
+        Route::ListClassifications,
+        Fault::too_many_attempts(None),
+        10_000,
+    );
+    let started = Instant::now();
+    let out = client.wait_all(ids).await;
+    for (id, outcome) in &out {
+        let err = outcome.as_ref().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::RateLimited {
+                    breaker_open: true,
+                    ..
+                }
+            ),
+            "{id}: {err:?}"
+        );
+    }
+    assert!(started.elapsed() < BOUND, "{:?}", started.elapsed());
+    // Polled together: a handful of list requests, never one per file.
+    let lists = server.stats().route(Route::ListClassifications);
+    assert!(lists <= 3, "{lists} list requests");
+    assert_eq!(server.stats().route(Route::GetImageClassification), 0);
+}
+
+#[tokio::test]
+async fn a_wait_whose_polls_are_refused_to_its_deadline_ends_with_the_429() {
+    let server = server();
+    let client = client_with(&server, policy());
+    let id = client
+        .classify_image(Source::bytes("a.png", png(320)))
+        .send()
+        .await
+        .unwrap();
+    server.inject_times(
+        Route::ListClassifications,
+        Fault::too_many_attempts(None),
+        10_000,
+    );
+    // Past the (scaled) retry budget, before the breaker's window.
+    let err = client
+        .wait(&id)
+        .deadline(Duration::from_secs(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+}

@@ -14,7 +14,10 @@ Exit codes:
   1  an error: network, server, file, or an input that could not be classified
   2  usage: bad arguments, or no API key (use --mock to try without one)
   3  --fail-on matched: some verdict is the one given to --fail-on
-     (and nothing failed: a failure's 1 comes first)";
+     (and nothing failed: a failure's 1 comes first)
+  4  stopped: the service refuses every request of the key (429s); what
+     was not sent is left for --resume (batch)
+130  stopped by SIGINT or SIGTERM; batch: every accepted upload is recorded";
 
 const ABOUT: &str = "Tell whether images and videos were made by a human or by generative AI, with the identifAI API.";
 

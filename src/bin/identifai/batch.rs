@@ -54,8 +54,11 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
     let bar = batch_bar(ctx, total);
     let mut counts = Counts::default();
     let mut exit = Exit::Ok;
+    // Set once the service refuses every request of the key: no upload
+    // starts after it (what was not sent stays for --resume).
+    let refused: std::sync::Mutex<Option<String>> = Default::default();
     let mut uploads = futures::stream::iter(items.iter())
-        .map(|(key, input)| start(ctx, &args, key, input, resumed.inputs.get(key)))
+        .map(|(key, input)| start(ctx, &args, key, input, resumed.inputs.get(key), &refused))
         .buffer_unordered(args.concurrency.into());
     let mut waits = FuturesUnordered::new();
     let mut interrupted = interrupted();
@@ -80,6 +83,10 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
             }
         };
         match step {
+            Step::NotStarted => {
+                counts.not_started += 1;
+                continue;
+            }
             Step::Skipped { verdict, errored } => {
                 counts.skipped += 1;
                 if errored {
@@ -104,7 +111,17 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
                 waits.push(settle(ctx, &args, *pending));
                 continue;
             }
-            Step::Finished { record, problems } => {
+            Step::Finished {
+                record,
+                problems,
+                breaker,
+            } => {
+                if let Some(cause) = breaker {
+                    refused
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(cause);
+                }
                 let line = record.to_line();
                 journal.append(&line)?;
                 if ctx.json {
@@ -121,7 +138,15 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
         bar.set_message(counts.brief());
     }
     bar.finish_and_clear();
-    let summary = counts.summary(total, &args.out, args.wait.fail_on);
+    let mut summary = counts.summary(total, &args.out, args.wait.fail_on);
+    if let Some(cause) = refused.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        summary.push_str(&format!(
+            "\nstopped early: {cause}; {} input{} not sent: run again with --resume once the key has room",
+            counts.not_started,
+            if counts.not_started == 1 { "" } else { "s" }
+        ));
+        exit = exit.max(Exit::Refused);
+    }
     if ctx.json {
         ctx.eprintln(&summary);
     } else {
@@ -179,6 +204,8 @@ fn distinct(items: Vec<Input>) -> Vec<(String, Input)> {
 
 /// One input's fate, as the run learns it.
 enum Step {
+    /// Not sent: the service refuses every request of the key.
+    NotStarted,
     /// Already finished in the out file (`--resume`).
     Skipped {
         verdict: Option<String>,
@@ -192,6 +219,8 @@ enum Step {
     Finished {
         record: Box<Record>,
         problems: Vec<String>,
+        /// Failed because the service refuses every request of the key.
+        breaker: Option<String>,
     },
 }
 
@@ -212,6 +241,7 @@ async fn start(
     key: &str,
     input: &Input,
     prior: Option<&Prior>,
+    refused: &std::sync::Mutex<Option<String>>,
 ) -> Step {
     if let Some(prior) = prior {
         // The same content as recorded? (A file changed since is new.)
@@ -252,6 +282,9 @@ async fn start(
             }));
         }
     }
+    if refused.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+        return Step::NotStarted;
+    }
     upload(ctx, args, key, input).await
 }
 
@@ -266,6 +299,7 @@ fn read_failed(ctx: &Context, key: &str, e: &std::io::Error) -> Step {
     Step::Finished {
         problems: vec![ctx.error_line(key, e)],
         record: Box::new(record),
+        breaker: None,
     }
 }
 
@@ -294,6 +328,7 @@ async fn upload(ctx: &Context, args: &BatchArgs, key: &str, input: &Input) -> St
             return Step::Finished {
                 problems: vec![ctx.error_line(key, &e)],
                 record: Box::new(record),
+                breaker: breaker_cause(&e),
             };
         }
     };
@@ -342,6 +377,7 @@ async fn settle(ctx: &Context, args: &BatchArgs, submitted: Submitted) -> Step {
         ..
     } = submitted;
     let waited = wait(ctx, &id, kind, args.wait.timeout).await;
+    let breaker = waited.as_ref().err().and_then(breaker_cause);
     let o = outcome_of(ctx, accepted.path.clone(), &id, kind, waited).await;
     let mut record = o.record;
     record.sha256 = accepted.sha256;
@@ -349,7 +385,15 @@ async fn settle(ctx: &Context, args: &BatchArgs, submitted: Submitted) -> Step {
     Step::Finished {
         record: Box::new(record),
         problems: o.problems,
+        breaker,
     }
+}
+
+/// The error's text when it says the service refuses the key's requests:
+/// a 429 that outlasted the request's resends and backoff, or the client's
+/// breaker. Starting more uploads then only spends bandwidth on refusals.
+fn breaker_cause(e: &identifai::Error) -> Option<String> {
+    matches!(e, identifai::Error::RateLimited { .. }).then(|| e.to_string())
 }
 
 /// Tallies for the progress bar and the closing line.
@@ -360,6 +404,7 @@ struct Counts {
     other: u64,
     failed: u64,
     skipped: u64,
+    not_started: u64,
 }
 
 impl Counts {

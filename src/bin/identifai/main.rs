@@ -58,6 +58,9 @@ pub enum Exit {
     Matched,
     /// 1: something failed (reported on stderr).
     Error,
+    /// 4: the service refuses every request of the key (its breaker is
+    /// open); `batch` left the rest resumable.
+    Refused,
     /// 2: the command line cannot be carried out.
     Usage,
     /// 130: stopped by SIGINT or SIGTERM (a batch is left resumable).
@@ -71,6 +74,7 @@ impl Exit {
             Exit::Error => 1,
             Exit::Usage => 2,
             Exit::Matched => 3,
+            Exit::Refused => 4,
             Exit::Interrupted => 130,
         }
     }
