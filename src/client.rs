@@ -253,15 +253,32 @@ impl Client {
         .await
     }
 
-    /// Saves the heatmap PNG to `path`; returns `false` (and writes nothing)
-    /// when the image has none.
+    /// Saves the heatmap PNG to `path`, whole or not at all (a temporary
+    /// file beside it, synced, renamed over it: a full disk leaves an older
+    /// file as it was); returns `false` (and writes nothing) when the image
+    /// has none.
     pub async fn save_heatmap(&self, id: &Identifier, path: impl AsRef<Path>) -> Result<bool> {
         let Some(png) = self.heatmap(id).await? else {
             return Ok(false);
         };
-        let path = path.as_ref();
-        tokio::fs::write(path, &png).await.map_err(|e| Error::Io {
-            context: format!("writing the heatmap to {}", path.display()),
+        let path = path.as_ref().to_path_buf();
+        let context = format!("writing the heatmap to {}", path.display());
+        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            tmp.write_all(&png)?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        written.map_err(|e| Error::Io {
+            context,
             source: Arc::new(e),
         })?;
         Ok(true)

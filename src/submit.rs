@@ -331,9 +331,27 @@ impl<K: MediaKind> Classify<'_, K> {
 
 /// The identifier in a submission's answer (JSON or text), read through
 /// the transport's capped reader.
+/// A 200 without one (a proxy's HTML page, say) is an error that says the
+/// upload may have been taken: sending it again may pay for it twice.
 async fn identifier_of(answer: ResponseValue<ByteStream>) -> Result<Identifier> {
     crate::answer::read_whole(answer, |_, content_type, body| {
-        Identifier::from_response(content_type, &body)
+        Identifier::from_response(content_type, &body).map_err(|e| match e {
+            Error::Decode {
+                status,
+                content_type,
+                reason,
+                snippet,
+            } => Error::Decode {
+                status,
+                content_type,
+                reason: format!(
+                    "{reason}; the server answered the upload with success, so it may have \
+                     been taken: check before sending it again"
+                ),
+                snippet,
+            },
+            other => other,
+        })
     })
     .await
 }

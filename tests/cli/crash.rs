@@ -319,7 +319,10 @@ fn a_batch_on_a_refusing_key_stops_early_and_resumes_whole() {
         started.elapsed()
     );
     let posts = server.stats().posts;
-    eprintln!("refusing key: {posts} uploads, stopped after {:?}", started.elapsed());
+    eprintln!(
+        "refusing key: {posts} uploads, stopped after {:?}",
+        started.elapsed()
+    );
     assert!(posts <= 20, "{posts} uploads on a refusing key");
     assert!(server.stats().taken_by_hash.is_empty());
 
@@ -327,4 +330,43 @@ fn a_batch_on_a_refusing_key_stops_early_and_resumes_whole() {
     let (code, stderr) = finish(batch(&server, &dir, &out, &["--resume"]).spawn().unwrap());
     assert_eq!(code, Some(0), "{stderr}");
     assert_each_paid_once(&server, &out, N as usize);
+}
+
+#[test]
+fn ctrl_c_during_classify_no_wait_leaves_every_accepted_identifier_printed() {
+    use std::io::{BufRead, BufReader};
+    let server = server();
+    let (_work, dir) = media(10);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_identifai"))
+        .env_remove("IDENTIFAI_API_KEY")
+        .env("IDENTIFAI_RATE_SCALE", SCALE)
+        .args([
+            "--base-url",
+            &server.base_url(),
+            "--api-key",
+            server.api_key(),
+        ])
+        .args(["classify", "--no-wait"])
+        .args((0..10).map(|i| dir.join(format!("p{i:02}.png"))))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while printed.len() < 3 {
+        printed.push(lines.next().unwrap().unwrap());
+    }
+    // SAFETY: kill(2) on the child this test started and has not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    printed.extend(lines.map_while(Result::ok));
+    let _ = child.wait();
+    assert!(printed.iter().all(|l| l.len() == 64), "{printed:?}");
+    // Printed as each was accepted: all of them, but for one whose answer
+    // may have been on its way when the signal came.
+    let accepted = server.stats().submissions as usize;
+    assert!(
+        printed.len() >= 3 && accepted - printed.len() <= 1,
+        "{accepted} accepted, {printed:?}"
+    );
 }

@@ -129,6 +129,8 @@ async fn an_answer_with_no_identifier_is_a_decode_error_with_context() {
     assert_eq!(content_type.as_deref(), Some("text/html"));
     assert!(snippet.contains("Bad gateway"), "{snippet}");
     assert!(err.to_string().contains("text/html"), "{err}");
+    // A 200: the server may have taken it, and the error says so.
+    assert!(err.to_string().contains("may have been taken"), "{err}");
 }
 
 #[tokio::test]

@@ -474,3 +474,24 @@ async fn a_wait_joined_late_is_served_by_the_next_round() {
     assert_eq!(server.stats().route(Route::ListClassifications), 5);
     assert_eq!(server.stats().route(Route::GetImageClassification), 0);
 }
+
+#[tokio::test]
+async fn an_html_page_served_with_200_on_a_poll_is_waited_out_like_a_503() {
+    let server = mock_with(MockConfig::default().with_polls_until_done(1));
+    let client = client(&server);
+    let id = client
+        .classify_image(Source::bytes("a.png", png(4100)))
+        .send()
+        .await
+        .unwrap();
+    // A maintenance window: three polls get the backend's HTML page.
+    let page = Fault::new(
+        200,
+        "text/html; charset=UTF-8",
+        "<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>",
+    );
+    server.inject_times(Route::ListClassifications, page, 3);
+    let result = client.wait(&id).await.unwrap();
+    assert_eq!(result.status, Some(Status::Done));
+    assert_eq!(server.stats().faults_served, 3);
+}

@@ -79,7 +79,9 @@ pub async fn classify(ctx: &Context, args: ClassifyArgs) -> anyhow::Result<Exit>
             });
             classify_one(ctx, &args, input, target)
         })
-        .buffered(args.concurrency.into());
+        // Printed as they finish (with --no-wait: as each is accepted), so
+        // what is printed is what the server has, whatever stops the run.
+        .buffer_unordered(args.concurrency.into());
     let mut exit = Exit::Ok;
     let mut first = true;
     while let Some(o) = outcomes.next().await {
@@ -442,9 +444,12 @@ pub async fn outcome_of(
 /// `identifai result`.
 pub async fn result(ctx: &Context, args: ResultArgs) -> anyhow::Result<Exit> {
     let p = Paint(ctx.color);
+    // Without --wait, one GET each (4 at a time); with it, every identifier
+    // joins the client's poller at once, and is printed as it finishes.
+    let at_once = if args.wait { args.ids.len().max(1) } else { 4 };
     let mut outcomes = futures::stream::iter(args.ids.iter())
         .map(|id| result_one(ctx, &args, id))
-        .buffered(4);
+        .buffer_unordered(at_once);
     let mut exit = Exit::Ok;
     let mut first = true;
     while let Some(o) = outcomes.next().await {
@@ -463,6 +468,29 @@ async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcom
     } else {
         ProgressBar::hidden()
     };
+    if args.wait {
+        // Polled through each kind's list with every other identifier.
+        let kind = match args.kind {
+            KindArg::Image => Some(Kind::Image),
+            KindArg::Video => Some(Kind::Video),
+            KindArg::Audio => Some(Kind::Audio),
+            KindArg::Auto => None,
+        };
+        let mut waiting = ctx
+            .client
+            .wait_all([id.clone()])
+            .deadline(Context::deadline(args.waiting.timeout));
+        if let Some(k) = kind {
+            waiting = waiting.kind(k.library());
+        }
+        let (_, waited) = waiting.await.remove(0);
+        let kind = match &waited {
+            Ok(typed) => Kind::of(typed.kind()),
+            Err(_) => kind.unwrap_or(Kind::Image),
+        };
+        bar.finish_and_clear();
+        return outcome_of(ctx, None, id, kind, waited).await;
+    }
     // Which endpoint knows it, and its current state.
     let (kind, first) = match args.kind {
         KindArg::Image => (Kind::Image, fetch(ctx, id, Kind::Image).await),
