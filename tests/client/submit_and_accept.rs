@@ -299,3 +299,29 @@ async fn audio_from_every_source_kind_is_checked_sent_and_classified() {
 fn client_limits_audio() -> u64 {
     identifai::UploadLimits::default().max_bytes(identifai::Kind::Audio)
 }
+
+#[tokio::test]
+async fn a_receipt_hashes_exactly_what_was_sent() {
+    let server = mock();
+    let client = client(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.png");
+    std::fs::write(&path, png(8801)).unwrap();
+    let receipt = client
+        .classify_image(Source::path(&path))
+        .send_receipt()
+        .await
+        .unwrap();
+    let sent = receipt.sent.expect("a file's receipt says what was sent");
+    assert_eq!(sent.bytes, png(8801).len() as u64);
+    // The server's `hash` is the SHA-256 of the bytes it received.
+    let result = client.wait(&receipt.identifier).await.unwrap();
+    assert_eq!(result.hash.as_deref(), Some(sent.sha256_hex().as_str()));
+    // A URL sends no file: nothing to hash.
+    let by_url = client
+        .classify_image(Source::url("https://example.com/a.jpg"))
+        .send_receipt()
+        .await
+        .unwrap();
+    assert_eq!(by_url.sent, None);
+}
