@@ -370,3 +370,36 @@ fn ctrl_c_during_classify_no_wait_leaves_every_accepted_identifier_printed() {
         "{accepted} accepted, {printed:?}"
     );
 }
+
+#[test]
+fn records_that_failed_after_acceptance_are_waited_for_on_resume_not_sent_again() {
+    // An outage while the results were awaited: every file ends as an
+    // error, but each with its identifier; the resume polls them.
+    const N: u32 = 4;
+    let server = server();
+    let (work, dir) = media(N);
+    let out = work.path().join("results.jsonl");
+    server.inject_times(
+        identifai::mock::Route::ListClassifications,
+        identifai::mock::Fault::service_unavailable(None),
+        100_000,
+    );
+    let (code, stderr) = finish(
+        batch(&server, &dir, &out, &["--timeout", "1"])
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    let results = results_of(&out);
+    assert_eq!(results.len(), N as usize);
+    for r in results.values() {
+        assert_eq!(r["status"], "error", "{r}");
+        assert_eq!(r["identifier"].as_str().map(str::len), Some(64), "{r}");
+    }
+    server.clear_faults();
+    let posts = server.stats().posts;
+    let (code, stderr) = finish(batch(&server, &dir, &out, &["--resume"]).spawn().unwrap());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(server.stats().posts, posts, "nothing sent again");
+    assert_each_paid_once(&server, &out, N as usize);
+}
