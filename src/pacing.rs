@@ -99,6 +99,17 @@ impl RateLimits {
         [(len(1.0), per_second), (len(60.0), per_minute)]
     }
 
+    /// The spacing at which GETs can go on for ever: the longest window
+    /// over its limit (1 s at the published limits, 60 GETs a minute).
+    pub(crate) fn steady_get_spacing(&self) -> Duration {
+        self.get_windows()
+            .iter()
+            .filter(|(_, n)| limited(*n))
+            .map(|(len, n)| *len / *n)
+            .max()
+            .unwrap_or_default()
+    }
+
     pub(crate) fn windows_of(&self, class: Class) -> [(Duration, u32); 2] {
         match class {
             Class::Post => self.post_windows(),
@@ -378,6 +389,11 @@ impl Gate {
             e.1.answered = true;
             log.make_contiguous().sort();
         }
+    }
+
+    /// See [`RateLimits::steady_get_spacing`].
+    pub(crate) fn steady_get_spacing(&self) -> Duration {
+        self.limits.steady_get_spacing()
     }
 
     /// Counts requests of `method` that went out before this client

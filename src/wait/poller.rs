@@ -239,6 +239,10 @@ async fn rounds(client: Client) {
             st.rounds += 1;
         }
         let mut failed: Option<Error> = None;
+        // GETs this round: the next round comes no sooner than the steady
+        // rate allows them again, so polling spreads the minute's budget
+        // evenly instead of spending it in a burst and stalling.
+        let mut requests = 0u32;
         for kind in Kind::ALL {
             // Known to be of this kind, or of no kind known yet and not left
             // out of this kind's list (by an earlier kind's answer of this
@@ -253,6 +257,7 @@ async fn rounds(client: Client) {
                 .map(|(id, _)| id.clone())
                 .collect();
             for chunk in ids.chunks(LIST_BATCH) {
+                requests += 1;
                 match client.results_as(kind, chunk).await {
                     Ok(results) => {
                         let mut seen = std::collections::HashSet::new();
@@ -318,6 +323,7 @@ async fn rounds(client: Client) {
                 .collect()
         };
         for (id, kind) in alone {
+            requests += 1;
             let answer = match kind {
                 Some(k) => client.result_as(k, &id).await,
                 None => client.result(&id).await,
@@ -347,10 +353,12 @@ async fn rounds(client: Client) {
             }) => *ra,
             _ => Duration::ZERO,
         };
+        let steady = client.transport().steady_get_spacing() * requests;
         pause = match &failed {
             Some(_) => next_pause(&config, pause).max(floor),
             None => interval,
-        };
+        }
+        .max(steady);
         poller.lock().failing = failed;
         next = start + pause;
     }
