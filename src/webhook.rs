@@ -17,9 +17,44 @@
 //! assert_eq!(result.identifier.as_deref(), Some("abc"));
 //! # Ok::<(), identifai::Error>(())
 //! ```
+//!
+//! Any kind, when the endpoint that receives the webhook knows it (one URL
+//! per kind, or a query parameter of yours):
+//!
+//! ```
+//! use identifai::Kind;
+//! let body = br#"{"identifier":"s1","status":"done","verdict":{"heuristic":"Majority","confidence":0.9,"classification":"human"}}"#;
+//! let result = identifai::webhook::parse(Kind::Audio, body)?;
+//! assert_eq!(result.kind(), Kind::Audio);
+//! assert!(result.into_audio().is_some());
+//! # Ok::<(), identifai::Error>(())
+//! ```
 
 use crate::api::types::{ImageResponse, VideoResponse};
 use crate::error::{Error, Result};
+use crate::kinds::{AnyResult, Kind};
+
+/// Parses a result of kind `kind` posted to a webhook, keeping its JSON
+/// (every kind the spec has, by regeneration). A body that is not JSON, or
+/// a JSON object with none of the result's fields, is an error.
+pub fn parse(kind: Kind, body: &[u8]) -> Result<AnyResult> {
+    let text = std::str::from_utf8(body).map_err(|e| Error::Decode {
+        status: None,
+        content_type: None,
+        reason: format!("not a result object (webhook body): not UTF-8: {e}"),
+        snippet: crate::error::snippet(body),
+    })?;
+    let result = AnyResult::from_json(kind, text).map_err(|e| invalid(e, body))?;
+    if result.identifier().is_none() && result.status().is_none() && result.verdict().is_none() {
+        return Err(Error::Decode {
+            status: None,
+            content_type: None,
+            reason: "not a result object (webhook body): none of a result's fields".into(),
+            snippet: crate::error::snippet(body),
+        });
+    }
+    Ok(result)
+}
 
 /// Parses an image result posted to a webhook.
 pub fn parse_image_result(body: &[u8]) -> Result<ImageResponse> {
@@ -38,4 +73,25 @@ fn invalid(e: serde_json::Error, body: &[u8]) -> Error {
 /// Parses a video result posted to a webhook.
 pub fn parse_video_result(body: &[u8]) -> Result<VideoResponse> {
     serde_json::from_slice(body).map_err(|e| invalid(e, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_parses_and_an_empty_object_does_not() {
+        let body = br#"{"identifier":"w1","status":"done","verdict":{"heuristic":"Majority","confidence":0.9,"classification":"human"},"force_classification":"artificial"}"#;
+        for kind in Kind::ALL {
+            let r = parse(kind, body).unwrap();
+            assert_eq!(r.kind(), kind);
+            assert_eq!(r.identifier(), Some("w1"));
+            // The override is what a webhook consumer should act on.
+            let e = r.effective_verdict().unwrap();
+            assert_eq!(e.classification.as_str(), "artificial");
+            for bad in [&b"{}"[..], b"[]", b"<html>", b"\xff"] {
+                assert!(parse(kind, bad).is_err(), "{kind}: {bad:?}");
+            }
+        }
+    }
 }
