@@ -230,3 +230,55 @@ fn cli_without_a_key_is_a_usage_error() {
     let out = bin().args(["contract"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn junit_test_names_are_the_same_on_two_runs() {
+    // CI history follows a check by its name: no identifier in it.
+    let names = |dir: &std::path::Path, n: u32| {
+        let junit = dir.join(format!("contract-{n}.xml"));
+        let out = bin()
+            .args(["--mock", "contract", "--junit"])
+            .arg(&junit)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        let names: Vec<String> = xml
+            .split("<testcase ")
+            .skip(1)
+            .map(|c| {
+                c.split(" name=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert!(names.len() >= 5, "{xml}");
+        names
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = names(dir.path(), 1);
+    assert!(
+        first.iter().any(|n| n.starts_with("result of ")),
+        "{first:?}"
+    );
+    assert_eq!(first, names(dir.path(), 2));
+    // The mock's identifiers repeat across runs; a live service's do not:
+    // no name may carry one (a run of 16 hex digits).
+    for name in &first {
+        let longest_hex = name
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_hex < 16, "an identifier in {name:?}");
+    }
+}
