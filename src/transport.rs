@@ -169,6 +169,8 @@ impl Transport {
             let pacer = self.inner.pacer.as_ref().filter(|_| paced);
             let mut ticket = None;
             if let Some(pacer) = pacer {
+                // Time in the pacer's queue is not idle time.
+                let _queued = activity.queued();
                 let ready = Box::pin(pacer.ready(request.method()));
                 let ready = match limits.wait_until {
                     Some(at) => match tokio::time::timeout_at(at.into(), ready).await {

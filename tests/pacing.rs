@@ -4,8 +4,10 @@
 
 mod support;
 
-use identifai::mock::MockConfig;
-use identifai::{Error, RetryConfig, Source};
+use std::time::Duration;
+
+use identifai::mock::{MockConfig, MockServer};
+use identifai::{Error, RateLimits, RetryConfig, Source};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,6 +93,42 @@ async fn polling_many_waits_at_once_stays_under_the_get_limits() {
         w.await.unwrap().unwrap();
     }
     assert_eq!(server.stats().rate_limited, 0);
+}
+
+/// The idle timeout guards a silent server, not the client's own queue: a
+/// request that waits in the pacer longer than it is sent whole, never cut
+/// (nor sent again: retries are off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_queued_in_the_pacer_past_the_idle_timeout_is_not_cut() {
+    // The minute window is 3 s: the 31st and 32nd uploads wait about that
+    // long in the pacer, three times the idle timeout.
+    let scale = 0.05;
+    let server = MockServer::start_with(MockConfig::default().with_time_scale(scale));
+    let client = builder(&server)
+        .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(scale)))
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .classify_image(Source::bytes(format!("{n}.png"), png(500 + n)))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert!(r.is_ok(), "a request cut while queued: {r:?}");
+    }
+    let stats = server.stats();
+    assert_eq!(stats.submissions, 32);
+    assert_eq!(stats.posts, 32, "nothing sent twice");
+    assert_eq!(stats.rate_limited, 0);
 }
 
 // ------------------------------------------------------------------ fleet
