@@ -307,9 +307,11 @@ async fn the_same_fleet_pacing_alone_meets_429s_and_still_loses_nothing() {
     assert_eq!(stats.submissions, 40, "each accepted exactly once");
 }
 
+/// A Redis that cannot be reached is asked again until the retry budget
+/// is spent; the request then fails, unsent, with an error naming Redis.
 #[cfg(feature = "redis")]
 #[tokio::test]
-async fn an_unreachable_redis_is_a_typed_error_at_the_first_request() {
+async fn an_unreachable_redis_is_a_typed_error_once_the_budget_is_spent() {
     let server = mock();
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -317,20 +319,29 @@ async fn an_unreachable_redis_is_a_typed_error_at_the_first_request() {
         .local_addr()
         .unwrap()
         .port();
+    let budget = Duration::from_secs(1);
     let client = builder(&server)
         .pacer(identifai::Pacer::redis(&format!("redis://127.0.0.1:{port}")).unwrap())
+        .retry(RetryConfig::default().with_max_elapsed(budget))
         .build()
         .expect("the URL is only parsed at build time");
+    let started = std::time::Instant::now();
     let err = client
         .classify_image(Source::bytes("a.png", png(1)))
         .send()
         .await
         .unwrap_err();
+    let took = started.elapsed();
     assert!(matches!(err, Error::Pacer { .. }), "{err:?}");
+    let text = err.to_string();
     assert!(
-        err.to_string().contains(&format!("127.0.0.1:{port}")),
-        "{err}"
+        text.contains(&format!("Redis at redis://127.0.0.1:{port}")),
+        "{text}"
     );
+    assert!(text.contains("retry budget"), "{text}");
+    // Asked again until the budget was spent, not given up at once.
+    assert!(took >= budget / 2, "{took:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
     assert_eq!(server.stats().requests, 0, "nothing sent unpaced");
     assert!(identifai::Pacer::redis("http://127.0.0.1:6379").is_err());
 }
