@@ -150,13 +150,7 @@ impl Redis {
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        let child = match child {
+        let child = match Self::spawn(port) {
             Ok(c) => c,
             Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
                 panic!("{test}: redis-server is needed in CI: {e}")
@@ -167,26 +161,58 @@ impl Redis {
             }
         };
         let redis = Self { child, port };
+        redis.wait_listening();
+        Some(redis)
+    }
+
+    fn spawn(port: u16) -> std::io::Result<std::process::Child> {
+        std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+    }
+
+    fn wait_listening(&self) {
         for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(redis);
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
             }
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
-        panic!("{test}: redis-server did not listen on {port} within 5 s");
+        panic!("redis-server did not listen on {} within 5 s", self.port);
+    }
+
+    /// Stops the server (its data is gone: no persistence).
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new server on the same port, empty.
+    fn start_again(&mut self) {
+        self.child = Self::spawn(self.port).expect("redis-server started once already");
+        self.wait_listening();
     }
 
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Every key Redis holds.
-    fn keys(&self) -> String {
+    /// `redis-cli` with `args`: its output.
+    fn cli(&self, args: &[&str]) -> String {
         let out = std::process::Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "--scan"])
+            .args(["-p", &self.port.to_string()])
+            .args(args)
             .output()
             .expect("redis-cli");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every key Redis holds.
+    fn keys(&self) -> String {
+        self.cli(&["--scan"])
     }
 }
 
@@ -345,3 +371,7 @@ async fn an_unreachable_redis_is_a_typed_error_once_the_budget_is_spent() {
     assert_eq!(server.stats().requests, 0, "nothing sent unpaced");
     assert!(identifai::Pacer::redis("http://127.0.0.1:6379").is_err());
 }
+
+#[cfg(feature = "redis")]
+#[path = "pacing/redis_faults.rs"]
+mod redis_faults;
