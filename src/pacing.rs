@@ -245,7 +245,20 @@ pub(crate) trait SharedStore: Send + Sync {
     fn seen(&self, class: Class, seq: u64) -> crate::api::BoxFuture<'_, ()>;
     /// Holds `class` for `pause`, for every process. Best effort.
     fn hold(&self, class: Class, pause: Duration) -> crate::api::BoxFuture<'_, ()>;
+    /// The error of a store that failed to answer: `why`, with its address.
+    fn unreachable(&self, why: &str) -> PacerError;
 }
+
+/// The first wait before a failed call to the shared store is made again;
+/// doubled at each failure in a row up to [`STORE_RETRY_MAX`], each drawn
+/// over the upper half of its step.
+#[cfg(feature = "redis")]
+const STORE_RETRY_FIRST: Duration = Duration::from_millis(20);
+
+/// The longest wait between two calls to a failing shared store: a store
+/// back after a restart is found within this.
+#[cfg(feature = "redis")]
+pub(crate) const STORE_RETRY_MAX: Duration = Duration::from_millis(500);
 
 impl Pacer {
     /// Send times kept in this process (the default).
@@ -285,6 +298,29 @@ impl Pacer {
 #[error("the shared pacer is unreachable: {0}")]
 pub struct PacerError(pub(crate) String);
 
+#[cfg(feature = "redis")]
+impl PacerError {
+    /// The last failure of a store asked again since `since`, until the
+    /// retry budget ran out.
+    fn gave_up(self, since: Instant) -> Self {
+        PacerError(format!(
+            "{} (asked again for {:.1}s, until the retry budget ran out)",
+            self.0,
+            since.elapsed().as_secs_f64()
+        ))
+    }
+}
+
+/// Why a request was not let out.
+#[derive(Debug)]
+pub(crate) enum Unready {
+    /// The deadline came while the request waited for room under the limits.
+    Budget,
+    /// The shared store failed until the deadline (nothing was sent).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Pacer(PacerError),
+}
+
 /// The pacer of one client (shared by its clones).
 pub(crate) struct Gate {
     limits: RateLimits,
@@ -303,70 +339,145 @@ enum Store {
 
 impl Gate {
     /// Waits until a request of this method may go out, and counts it as
-    /// sent then.
+    /// sent then; no later than `deadline` (the retry budget). A shared
+    /// store that fails is asked again (with a short backoff) until then.
     pub(crate) async fn ready(
         &self,
         method: &reqwest::Method,
-    ) -> Result<Option<Ticket>, PacerError> {
+        deadline: Option<Instant>,
+    ) -> Result<Option<Ticket>, Unready> {
         let class = Class::of(method);
         let windows = self.limits.windows_of(class);
         match &self.store {
             Store::Local(local) => {
-                // The send time recorded is when the request actually goes
-                // out (a late wake-up never shortens the next spacing), and
-                // later when the server had it at the latest ([`Gate::seen`]).
-                let _turn = local.turns[class.index()].lock().await;
-                loop {
-                    let now = Instant::now();
-                    let hold = self.hold_of(class, now);
-                    let at = {
-                        let mut logs = local.logs.lock().expect("pacer lock");
-                        let log = &mut logs[class.index()];
-                        let at = earliest(
-                            log.iter().map(|e| (e.0, e.1.answered)),
-                            log.len(),
-                            &windows,
-                            now,
-                            hold,
-                        );
-                        if at <= now {
-                            let id = local
-                                .tickets
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            record(
-                                log,
-                                &windows,
-                                (
-                                    now,
-                                    Entry {
-                                        id,
-                                        answered: false,
-                                    },
-                                ),
-                            );
-                            return Ok(Some(Ticket { class, id }));
-                        }
-                        at
-                    };
-                    tokio::time::sleep_until(at.into()).await;
+                let wait = self.ready_local(local, class, &windows);
+                match deadline {
+                    Some(at) => tokio::time::timeout_at(at.into(), wait)
+                        .await
+                        .map_err(|_| Unready::Budget),
+                    None => Ok(wait.await),
                 }
             }
             #[cfg(feature = "redis")]
-            Store::Shared(store) => loop {
-                let now = Instant::now();
-                let local = self
-                    .hold_of(class, now)
-                    .map_or(Duration::ZERO, |h| h.saturating_duration_since(now));
-                if local.is_zero() {
-                    let (wait, seq) = store.reserve(class, &windows).await?;
+            Store::Shared(store) => self.ready_shared(&**store, class, &windows, deadline).await,
+        }
+    }
+
+    async fn ready_local(
+        &self,
+        local: &Local,
+        class: Class,
+        windows: &[(Duration, u32)],
+    ) -> Option<Ticket> {
+        // The send time recorded is when the request actually goes out (a
+        // late wake-up never shortens the next spacing), and later when the
+        // server had it at the latest ([`Gate::seen`]).
+        let _turn = local.turns[class.index()].lock().await;
+        loop {
+            let now = Instant::now();
+            let hold = self.hold_of(class, now);
+            let at = {
+                let mut logs = local.logs.lock().expect("pacer lock");
+                let log = &mut logs[class.index()];
+                let at = earliest(
+                    log.iter().map(|e| (e.0, e.1.answered)),
+                    log.len(),
+                    windows,
+                    now,
+                    hold,
+                );
+                if at <= now {
+                    let id = local
+                        .tickets
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    record(
+                        log,
+                        windows,
+                        (
+                            now,
+                            Entry {
+                                id,
+                                answered: false,
+                            },
+                        ),
+                    );
+                    return Some(Ticket { class, id });
+                }
+                at
+            };
+            tokio::time::sleep_until(at.into()).await;
+        }
+    }
+
+    /// [`Gate::ready`] with the send times in a shared store. A failed call
+    /// (Redis restarting, a connection cut) is made again after a short
+    /// backoff until the deadline; only then does the request fail, with
+    /// the store's last error.
+    #[cfg(feature = "redis")]
+    async fn ready_shared(
+        &self,
+        store: &dyn SharedStore,
+        class: Class,
+        windows: &[(Duration, u32)],
+        deadline: Option<Instant>,
+    ) -> Result<Option<Ticket>, Unready> {
+        // The store's failures in a row: how many, since when, the last one.
+        let mut failing: Option<(u32, Instant, PacerError)> = None;
+        loop {
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(match failing {
+                    Some((_, since, e)) => Unready::Pacer(e.gave_up(since)),
+                    None => Unready::Budget,
+                });
+            }
+            // No sleep past the deadline.
+            let until = |d: Duration| {
+                let at = now + d;
+                deadline.map_or(at, |end| at.min(end))
+            };
+            if let Some(hold) = self.hold_of(class, now) {
+                tokio::time::sleep_until(until(hold - now).into()).await;
+                continue;
+            }
+            let asked = store.reserve(class, windows);
+            let answer = match deadline {
+                Some(end) => tokio::time::timeout_at(end.into(), asked)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(store.unreachable("no answer before the retry budget ran out"))
+                    }),
+                None => asked.await,
+            };
+            match answer {
+                Ok((wait, seq)) => {
+                    if let Some((n, since, _)) = failing.take() {
+                        tracing::info!(
+                            failures = n,
+                            after_ms = since.elapsed().as_millis() as u64,
+                            "the shared pacer answers again"
+                        );
+                    }
                     if wait.is_zero() {
                         return Ok((seq != 0).then_some(Ticket { class, id: seq }));
                     }
-                    tokio::time::sleep(wait).await;
-                } else {
-                    tokio::time::sleep(local).await;
+                    tokio::time::sleep_until(until(wait).into()).await;
                 }
-            },
+                // No budget to ask again within.
+                Err(e) if deadline.is_none() => return Err(Unready::Pacer(e)),
+                Err(e) => {
+                    let (n, since) = failing.as_ref().map_or((0, now), |f| (f.0, f.1));
+                    if n == 0 {
+                        tracing::warn!(error = %e, "the shared pacer failed; asking again until the retry budget runs out");
+                    }
+                    let step = STORE_RETRY_FIRST
+                        .saturating_mul(1 << n.min(16))
+                        .min(STORE_RETRY_MAX);
+                    let delay = step / 2 + (step / 2).mul_f64(fastrand::f64());
+                    failing = Some((n.saturating_add(1), since, e));
+                    tokio::time::sleep_until(until(delay).into()).await;
+                }
+            }
         }
     }
 

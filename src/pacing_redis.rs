@@ -1,118 +1,303 @@
 //! The fleet-wide pacer store (feature `redis`): the send times of each
 //! method live in a Redis sorted set, and one Lua script checks and
-//! reserves a slot atomically, on Redis's clock (`TIME`), so that every
-//! process on one API key paces against the same windows.
+//! reserves a slot atomically, on the store's clock, so that every process
+//! on one API key paces against the same windows.
 //!
-//! Keys: `identifai:pacer:<hash>:{post,get}` (the send times, scores in
-//! microseconds), `...:pending` (the slots not answered yet), `...:seq`
-//! and `...:hold` (no request before this, set by a 429),
-//! where `<hash>` is the first 16 bytes of SHA-256 of the API key in hex:
-//! the key itself never reaches Redis.
+//! Keys, per method: `identifai:pacer:<hash>:{post,get}` (the send times,
+//! scores in microseconds), `...:pending` (the slots not answered yet),
+//! `...:seq`, `...:hold` (no request before this, set by a 429) and
+//! `...:hold:set` (when it was set), `...:clock` (the store's clock),
+//! `...:epoch` (which life of the store this is) and `...:lost` (the
+//! store was found lost a moment ago), where `<hash>` is the first 16 bytes
+//! of SHA-256 of the API key in hex: the key itself never reaches Redis.
+//!
+//! **Faults.** A connection that fails is dropped and a new one made (at
+//! once, once, if it was an old one: a blip costs nothing); the pacer asks
+//! a failing Redis again within the request's retry budget
+//! ([`crate::pacing::STORE_RETRY_MAX`] apart at most).
+//!
+//! **The clock** is Redis's `TIME` plus an offset kept in `...:clock`, so
+//! that it never goes back: when Redis's clock steps back, the store's
+//! stands still until Redis's catches up (nothing waits longer), and a send
+//! time or hold found in its future counts from now. A step forward is
+//! taken back as soon as a client can tell: each call carries the latest
+//! time the store's clock can read by the client's own monotonic clock
+//! since its last call (plus [`CLOCK_SLACK`]), and the store's clock is
+//! held to it. No wait the store gives is longer than the longest window
+//! (plus the headroom): a hold longer than that is asked about again.
+//!
+//! **A lost store** (Redis restarted without persistence, flushed, failed
+//! over, its keys expired early by a clock step): each client remembers
+//! its own slots of the last windows and the store's epoch they were taken
+//! in. A client that finds the epoch gone or changed while it has slots
+//! that still count writes them back; the first to find it so holds every
+//! request for [`RESTORE_GRACE`], long enough for every client that is
+//! waiting on the store to come back and write its own. A process that
+//! sent within the last window but asks nothing during the grace is not
+//! restored: the server may then refuse, and the refusal policy holds the
+//! key (fleet-wide).
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
 
 use crate::api::BoxFuture;
-use crate::pacing::{Class, Pacer, PacerError, SharedSpec, SharedStore, HEADROOM, PATIENCE};
+use crate::pacing::{
+    Class, Pacer, PacerError, SharedSpec, SharedStore, HEADROOM, PATIENCE, STORE_RETRY_MAX,
+};
 
 /// The longest the pacer waits for Redis (connecting or answering).
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// KEYS: log, hold, seq, pending. ARGV: headroom µs, patience µs, then
-/// (window µs, limit) pairs. Returns {0, slot number} when one more request
-/// fits now (and records it), else {µs to wait before asking again, 0}:
-/// nothing is reserved ahead, so a request that goes out late never lets
-/// the next one in early. A request that must leave a window but has no
-/// answer yet (it is in `pending`) may not have reached the server yet
-/// either: its answer is waited for (asking again every headroom), up to
-/// one more window and at least the patience (as the in-process pacer does).
-const RESERVE: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local headroom = tonumber(ARGV[1])
-local patience = tonumber(ARGV[2])
-local at = now
-local hold = tonumber(redis.call('GET', KEYS[2]) or '0')
-if hold > at then at = hold end
+/// How far past what a client's own clock can account for the store's
+/// clock may be before it is held back (the time a call takes to reach
+/// Redis and run). A step forward smaller than this is not seen; a call
+/// slower than this holds the store's clock back by the difference (at
+/// worst one more window of waiting, never an early request).
+pub(crate) const CLOCK_SLACK: Duration = Duration::from_millis(100);
+
+/// How long every request waits once the store was found lost, for the
+/// clients waiting on it to write their slots back: twice the longest
+/// wait between two calls to a failing store.
+pub(crate) const RESTORE_GRACE: Duration = STORE_RETRY_MAX.saturating_mul(2);
+
+/// The store's clock, first in every script: `clock(keys, bound)` returns
+/// now (µs) and the offset to Redis's `TIME`; `keep_clock` stores them.
+/// `keys` names the clock, log, hold and hold:set keys. Redis's clock
+/// stepping back stands the store's still (never before the last reading,
+/// nor, when the clock is lost, before the latest time stored); `bound` (0:
+/// none), a client's proof of how far it can be, takes a step forward back.
+macro_rules! clock_lua {
+    () => {
+        r#"
+local function fmt(x) return string.format('%d', x) end
+local function clock(keys, bound)
+  local t = redis.call('TIME')
+  local raw = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local c = redis.call('HMGET', keys.clock, 'offset', 'last')
+  local offset = tonumber(c[1]) or 0
+  local last = tonumber(c[2])
+  if not last then
+    last = 0
+    local top = redis.call('ZRANGE', keys.log, -1, -1, 'WITHSCORES')
+    if top[2] then last = tonumber(top[2]) end
+    local set = tonumber(redis.call('GET', keys.holdset))
+    if set and set > last then last = set end
+  end
+  local now = raw + offset
+  if bound > 0 and now > bound then now = bound end
+  if now < last then now = last end
+  return now, now - raw
+end
+local function keep_clock(key, now, offset, ttl)
+  if ttl or redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'offset', fmt(offset), 'last', fmt(now))
+    if ttl then redis.call('PEXPIRE', key, ttl) end
+  end
+end
+"#
+    };
+}
+
+/// KEYS: clock, log, hold, hold:set, seq, pending, epoch, lost. ARGV: clock
+/// bound µs, headroom µs, patience µs, the caller's epoch ('' when it has
+/// no slot that still counts), grace µs, then (window µs, limit) pairs.
+/// Returns {wait µs, slot number, now, epoch}: {0, n, ..} when one more
+/// request fits now (and records it), {µs to wait before asking again, 0,
+/// ..} when not, {-1, 0, ..} when the caller must first write back its
+/// slots (the store was lost since it took them). Nothing is reserved
+/// ahead, so a request that goes out late never lets the next one in
+/// early. A request that must leave a window but has no answer yet (it is
+/// in `pending`) may not have reached the server yet either: its answer is
+/// waited for (asking again every headroom), up to one more window and at
+/// least the patience (as the in-process pacer does).
+const RESERVE: &str = concat!(
+    clock_lua!(),
+    r#"
+local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
+local bound = tonumber(ARGV[1])
+local headroom = tonumber(ARGV[2])
+local patience = tonumber(ARGV[3])
+local mine = ARGV[4]
+local grace = tonumber(ARGV[5])
 local keep = 0
 local longest = 0
-local i = 3
+local i = 6
+while ARGV[i] do
+  local w = tonumber(ARGV[i])
+  local limit = tonumber(ARGV[i + 1])
+  if limit > 0 then
+    if limit > keep then keep = limit end
+    if w > longest then longest = w end
+  end
+  i = i + 2
+end
+if keep == 0 then return {0, 0, 0, ''} end
+local now, offset = clock(keys, bound)
+local ttl = math.ceil((longest * 2 + patience + headroom) / 1000) + 1000
+keep_clock(KEYS[1], now, offset, ttl)
+local epoch = redis.call('GET', KEYS[7])
+if not epoch then
+  -- A new store, or a lost one: slot numbers from now on are past any of
+  -- the lost store's.
+  epoch = fmt(now)
+  redis.call('SET', KEYS[7], epoch, 'PX', ttl)
+  if (tonumber(redis.call('GET', KEYS[5])) or 0) < now then
+    redis.call('SET', KEYS[5], epoch, 'PX', ttl)
+  end
+  if mine ~= '' then
+    redis.call('SET', KEYS[8], '1', 'PX', math.ceil(grace / 1000))
+  end
+end
+redis.call('PEXPIRE', KEYS[7], ttl)
+if mine ~= '' and mine ~= epoch then return {-1, 0, now, epoch} end
+local lost = redis.call('PTTL', KEYS[8])
+if lost > 0 then return {math.min(lost * 1000, grace), 0, now, epoch} end
+-- Send times in the store's future (its clock lost while Redis's stepped
+-- back) count as sent now.
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. fmt(now), '+inf')) do
+  redis.call('ZADD', KEYS[2], 'XX', fmt(now), m)
+end
+local at = now
+local hold = tonumber(redis.call('GET', KEYS[3])) or 0
+local set = tonumber(redis.call('GET', KEYS[4]))
+if set and set > now and hold > set then
+  -- Likewise a hold: its pause counts from now.
+  hold = now + (hold - set)
+  local px = math.ceil((hold - now) / 1000) + 1000
+  redis.call('SET', KEYS[3], fmt(hold), 'PX', px)
+  redis.call('SET', KEYS[4], fmt(now), 'PX', px)
+end
+if hold > at then at = hold end
+i = 6
 while ARGV[i] do
   local w = tonumber(ARGV[i])
   local limit = tonumber(ARGV[i + 1])
   i = i + 2
   if limit > 0 then
-    if limit > keep then keep = limit end
-    if w > longest then longest = w end
-    local n = redis.call('ZCARD', KEYS[1])
+    local n = redis.call('ZCARD', KEYS[2])
     if n >= limit then
-      local pivot = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+      local pivot = redis.call('ZRANGE', KEYS[2], n - limit, n - limit, 'WITHSCORES')
       local sent = tonumber(pivot[2])
       local p = sent + w + headroom
       if p > at then at = p end
       local wait_to = sent + w + math.max(w, patience) + headroom
-      if at <= now and now < wait_to and redis.call('HEXISTS', KEYS[4], pivot[1]) == 1 then
+      if at <= now and now < wait_to and redis.call('HEXISTS', KEYS[6], pivot[1]) == 1 then
         at = math.min(now + headroom, wait_to)
       end
     end
   end
 end
-if keep == 0 then return {0, 0} end
-if at > now then return {at - now, 0} end
-local seq = redis.call('INCR', KEYS[3])
+if at > now then return {math.min(at - now, longest + headroom), 0, now, epoch} end
+if redis.call('EXISTS', KEYS[5]) == 0 then redis.call('SET', KEYS[5], fmt(now)) end
+local seq = redis.call('INCR', KEYS[5])
 -- %d: a number this large would lose digits through tostring.
-redis.call('ZADD', KEYS[1], string.format('%d', at), tostring(seq))
-local n = redis.call('ZCARD', KEYS[1])
+redis.call('ZADD', KEYS[2], fmt(now), fmt(seq))
+local n = redis.call('ZCARD', KEYS[2])
 if n > keep then
-  for _, gone in ipairs(redis.call('ZRANGE', KEYS[1], 0, n - keep - 1)) do
-    redis.call('HDEL', KEYS[4], gone)
+  for _, gone in ipairs(redis.call('ZRANGE', KEYS[2], 0, n - keep - 1)) do
+    redis.call('HDEL', KEYS[6], gone)
   end
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - keep - 1)
 end
-local ttl = math.ceil((at - now + longest * 2 + patience + headroom) / 1000) + 1000
-redis.call('HSET', KEYS[4], tostring(seq), '1')
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[3], ttl)
-redis.call('PEXPIRE', KEYS[4], ttl)
-return {at - now, seq}
-"#;
+redis.call('HSET', KEYS[6], fmt(seq), '1')
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[5], ttl)
+redis.call('PEXPIRE', KEYS[6], ttl)
+return {0, seq, now, epoch}
+"#
+);
 
-/// KEYS: log, pending. ARGV: seq. The request `seq` was seen by the server
-/// by now: count it from now if that is later than its slot, and no longer
-/// as pending.
-const SEEN: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('HDEL', KEYS[2], ARGV[1])
-local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
+/// KEYS: clock, log, hold, hold:set, seq, pending, epoch. ARGV: clock bound
+/// µs, the epoch to restore into, keep, ttl ms, then (age µs, slot number,
+/// answered 0/1) per slot of the caller. Writes the caller's slots back
+/// into a store that lost them (unless it was lost again: the epoch
+/// differs). Returns {1 if written, now}.
+const RESTORE: &str = concat!(
+    clock_lua!(),
+    r#"
+local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
+local now, offset = clock(keys, tonumber(ARGV[1]))
+local ttl = tonumber(ARGV[4])
+keep_clock(KEYS[1], now, offset, ttl)
+if redis.call('GET', KEYS[7]) ~= ARGV[2] then return {0, now} end
+local top = tonumber(redis.call('GET', KEYS[5])) or 0
+local i = 5
+while ARGV[i] do
+  local at = now - tonumber(ARGV[i])
+  if at > now then at = now end
+  local seq = ARGV[i + 1]
+  redis.call('ZADD', KEYS[2], 'NX', fmt(at), seq)
+  if ARGV[i + 2] == '0' then redis.call('HSET', KEYS[6], seq, '1') end
+  if tonumber(seq) > top then top = tonumber(seq) end
+  i = i + 3
+end
+redis.call('SET', KEYS[5], fmt(top), 'PX', ttl)
+local keep = tonumber(ARGV[3])
+local n = redis.call('ZCARD', KEYS[2])
+if n > keep then
+  for _, gone in ipairs(redis.call('ZRANGE', KEYS[2], 0, n - keep - 1)) do
+    redis.call('HDEL', KEYS[6], gone)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - keep - 1)
+end
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[6], ttl)
+return {1, now}
+"#
+);
+
+/// KEYS: clock, log, hold, hold:set, pending. ARGV: clock bound µs, seq.
+/// The request `seq` was seen by the server by now: count it from now if
+/// that is later than its slot, and no longer as pending. Returns now.
+const SEEN: &str = concat!(
+    clock_lua!(),
+    r#"
+local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
+local now, offset = clock(keys, tonumber(ARGV[1]))
+keep_clock(KEYS[1], now, offset, nil)
+redis.call('HDEL', KEYS[5], ARGV[2])
+local old = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if old and now > tonumber(old) then
-  redis.call('ZADD', KEYS[1], 'XX', string.format('%d', now), ARGV[1])
+  redis.call('ZADD', KEYS[2], 'XX', fmt(now), ARGV[2])
 end
-return 0
-"#;
+return now
+"#
+);
 
-/// KEYS: hold. ARGV: pause µs. Holds the method until now + pause.
-const HOLD: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local until_ = now + tonumber(ARGV[1])
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+/// KEYS: clock, log, hold, hold:set. ARGV: clock bound µs, pause µs. Holds
+/// the method until now + pause. Returns now.
+const HOLD: &str = concat!(
+    clock_lua!(),
+    r#"
+local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
+local now, offset = clock(keys, tonumber(ARGV[1]))
+keep_clock(KEYS[1], now, offset, nil)
+local until_ = now + tonumber(ARGV[2])
+local cur = tonumber(redis.call('GET', KEYS[3])) or 0
 if until_ > cur then
-  redis.call('SET', KEYS[1], string.format('%d', until_), 'PX', math.ceil(tonumber(ARGV[1]) / 1000) + 1000)
+  local px = math.ceil(tonumber(ARGV[2]) / 1000) + 1000
+  redis.call('SET', KEYS[3], fmt(until_), 'PX', px)
+  redis.call('SET', KEYS[4], fmt(now), 'PX', px)
 end
-return 0
-"#;
+return now
+"#
+);
 
 impl Pacer {
     /// Send times kept in Redis at `url` (`redis://[:password@]host[:port][/db]`),
     /// so that every process pacing with the same URL and API key shares
     /// the limits. Only the URL is checked here; the connection is made at
-    /// the first request, and a Redis that cannot be reached makes that
-    /// request fail with [`crate::Error::Pacer`] (never silent local
-    /// pacing). The windows are keyed by a hash of the API key, never the
-    /// key.
+    /// the first request. A connection that fails is replaced, and a Redis
+    /// that cannot be reached is asked again (a few times a second) until
+    /// the request's retry budget ([`crate::RetryConfig::with_max_elapsed`])
+    /// is spent: only then does the request fail, unsent, with
+    /// [`crate::Error::Pacer`] (never silent local pacing). A Redis that
+    /// restarts empty gets back the send times of the clients waiting on
+    /// it, and a step of its clock costs at most one window. The windows
+    /// are keyed by a hash of the API key, never the key.
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(url: &str) -> crate::Result<Self> {
         Ok(Pacer::shared(RedisSpec::parse(url)?))
@@ -140,6 +325,10 @@ impl SharedStore for RedisStore {
 
     fn hold(&self, class: Class, pause: Duration) -> BoxFuture<'_, ()> {
         Box::pin(RedisStore::hold(self, class, pause))
+    }
+
+    fn unreachable(&self, why: &str) -> PacerError {
+        RedisStore::unreachable(self, why)
     }
 }
 
@@ -187,11 +376,101 @@ impl RedisSpec {
         RedisStore {
             client: self.client.clone(),
             shown: self.shown.clone(),
-            prefix,
-            conn: OnceCell::new(),
+            keys: [
+                Keys::new(&prefix, Class::Post),
+                Keys::new(&prefix, Class::Get),
+            ],
+            conn: tokio::sync::Mutex::new(Cached::default()),
+            memory: Mutex::default(),
             reserve: redis::Script::new(RESERVE),
+            restore: redis::Script::new(RESTORE),
             seen: redis::Script::new(SEEN),
             hold: redis::Script::new(HOLD),
+        }
+    }
+}
+
+/// The key names of one method.
+struct Keys {
+    clock: String,
+    log: String,
+    hold: String,
+    holdset: String,
+    seq: String,
+    pending: String,
+    epoch: String,
+    lost: String,
+}
+
+impl Keys {
+    fn new(prefix: &str, class: Class) -> Self {
+        let log = format!("{prefix}:{}", class.name());
+        Self {
+            clock: format!("{log}:clock"),
+            hold: format!("{log}:hold"),
+            holdset: format!("{log}:hold:set"),
+            seq: format!("{log}:seq"),
+            pending: format!("{log}:pending"),
+            epoch: format!("{log}:epoch"),
+            lost: format!("{log}:lost"),
+            log,
+        }
+    }
+}
+
+/// The connection in use, if any, and its number (so that a failure on an
+/// old connection never drops a newer one).
+#[derive(Default)]
+struct Cached {
+    conn: Option<(u64, redis::aio::MultiplexedConnection)>,
+    made: u64,
+}
+
+/// What one client knows of one method's windows in the store.
+#[derive(Default)]
+struct Memory {
+    /// Its own slots that may still count, oldest first: written back if
+    /// the store loses them.
+    own: VecDeque<Own>,
+    /// The store's epoch they were taken in.
+    epoch: String,
+    /// How long a slot may count (the longest window and the patience for
+    /// its answer), and how many are kept: from the last reservation.
+    horizon: Duration,
+    keep: usize,
+    /// The last reading of the store's clock: when the call that read it
+    /// was sent (by this process's monotonic clock), and what it read.
+    clock: Option<(Instant, i64)>,
+}
+
+/// One of a client's slots.
+struct Own {
+    /// When it was taken, or later answered.
+    at: Instant,
+    seq: u64,
+    answered: bool,
+}
+
+impl Memory {
+    /// The latest time the store's clock can read now, by this process's
+    /// clock (0: no reading yet).
+    fn bound(&self) -> i64 {
+        self.clock.map_or(0, |(sent, read)| {
+            let since = sent.elapsed().saturating_add(CLOCK_SLACK);
+            read.saturating_add(since.as_micros().min(i64::MAX as u128) as i64)
+        })
+    }
+
+    /// The epoch of this client's slots that still count ('' if none).
+    fn mine(&mut self) -> String {
+        let horizon = self.horizon;
+        while self.own.front().is_some_and(|o| o.at.elapsed() >= horizon) {
+            self.own.pop_front();
+        }
+        if self.own.is_empty() {
+            String::new()
+        } else {
+            self.epoch.clone()
         }
     }
 }
@@ -200,9 +479,13 @@ impl RedisSpec {
 pub(crate) struct RedisStore {
     client: redis::Client,
     shown: String,
-    prefix: String,
-    conn: OnceCell<redis::aio::MultiplexedConnection>,
+    /// Per class.
+    keys: [Keys; 2],
+    conn: tokio::sync::Mutex<Cached>,
+    /// Per class.
+    memory: Mutex<[Memory; 2]>,
     reserve: redis::Script,
+    restore: redis::Script,
     seen: redis::Script,
     hold: redis::Script,
 }
@@ -212,22 +495,70 @@ impl RedisStore {
         PacerError(format!("Redis at {}: {e}", self.shown))
     }
 
-    async fn conn(&self) -> Result<redis::aio::MultiplexedConnection, PacerError> {
-        self.conn
-            .get_or_try_init(|| async {
-                match tokio::time::timeout(
-                    REDIS_TIMEOUT,
-                    self.client.get_multiplexed_async_connection(),
-                )
-                .await
-                {
-                    Ok(Ok(c)) => Ok(c),
-                    Ok(Err(e)) => Err(self.unreachable(e)),
-                    Err(_) => Err(self.unreachable("no connection within 5 s")),
+    fn memory(&self) -> std::sync::MutexGuard<'_, [Memory; 2]> {
+        // Plain values: still usable after a panic elsewhere.
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The connection in use (and its number, and whether it was made
+    /// now), or a new one.
+    async fn conn(&self) -> Result<(u64, bool, redis::aio::MultiplexedConnection), PacerError> {
+        let mut cached = self.conn.lock().await;
+        if let Some((n, conn)) = &cached.conn {
+            return Ok((*n, false, conn.clone()));
+        }
+        let conn = match tokio::time::timeout(
+            REDIS_TIMEOUT,
+            self.client.get_multiplexed_async_connection(),
+        )
+        .await
+        {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(self.unreachable(e)),
+            Err(_) => return Err(self.unreachable("no connection within 5 s")),
+        };
+        cached.made += 1;
+        let n = cached.made;
+        cached.conn = Some((n, conn.clone()));
+        Ok((n, true, conn))
+    }
+
+    /// Drops connection `n` if it is still the one in use: the next call
+    /// makes a new one.
+    async fn forget(&self, n: u64) {
+        let mut cached = self.conn.lock().await;
+        if cached.conn.as_ref().is_some_and(|c| c.0 == n) {
+            cached.conn = None;
+        }
+    }
+
+    /// Runs `call`. A connection that fails is dropped; if it was an old
+    /// one (cut while idle: a restart, a proxy, Redis's `timeout`), the
+    /// call is made again at once on a new one.
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        call: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, PacerError> {
+        let mut again = true;
+        loop {
+            let (n, fresh, mut conn) = self.conn().await?;
+            let why = match tokio::time::timeout(REDIS_TIMEOUT, call.invoke_async(&mut conn)).await
+            {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => {
+                    // A Redis that does not answer is not asked again at once.
+                    again = false;
+                    "no answer within 5 s".to_string()
                 }
-            })
-            .await
-            .cloned()
+            };
+            self.forget(n).await;
+            if fresh || !again {
+                return Err(self.unreachable(why));
+            }
+            tracing::debug!(error = %why, "a Redis connection failed; trying a new one");
+            again = false;
+        }
     }
 
     /// Takes a slot of `class` if one is free now: `(0, slot number)`
@@ -237,58 +568,317 @@ impl RedisStore {
         class: Class,
         windows: &[(Duration, u32)],
     ) -> Result<(Duration, u64), PacerError> {
-        let mut conn = self.conn().await?;
-        let mut call = self.reserve.prepare_invoke();
-        call.key(format!("{}:{}", self.prefix, class.name()))
-            .key(format!("{}:{}:hold", self.prefix, class.name()))
-            .key(format!("{}:{}:seq", self.prefix, class.name()))
-            .key(format!("{}:{}:pending", self.prefix, class.name()))
-            .arg(HEADROOM.as_micros() as u64)
-            .arg(PATIENCE.as_micros() as u64);
-        for &(window, limit) in windows {
-            let limit = if limit == u32::MAX { 0 } else { limit };
-            call.arg(window.as_micros().min(u64::MAX as u128) as u64)
-                .arg(limit);
-        }
-        let (wait, seq): (i64, u64) =
-            match tokio::time::timeout(REDIS_TIMEOUT, call.invoke_async(&mut conn)).await {
-                Ok(Ok(w)) => w,
-                Ok(Err(e)) => return Err(self.unreachable(e)),
-                Err(_) => return Err(self.unreachable("no answer within 5 s")),
+        let keys = &self.keys[class.index()];
+        let longest = windows
+            .iter()
+            .filter(|w| w.1 != 0 && w.1 != u32::MAX)
+            .map(|w| w.0)
+            .max()
+            .unwrap_or_default();
+        let keep = windows
+            .iter()
+            .filter(|w| w.1 != 0 && w.1 != u32::MAX)
+            .map(|w| w.1 as usize)
+            .max()
+            .unwrap_or(0);
+        let horizon = longest + longest.max(PATIENCE) + HEADROOM;
+        // Written back at most a few times in a row (the store lost again
+        // meanwhile): then asked again through the pacer's loop.
+        for _ in 0..4 {
+            let (bound, mine) = {
+                let mut memory = self.memory();
+                let m = &mut memory[class.index()];
+                m.horizon = horizon;
+                m.keep = keep;
+                (m.bound(), m.mine())
             };
-        Ok((Duration::from_micros(wait.max(0) as u64), seq))
+            let mut call = self.reserve.prepare_invoke();
+            call.key(&keys.clock)
+                .key(&keys.log)
+                .key(&keys.hold)
+                .key(&keys.holdset)
+                .key(&keys.seq)
+                .key(&keys.pending)
+                .key(&keys.epoch)
+                .key(&keys.lost)
+                .arg(bound)
+                .arg(micros(HEADROOM))
+                .arg(micros(PATIENCE))
+                .arg(&mine)
+                .arg(micros(RESTORE_GRACE));
+            for &(window, limit) in windows {
+                let limit = if limit == u32::MAX { 0 } else { limit };
+                call.arg(micros(window)).arg(limit);
+            }
+            let sent = Instant::now();
+            let (wait, seq, now, epoch): (i64, u64, i64, String) = self.invoke(&call).await?;
+            let own = {
+                let mut memory = self.memory();
+                let m = &mut memory[class.index()];
+                if now > 0 {
+                    m.clock = Some((sent, now));
+                }
+                if wait >= 0 && m.epoch != epoch {
+                    // A new store: the slots of the old one (if any) no
+                    // longer count.
+                    m.own.clear();
+                    m.epoch = epoch.clone();
+                }
+                if seq != 0 {
+                    m.own.push_back(Own {
+                        at: Instant::now(),
+                        seq,
+                        answered: false,
+                    });
+                    while m.own.len() > keep {
+                        m.own.pop_front();
+                    }
+                }
+                if wait >= 0 {
+                    return Ok((Duration::from_micros(wait as u64), seq));
+                }
+                // The store lost this client's slots: write them back.
+                m.own
+                    .iter()
+                    .map(|o| (micros(o.at.elapsed()), o.seq, u8::from(o.answered)))
+                    .collect::<Vec<_>>()
+            };
+            tracing::info!(
+                slots = own.len(),
+                "the shared pacer's store was lost (Redis restarted?): writing this client's send times back"
+            );
+            let ttl = (longest * 2 + PATIENCE + HEADROOM).as_millis() as u64 + 1000;
+            let bound = self.memory()[class.index()].bound();
+            let mut call = self.restore.prepare_invoke();
+            call.key(&keys.clock)
+                .key(&keys.log)
+                .key(&keys.hold)
+                .key(&keys.holdset)
+                .key(&keys.seq)
+                .key(&keys.pending)
+                .key(&keys.epoch)
+                .arg(bound)
+                .arg(&epoch)
+                .arg(keep)
+                .arg(ttl);
+            for (age, seq, answered) in own {
+                call.arg(age).arg(seq).arg(answered);
+            }
+            let (written, _now): (i64, i64) = self.invoke(&call).await?;
+            if written == 1 {
+                self.memory()[class.index()].epoch = epoch;
+            }
+        }
+        Ok((HEADROOM, 0))
     }
 
-    /// The request in slot `seq` was answered: count it from now (Redis's
-    /// clock) if that is later. Best effort.
+    /// The request in slot `seq` was answered: count it from now (the
+    /// store's clock) if that is later. Best effort.
     pub(crate) async fn seen(&self, class: Class, seq: u64) {
-        let Ok(mut conn) = self.conn().await else {
-            return;
+        let keys = &self.keys[class.index()];
+        let bound = {
+            let mut memory = self.memory();
+            let m = &mut memory[class.index()];
+            if let Some(o) = m.own.iter_mut().find(|o| o.seq == seq) {
+                o.at = Instant::now();
+                o.answered = true;
+            }
+            m.bound()
         };
         let mut call = self.seen.prepare_invoke();
-        call.key(format!("{}:{}", self.prefix, class.name()))
-            .key(format!("{}:{}:pending", self.prefix, class.name()))
+        call.key(&keys.clock)
+            .key(&keys.log)
+            .key(&keys.hold)
+            .key(&keys.holdset)
+            .key(&keys.pending)
+            .arg(bound)
             .arg(seq);
-        let r: Result<Result<i64, _>, _> =
-            tokio::time::timeout(REDIS_TIMEOUT, call.invoke_async(&mut conn)).await;
-        if !matches!(r, Ok(Ok(_))) {
-            tracing::debug!("could not update a send time in Redis");
+        if let Err(e) = self.invoke::<i64>(&call).await {
+            tracing::debug!(error = %e, "could not update a send time in Redis");
         }
     }
 
     /// Holds `class` for `pause`, for every process. Best effort: the hold
     /// is also kept in this process.
     pub(crate) async fn hold(&self, class: Class, pause: Duration) {
-        let Ok(mut conn) = self.conn().await else {
+        let keys = &self.keys[class.index()];
+        let bound = self.memory()[class.index()].bound();
+        let mut call = self.hold.prepare_invoke();
+        call.key(&keys.clock)
+            .key(&keys.log)
+            .key(&keys.hold)
+            .key(&keys.holdset)
+            .arg(bound)
+            .arg(micros(pause));
+        if let Err(e) = self.invoke::<i64>(&call).await {
+            tracing::debug!(error = %e, "could not share a 429 hold through Redis");
+        }
+    }
+}
+
+/// `d` in whole microseconds, saturated.
+fn micros(d: Duration) -> u64 {
+    d.as_micros().min(u64::MAX as u128) as u64
+}
+
+/// The store against a real `redis-server` of each test's own (skipped
+/// when none is installed, except under `CI=true`). Steps of Redis's clock
+/// are made by moving the store's clock offset: the store reads Redis's
+/// `TIME` plus it, so that is the same step as far as it can tell.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Redis {
+        child: std::process::Child,
+        port: u16,
+    }
+
+    impl Redis {
+        fn start(test: &str) -> Option<Self> {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = std::process::Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+            let child = match child {
+                Ok(c) => c,
+                Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                    panic!("{test}: redis-server is needed in CI: {e}")
+                }
+                Err(e) => {
+                    eprintln!("{test}: SKIPPED: no redis-server ({e})");
+                    return None;
+                }
+            };
+            let redis = Self { child, port };
+            for _ in 0..200 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(redis);
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            panic!("{test}: redis-server did not listen on {port} within 5 s");
+        }
+
+        fn store(&self) -> RedisStore {
+            RedisSpec::parse(&format!("redis://127.0.0.1:{}", self.port))
+                .unwrap()
+                .open("test-key")
+        }
+
+        fn cli(&self, args: &[&str]) -> String {
+            let out = std::process::Command::new("redis-cli")
+                .args(["-p", &self.port.to_string()])
+                .args(args)
+                .output()
+                .expect("redis-cli");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    }
+
+    impl Drop for Redis {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// 5 POSTs a minute.
+    const WINDOWS: [(Duration, u32); 1] = [(Duration::from_secs(60), 5)];
+    const TEN_MINUTES: &str = "600000000";
+
+    /// Takes the 5 slots of the minute.
+    async fn fill(store: &RedisStore) {
+        for _ in 0..5 {
+            let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
+            assert!(wait.is_zero() && seq != 0, "{wait:?} {seq}");
+        }
+    }
+
+    /// Redis's clock moved by `by` µs, as the store sees it.
+    fn step(redis: &Redis, store: &RedisStore, by: &str) {
+        let clock = &store.keys[Class::Post.index()].clock;
+        redis.cli(&["HINCRBY", clock, "offset", by]);
+    }
+
+    #[tokio::test]
+    async fn a_step_forward_of_redis_clock_lets_nothing_out_early() {
+        let Some(redis) = Redis::start("a_step_forward_of_redis_clock_lets_nothing_out_early")
+        else {
             return;
         };
-        let mut call = self.hold.prepare_invoke();
-        call.key(format!("{}:{}:hold", self.prefix, class.name()))
-            .arg(pause.as_micros().min(u64::MAX as u128) as u64);
-        let r: Result<Result<i64, _>, _> =
-            tokio::time::timeout(REDIS_TIMEOUT, call.invoke_async(&mut conn)).await;
-        if !matches!(r, Ok(Ok(_))) {
-            tracing::debug!("could not share a 429 hold through Redis");
+        let store = redis.store();
+        fill(&store).await;
+        step(&redis, &store, TEN_MINUTES);
+        let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
+        assert_eq!(seq, 0, "a slot 10 minutes early");
+        assert!(wait > Duration::from_secs(50), "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn a_step_back_of_redis_clock_costs_at_most_one_window() {
+        let Some(redis) = Redis::start("a_step_back_of_redis_clock_costs_at_most_one_window")
+        else {
+            return;
+        };
+        let store = redis.store();
+        fill(&store).await;
+        step(&redis, &store, &format!("-{TEN_MINUTES}"));
+        let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
+        assert_eq!(seq, 0);
+        assert!(wait <= WINDOWS[0].0 + HEADROOM, "{wait:?}");
+        // A client that never read the clock before is told the same.
+        let (wait, _) = redis.store().reserve(Class::Post, &WINDOWS).await.unwrap();
+        assert!(wait <= WINDOWS[0].0 + HEADROOM, "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn no_wait_is_longer_than_the_longest_window() {
+        let Some(redis) = Redis::start("no_wait_is_longer_than_the_longest_window") else {
+            return;
+        };
+        let store = redis.store();
+        store.hold(Class::Post, Duration::from_secs(600)).await;
+        let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
+        assert_eq!(seq, 0, "held");
+        assert!(
+            wait > Duration::ZERO && wait <= WINDOWS[0].0 + HEADROOM,
+            "{wait:?}"
+        );
+    }
+
+    /// Redis emptied under a client (a restart without persistence): the
+    /// client's slots are written back, and every client waits the grace
+    /// for the others' first.
+    #[tokio::test]
+    async fn a_lost_store_gets_the_send_times_of_its_clients_back() {
+        let Some(redis) = Redis::start("a_lost_store_gets_the_send_times_of_its_clients_back")
+        else {
+            return;
+        };
+        let store = redis.store();
+        fill(&store).await;
+        assert_eq!(redis.cli(&["FLUSHALL"]).trim(), "OK");
+        let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
+        assert_eq!(seq, 0, "a slot past the 5 of the minute");
+        assert!(wait > Duration::ZERO && wait <= RESTORE_GRACE, "{wait:?}");
+        // A client with no slots of its own waits the grace too.
+        let other = redis.store();
+        let (wait, seq) = other.reserve(Class::Post, &WINDOWS).await.unwrap();
+        assert_eq!(seq, 0);
+        assert!(wait > Duration::ZERO && wait <= RESTORE_GRACE, "{wait:?}");
+        tokio::time::sleep(RESTORE_GRACE).await;
+        for s in [&store, &other] {
+            let (wait, seq) = s.reserve(Class::Post, &WINDOWS).await.unwrap();
+            assert_eq!(seq, 0, "the minute still holds 5");
+            assert!(wait > Duration::from_secs(50), "{wait:?}");
         }
     }
 }

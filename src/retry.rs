@@ -44,6 +44,8 @@
 //!
 //! **The budget** ([`RetryConfig::max_elapsed`]) is a hard deadline: no
 //! request, its attempts, pacer waits and backoffs included, outlives it.
+//! A shared pacer that fails (Redis restarting) is asked again within it,
+//! whatever the attempts: nothing has been sent yet.
 //! An upload's transfer is not counted in it (a large video takes longer):
 //! it is bounded by the upload timeout, and its answer by the request
 //! timeout once the file is sent.

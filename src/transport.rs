@@ -32,7 +32,7 @@ use crate::api::body::{
     answer_late, fault_of, reqwest_error, Activity, BodyFault, BodyLimits, Guarded, KeyFinder,
     Tracked,
 };
-use crate::pacing::{Class, SharedGate};
+use crate::pacing::{Class, SharedGate, Unready};
 use crate::retry::{Refusals, RetryConfig, Run, SharedRun, Summary};
 
 /// The header that carries the API key.
@@ -169,21 +169,18 @@ impl Transport {
             let pacer = self.inner.pacer.as_ref().filter(|_| paced);
             let mut ticket = None;
             if let Some(pacer) = pacer {
-                let ready = Box::pin(pacer.ready(request.method()));
-                let ready = match limits.wait_until {
-                    Some(at) => match tokio::time::timeout_at(at.into(), ready).await {
-                        Ok(r) => r,
-                        Err(_) => {
-                            let what =
-                                "the retry budget ran out waiting for room under the rate limits";
-                            return Err(cold_error(limits.spent(what)).await);
-                        }
-                    },
-                    None => ready.await,
-                };
-                match ready {
+                // Time in the pacer's queue is not idle time.
+                let _queued = activity.queued();
+                match Box::pin(pacer.ready(request.method(), limits.wait_until)).await {
                     Ok(t) => ticket = t,
-                    Err(e) => return Err(cold_error(BodyFault::Pacer { cause: e.0 }).await),
+                    Err(Unready::Budget) => {
+                        let what =
+                            "the retry budget ran out waiting for room under the rate limits";
+                        return Err(cold_error(limits.spent(what)).await);
+                    }
+                    Err(Unready::Pacer(e)) => {
+                        return Err(cold_error(BodyFault::Pacer { cause: e.0 }).await)
+                    }
                 }
             }
             if let Some(until) = limits.attempt_until {

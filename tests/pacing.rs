@@ -4,8 +4,10 @@
 
 mod support;
 
-use identifai::mock::MockConfig;
-use identifai::{Error, RetryConfig, Source};
+use std::time::Duration;
+
+use identifai::mock::{MockConfig, MockServer};
+use identifai::{Error, RateLimits, RetryConfig, Source};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,6 +95,42 @@ async fn polling_many_waits_at_once_stays_under_the_get_limits() {
     assert_eq!(server.stats().rate_limited, 0);
 }
 
+/// The idle timeout guards a silent server, not the client's own queue: a
+/// request that waits in the pacer longer than it is sent whole, never cut
+/// (nor sent again: retries are off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_queued_in_the_pacer_past_the_idle_timeout_is_not_cut() {
+    // The minute window is 3 s: the 31st and 32nd uploads wait about that
+    // long in the pacer, three times the idle timeout.
+    let scale = 0.05;
+    let server = MockServer::start_with(MockConfig::default().with_time_scale(scale));
+    let client = builder(&server)
+        .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(scale)))
+        .idle_timeout(Some(Duration::from_secs(1)))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .classify_image(Source::bytes(format!("{n}.png"), png(500 + n)))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert!(r.is_ok(), "a request cut while queued: {r:?}");
+    }
+    let stats = server.stats();
+    assert_eq!(stats.submissions, 32);
+    assert_eq!(stats.posts, 32, "nothing sent twice");
+    assert_eq!(stats.rate_limited, 0);
+}
+
 // ------------------------------------------------------------------ fleet
 
 /// A `redis-server` of the test's own on a free loopback port, stopped on
@@ -112,13 +150,7 @@ impl Redis {
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        let child = match child {
+        let child = match Self::spawn(port) {
             Ok(c) => c,
             Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
                 panic!("{test}: redis-server is needed in CI: {e}")
@@ -129,26 +161,58 @@ impl Redis {
             }
         };
         let redis = Self { child, port };
+        redis.wait_listening();
+        Some(redis)
+    }
+
+    fn spawn(port: u16) -> std::io::Result<std::process::Child> {
+        std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+    }
+
+    fn wait_listening(&self) {
         for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(redis);
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
             }
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
-        panic!("{test}: redis-server did not listen on {port} within 5 s");
+        panic!("redis-server did not listen on {} within 5 s", self.port);
+    }
+
+    /// Stops the server (its data is gone: no persistence).
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new server on the same port, empty.
+    fn start_again(&mut self) {
+        self.child = Self::spawn(self.port).expect("redis-server started once already");
+        self.wait_listening();
     }
 
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    /// Every key Redis holds.
-    fn keys(&self) -> String {
+    /// `redis-cli` with `args`: its output.
+    fn cli(&self, args: &[&str]) -> String {
         let out = std::process::Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "--scan"])
+            .args(["-p", &self.port.to_string()])
+            .args(args)
             .output()
             .expect("redis-cli");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every key Redis holds.
+    fn keys(&self) -> String {
+        self.cli(&["--scan"])
     }
 }
 
@@ -269,9 +333,11 @@ async fn the_same_fleet_pacing_alone_meets_429s_and_still_loses_nothing() {
     assert_eq!(stats.submissions, 40, "each accepted exactly once");
 }
 
+/// A Redis that cannot be reached is asked again until the retry budget
+/// is spent; the request then fails, unsent, with an error naming Redis.
 #[cfg(feature = "redis")]
 #[tokio::test]
-async fn an_unreachable_redis_is_a_typed_error_at_the_first_request() {
+async fn an_unreachable_redis_is_a_typed_error_once_the_budget_is_spent() {
     let server = mock();
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -279,20 +345,33 @@ async fn an_unreachable_redis_is_a_typed_error_at_the_first_request() {
         .local_addr()
         .unwrap()
         .port();
+    let budget = Duration::from_secs(1);
     let client = builder(&server)
         .pacer(identifai::Pacer::redis(&format!("redis://127.0.0.1:{port}")).unwrap())
+        .retry(RetryConfig::default().with_max_elapsed(budget))
         .build()
         .expect("the URL is only parsed at build time");
+    let started = std::time::Instant::now();
     let err = client
         .classify_image(Source::bytes("a.png", png(1)))
         .send()
         .await
         .unwrap_err();
+    let took = started.elapsed();
     assert!(matches!(err, Error::Pacer { .. }), "{err:?}");
+    let text = err.to_string();
     assert!(
-        err.to_string().contains(&format!("127.0.0.1:{port}")),
-        "{err}"
+        text.contains(&format!("Redis at redis://127.0.0.1:{port}")),
+        "{text}"
     );
+    assert!(text.contains("retry budget"), "{text}");
+    // Asked again until the budget was spent, not given up at once.
+    assert!(took >= budget / 2, "{took:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
     assert_eq!(server.stats().requests, 0, "nothing sent unpaced");
     assert!(identifai::Pacer::redis("http://127.0.0.1:6379").is_err());
 }
+
+#[cfg(feature = "redis")]
+#[path = "pacing/redis_faults.rs"]
+mod redis_faults;

@@ -228,6 +228,8 @@ pub(crate) struct Activity {
 #[derive(Debug, Default)]
 struct Shared {
     last_ms: AtomicU64,
+    /// The request waits its turn in the pacer: not idle.
+    queued: AtomicBool,
     finished: AtomicBool,
     /// When the body was handed over in full (ms since `start`).
     finished_ms: AtomicU64,
@@ -277,7 +279,18 @@ impl Activity {
         self.shared.finished.load(Ordering::Relaxed)
     }
 
+    /// Marks the request as waiting in the pacer until the guard is
+    /// dropped: the idle timeout guards a silent server, not the client's
+    /// own queue, so it counts from when the wait ends.
+    pub(crate) fn queued(&self) -> Queued<'_> {
+        self.shared.queued.store(true, Ordering::Release);
+        Queued(self)
+    }
+
     fn idle_for(&self) -> Duration {
+        if self.shared.queued.load(Ordering::Acquire) {
+            return Duration::ZERO;
+        }
         let last = Duration::from_millis(self.shared.last_ms.load(Ordering::Relaxed));
         self.start.elapsed().saturating_sub(last)
     }
@@ -301,6 +314,18 @@ impl Activity {
                 s.as_mut().await;
             }
         }
+    }
+}
+
+/// A request waiting in the pacer (see [`Activity::queued`]).
+pub(crate) struct Queued<'a>(&'a Activity);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        // Touched before the flag drops, so a watchdog never sees the
+        // whole wait as silence.
+        self.0.touch();
+        self.0.shared.queued.store(false, Ordering::Release);
     }
 }
 

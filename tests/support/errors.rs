@@ -1,6 +1,8 @@
 //! Errors of every kind, produced by real requests where a server is
 //! involved, for the tests that check no error shows the key.
 
+use std::time::Duration;
+
 use identifai::mock::{Fault, MockConfig, Route};
 use identifai::{Client, Error, Identifier, Source};
 
@@ -85,7 +87,13 @@ pub async fn every_error() -> Vec<Error> {
         // A shared pacer that cannot be reached: neither the API key nor the
         // Redis password shows.
         let pacer = identifai::Pacer::redis("redis://:hunter2-DO-NOT-LEAK@127.0.0.1:9").unwrap();
-        let unpaced = builder(&server).api_key(KEY).pacer(pacer).build().unwrap();
+        // Asked again until the budget is spent: a short one.
+        let unpaced = builder(&server)
+            .api_key(KEY)
+            .pacer(pacer)
+            .retry(identifai::RetryConfig::default().with_max_elapsed(Duration::from_millis(300)))
+            .build()
+            .unwrap();
         let err = unpaced.result(&ID.parse().unwrap()).await.unwrap_err();
         assert!(matches!(err, Error::Pacer { .. }), "{err:?}");
         assert!(!format!("{err}{err:?}").contains("hunter2"), "{err:?}");
