@@ -124,6 +124,9 @@ fn accepts<K: MediaKind>(client: &Client) -> Accepts {
     }
 }
 
+/// A callback told of an accepted submission ([`Classify::on_accepted`]).
+type AcceptedFn = Arc<dyn Fn(&Receipt) -> std::io::Result<()> + Send + Sync>;
+
 /// An accepted submission: its identifier, and what was sent (files only,
 /// from [`Classify::send_receipt`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,6 +148,7 @@ pub struct Classify<'c, K: MediaKind> {
     options: K::Options,
     format: ResponseFormat,
     progress: Option<ProgressFn>,
+    accepted: Option<AcceptedFn>,
     kind: PhantomData<K>,
 }
 
@@ -173,6 +177,7 @@ impl<'c, K: MediaKind> Classify<'c, K> {
             options: K::Options::default(),
             format: ResponseFormat::ApplicationJson,
             progress: None,
+            accepted: None,
             kind: PhantomData,
         }
     }
@@ -188,6 +193,34 @@ impl<'c, K: MediaKind> Classify<'c, K> {
     /// the same [`Identifier`]; JSON is the default.
     pub fn response_format(mut self, format: ResponseFormat) -> Self {
         self.format = format;
+        self
+    }
+
+    /// With [`wait`](Classify::wait): calls `f` with the [`Receipt`] the
+    /// moment the server accepts the media, before the wait starts, so a
+    /// pipeline can record the identifier durably (the next run then waits
+    /// for it instead of paying for the upload again). An error `f` returns
+    /// ends the call with it, before any wait.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: identifai::Client) -> identifai::Result<()> {
+    /// use std::io::Write;
+    /// let result = client
+    ///     .classify_image(identifai::Source::path("photo.jpg"))
+    ///     .on_accepted(|receipt| {
+    ///         let mut journal = std::fs::OpenOptions::new().append(true).create(true).open("accepted.log")?;
+    ///         writeln!(journal, "photo.jpg {}", receipt.identifier)?;
+    ///         journal.sync_data()
+    ///     })
+    ///     .wait()
+    ///     .await?;
+    /// # let _ = result; Ok(()) }
+    /// ```
+    pub fn on_accepted(
+        mut self,
+        f: impl Fn(&Receipt) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.accepted = Some(Arc::new(f));
         self
     }
 
@@ -324,8 +357,15 @@ impl<K: MediaKind> Classify<'_, K> {
     /// [`WaitConfig`](crate::WaitConfig).
     pub async fn wait(self) -> Result<Classified<K::Output>> {
         let client = self.client;
-        let id = self.send().await?;
-        crate::wait::Wait::<K>::new(client, &id).await
+        let accepted = self.accepted.clone();
+        let receipt = self.submit(accepted.is_some()).await?;
+        if let Some(f) = accepted {
+            f(&receipt).map_err(|e| Error::Io {
+                context: format!("recording the accepted submission {}", receipt.identifier),
+                source: Arc::new(e),
+            })?;
+        }
+        crate::wait::Wait::<K>::new(client, &receipt.identifier).await
     }
 }
 

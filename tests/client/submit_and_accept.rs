@@ -325,3 +325,37 @@ async fn a_receipt_hashes_exactly_what_was_sent() {
         .unwrap();
     assert_eq!(by_url.sent, None);
 }
+
+#[tokio::test]
+async fn on_accepted_hears_of_the_identifier_before_the_wait() {
+    use std::sync::{Arc, Mutex};
+    let server = mock();
+    let client = client(&server);
+    let heard: Arc<Mutex<Vec<(Identifier, u64)>>> = Arc::default();
+    let log = heard.clone();
+    let result = client
+        .classify_image(Source::bytes("a.png", png(8802)))
+        .on_accepted(move |receipt| {
+            let sent = receipt.sent.map_or(0, |s| s.bytes);
+            log.lock().unwrap().push((receipt.identifier.clone(), sent));
+            Ok(())
+        })
+        .wait()
+        .await
+        .unwrap();
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(heard.len(), 1);
+    assert_eq!(Some(heard[0].0.as_str()), result.identifier.as_deref());
+    assert_eq!(heard[0].1, png(8802).len() as u64);
+
+    // A journal that cannot record: the call ends there, nothing is waited for.
+    server.reset_stats();
+    let err = client
+        .classify_image(Source::bytes("b.png", png(8803)))
+        .on_accepted(|_| Err(std::io::Error::other("disk full")))
+        .wait()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("disk full"), "{err}");
+    assert_eq!(server.stats().gets, 0);
+}
