@@ -618,6 +618,14 @@ impl MockServer {
     pub fn done_at(&self, id: &str) -> Option<Instant> {
         self.shared.done_at(id, Instant::now())
     }
+
+    /// When an answer (a result or a list GET) first showed `id` finished:
+    /// the earliest a client polling it could know. `done_at` to `told_at`
+    /// is the client's wait for its next poll; `told_at` onwards, its own
+    /// handling of the answer.
+    pub fn told_at(&self, id: &str) -> Option<Instant> {
+        self.shared.told_at(id)
+    }
 }
 
 impl std::fmt::Debug for MockServer {

@@ -71,6 +71,8 @@ pub(crate) struct Submission {
     pub ready_at: Option<Instant>,
     /// Without one: when it finished (the poll after which it is done).
     pub finished_at: Option<Instant>,
+    /// When an answer first showed it finished.
+    pub told_at: Option<Instant>,
 }
 
 /// What a GET shows for a submission.
@@ -312,6 +314,7 @@ impl Shared {
             accepted_at: now,
             ready_at,
             finished_at,
+            told_at: None,
         };
         inner.submissions.insert(id.clone(), submission);
         id
@@ -329,6 +332,9 @@ impl Shared {
         submission.polls = submission.polls.saturating_add(1);
         let now = Instant::now();
         let phase = submission.phase_after(submission.polls, polls_until_done, now);
+        if phase != Phase::New && submission.told_at.is_none() {
+            submission.told_at = Some(now);
+        }
         // By polls: finished once this answer is out, if the next one is not `new`.
         if submission.ready_at.is_none()
             && submission.finished_at.is_none()
@@ -349,6 +355,11 @@ impl Shared {
     /// When `id` finished, if it has by `now`.
     pub(crate) fn done_at(&self, id: &str, now: Instant) -> Option<Instant> {
         self.lock().submissions.get(id).and_then(|s| s.done_at(now))
+    }
+
+    /// When an answer first showed `id` finished.
+    pub(crate) fn told_at(&self, id: &str) -> Option<Instant> {
+        self.lock().submissions.get(id).and_then(|s| s.told_at)
     }
 
     /// Records an override of the verdict of every `kind` submission of the

@@ -601,6 +601,9 @@ async fn processing_time_makes_a_result_new_before_its_time_and_done_after() {
     }
     assert!(new >= 2, "polled {new} times before its time");
     assert_eq!(server.done_at(&id), Some(ready));
+    // Told by the first answer sent after its time.
+    let told = server.told_at(&id).expect("told");
+    assert!(ready <= told && told < std::time::Instant::now());
 }
 
 #[tokio::test]
@@ -671,9 +674,15 @@ async fn done_at_by_polls_is_the_poll_after_which_it_is_done() {
     assert_eq!(body["status"], "new");
     let done = server.done_at(&id).expect("done after its last `new`");
     assert!(before <= done && done <= after && accepted < done);
+    assert_eq!(server.told_at(&id), None);
+    let before = std::time::Instant::now();
     let (_, body) = get_json(&server, &path).await;
     assert_eq!(body["status"], "done");
     assert_eq!(server.done_at(&id), Some(done), "the first time only");
+    let told = server.told_at(&id).expect("told");
+    assert!(before <= told && told <= std::time::Instant::now());
+    let (_, _) = get_json(&server, &path).await;
+    assert_eq!(server.told_at(&id), Some(told), "the first time only");
 
     let at_once = server_with_polls(0);
     let id = submit_image(&at_once, "p.png", b"polled", &[]).await;
