@@ -1695,6 +1695,8 @@ struct Latency {
     handled: Vec<f64>,
     files: usize,
     verdicts: usize,
+    /// Files that ended in an error (no verdict).
+    failed: usize,
     gets: u64,
     limited: u64,
 }
@@ -1711,19 +1713,19 @@ impl Latency {
         files: usize,
     ) {
         let mut taken = Vec::new();
+        let mut failed = 0;
         for p in printed {
-            assert!(
-                p.status.success(),
-                "a latency run failed ({}): {}",
-                p.status,
-                p.stderr
-            );
             for (at, line) in &p.lines {
                 let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                // A file that failed is counted, and reported, not timed.
+                if v["status"] != "done" {
+                    eprintln!("[bench]   a file failed: {}", v["error"]);
+                    failed += 1;
+                    continue;
+                }
                 let id = v["identifier"]
                     .as_str()
                     .unwrap_or_else(|| panic!("no identifier: {line}"));
-                assert_eq!(v["status"], "done", "{line}");
                 let done = server
                     .done_at(id)
                     .unwrap_or_else(|| panic!("{id} is not done"));
@@ -1739,7 +1741,18 @@ impl Latency {
                 self.verdicts += 1;
             }
         }
-        assert_eq!(taken.len(), files, "verdicts of a run of {files}");
+        // Exit 1 is what a batch with failed files ends with.
+        for p in printed {
+            let code = p.status.code();
+            assert!(
+                code == Some(0) || (code == Some(1) && failed > 0),
+                "a latency run failed ({}): {}",
+                p.status,
+                p.stderr
+            );
+        }
+        assert_eq!(taken.len() + failed, files, "lines of a run of {files}");
+        self.failed += failed;
         // The upload taken k-th cannot go before t(k); its verdict cannot be
         // had before t(k) + its processing time + (at worst) one poll round.
         taken.sort_by_key(|t| t.0);
@@ -2001,6 +2014,7 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     let wall_met = !batches.is_empty() && worst_wall <= 1.05;
     let latency_met = worst_median <= 0.6 && worst_max <= 1.5;
     let gets_met = large.is_empty() || worst_gets <= 2.5;
+    let failed: usize = goal_runs.iter().map(|m| m.after.failed).sum();
     let _ = writeln!(
         out,
         "## 6. Verdict latency: from done at identifAI to the user\n\n\
@@ -2039,7 +2053,8 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
          | batch wall <= 1.05x the floor (N >= 10, the fleet too) | worst {worst_wall:.3} | {} |\n\
          | verdict overhead median <= 0.6 s, max <= 1.5 s (every run) | worst median {worst_median:.2} s, worst max {worst_max:.2} s | {} |\n\
          | <= 2.5 GETs per file (N >= 100) | worst {} | {} |\n\
-         | zero 429s | {limited} | {} |\n",
+         | zero 429s | {limited} | {} |\n\
+         | every file classified | {failed} failed | {} |\n",
         5.0 * scale,
         40.0 * scale,
         rows.join("\n"),
@@ -2049,6 +2064,7 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         if large.is_empty() { "none run".to_string() } else { format!("{worst_gets:.2}") },
         yes(gets_met),
         yes(limited == 0),
+        yes(failed == 0),
     );
     // The largest batch of one process, before and after, then the worst
     // of every run the goals are set for.
@@ -2066,13 +2082,13 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
             )
         });
     summary.push(format!(
-        "| 6 | verdict latency: `identifai batch` (N = {}{}) and `classify` against results done 5-40 s after upload, at x{scale}, vs per-wait polling | {largest}worst: wall/floor {worst_wall:.3}, overhead median {worst_median:.2} s, max {worst_max:.2} s, {} GETs/file (N >= 100), {limited} 429s | wall <= 1.05x floor; overhead median <= 0.6 s, max <= 1.5 s; <= 2.5 GETs/file; zero 429s | {} / {} / {} / {} |",
+        "| 6 | verdict latency: `identifai batch` (N = {}{}) and `classify` against results done 5-40 s after upload, at x{scale}, vs per-wait polling | {largest}worst: wall/floor {worst_wall:.3}, overhead median {worst_median:.2} s, max {worst_max:.2} s, {} GETs/file (N >= 100), {limited} 429s, {failed} files failed | wall <= 1.05x floor; overhead median <= 0.6 s, max <= 1.5 s; <= 2.5 GETs/file; zero 429s, every file classified | {} / {} / {} / {} |",
         sizes.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
         if redis { format!("; {workers} x {fleet_each} through Redis") } else { String::new() },
         if large.is_empty() { "none run".to_string() } else { format!("{worst_gets:.2}") },
         yes(wall_met),
         yes(latency_met),
         yes(gets_met),
-        yes(limited == 0),
+        yes(limited == 0 && failed == 0),
     ));
 }
