@@ -1934,14 +1934,20 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         after,
     });
     for (i, &n) in sizes.iter().enumerate() {
-        eprintln!("[bench]   batch N = {n} at x{scale}");
+        // One file is one verdict: run it as often as `classify`, for a median.
+        let runs = if n == 1 { classify_runs } else { 1 };
+        eprintln!("[bench]   batch N = {n} at x{scale}, {runs} run(s)");
         let seed = 1_000_000 * (i as u32 + 1);
-        measured.push(pair(
-            format!("`batch`, N = {n}"),
-            Some(n),
-            true,
-            &|side, into| latency_run(side, scale, 1, n, seed, false, false, into),
-        ));
+        let label = if runs == 1 {
+            format!("`batch`, N = {n}")
+        } else {
+            format!("`batch`, N = {n} ({runs} runs)")
+        };
+        measured.push(pair(label, Some(n), true, &|side, into| {
+            for r in 0..runs {
+                latency_run(side, scale, 1, n, seed + 10 * r, false, false, into);
+            }
+        }));
     }
     let workers = 4;
     let fleet_n = workers * fleet_each;
@@ -2035,8 +2041,8 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
          minus when the mock marked it done (`MockServer::done_at`). **Floor**: the upload \
          taken k-th (k = 0, 1, ...) goes no earlier than t(k) = k + 30·⌊k/30⌋ s, its verdict no \
          earlier than t(k) + its processing time; floor = the latest of those + one poll round \
-         (1 s). Wall: from starting the process(es) to the last exit. `classify` sums the \
-         walls and floors of its runs. The fleet: {workers} processes on one key, each on its \
+         (1 s). Wall: from starting the process(es) to the last exit. Runs repeated (one \
+         file) sum their walls and floors. The fleet: {workers} processes on one key, each on its \
          own {fleet_each} files, pacing through `--pacer redis://...` (a `redis-server` the \
          bench starts on a loopback port, fresh for each run). The last run, outside the \
          goals, makes every other file a (tiny) MP4 video: the poller then lists two kinds a \
