@@ -54,7 +54,7 @@ use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use faults::{Fault, Route};
 pub use fixtures::heatmap_png;
@@ -87,16 +87,22 @@ pub struct MockConfig {
     forbidden_keys: Vec<String>,
     /// How many GETs of an identifier answer `status: "new"` before it is
     /// `done` (or `errored`). `0` makes submissions complete at once.
+    /// Not used when [`MockConfig::processing_time`] is set.
     polls_until_done: u32,
+    /// When set, `(min, max)`: each submission is `new` until a fixed time
+    /// in `[min, max]` after it was accepted (derived from its hash, so
+    /// the same file always takes as long; scaled by `time_scale`), then
+    /// `done` (or `errored`), however often it is polled.
+    processing_time: Option<(Duration, Duration)>,
     /// Per-key rate limits (the client's own type: POST and GET routes are
     /// counted separately, `/api/health` is never limited, a limit of `0`
     /// disables that window), or `None` to disable rate limiting. Their
     /// windows are scaled by [`MockConfig::time_scale`]; `RateLimits::time_scale`
     /// is not used by the mock.
     rate_limits: Option<crate::RateLimits>,
-    /// Multiplies every rate-limit window: `1.0` is real time, `0.01` makes
-    /// the windows 100 times shorter (10 ms and 600 ms). Values that are not
-    /// finite and positive are treated as `1.0`.
+    /// Multiplies every rate-limit window and processing time: `1.0` is
+    /// real time, `0.01` makes the windows 100 times shorter (10 ms and
+    /// 600 ms). Values that are not finite and positive are treated as `1.0`.
     time_scale: f64,
     /// Whether 429 answers carry a `Retry-After` header. Its value is the
     /// real (scaled) wait until a request fits again, rounded up to whole
@@ -151,6 +157,33 @@ impl MockConfig {
     pub fn polls_until_done(&self) -> u32 {
         self.polls_until_done
     }
+    /// The range of processing times, `(min, max)`, if results finish by
+    /// time rather than by polls.
+    pub fn processing_time(&self) -> Option<(Duration, Duration)> {
+        self.processing_time
+    }
+    /// How long a submission of the file (or URL) with SHA-256 `hash` (hex)
+    /// stays `new` after it is accepted, in unscaled time, if
+    /// [`MockConfig::processing_time`] is set: `min + (max - min) * f`,
+    /// where `f` in `[0, 1)` is the hash's first 8 bytes read as a fraction.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = identifai::mock::MockConfig::default()
+    ///     .with_processing_time(Duration::from_secs(5), Duration::from_secs(40));
+    /// let zero = "00".repeat(32);
+    /// assert_eq!(config.processing_time_of(&zero), Some(Duration::from_secs(5)));
+    /// let half = format!("80{}", "00".repeat(31));
+    /// assert_eq!(config.processing_time_of(&half), Some(Duration::from_millis(22_500)));
+    /// ```
+    pub fn processing_time_of(&self, hash: &str) -> Option<Duration> {
+        let (min, max) = self.processing_time?;
+        let head = hash.get(..16).unwrap_or("");
+        let n = u64::from_str_radix(head, 16).unwrap_or(0);
+        // 2^-64: the first 8 bytes as a fraction of 1.
+        let fraction = n as f64 / 18_446_744_073_709_551_616.0;
+        Some(min + (max - min).mul_f64(fraction))
+    }
     /// Per-key rate limits, or `None`.
     pub fn rate_limits(&self) -> Option<crate::RateLimits> {
         self.rate_limits
@@ -198,6 +231,27 @@ impl MockConfig {
         self.polls_until_done = polls_until_done;
         self
     }
+    /// Sets [`MockConfig::processing_time`]: every submission turns `done`
+    /// at a fixed time in `[min, max]` after it was accepted (see
+    /// [`MockConfig::processing_time_of`]), scaled by `time_scale`, instead
+    /// of after [`MockConfig::polls_until_done`] polls. `max` below `min`
+    /// is taken as `min`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// // identifAI's usual 5-40 s, 20 times faster (0.25-2 s).
+    /// let config = identifai::mock::MockConfig::default()
+    ///     .with_processing_time(Duration::from_secs(5), Duration::from_secs(40))
+    ///     .with_time_scale(0.05);
+    /// assert_eq!(
+    ///     config.processing_time(),
+    ///     Some((Duration::from_secs(5), Duration::from_secs(40)))
+    /// );
+    /// ```
+    pub fn with_processing_time(mut self, min: Duration, max: Duration) -> Self {
+        self.processing_time = Some((min, max.max(min)));
+        self
+    }
     /// Sets [`MockConfig::rate_limits`]: per-key rate limits, or `None`.
     pub fn with_rate_limits(mut self, rate_limits: Option<crate::RateLimits>) -> Self {
         self.rate_limits = rate_limits;
@@ -241,6 +295,7 @@ impl Default for MockConfig {
             api_keys: vec!["mock-api-key".to_string()],
             forbidden_keys: vec!["mock-forbidden-key".to_string()],
             polls_until_done: 1,
+            processing_time: None,
             rate_limits: Some(crate::RateLimits::PUBLISHED),
             time_scale: 1.0,
             retry_after: true,
@@ -547,6 +602,29 @@ impl MockServer {
     /// Number of distinct identifiers the server knows.
     pub fn submission_count(&self) -> usize {
         self.shared.submission_count()
+    }
+
+    /// When the submission `id` was first accepted, if the server knows it.
+    pub fn accepted_at(&self, id: &str) -> Option<Instant> {
+        self.shared.accepted_at(id)
+    }
+
+    /// When the classification `id` finished (turned `done` or `errored`),
+    /// if it has: with [`MockConfig::with_processing_time`], its acceptance
+    /// plus its (scaled) processing time; else the answer to the poll after
+    /// which it is finished (its acceptance when `polls_until_done` is 0).
+    /// What a benchmark subtracts from the moment the client handed the
+    /// verdict over.
+    pub fn done_at(&self, id: &str) -> Option<Instant> {
+        self.shared.done_at(id, Instant::now())
+    }
+
+    /// When an answer (a result or a list GET) first showed `id` finished:
+    /// the earliest a client polling it could know. `done_at` to `told_at`
+    /// is the client's wait for its next poll; `told_at` onwards, its own
+    /// handling of the answer.
+    pub fn told_at(&self, id: &str) -> Option<Instant> {
+        self.shared.told_at(id)
     }
 }
 

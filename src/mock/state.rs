@@ -65,6 +65,14 @@ pub(crate) struct Submission {
     /// The account's override of the verdict (`human` / `artificial`), set
     /// through the override endpoint for this file's hash.
     pub forced: Option<String>,
+    /// When it was first accepted.
+    pub accepted_at: Instant,
+    /// With a processing time: when it finishes, whatever the polls.
+    pub ready_at: Option<Instant>,
+    /// Without one: when it finished (the poll after which it is done).
+    pub finished_at: Option<Instant>,
+    /// When an answer first showed it finished.
+    pub told_at: Option<Instant>,
 }
 
 /// What a GET shows for a submission.
@@ -76,10 +84,15 @@ pub(crate) enum Phase {
 }
 
 impl Submission {
-    /// The phase once `polls` GETs have been answered (`polls_until_done`
-    /// of them answer `new`).
-    pub(crate) fn phase_after(&self, polls: u32, polls_until_done: u32) -> Phase {
-        if polls <= polls_until_done {
+    /// The phase at `now` once `polls` GETs have been answered: with a
+    /// processing time, `new` until `ready_at`; else `polls_until_done` of
+    /// them answer `new`.
+    pub(crate) fn phase_after(&self, polls: u32, polls_until_done: u32, now: Instant) -> Phase {
+        let pending = match self.ready_at {
+            Some(ready) => now < ready,
+            None => polls <= polls_until_done,
+        };
+        if pending {
             Phase::New
         } else if self.errored {
             Phase::Errored
@@ -88,10 +101,19 @@ impl Submission {
         }
     }
 
-    /// The phase the submission is in now, without counting a poll: done
-    /// once `polls_until_done` GETs have been answered `new`.
-    pub(crate) fn current_phase(&self, polls_until_done: u32) -> Phase {
-        self.phase_after(self.polls + 1, polls_until_done)
+    /// The phase the submission is in at `now`, without counting a poll:
+    /// done once `polls_until_done` GETs have been answered `new` (or its
+    /// processing time has passed).
+    pub(crate) fn current_phase(&self, polls_until_done: u32, now: Instant) -> Phase {
+        self.phase_after(self.polls + 1, polls_until_done, now)
+    }
+
+    /// When it finished, if it has by `now`.
+    pub(crate) fn done_at(&self, now: Instant) -> Option<Instant> {
+        match self.ready_at {
+            Some(ready) => (now >= ready).then_some(ready),
+            None => self.finished_at,
+        }
     }
 }
 
@@ -272,6 +294,12 @@ impl Shared {
         }
         let ref_id = options.ref_id.clone().unwrap_or_default();
         let artificial = decide_artificial(&ref_id, &name, source, &hash);
+        let now = Instant::now();
+        let ready_at = self
+            .config
+            .processing_time_of(&hash)
+            .map(|d| now + d.mul_f64(self.config.time_scale));
+        let finished_at = (ready_at.is_none() && self.config.polls_until_done == 0).then_some(now);
         let submission = Submission {
             id: id.clone(),
             kind,
@@ -283,6 +311,10 @@ impl Shared {
             options,
             polls: 0,
             forced: None,
+            accepted_at: now,
+            ready_at,
+            finished_at,
+            told_at: None,
         };
         inner.submissions.insert(id.clone(), submission);
         id
@@ -298,10 +330,36 @@ impl Shared {
             return None;
         }
         submission.polls = submission.polls.saturating_add(1);
-        let phase = submission.phase_after(submission.polls, polls_until_done);
+        let now = Instant::now();
+        let phase = submission.phase_after(submission.polls, polls_until_done, now);
+        if phase != Phase::New && submission.told_at.is_none() {
+            submission.told_at = Some(now);
+        }
+        // By polls: finished once this answer is out, if the next one is not `new`.
+        if submission.ready_at.is_none()
+            && submission.finished_at.is_none()
+            && submission.current_phase(polls_until_done, now) != Phase::New
+        {
+            submission.finished_at = Some(now);
+        }
         let mut snapshot = submission.clone();
         snapshot.forced = inner.overrides.get(&(kind, snapshot.hash.clone())).cloned();
         Some((snapshot, phase))
+    }
+
+    /// When `id` was first accepted.
+    pub(crate) fn accepted_at(&self, id: &str) -> Option<Instant> {
+        self.lock().submissions.get(id).map(|s| s.accepted_at)
+    }
+
+    /// When `id` finished, if it has by `now`.
+    pub(crate) fn done_at(&self, id: &str, now: Instant) -> Option<Instant> {
+        self.lock().submissions.get(id).and_then(|s| s.done_at(now))
+    }
+
+    /// When an answer first showed `id` finished.
+    pub(crate) fn told_at(&self, id: &str) -> Option<Instant> {
+        self.lock().submissions.get(id).and_then(|s| s.told_at)
     }
 
     /// Records an override of the verdict of every `kind` submission of the
@@ -329,7 +387,7 @@ impl Shared {
         if submission.kind != kind {
             return None;
         }
-        let phase = submission.current_phase(self.config.polls_until_done);
+        let phase = submission.current_phase(self.config.polls_until_done, Instant::now());
         let mut snapshot = submission.clone();
         snapshot.forced = inner.overrides.get(&(kind, snapshot.hash.clone())).cloned();
         Some((snapshot, phase))

@@ -551,6 +551,145 @@ async fn image_goes_from_new_to_done_after_n_polls() {
     assert_eq!(again["verdict"], body["verdict"]);
 }
 
+/// A server without rate limits whose results take 10-20 s at `scale`.
+fn server_with_processing(scale: f64) -> MockServer {
+    MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_processing_time(Duration::from_secs(10), Duration::from_secs(20))
+            .with_time_scale(scale),
+    )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn processing_time_makes_a_result_new_before_its_time_and_done_after() {
+    let scale = 0.02;
+    let server = server_with_processing(scale);
+    let bytes = b"timed";
+    let id = submit_image(&server, "timed.png", bytes, &[("ref_id", "mock:errored")]).await;
+    let accepted = server.accepted_at(&id).expect("accepted");
+    let took = server
+        .config()
+        .processing_time_of(&sha256_hex(bytes))
+        .expect("a processing time");
+    assert!((Duration::from_secs(10)..Duration::from_secs(20)).contains(&took));
+    let ready = accepted + took.mul_f64(scale);
+    let path = format!("/api/classification/{id}");
+    let (mut new, mut finished) = (0, 0);
+    loop {
+        let sent = std::time::Instant::now();
+        let (_, body) = get_json(&server, &path).await;
+        let received = std::time::Instant::now();
+        // Polls do not hurry it: `new` as long as its time has not come.
+        if received < ready {
+            assert_eq!(body["status"], "new", "{body}");
+            assert_eq!(server.done_at(&id), None);
+            new += 1;
+        }
+        if sent >= ready {
+            assert_eq!(body["status"], "errored", "{body}");
+            finished += 1;
+            if finished == 2 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(new >= 2, "polled {new} times before its time");
+    assert_eq!(server.done_at(&id), Some(ready));
+    // Told by the first answer sent after its time.
+    let told = server.told_at(&id).expect("told");
+    assert!(ready <= told && told < std::time::Instant::now());
+}
+
+#[tokio::test]
+async fn processing_times_are_fixed_by_the_hash() {
+    let scale = 0.02;
+    let (one, two) = (server_with_processing(scale), server_with_processing(scale));
+    // The same bytes, under another name and uncached, on another server.
+    let a1 = submit_image(&one, "a.png", b"same", &[]).await;
+    let a2 = submit_image(&two, "other-name.png", b"same", &[("no_cache", "true")]).await;
+    let b1 = submit_image(&one, "b.png", b"different", &[]).await;
+    let scheduled = |bytes: &[u8]| {
+        one.config()
+            .processing_time_of(&sha256_hex(bytes))
+            .unwrap()
+            .mul_f64(scale)
+    };
+    for (server, id, bytes) in [
+        (&one, &a1, &b"same"[..]),
+        (&two, &a2, b"same"),
+        (&one, &b1, b"different"),
+    ] {
+        let accepted = server.accepted_at(id).unwrap();
+        let done = loop {
+            if let Some(done) = server.done_at(id) {
+                break done;
+            }
+            assert!(
+                accepted.elapsed() < Duration::from_secs(5),
+                "{id} never finished"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        assert_eq!(done - accepted, scheduled(bytes), "{id}");
+    }
+    assert_ne!(scheduled(b"same"), scheduled(b"different"));
+    // Other files take other times, spread over the range.
+    let times: std::collections::BTreeSet<Duration> = (0..50u32)
+        .map(|i| {
+            one.config()
+                .processing_time_of(&sha256_hex(&i.to_be_bytes()))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(times.len(), 50);
+    let range = Duration::from_secs(10)..Duration::from_secs(20);
+    assert!(times.iter().all(|t| range.contains(t)));
+    assert!(*times.first().unwrap() < Duration::from_secs(12));
+    assert!(*times.last().unwrap() > Duration::from_secs(18));
+    // Without a processing time there is none.
+    assert_eq!(
+        MockConfig::default().processing_time_of(&sha256_hex(b"same")),
+        None
+    );
+}
+
+#[tokio::test]
+async fn done_at_by_polls_is_the_poll_after_which_it_is_done() {
+    let server = server_with_polls(2);
+    let id = submit_image(&server, "p.png", b"polled", &[]).await;
+    let accepted = server.accepted_at(&id).unwrap();
+    let path = format!("/api/classification/{id}");
+    let (_, body) = get_json(&server, &path).await;
+    assert_eq!(body["status"], "new");
+    assert_eq!(server.done_at(&id), None);
+    let before = std::time::Instant::now();
+    let (_, body) = get_json(&server, &path).await;
+    let after = std::time::Instant::now();
+    assert_eq!(body["status"], "new");
+    let done = server.done_at(&id).expect("done after its last `new`");
+    assert!(before <= done && done <= after && accepted < done);
+    assert_eq!(server.told_at(&id), None);
+    let before = std::time::Instant::now();
+    let (_, body) = get_json(&server, &path).await;
+    assert_eq!(body["status"], "done");
+    assert_eq!(server.done_at(&id), Some(done), "the first time only");
+    let told = server.told_at(&id).expect("told");
+    assert!(before <= told && told <= std::time::Instant::now());
+    let (_, _) = get_json(&server, &path).await;
+    assert_eq!(server.told_at(&id), Some(told), "the first time only");
+
+    let at_once = server_with_polls(0);
+    let id = submit_image(&at_once, "p.png", b"polled", &[]).await;
+    assert_eq!(at_once.done_at(&id), at_once.accepted_at(&id));
+    assert_eq!(at_once.accepted_at("unknown"), None);
+}
+
 #[tokio::test]
 async fn verdicts_follow_the_documented_rules() {
     let server = server_with_polls(0);

@@ -1,10 +1,12 @@
-//! `cargo xtask bench [--quick] [--write]`: runs the benchmark harness
-//! (`benches/client.rs`, in release) and, in full mode, the build benchmark;
-//! prints the tables and writes BENCHMARKS.md (full mode, or `--write`)
-//! with the command, the date and the machine.
+//! `cargo xtask bench [--quick] [--write] [--only N]`: runs the benchmark
+//! harness (`benches/client.rs`, in release) and, in full mode, the build
+//! benchmark (section [`BUILD_SECTION`]); prints the tables and writes
+//! BENCHMARKS.md (full mode, or `--write`) with the command, the date and
+//! the machine.
 //!
 //! BENCHMARKS.md is regenerated above [`NOTES_MARKER`]; what follows the
-//! marker (hand-written analysis) is kept.
+//! marker (hand-written analysis) is kept. With `--only N --write` only
+//! section N and its summary row are replaced ([`splice`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,10 @@ use anyhow::{bail, Context, Result};
 pub const NOTES_MARKER: &str =
     "<!-- Hand-written notes below this line are kept by `cargo xtask bench`. -->";
 
+/// The number of the build benchmark's section (the harness has the ones
+/// before it).
+pub const BUILD_SECTION: u32 = 7;
+
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Default)]
 pub struct Options {
@@ -28,18 +34,28 @@ pub struct Options {
     /// test`), reusing what `cargo test --workspace --all-features` built:
     /// for CI, where the point is that it runs; its figures mean little.
     pub debug: bool,
+    /// Run section N alone; with `write`, splice it into BENCHMARKS.md.
+    pub only: Option<u32>,
 }
 
 /// Parses the options after `bench`.
 pub fn parse(rest: &[String]) -> Result<Options> {
     let mut o = Options::default();
-    for a in rest {
+    let mut rest = rest.iter();
+    while let Some(a) = rest.next() {
         match a.as_str() {
             "--quick" => o.quick = true,
             "--write" => o.write = true,
             "--debug" => o.debug = true,
+            "--only" => {
+                let n = rest.next().and_then(|n| n.parse::<u32>().ok());
+                match n {
+                    Some(n @ 1..=BUILD_SECTION) => o.only = Some(n),
+                    _ => bail!("--only takes a section number from 1 to {BUILD_SECTION}"),
+                }
+            }
             other => {
-                bail!("unknown option {other:?} for `bench` (expected --quick, --write, --debug)")
+                bail!("unknown option {other:?} for `bench` (expected --quick, --write, --debug, --only N)")
             }
         }
     }
@@ -59,6 +75,8 @@ fn target_dir(root: &Path) -> PathBuf {
 /// Runs the benchmarks; see the module docs.
 pub fn run(root: &Path, opts: &Options) -> Result<()> {
     let started = Instant::now();
+    // `cli` builds the `identifai` binary next to the harness (section 6
+    // runs it); `--all-features` has it.
     let mut args = if opts.debug {
         vec!["test", "--package", "identifai", "--all-features"]
     } else {
@@ -67,27 +85,40 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             "--package",
             "identifai",
             "--features",
-            "mock,redis",
+            "mock,redis,cli",
         ]
     };
     args.extend(["--bench", "client", "--"]);
     if opts.quick {
         args.push("--quick");
     }
-    eprintln!("bench: cargo {}", args.join(" "));
-    let output = Command::new(cargo())
-        .current_dir(root)
-        .args(&args)
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running cargo bench")?;
-    if !output.status.success() {
-        bail!("the benchmark harness failed");
+    let only = opts.only.map(|n| n.to_string());
+    if let Some(n) = &only {
+        args.extend(["--only", n]);
     }
-    let mut tables = String::from_utf8(output.stdout).context("harness output")?;
+    let mut tables = String::new();
+    if opts.only != Some(BUILD_SECTION) {
+        eprintln!("bench: cargo {}", args.join(" "));
+        let output = Command::new(cargo())
+            .current_dir(root)
+            .args(&args)
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running cargo bench")?;
+        if !output.status.success() {
+            bail!("the benchmark harness failed");
+        }
+        tables = String::from_utf8(output.stdout).context("harness output")?;
+    }
     let harness_secs = started.elapsed().as_secs_f64();
 
-    if !opts.quick {
+    if opts.only == Some(BUILD_SECTION) {
+        let build = build_bench(root)?;
+        tables = format!(
+            "## Summary\n\n| # | benchmark | figure | goal | met |\n|---|---|---|---|---|\n{}\n\n{}",
+            build.summary_row, build.section
+        );
+    } else if !opts.quick && opts.only.is_none() {
         let build = build_bench(root)?;
         // The build row joins the harness's summary table.
         if let Some(at) = tables.find("\n\n## 1.") {
@@ -106,6 +137,9 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     }
     if opts.debug {
         command.push_str(" --debug");
+    }
+    if let Some(n) = &only {
+        command.push_str(&format!(" --only {n}"));
     }
     let report = format!(
         "# Benchmarks\n\n\
@@ -126,7 +160,24 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         one_line("rustc", &["-V"]),
     );
     print!("{report}");
-    if !opts.quick || opts.write {
+    if let (Some(n), true) = (opts.only, opts.write) {
+        let path = root.join("BENCHMARKS.md");
+        let old =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let stamp = format!(
+            "Measured by `{command}` on {}, {} cores (`nproc`), {}, {total_secs:.0} s in all \
+             (the table at the top describes the last full run).",
+            date(),
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            cpu_model(),
+        );
+        let new = splice(&old, &tables, n, &stamp)?;
+        fs::write(&path, new).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "bench: replaced section {n} of {} in {total_secs:.0} s",
+            path.display()
+        );
+    } else if opts.only.is_none() && (!opts.quick || opts.write) {
         let path = root.join("BENCHMARKS.md");
         let notes = fs::read_to_string(&path)
             .ok()
@@ -137,6 +188,93 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         eprintln!("bench: wrote {} in {total_secs:.0} s", path.display());
     }
     Ok(())
+}
+
+/// `old` (BENCHMARKS.md) with section `n` and its summary row taken from
+/// `tables` (a run of that section alone): the section `## n. ...` replaced
+/// up to the next `## ` heading (or the notes marker), or put before the
+/// first section numbered above `n`; the summary row `| n | ...` replaced,
+/// or put after the last row numbered below `n`. `stamp` (what run it
+/// comes from) follows the section's heading paragraph.
+pub fn splice(old: &str, tables: &str, n: u32, stamp: &str) -> Result<String> {
+    let heading = format!("## {n}. ");
+    let row_start = format!("| {n} | ");
+    let Some(at) = tables.find(&heading) else {
+        bail!("the run printed no section {n}");
+    };
+    let section = tables[at..].trim_end();
+    // After the heading's first paragraph.
+    let paragraph_end = section
+        .find("\n\n")
+        .and_then(|p| section[p + 2..].find("\n\n").map(|q| p + 2 + q));
+    let section = match paragraph_end {
+        Some(p) => format!("{}\n\n{stamp}{}\n\n", &section[..p], &section[p..]),
+        None => format!("{section}\n\n{stamp}\n\n"),
+    };
+    let Some(row) = tables.lines().find(|l| l.starts_with(&row_start)) else {
+        bail!("the run printed no summary row {n}");
+    };
+    let notes = old.find(NOTES_MARKER).unwrap_or(old.len());
+    let (body, tail) = old.split_at(notes);
+    // The numbered `## k. ` headings of the generated part, with offsets.
+    let numbered = |text: &str| -> Vec<(usize, u32)> {
+        let mut found = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if let Some(rest) = line.strip_prefix("## ") {
+                if let Some((k, _)) = rest.split_once(". ") {
+                    if let Ok(k) = k.parse() {
+                        found.push((offset, k));
+                    }
+                }
+            }
+            offset += line.len();
+        }
+        found
+    };
+    let headings = numbered(body);
+    let mut body = body.to_string();
+    match headings.iter().position(|&(_, k)| k == n) {
+        Some(i) => {
+            let start = headings[i].0;
+            let end = headings.get(i + 1).map_or(body.len(), |&(o, _)| o);
+            body.replace_range(start..end, &section);
+        }
+        None => {
+            let at = headings
+                .iter()
+                .find(|&&(_, k)| k > n)
+                .map_or(body.len(), |&(o, _)| o);
+            body.insert_str(at, &section);
+        }
+    }
+    // The summary row, in the table under `## Summary` (other tables have
+    // numbered rows too).
+    let mut lines: Vec<String> = body.split_inclusive('\n').map(str::to_string).collect();
+    let Some(top) = lines.iter().position(|l| l.trim_end() == "## Summary") else {
+        bail!("BENCHMARKS.md has no `## Summary`");
+    };
+    let end = lines[top + 1..]
+        .iter()
+        .position(|l| l.starts_with("## "))
+        .map_or(lines.len(), |p| top + 1 + p);
+    let number =
+        |l: &str| -> Option<u32> { l.strip_prefix("| ")?.split_once(" | ")?.0.parse().ok() };
+    let rows = top..end;
+    let row = format!("{row}\n");
+    if let Some(i) = rows.clone().find(|&i| lines[i].starts_with(&row_start)) {
+        lines[i] = row;
+    } else if let Some(i) = rows
+        .rev()
+        .find(|&i| number(&lines[i]).is_some_and(|k| k < n))
+    {
+        lines.insert(i + 1, row);
+    } else {
+        bail!("the summary table of BENCHMARKS.md has no row before {n}");
+    }
+    let mut out = lines.concat();
+    out.push_str(tail);
+    Ok(out)
 }
 
 fn one_line(program: &str, args: &[&str]) -> String {
@@ -242,7 +380,7 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
     let proof = !src_ran && src_compiled && spec_ran && clean_ran;
     let mark = |b: bool| if b { "yes" } else { "no" };
     let section = format!(
-        "## 6. Build\n\n\
+        "## 7. Build\n\n\
          `cargo build --lib` (dev profile, default features) in a target directory of its own \
          (`<target>/bench-build`, so the dev cache is not touched). The dependencies are built \
          first (warm-up, {warm:.1} s this run); then `cargo clean -p identifai` and the timed \
@@ -263,7 +401,7 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
         100.0 * src / clean,
     );
     let summary_row = format!(
-        "| 6 | clean build of the library; build.rs rerun on `src/` change | {clean:.1} s clean, {src:.1} s after a `src/` change; build.rs reran: on `src/` change {}, on spec change {} | no rerun on `src/` change | {} |",
+        "| 7 | clean build of the library; build.rs rerun on `src/` change | {clean:.1} s clean, {src:.1} s after a `src/` change; build.rs reran: on `src/` change {}, on spec change {} | no rerun on `src/` change | {} |",
         mark(src_ran),
         mark(spec_ran),
         if proof { "yes" } else { "**no**" },
@@ -272,4 +410,60 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
         section,
         summary_row,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "# Benchmarks\n\n## Summary\n\n| # | benchmark | figure | goal | met |\n|---|---|---|---|---|\n\
+| 1 | one | 1.0 | x | yes |\n| 7 | build | 2 s | y | yes |\n\n\
+## 1. One\n\nText.\n\n| N | s |\n|---|---|\n| 1 | 1 |\n| 9 | 1 |\n\n\
+## 7. Build\n\nBuilt.\n\n";
+
+    fn run(n: u32, name: &str) -> String {
+        format!(
+            "## Summary\n\n| # | benchmark | figure | goal | met |\n|---|---|---|---|---|\n\
+             | {n} | {name} | new | z | yes |\n\n## {n}. {name}\n\nWhat it does.\n\n| a |\n|---|\n| 1 |\n"
+        )
+    }
+
+    #[test]
+    fn a_new_section_goes_between_its_neighbours_and_the_notes_stay() {
+        let old = format!("{OLD}{NOTES_MARKER}\n\nNotes.\n");
+        let new = splice(&old, &run(6, "Six"), 6, "Stamp.").unwrap();
+        let rows: Vec<&str> = new
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.ends_with("yes |"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "| 1 | one | 1.0 | x | yes |",
+                "| 6 | Six | new | z | yes |",
+                "| 7 | build | 2 s | y | yes |"
+            ]
+        );
+        let six = new
+            .find("## 6. Six\n\nWhat it does.\n\nStamp.\n\n| a |")
+            .unwrap();
+        assert!(new.find("| 9 | 1 |").unwrap() < six && six < new.find("## 7. Build").unwrap());
+        assert!(new.ends_with(&format!("Built.\n\n{NOTES_MARKER}\n\nNotes.\n")));
+        // Again: replaced, not added.
+        let again = splice(&new, &run(6, "Six"), 6, "Stamp 2.").unwrap();
+        assert_eq!(again.matches("## 6. ").count(), 1);
+        assert_eq!(again.matches("| 6 | Six").count(), 1);
+        assert!(again.contains("Stamp 2.") && !again.contains("Stamp.\n"));
+    }
+
+    #[test]
+    fn an_existing_section_is_replaced_up_to_the_next_heading() {
+        let new = splice(OLD, &run(1, "Uno"), 1, "S.").unwrap();
+        assert!(!new.contains("## 1. One") && !new.contains("| 9 | 1 |"));
+        assert!(new.contains("| 1 | Uno | new | z | yes |\n| 7 | build"));
+        assert!(
+            new.contains("## 1. Uno\n\nWhat it does.\n\nS.\n\n| a |\n|---|\n| 1 |\n\n## 7. Build")
+        );
+        assert!(splice(OLD, "nothing", 1, "S.").is_err());
+    }
 }
