@@ -289,6 +289,8 @@ impl Pacer {
             limits,
             store,
             holds: Mutex::new([None, None]),
+            #[cfg(feature = "redis")]
+            turns: Default::default(),
         }
     }
 }
@@ -327,6 +329,12 @@ pub(crate) struct Gate {
     store: Store,
     /// Per class: no request before this (set by a 429).
     holds: Mutex<[Option<Instant>; 2]>,
+    /// Per class, with a shared store: this process's requests ask it one
+    /// at a time, in turn (FIFO), as the local store's do. Without it every
+    /// waiting request raced for each slot, and one could lose until its
+    /// retry budget ran out.
+    #[cfg(feature = "redis")]
+    turns: [tokio::sync::Mutex<()>; 2],
 }
 
 enum Store {
@@ -359,7 +367,10 @@ impl Gate {
                 }
             }
             #[cfg(feature = "redis")]
-            Store::Shared(store) => self.ready_shared(&**store, class, &windows, deadline).await,
+            Store::Shared(store) => {
+                let _turn = self.turns[class.index()].lock().await;
+                self.ready_shared(&**store, class, &windows, deadline).await
+            }
         }
     }
 
