@@ -314,53 +314,54 @@ fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
 async fn upload(ctx: &Context, args: &BatchArgs, key: &str, input: &Input) -> Step {
     let kind = input.kind(&args.submit);
     let before = input.path().and_then(stamp);
-    let receipt = match submit(ctx, &args.submit, input, kind, &ProgressBar::hidden()).await {
-        Ok(r) => r,
-        Err(e) => {
-            let mut record =
-                Record::failed(Some(key.to_string()), Some(kind.as_str()), e.to_string());
-            // Not sent (or not taken): the file's hash, when it can be read.
-            let sha = match input.path() {
-                Some(p) => sha256_file(p).await.ok(),
-                None => None,
-            };
-            record.sha256 = Skip::Present(sha);
-            return Step::Finished {
-                problems: vec![ctx.error_line(key, &e)],
-                record: Box::new(record),
-                breaker: breaker_cause(&e),
-            };
-        }
-    };
+    let (identifier, sent) =
+        match submit(ctx, &args.submit, input, kind, &ProgressBar::hidden(), true).await {
+            Ok(r) => r,
+            Err(e) => {
+                let mut record =
+                    Record::failed(Some(key.to_string()), Some(kind.as_str()), e.to_string());
+                // Not sent (or not taken): the file's hash, when it can be read.
+                let sha = match input.path() {
+                    Some(p) => sha256_file(p).await.ok(),
+                    None => None,
+                };
+                record.sha256 = Skip::Present(sha);
+                return Step::Finished {
+                    problems: vec![ctx.error_line(key, &e)],
+                    record: Box::new(record),
+                    breaker: breaker_cause(&e),
+                };
+            }
+        };
     // When the server had it at the latest: what a resume paces itself by.
     let sent_at = SystemTime::now();
     let mut problems = Vec::new();
     let mut record = Record {
         path: Some(key.to_string()),
         kind: Some(kind.as_str()),
-        identifier: Some(receipt.identifier.to_string()),
+        identifier: Some(identifier.to_string()),
         status: "submitted".into(),
         sent_at: Some(epoch_ms(sent_at)),
         ..Record::default()
     };
-    record.sha256 = Skip::Present(receipt.sent.map(|s| s.sha256_hex()));
+    record.sha256 = Skip::Present(sent.map(|s| s.sha256_hex()));
     if let Some(path) = input.path() {
         let after = stamp(path);
         if let Some((size, modified)) = after {
             record.size = Some(size);
             record.mtime = Some(epoch_ms(modified));
         }
-        let sent_whole = receipt.sent.map(|s| s.bytes) == after.map(|(size, _)| size);
+        let sent_whole = sent.map(|s| s.bytes) == after.map(|(size, _)| size);
         if before != after || !sent_whole {
             record.changed = Some(true);
             problems.push(format!(
                 "warning: {key}: the file changed while it was being sent; the result is of the bytes sent (sha256 {})",
-                receipt.sent.map(|s| s.sha256_hex()).unwrap_or_else(|| "unknown".into())
+                sent.map(|s| s.sha256_hex()).unwrap_or_else(|| "unknown".into())
             ));
         }
     }
     Step::Accepted(Box::new(Submitted {
-        id: receipt.identifier,
+        id: identifier,
         kind,
         record,
         problems,

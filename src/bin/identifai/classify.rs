@@ -189,8 +189,8 @@ pub async fn classify_one(
     let shown = input.display();
     let kind = input.kind(&args.submit);
     let bar = ctx.upload_bar(&shown, file_len(input));
-    let id = match submit(ctx, &args.submit, input, kind, &bar).await {
-        Ok(receipt) => receipt.identifier,
+    let id = match submit(ctx, &args.submit, input, kind, &bar, false).await {
+        Ok((id, _)) => id,
         Err(e) => {
             bar.finish_and_clear();
             let record = Record::failed(Some(shown.clone()), Some(kind.as_str()), e.to_string());
@@ -270,15 +270,17 @@ fn file_len(input: &Input) -> Option<u64> {
         .map(|m| m.len())
 }
 
-/// Checks and sends one input, hashing what goes out; warns about flags
-/// that do not apply to its kind.
+/// Checks and sends one input; warns about flags that do not apply to its
+/// kind. With `hash` (batch's journal), what goes out is hashed as it goes:
+/// the identifier and what was sent.
 pub async fn submit(
     ctx: &Context,
     a: &SubmitArgs,
     input: &Input,
     kind: Kind,
     bar: &ProgressBar,
-) -> identifai::Result<identifai::Receipt> {
+    hash: bool,
+) -> identifai::Result<(Identifier, Option<identifai::Sent>)> {
     let source = input.source(a);
     let progress = {
         let bar = bar.clone();
@@ -307,33 +309,46 @@ pub async fn submit(
         Kind::Image => {
             let (options, ignored) = image_options(a);
             warn(ignored);
-            ctx.client
+            let c = ctx
+                .client
                 .classify_image(source)
                 .options(options)
-                .on_progress(progress)
-                .send_receipt()
-                .await
+                .on_progress(progress);
+            sent(c, hash).await
         }
         Kind::Video => {
             let (options, ignored) = video_options(a);
             warn(ignored);
-            ctx.client
+            let c = ctx
+                .client
                 .classify_video(source)
                 .options(options)
-                .on_progress(progress)
-                .send_receipt()
-                .await
+                .on_progress(progress);
+            sent(c, hash).await
         }
         Kind::Audio => {
             let (options, ignored) = audio_options(a);
             warn(ignored);
-            ctx.client
+            let c = ctx
+                .client
                 .classify_audio(source)
                 .options(options)
-                .on_progress(progress)
-                .send_receipt()
-                .await
+                .on_progress(progress);
+            sent(c, hash).await
         }
+    }
+}
+
+/// Sends `c`: hashing what goes out only when asked (a 5 GB video is
+/// hashed for nothing otherwise).
+async fn sent<K: identifai::MediaKind>(
+    c: identifai::Classify<'_, K>,
+    hash: bool,
+) -> identifai::Result<(Identifier, Option<identifai::Sent>)> {
+    if hash {
+        c.send_receipt().await.map(|r| (r.identifier, r.sent))
+    } else {
+        c.send().await.map(|id| (id, None))
     }
 }
 
