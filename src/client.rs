@@ -69,6 +69,8 @@ struct Shared {
     limits: UploadLimits,
     /// Every wait's polling (`crate::wait::Poller`).
     poller: crate::wait::Poller,
+    /// Where a fleet shares its polling (with a pacer in Redis).
+    board: Option<crate::wait::Board>,
 }
 
 impl std::fmt::Debug for Client {
@@ -123,6 +125,10 @@ impl Client {
 
     pub(crate) fn poller(&self) -> &crate::wait::Poller {
         &self.shared.poller
+    }
+
+    pub(crate) fn board(&self) -> Option<&crate::wait::Board> {
+        self.shared.board.as_ref()
     }
 
     pub(crate) fn upload_limits(&self) -> &UploadLimits {
@@ -471,8 +477,10 @@ impl ClientBuilder {
                 reason: e.to_string(),
             })?;
         let limits = self.rate_limits.unwrap_or(Some(RateLimits::PUBLISHED));
-        let pacer =
-            limits.map(|l| Arc::new(self.pacer.unwrap_or_default().build(l, key.expose_secret())));
+        let pacer_spec = self.pacer.unwrap_or_default();
+        // A fleet polls as one only where it paces as one.
+        let board = limits.and_then(|_| pacer_spec.board(key.expose_secret(), &base));
+        let pacer = limits.map(|l| Arc::new(pacer_spec.build(l, key.expose_secret())));
         let transport = Transport::with_settings(
             Some(key),
             self.retry.unwrap_or_default(),
@@ -491,6 +499,7 @@ impl ClientBuilder {
                 wait: self.wait.unwrap_or_default(),
                 limits: self.limits.unwrap_or_default(),
                 poller: Default::default(),
+                board,
             }),
         })
     }

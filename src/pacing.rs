@@ -229,6 +229,8 @@ enum StoreSpec {
 pub(crate) trait SharedSpec: std::fmt::Debug + Send + Sync {
     /// The store of the send times of `api_key` (keyed by its hash).
     fn open(&self, api_key: &str) -> Box<dyn SharedStore>;
+    /// The fleet's shared pending identifiers of `api_key` at `base_url`.
+    fn board(&self, api_key: &str, base_url: &str) -> crate::wait::Board;
 }
 
 /// Send times kept outside this process (implemented by `pacing_redis`).
@@ -277,6 +279,16 @@ impl Pacer {
     /// Whether the send times are shared through Redis.
     pub fn is_shared(&self) -> bool {
         !matches!(self.store, StoreSpec::Local)
+    }
+
+    /// Where the fleet's processes share their pending identifiers: in
+    /// the same store as the send times, when that is shared.
+    pub(crate) fn board(&self, _api_key: &str, _base_url: &str) -> Option<crate::wait::Board> {
+        match &self.store {
+            StoreSpec::Local => None,
+            #[cfg(feature = "redis")]
+            StoreSpec::Shared(spec) => Some(spec.board(_api_key, _base_url)),
+        }
     }
 
     pub(crate) fn build(&self, limits: RateLimits, _api_key: &str) -> Gate {

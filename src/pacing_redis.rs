@@ -308,6 +308,10 @@ impl SharedSpec for RedisSpec {
     fn open(&self, api_key: &str) -> Box<dyn SharedStore> {
         Box::new(RedisSpec::open(self, api_key))
     }
+
+    fn board(&self, api_key: &str, base_url: &str) -> crate::wait::Board {
+        crate::wait::Board::new(self.connection(), api_key, base_url)
+    }
 }
 
 impl SharedStore for RedisStore {
@@ -374,18 +378,25 @@ impl RedisSpec {
         let digest = Sha256::digest(api_key.as_bytes());
         let prefix = format!("identifai:pacer:{}", hex::encode(&digest[..16]));
         RedisStore {
-            client: self.client.clone(),
-            shown: self.shown.clone(),
+            conn: self.connection(),
             keys: [
                 Keys::new(&prefix, Class::Post),
                 Keys::new(&prefix, Class::Get),
             ],
-            conn: tokio::sync::Mutex::new(Cached::default()),
             memory: Mutex::default(),
             reserve: redis::Script::new(RESERVE),
             restore: redis::Script::new(RESTORE),
             seen: redis::Script::new(SEEN),
             hold: redis::Script::new(HOLD),
+        }
+    }
+
+    /// A connection to this Redis of its own, made at its first call.
+    pub(crate) fn connection(&self) -> Conn {
+        Conn {
+            client: self.client.clone(),
+            shown: self.shown.clone(),
+            cached: tokio::sync::Mutex::new(Cached::default()),
         }
     }
 }
@@ -477,11 +488,9 @@ impl Memory {
 
 /// One client's connection to the shared windows.
 pub(crate) struct RedisStore {
-    client: redis::Client,
-    shown: String,
+    conn: Conn,
     /// Per class.
     keys: [Keys; 2],
-    conn: tokio::sync::Mutex<Cached>,
     /// Per class.
     memory: Mutex<[Memory; 2]>,
     reserve: redis::Script,
@@ -490,20 +499,23 @@ pub(crate) struct RedisStore {
     hold: redis::Script,
 }
 
-impl RedisStore {
-    fn unreachable(&self, e: impl std::fmt::Display) -> PacerError {
-        PacerError(format!("Redis at {}: {e}", self.shown))
-    }
+/// One connection to Redis, made at the first call and made again after
+/// a failure (shared by the pacer's store and the fleet's poll board).
+pub(crate) struct Conn {
+    client: redis::Client,
+    shown: String,
+    cached: tokio::sync::Mutex<Cached>,
+}
 
-    fn memory(&self) -> std::sync::MutexGuard<'_, [Memory; 2]> {
-        // Plain values: still usable after a panic elsewhere.
-        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+impl Conn {
+    pub(crate) fn unreachable(&self, e: impl std::fmt::Display) -> PacerError {
+        PacerError(format!("Redis at {}: {e}", self.shown))
     }
 
     /// The connection in use (and its number, and whether it was made
     /// now), or a new one.
     async fn conn(&self) -> Result<(u64, bool, redis::aio::MultiplexedConnection), PacerError> {
-        let mut cached = self.conn.lock().await;
+        let mut cached = self.cached.lock().await;
         if let Some((n, conn)) = &cached.conn {
             return Ok((*n, false, conn.clone()));
         }
@@ -526,7 +538,7 @@ impl RedisStore {
     /// Drops connection `n` if it is still the one in use: the next call
     /// makes a new one.
     async fn forget(&self, n: u64) {
-        let mut cached = self.conn.lock().await;
+        let mut cached = self.cached.lock().await;
         if cached.conn.as_ref().is_some_and(|c| c.0 == n) {
             cached.conn = None;
         }
@@ -535,7 +547,7 @@ impl RedisStore {
     /// Runs `call`. A connection that fails is dropped; if it was an old
     /// one (cut while idle: a restart, a proxy, Redis's `timeout`), the
     /// call is made again at once on a new one.
-    async fn invoke<T: redis::FromRedisValue>(
+    pub(crate) async fn invoke<T: redis::FromRedisValue>(
         &self,
         call: &redis::ScriptInvocation<'_>,
     ) -> Result<T, PacerError> {
@@ -559,6 +571,24 @@ impl RedisStore {
             tracing::debug!(error = %why, "a Redis connection failed; trying a new one");
             again = false;
         }
+    }
+}
+
+impl RedisStore {
+    fn unreachable(&self, e: impl std::fmt::Display) -> PacerError {
+        self.conn.unreachable(e)
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, [Memory; 2]> {
+        // Plain values: still usable after a panic elsewhere.
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        call: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, PacerError> {
+        self.conn.invoke(call).await
     }
 
     /// Takes a slot of `class` if one is free now: `(0, slot number)`

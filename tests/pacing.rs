@@ -302,6 +302,77 @@ async fn a_fleet_sharing_a_redis_pacer_meets_no_429() {
     assert!(!keys.contains(server.api_key()), "{keys}");
 }
 
+/// One poller for the fleet: three clients (separate processes, as far
+/// as they can tell) on one key and one Redis, each waiting for its own
+/// uploads, are served by one leader: some list request asks for the
+/// identifiers of all three, and nobody meets a 429.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_through_redis_polls_as_one() {
+    let Some(redis) = Redis::start("a_fleet_through_redis_polls_as_one") else {
+        return;
+    };
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_time_scale(0.05)
+            .with_processing_time(Duration::from_secs(5), Duration::from_secs(40)),
+    );
+    let url = redis.url();
+    let mut workers = Vec::new();
+    for w in 0..3u32 {
+        let client = builder(&server)
+            .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(0.05)))
+            .pacer(identifai::Pacer::redis(&url).unwrap())
+            .wait(identifai::WaitConfig::default().with_initial_interval(Duration::from_millis(50)))
+            .build()
+            .unwrap();
+        let mut ids = Vec::new();
+        for n in 0..4 {
+            ids.push(
+                client
+                    .classify_image(Source::bytes("f.png", png(100 * w + n)))
+                    .send()
+                    .await
+                    .unwrap(),
+            );
+        }
+        workers.push((client, ids));
+    }
+    let waits: Vec<_> = workers
+        .iter()
+        .map(|(client, ids)| {
+            let (client, ids) = (client.clone(), ids.clone());
+            tokio::spawn(async move { client.wait_all(ids).await })
+        })
+        .collect();
+    for w in waits {
+        for (id, r) in w.await.unwrap() {
+            let r = r.unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(r.identifier(), Some(id.as_str()));
+        }
+    }
+    assert_eq!(server.stats().rate_limited, 0);
+    let lists: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .filter_map(|r| r.query)
+        .filter(|q| q.contains("identifiers"))
+        .collect();
+    let for_all = |q: &String| {
+        workers
+            .iter()
+            .all(|(_, ids)| ids.iter().any(|id| q.contains(id.as_str())))
+    };
+    assert!(
+        lists.iter().any(for_all),
+        "no list request asked for every worker's identifiers: {lists:#?}"
+    );
+    let keys = redis.keys();
+    assert!(keys.contains("identifai:poll:"), "{keys}");
+    assert!(!keys.contains(server.api_key()), "{keys}");
+}
+
 /// The control: the same fleet, each worker pacing alone, meets 429s (and,
 /// with retries, still ends with every submission accepted once).
 #[cfg(feature = "redis")]

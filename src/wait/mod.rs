@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod fleet;
 mod poller;
 
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ use crate::error::Result;
 use crate::identifier::Identifier;
 use crate::kinds::{AnyResult, Kind};
 use crate::submit::MediaKind;
+pub(crate) use fleet::Board;
 pub(crate) use poller::Poller;
 
 /// How long and how often to poll.
