@@ -373,6 +373,67 @@ async fn a_fleet_through_redis_polls_as_one() {
     assert!(!keys.contains(server.api_key()), "{keys}");
 }
 
+/// A leader that dies (its runtime gone, as a process killed: no goodbye)
+/// leaves its followers waiting no longer than its lease: one of them
+/// takes the lead and polls for itself.
+#[cfg(feature = "redis")]
+#[test]
+fn a_leader_that_dies_hands_the_polling_over_after_its_lease() {
+    let Some(redis) = Redis::start("a_leader_that_dies_hands_the_polling_over_after_its_lease")
+    else {
+        return;
+    };
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_time_scale(0.05)
+            .with_processing_time(Duration::from_secs(20), Duration::from_secs(40)),
+    );
+    let url = redis.url();
+    let make = || {
+        builder(&server)
+            .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(0.05)))
+            .pacer(identifai::Pacer::redis(&url).unwrap())
+            .wait(identifai::WaitConfig::default().with_initial_interval(Duration::from_millis(50)))
+            .build()
+            .unwrap()
+    };
+    let leader_token = || {
+        let key = redis.cli(&["--raw", "KEYS", "identifai:poll:*:leader"]);
+        redis.cli(&["--raw", "GET", key.trim()]).trim().to_string()
+    };
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let a = make();
+    let id_a = first
+        .block_on(a.classify_image(Source::bytes("a.png", png(1))).send())
+        .unwrap();
+    first.spawn(async move { a.wait(&id_a).await });
+    let mut token = String::new();
+    for _ in 0..100 {
+        token = leader_token();
+        if !token.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!token.is_empty(), "the first waiter leads");
+    let second = tokio::runtime::Runtime::new().unwrap();
+    let b = make();
+    let id_b = second
+        .block_on(b.classify_image(Source::bytes("b.png", png(2))).send())
+        .unwrap();
+    let wait = second.spawn({
+        let (b, id_b) = (b.clone(), id_b.clone());
+        async move { b.wait(&id_b).deadline(Duration::from_secs(10)).await }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(leader_token(), token, "the second follows");
+    // Its result is done 1-2 s from now (x0.05): only a new leader can
+    // fetch it.
+    first.shutdown_background();
+    let r = second.block_on(wait).unwrap().unwrap();
+    assert_eq!(r.identifier.as_deref(), Some(id_b.as_str()));
+}
+
 /// The control: the same fleet, each worker pacing alone, meets 429s (and,
 /// with retries, still ends with every submission accepted once).
 #[cfg(feature = "redis")]
