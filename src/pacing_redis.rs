@@ -298,6 +298,10 @@ impl Pacer {
     /// restarts empty gets back the send times of the clients waiting on
     /// it, and a step of its clock costs at most one window. The windows
     /// are keyed by a hash of the API key, never the key.
+    ///
+    /// The clients' waits share the same Redis: one client of the fleet
+    /// polls every client's pending identifiers and hands the answers back
+    /// through it (see [`crate::WaitConfig`]).
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(url: &str) -> crate::Result<Self> {
         Ok(Pacer::shared(RedisSpec::parse(url)?))

@@ -10,7 +10,9 @@
 //! asks for all pending identifiers together through each kind's list
 //! endpoint, 100 a request, once per [`WaitConfig::initial_interval`] (1 s by
 //! default): a result is handed over about one interval after it is done,
-//! and a thousand waits cost ten requests a round, not a thousand. Past its
+//! and a thousand waits cost ten requests a round, not a thousand. With a
+//! pacer in Redis ([`crate::Pacer::redis`]) the processes of a fleet poll as
+//! one: one polls for all and hands the answers back through Redis. Past its
 //! deadline a wait ends with [`Error::WaitTimeout`](crate::Error::WaitTimeout).
 //! Dropping the future cancels the wait.
 //!
@@ -47,6 +49,10 @@ pub(crate) use poller::Poller;
 /// with pending identifiers, 100 identifiers a request); after a round
 /// whose requests failed transiently the pause grows 1.5x up to 15 s; a
 /// wait gives up after 10 minutes.
+///
+/// With a pacer in Redis, the clients on one key and base URL poll as one:
+/// one of them (holding a lease of three intervals) polls for all, and the
+/// others collect their answers from Redis every tenth of an interval.
 ///
 /// ```
 /// use std::time::Duration;
