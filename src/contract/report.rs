@@ -236,7 +236,23 @@ impl Report {
                         ),
                         "update": { PHP_BOOL: true },
                     }),
+                    DriftKind::Unpublished { level, message, .. } => json!({
+                        "target": target,
+                        "description": format!(
+                            "[drift] `identifai contract` saw `{}` disagree with an element no published page shows ({level}): {message}, against {}; correct the action that added it",
+                            d.field, self.target
+                        ),
+                        "update": {},
+                    }),
                 }
+            })
+            .map(|mut action| {
+                // What backs the action: what the run saw, on no page.
+                action["x-evidence"] = json!({
+                    "level": "none",
+                    "reason": format!("seen by `identifai contract` against {}; no page shows it", self.target),
+                });
+                action
             })
             .collect();
         let doc = json!({
@@ -272,7 +288,19 @@ fn describe(d: &Drift) -> String {
                 d.schema
             )
         }
+        DriftKind::Unpublished {
+            level,
+            reason,
+            message,
+        } => unpublished(d, level, reason, message),
     }
+}
+
+fn unpublished(d: &Drift, level: &str, reason: &str, message: &str) -> String {
+    format!(
+        "{}: {message} (an element no published page shows: {level}, {reason}; schema #{})",
+        d.field, d.schema
+    )
 }
 
 fn kind_of(v: &Value) -> &'static str {

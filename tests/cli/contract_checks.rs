@@ -509,3 +509,88 @@ fn cli_against_a_server_spends_what_its_flags_allow() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disagreement_with_an_unpublished_element_is_drift_not_failure() {
+    let url = "https://example.com/clip.mp4";
+    let mock = live_like();
+    let budget = Budget {
+        videos_by_url: 1,
+        ..Budget::NOTHING
+    };
+    // A first run learns the identifier the mock gives this URL (the same
+    // submission gets the same one again).
+    let first = run(as_server(&mock)
+        .with_budget(budget)
+        .with_video_url(url.into()))
+    .await;
+    assert_eq!(first.failures(), 0, "{}", first.to_text());
+    let id = mock
+        .requests()
+        .iter()
+        .find_map(|r| {
+            r.path
+                .strip_prefix("/api/classification_video/")
+                .map(str::to_owned)
+        })
+        .expect("the run read the video's result");
+    // `c2pa` at a video's top level and a frame's required `hash` are on no
+    // published page (x-evidence none): a string there, a frame without it.
+    let body = format!(
+        r#"{{"identifier":"{id}","status":"done","api_version":"1.1.0","errors":null,
+        "c2pa":"signed","verdict":{{"classification":"human","confidence":0.9,"heuristic":"default"}},
+        "results":{{"images":[{{"results":[]}}],"audios":[]}}}}"#
+    );
+    mock.inject(
+        Route::GetVideoClassification,
+        Fault::new(200, "application/json", body.clone()),
+    );
+    // The list says the same.
+    mock.inject(
+        Route::ListVideoClassifications,
+        Fault::new(200, "application/json", format!("[{body}]")),
+    );
+    let report = run(as_server(&mock)
+        .with_budget(budget)
+        .with_video_url(url.into()))
+    .await;
+    let text = report.to_text();
+    assert_eq!(report.failures(), 0, "{text}");
+    let unpublished: Vec<(&str, &str)> = report
+        .drift()
+        .into_iter()
+        .filter_map(|d| match &d.kind {
+            DriftKind::Unpublished { level, .. } => Some((d.field.as_str(), level.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert!(unpublished.contains(&("$.c2pa", "none")), "{text}");
+    assert!(
+        unpublished.contains(&("$.results.images[0].hash", "none")),
+        "{text}"
+    );
+    assert!(
+        text.contains("an element no published page shows: none, no capture of the video result page shows a top-level c2pa"),
+        "{text}"
+    );
+    // The drift overlay's actions declare what backs them.
+    let overlay = report.drift_overlay();
+    assert!(overlay.contains("x-evidence"), "{overlay}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_disagreement_with_a_published_element_fails() {
+    // An image's `c2pa` is on the published result page: a string there fails.
+    let mock = live_like();
+    let body = r#"{"identifier":"IDENT","status":"done","api_version":"1.1.0","errors":null,
+        "c2pa":"signed","has_heatmap":false,
+        "verdict":{"classification":"human","confidence":0.9,"heuristic":"default"}}"#;
+    mock.inject(
+        Route::GetImageClassification,
+        Fault::new(200, "application/json", body),
+    );
+    let report = run(as_server(&mock)).await;
+    let text = report.to_text();
+    assert_eq!(report.failures(), 1, "{text}");
+    assert!(text.contains("$.c2pa: expected object"), "{text}");
+}
