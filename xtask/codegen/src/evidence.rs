@@ -58,17 +58,19 @@ fn sentence(ev: &Value, key: &str) -> Option<String> {
         .unwrap_or("")
         .trim();
     let reason = reason.trim_end_matches('.');
-    let what = if key == "x-evidence-required" {
-        "which of its fields are required: "
-    } else {
-        ""
-    };
-    match level {
-        "none" => Some(format!("Not on any published page: {what}{reason}.")),
-        "analogy" => Some(match reason.strip_prefix("by analogy with ") {
-            Some(rest) if what.is_empty() => format!("By analogy with {rest}."),
-            _ => format!("By analogy with a sibling page: {what}{reason}."),
+    let required = key == "x-evidence-required";
+    match (level, required) {
+        ("none", false) => Some(format!("Not on any published page: {reason}.")),
+        ("none", true) => Some(format!(
+            "Not on any published page: which of its fields are required ({reason})."
+        )),
+        ("analogy", false) => Some(match reason.strip_prefix("by analogy with ") {
+            Some(rest) => format!("By analogy with {rest}."),
+            None => format!("By analogy with a sibling page: {reason}."),
         }),
+        ("analogy", true) => Some(format!(
+            "By analogy with a sibling page: which of its fields are required ({reason})."
+        )),
         _ => None,
     }
 }
@@ -100,7 +102,7 @@ mod tests {
         assert!(doc["d"].get("description").is_none());
         assert_eq!(
             doc["e"]["description"],
-            "Not on any published page: which of its fields are required: the list is ours."
+            "Not on any published page: which of its fields are required (the list is ours)."
         );
     }
 
