@@ -13,7 +13,11 @@
 //! - a field the spec does not declare, a value outside an enum, PHP's
 //!   integer `0`/`1` where the spec says `boolean` (which the client reads
 //!   as `false`/`true`): **drift**, reported with the overlay actions that
-//!   would make the spec describe it ([`Report::drift_overlay`]).
+//!   would make the spec describe it ([`Report::drift_overlay`]);
+//! - any mismatch with an element no published page shows (its
+//!   `x-evidence` level in the spec is `analogy` or `none`: the spec guessed
+//!   there), and the decode error it causes: **drift** too
+//!   ([`DriftKind::Unpublished`]).
 //!
 //! Images, videos and audios are checked (each kind's result and list
 //! endpoint; an image's alias paths and heatmap), and an override round
