@@ -6,7 +6,8 @@
 //! validates every **raw** answer against the response schemas of the spec
 //! embedded in this crate ([`Spec::embedded`], `openapi/identifai.yaml`: no
 //! checkout needed). Each answer is also decoded into the generated types,
-//! as the client would.
+//! as the client would. Earlier classifications you name
+//! ([`ContractConfig::with_identifiers`], of any kind) are checked for free.
 //!
 //! - a value of another type, a missing required field, `null` where the
 //!   spec does not allow it, an undeclared status: **failure**;
@@ -453,14 +454,14 @@ impl Session {
         for (i, id) in config.identifiers.iter().enumerate() {
             let label = if earlier > 1 {
                 format!(
-                    "the earlier image result (--identifier {}/{earlier})",
+                    "the classification named by --identifier ({}/{earlier})",
                     i + 1
                 )
             } else {
-                "the earlier image result (--identifier)".to_owned()
+                "the classification named by --identifier".to_owned()
             };
             let subject = Subject {
-                media: Media::Image,
+                media: self.kind_of(id).await,
                 id: id.clone(),
                 label,
             };
@@ -516,6 +517,22 @@ impl Session {
             Err(e) => problems.push(e),
         }
         self.finish("a wrong key is refused with 401", t, problems, drift);
+    }
+
+    /// The kind of an earlier classification: the first of image, video
+    /// and audio whose result endpoint does not answer 404 (image if none
+    /// does: its check then reports the 404).
+    async fn kind_of(&self, id: &Identifier) -> Media {
+        for media in [Media::Image, Media::Video, Media::Audio] {
+            match self
+                .send(media.get_op(), &[("identifier", id.as_str())], None, true)
+                .await
+            {
+                Ok(a) if a.status == 404 => continue,
+                _ => return media,
+            }
+        }
+        Media::Image
     }
 
     /// Counts one paid classification of the plan's `slot` (0 images by

@@ -576,6 +576,11 @@ async fn a_disagreement_with_an_unpublished_element_is_drift_not_failure() {
     // The drift overlay's actions declare what backs them.
     let overlay = report.drift_overlay();
     assert!(overlay.contains("x-evidence"), "{overlay}");
+    let mut scratch = Spec::embedded();
+    assert_eq!(
+        scratch.apply_overlay(&overlay).unwrap(),
+        report.drift().len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -593,4 +598,42 @@ async fn the_same_disagreement_with_a_published_element_fails() {
     let text = report.to_text();
     assert_eq!(report.failures(), 1, "{text}");
     assert!(text.contains("$.c2pa: expected object"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_audio_named_by_identifier_is_checked_as_an_audio_for_free() {
+    let mock = live_like();
+    let budget = Budget {
+        audios_by_url: 1,
+        ..Budget::NOTHING
+    };
+    let first = run(as_server(&mock).with_budget(budget)).await;
+    assert_eq!(first.failures(), 0, "{}", first.to_text());
+    let id = mock
+        .requests()
+        .iter()
+        .find_map(|r| {
+            r.path
+                .strip_prefix("/api/classification_audio/")
+                .map(str::to_owned)
+        })
+        .expect("the run read the audio's result");
+    let before = mock.stats().submissions;
+    let report = run(as_server(&mock)
+        .with_budget(Budget::NOTHING)
+        .with_identifiers(vec![identifai::Identifier::new(id).unwrap()]))
+    .await;
+    let text = report.to_text();
+    assert_eq!(report.failures(), 0, "{text}");
+    assert_eq!(
+        mock.stats().submissions,
+        before,
+        "nothing submitted: {text}"
+    );
+    let names: Vec<&str> = report.checks.iter().map(|c| c.name.as_str()).collect();
+    assert!(
+        names
+            .contains(&"/api/classifications_audio lists the classification named by --identifier"),
+        "{names:?}"
+    );
 }
