@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+
 use super::schema::{infer, jsonpath, Drift, DriftKind, Spec, PHP_BOOL};
+use super::Budget;
 
 /// How a check ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +62,9 @@ pub struct Report {
     pub target: String,
     /// The checks, in the order they ran.
     pub checks: Vec<Check>,
+    /// The paid classifications the run sent, per kind (each counted
+    /// before it was sent, so never more than the budget).
+    pub spent: Budget,
     spec: Spec,
 }
 
@@ -67,6 +73,7 @@ impl Report {
         Report {
             target,
             checks: Vec::new(),
+            spent: Budget::NOTHING,
             spec: Spec::embedded(),
         }
     }
@@ -122,6 +129,16 @@ impl Report {
             }
         }
         let drift = self.drift().len();
+        let s = &self.spent;
+        let _ = writeln!(
+            out,
+            "spent {} paid classifications: {} image(s) by URL, {} image upload(s), {} video(s) by URL, {} audio(s) by URL",
+            s.paid(),
+            s.images_by_url,
+            s.image_uploads,
+            s.videos_by_url,
+            s.audios_by_url
+        );
         let _ = writeln!(
             out,
             "{} checks, {} failed, {} skipped, {drift} drift",
@@ -135,73 +152,51 @@ impl Report {
         out
     }
 
-    /// The report as JUnit XML: one `testcase` per check (failures name the
-    /// field), drift in each check's `system-out`.
+    /// The report as JUnit XML (written by `quick-junit`): one `testcase`
+    /// per check, named by the check (the same names on every run: no
+    /// identifier in them), failures with every problem (each names the
+    /// field), drift in each check's `system-out`; the target is the
+    /// suite's `target` property.
     pub fn to_junit(&self) -> String {
-        let skipped = self
-            .checks
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
-            .count();
-        let total: f64 = self.checks.iter().map(|c| c.duration.as_secs_f64()).sum();
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let _ = writeln!(
-            out,
-            "<testsuites name=\"identifai contract\" tests=\"{}\" failures=\"{}\" skipped=\"{skipped}\" time=\"{total:.3}\">",
-            self.checks.len(),
-            self.failures()
-        );
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"identifai contract\" hostname=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{skipped}\" time=\"{total:.3}\">",
-            xml(&self.target),
-            self.checks.len(),
-            self.failures()
-        );
+        let mut suite = TestSuite::new("identifai contract");
+        suite.add_property(Property::new("target", self.target.as_str()));
+        let mut total = Duration::ZERO;
         for c in &self.checks {
-            let _ = write!(
-                out,
-                "    <testcase classname=\"identifai.contract\" name=\"{}\" time=\"{:.3}\"",
-                xml(&c.name),
-                c.duration.as_secs_f64()
-            );
-            let mut inner = String::new();
-            match &c.outcome {
-                Outcome::Passed => {}
+            let status = match &c.outcome {
+                Outcome::Passed => TestCaseStatus::success(),
                 Outcome::Skipped(why) => {
-                    let _ = writeln!(inner, "      <skipped message=\"{}\"/>", xml(why));
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(why.as_str());
+                    s
                 }
                 Outcome::Failed(problems) => {
-                    let _ = writeln!(
-                        inner,
-                        "      <failure message=\"{}\" type=\"contract\">{}</failure>",
-                        xml(&problems[0]),
-                        xml(&problems.join("\n"))
-                    );
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(problems.first().map_or("", String::as_str))
+                        .set_type("contract")
+                        .set_description(problems.join("\n"));
+                    s
                 }
-            }
+            };
+            let mut case = TestCase::new(c.name.as_str(), status);
+            case.set_classname("identifai.contract")
+                .set_time(c.duration);
             if !c.drift.is_empty() {
                 let lines: Vec<String> = c
                     .drift
                     .iter()
                     .map(|d| format!("drift {}", describe(d)))
                     .collect();
-                let _ = writeln!(
-                    inner,
-                    "      <system-out>{}</system-out>",
-                    xml(&lines.join("\n"))
-                );
+                case.set_system_out(lines.join("\n"));
             }
-            if inner.is_empty() {
-                out.push_str("/>\n");
-            } else {
-                out.push_str(">\n");
-                out.push_str(&inner);
-                out.push_str("    </testcase>\n");
-            }
+            total += c.duration;
+            suite.add_test_case(case);
         }
-        out.push_str("  </testsuite>\n</testsuites>\n");
-        out
+        suite.set_time(total);
+        let mut report = quick_junit::Report::new("identifai contract");
+        report.set_time(total).add_test_suite(suite);
+        report
+            .to_string()
+            .expect("JUnit XML of plain strings serialises")
     }
 
     /// The drift as an Overlay 1.0 document: one action per finding that
@@ -241,7 +236,23 @@ impl Report {
                         ),
                         "update": { PHP_BOOL: true },
                     }),
+                    DriftKind::Unpublished { level, message, .. } => json!({
+                        "target": target,
+                        "description": format!(
+                            "[drift] `identifai contract` saw `{}` disagree with an element no published page shows ({level}): {message}, against {}; correct the action that added it",
+                            d.field, self.target
+                        ),
+                        "update": {},
+                    }),
                 }
+            })
+            .map(|mut action| {
+                // What backs the action: what the run saw, on no page.
+                action["x-evidence"] = json!({
+                    "level": "none",
+                    "reason": format!("seen by `identifai contract` against {}; no page shows it", self.target),
+                });
+                action
             })
             .collect();
         let doc = json!({
@@ -277,7 +288,19 @@ fn describe(d: &Drift) -> String {
                 d.schema
             )
         }
+        DriftKind::Unpublished {
+            level,
+            reason,
+            message,
+        } => unpublished(d, level, reason, message),
     }
+}
+
+fn unpublished(d: &Drift, level: &str, reason: &str, message: &str) -> String {
+    format!(
+        "{}: {message} (an element no published page shows: {level}, {reason}; schema #{})",
+        d.field, d.schema
+    )
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -289,21 +312,4 @@ fn kind_of(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c if (c as u32) < 0x20 && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -76,6 +76,17 @@ pub enum DriftKind {
         /// The value seen: `0` or `1`.
         value: Value,
     },
+    /// A mismatch with an element no published page shows: one the spec
+    /// took from a sibling page (`analogy`) or made up (`none`), as its
+    /// `x-evidence` says. The spec guessed there; the server may be right.
+    Unpublished {
+        /// `analogy` or `none`.
+        level: String,
+        /// Why the spec has the element anyway (its `x-evidence` reason).
+        reason: String,
+        /// The mismatch, as a failure would have said it.
+        message: String,
+    },
 }
 
 /// One drift finding.
@@ -99,6 +110,9 @@ impl Drift {
             DriftKind::UnknownEnumValue { value } => format!("{}#enum:{value}", self.schema),
             // One finding per schema, whether `0` or `1` was seen.
             DriftKind::PhpBoolean { .. } => format!("{}#{PHP_BOOL}", self.schema),
+            DriftKind::Unpublished { message, .. } => {
+                format!("{}#unpublished:{message}", self.schema)
+            }
         }
     }
 }
@@ -106,6 +120,51 @@ impl Drift {
 /// The extension that marks a `boolean` schema as one the server writes as
 /// PHP's `0`/`1` (what a drift overlay adds): then those are no drift.
 pub const PHP_BOOL: &str = "x-php-bool";
+
+/// The extension `cargo xtask spec` writes on every element the overlay
+/// touched: `{level: published | analogy | none, reason}`.
+pub const EVIDENCE: &str = "x-evidence";
+/// The same, for an element's `required` list.
+pub const EVIDENCE_REQUIRED: &str = "x-evidence-required";
+
+/// `ev` when its level is below `published`.
+fn below_published(ev: Option<&Value>) -> Option<&Value> {
+    ev.filter(|e| {
+        matches!(
+            e.get("level").and_then(Value::as_str),
+            Some("analogy" | "none")
+        )
+    })
+}
+
+/// Records a mismatch: a failure, or drift where the element is below
+/// `published` (`ev`).
+fn mismatch(out: &mut Findings, field: String, schema: &str, message: String, ev: Option<&Value>) {
+    match ev {
+        Some(ev) => out.drift.push(Drift {
+            field,
+            schema: schema.to_owned(),
+            kind: DriftKind::Unpublished {
+                level: ev
+                    .get("level")
+                    .and_then(Value::as_str)
+                    .unwrap_or("none")
+                    .to_owned(),
+                reason: ev
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                message,
+            },
+        }),
+        None => out.mismatches.push(Mismatch {
+            field,
+            message,
+            schema: schema.to_owned(),
+        }),
+    }
+}
 
 /// Whether `value` is PHP's integer boolean: `0` or `1`.
 fn is_php_bool(value: &Value) -> bool {
@@ -218,7 +277,10 @@ impl Spec {
     pub fn validate(&self, id: &str, status: u16, value: &Value) -> Findings {
         let mut out = Findings::default();
         match self.response_schema(id, status) {
-            Some((pointer, schema)) => self.walk(&pointer, schema, value, "$", &[], &mut out),
+            Some((pointer, schema)) => {
+                let ev = self.response_evidence(id, status);
+                self.walk(&pointer, schema, value, "$", &[], ev, &mut out)
+            }
             None => out.mismatches.push(Mismatch {
                 field: "$".into(),
                 message: format!("the spec declares no JSON answer {status} for `{id}`"),
@@ -229,6 +291,29 @@ impl Spec {
             }),
         }
         out
+    }
+
+    /// The `x-evidence` below `published` of operation `id`'s answer
+    /// `status` (the response object, or the component it refers to).
+    fn response_evidence(&self, id: &str, status: u16) -> Option<&Value> {
+        let op = self.operation(id)?;
+        let responses = self.doc.pointer(&op.pointer)?.get("responses")?;
+        let response = [
+            status.to_string(),
+            format!("{}XX", status / 100),
+            "default".into(),
+        ]
+        .iter()
+        .find_map(|k| responses.get(k.as_str()))?;
+        let referred = response
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| self.resolve(r))
+            .map(|(_, v)| v);
+        [Some(response), referred]
+            .into_iter()
+            .flatten()
+            .find_map(|r| below_published(r.get(EVIDENCE)))
     }
 
     fn resolve(&self, reference: &str) -> Option<(String, &Value)> {
@@ -262,28 +347,28 @@ impl Spec {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn walk(
-        &self,
+    fn walk<'a>(
+        &'a self,
         ptr: &str,
-        schema: &Value,
+        schema: &'a Value,
         value: &Value,
         field: &str,
         siblings: &[String],
+        ev: Option<&'a Value>,
         out: &mut Findings,
     ) {
         if field.len() > 4096 {
             return; // absurdly deep answers: the body cap bounds them anyway
         }
+        // An element below `published` (its own `x-evidence`, or one it lies
+        // in): a mismatch there is drift.
+        let ev = below_published(schema.get(EVIDENCE)).or(ev);
         let fail = |out: &mut Findings, message: String| {
-            out.mismatches.push(Mismatch {
-                field: field.to_owned(),
-                message,
-                schema: ptr.to_owned(),
-            })
+            mismatch(out, field.to_owned(), ptr, message, ev);
         };
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             match self.resolve(reference) {
-                Some((p, target)) => self.walk(&p, target, value, field, siblings, out),
+                Some((p, target)) => self.walk(&p, target, value, field, siblings, ev, out),
                 None => fail(out, format!("unresolvable $ref {reference}")),
             }
             return;
@@ -308,7 +393,7 @@ impl Spec {
             all.extend(siblings.iter().cloned());
             let all: Vec<String> = all.into_iter().collect();
             for (i, m) in members.iter().enumerate() {
-                self.walk(&format!("{ptr}/allOf/{i}"), m, value, field, &all, out);
+                self.walk(&format!("{ptr}/allOf/{i}"), m, value, field, &all, ev, out);
             }
         }
         for keyword in ["oneOf", "anyOf"] {
@@ -324,6 +409,7 @@ impl Spec {
                     value,
                     field,
                     siblings,
+                    ev,
                     &mut f,
                 );
                 if f.mismatches.is_empty() {
@@ -394,6 +480,7 @@ impl Spec {
                             item,
                             &format!("{field}[{i}]"),
                             &[],
+                            ev,
                             out,
                         );
                     }
@@ -415,11 +502,15 @@ impl Spec {
             .filter_map(Value::as_str)
         {
             if !object.contains_key(name) {
-                out.mismatches.push(Mismatch {
-                    field: child(field, name),
-                    message: format!("required field `{name}` is missing"),
-                    schema: ptr.to_owned(),
-                });
+                // A `required` list no page states is drift too.
+                let ev = below_published(schema.get(EVIDENCE_REQUIRED)).or(ev);
+                mismatch(
+                    out,
+                    child(field, name),
+                    ptr,
+                    format!("required field `{name}` is missing"),
+                    ev,
+                );
             }
         }
         let additional = schema.get("additionalProperties");
@@ -431,6 +522,7 @@ impl Spec {
                     v,
                     &child(field, name),
                     &[],
+                    ev,
                     out,
                 );
             } else if let Some(ap) = additional.filter(|a| a.is_object()) {
@@ -440,6 +532,7 @@ impl Spec {
                     v,
                     &child(field, name),
                     &[],
+                    ev,
                     out,
                 );
             } else if additional.is_none() && props.is_some() && !siblings.contains(name) {

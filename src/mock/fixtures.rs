@@ -187,6 +187,10 @@ fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Styl
             }
             if submission.kind != MediaKind::Audio {
                 body.insert("c2pa".into(), Value::Null);
+            }
+            // A video has `has_heatmap` and `details` per frame only (the
+            // published video page shows neither at its top level).
+            if submission.kind == MediaKind::Image {
                 body.insert("has_heatmap".into(), json!(opts.with_heatmap));
             }
             match submission.kind {
@@ -194,7 +198,7 @@ fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Styl
                 MediaKind::Video => video_results(submission, &mut body),
                 MediaKind::Audio => audio_results(submission, &mut body, style.listed),
             }
-            if submission.kind != MediaKind::Audio {
+            if submission.kind == MediaKind::Image {
                 body.insert("details".into(), json!([]));
             }
         }

@@ -11,6 +11,7 @@
 
 pub mod bench;
 pub mod contract;
+pub mod evidence;
 pub mod merge;
 pub mod mutate;
 pub mod overlay;

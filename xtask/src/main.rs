@@ -194,5 +194,30 @@ fn run_spec(args: Args) -> Result<()> {
         fs::write(&out, &built.text).with_context(|| format!("writing {}", out.display()))?;
         println!("spec: wrote {} ({built})", out.display());
     }
+    // CONFORMANCE.md's table of the elements below `published`.
+    let conformance = root.join("CONFORMANCE.md");
+    let text = fs::read_to_string(&conformance)
+        .with_context(|| format!("reading {}", conformance.display()))?;
+    let table = xtask::evidence::table(&built.doc);
+    let spliced = xtask::evidence::splice(&text, &table)
+        .with_context(|| format!("{}: the evidence table", conformance.display()))?;
+    if spliced == text {
+        println!(
+            "spec: the evidence table of {} is up to date",
+            conformance.display()
+        );
+    } else if args.check {
+        bail!(
+            "the evidence table of {} is out of date: run `cargo xtask spec` and commit the result",
+            conformance.display()
+        );
+    } else {
+        fs::write(&conformance, &spliced)
+            .with_context(|| format!("writing {}", conformance.display()))?;
+        println!(
+            "spec: wrote the evidence table of {}",
+            conformance.display()
+        );
+    }
     Ok(())
 }

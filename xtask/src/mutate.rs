@@ -119,6 +119,7 @@ pub fn added_operation_overlay(doc: &Value) -> Result<Value> {
             "target": "$.paths",
             "description": "[mutation] a new operation: the wire matrix and the mock must cover it by regeneration alone",
             "update": { ADDED_PATH: { "get": op } },
+            "x-evidence": { "level": "none", "reason": "a made-up operation, to test the tests" },
         }],
     }))
 }

@@ -35,7 +35,9 @@
 //! * every action needs a non-empty `description` (the documented reason);
 //! * an action must have exactly one of `update` and `remove: true`;
 //! * unknown action fields (other than `x-*` extensions) are rejected, so a
-//!   misspelt `update` cannot be silently ignored.
+//!   misspelt `update` cannot be silently ignored;
+//! * every action declares what backs it (`x-evidence`, see
+//!   [`crate::evidence`]), which is written on the elements it touches.
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
@@ -63,6 +65,16 @@ pub fn apply(doc: &mut Value, overlay: &Value) -> Result<usize> {
         let n = i + 1;
         let (target, description, op) =
             parse_action(action).with_context(|| format!("overlay action #{n} is invalid"))?;
+        let evidence = action
+            .as_object()
+            .map(crate::evidence::Evidence::of_action)
+            .transpose()
+            .and_then(|e| e.ok_or_else(|| anyhow!("not a mapping")))
+            .with_context(|| format!("overlay action #{n} ({description})"))?;
+        let update = match &op {
+            Op::Update(u) => Some(*u),
+            Op::Remove => None,
+        };
         let locations =
             locate(doc, target).with_context(|| format!("overlay action #{n} ({description})"))?;
         if locations.is_empty() {
@@ -71,8 +83,12 @@ pub fn apply(doc: &mut Value, overlay: &Value) -> Result<usize> {
                  [target: {target}]"
             );
         }
+        let marked: Vec<Vec<String>> = locations.iter().map(|l| keys(l)).collect();
         apply_op(doc, locations, op)
             .with_context(|| format!("overlay action #{n} ({description})"))?;
+        for target in &marked {
+            crate::evidence::mark(doc, target, update, &evidence);
+        }
     }
     Ok(actions.len())
 }
@@ -255,6 +271,16 @@ fn remove_node(doc: &mut Value, loc: &[Step]) -> Result<()> {
     Ok(())
 }
 
+/// A location as its keys (array indices in text).
+fn keys(loc: &[Step]) -> Vec<String> {
+    loc.iter()
+        .map(|s| match s {
+            Step::Key(k) => k.clone(),
+            Step::Index(i) => i.to_string(),
+        })
+        .collect()
+}
+
 /// Renders a location as a normalized JSONPath, e.g. `$['paths']['/x'][0]`.
 fn display(loc: &[Step]) -> String {
     let mut s = String::from("$");
@@ -283,7 +309,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn overlay(actions: Value) -> Value {
+    /// The overlay of `actions`, each given an `x-evidence` if it has none.
+    fn overlay(mut actions: Value) -> Value {
+        for a in actions.as_array_mut().into_iter().flatten() {
+            if let Some(a) = a.as_object_mut() {
+                a.entry("x-evidence")
+                    .or_insert(json!({"level": "none", "reason": "a test"}));
+            }
+        }
         json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": actions})
     }
 
@@ -485,5 +518,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("unsupported overlay version"), "{e}");
+    }
+
+    #[test]
+    fn an_action_without_evidence_is_an_error() {
+        let mut doc = json!({"a": {}});
+        let e = apply(
+            &mut doc,
+            &json!({"overlay": "1.0.0", "info": {"title": "t", "version": "1"},
+                    "actions": [{"target": "$.a", "description": "d", "update": {}}]}),
+        )
+        .unwrap_err();
+        let e = format!("{e:#}");
+        assert!(
+            e.contains("overlay action #1 (d)") && e.contains("no `x-evidence`"),
+            "{e}"
+        );
     }
 }

@@ -27,6 +27,8 @@ pub struct Built {
     pub operations: usize,
     pub schemas: usize,
     pub actions: usize,
+    /// The document itself.
+    pub doc: Value,
 }
 
 impl fmt::Display for Built {
@@ -91,6 +93,7 @@ pub fn build_with(upstream: &[(String, Value)], overlay: &Value) -> Result<Built
         operations,
         schemas: count(doc.pointer("/components/schemas")),
         actions,
+        doc,
     })
 }
 

@@ -2,7 +2,7 @@
 //! `openapi/overlay.yaml` and `openapi/upstream/*.yaml`, and the seed pages.
 
 use serde_json::Value;
-use xtask::{repo_root, spec, vendor};
+use xtask::{evidence, repo_root, spec, vendor};
 
 /// Every overlay action must have an effect: dropping any single action must
 /// either make the overlay fail to apply or change the generated spec. So
@@ -79,4 +79,41 @@ fn upstream_fragments_merge() {
     let upstream = spec::load_upstream(&repo_root().join("openapi/upstream")).unwrap();
     let merged = xtask::merge::merge(&upstream).unwrap();
     assert!(merged["paths"].as_object().is_some_and(|p| !p.is_empty()));
+}
+
+/// CONFORMANCE.md's table of the elements below `published` is the one the
+/// committed spec gives (`cargo xtask spec` writes it): an element added,
+/// dropped or re-levelled without the table following fails here.
+#[test]
+fn the_conformance_evidence_table_is_the_specs() {
+    let root = repo_root();
+    let doc = spec::read_yaml(&root.join("openapi/identifai.yaml")).unwrap();
+    let rows = evidence::rows(&doc);
+    assert!(
+        rows.len() >= 12,
+        "about a dozen elements have no published evidence: {rows:#?}"
+    );
+    let markdown = std::fs::read_to_string(root.join("CONFORMANCE.md")).unwrap();
+    let table = evidence::table(&doc);
+    assert!(
+        markdown.contains(&table),
+        "CONFORMANCE.md's evidence table differs from the spec's: run `cargo xtask spec`\n{table}"
+    );
+}
+
+/// Every action of the committed overlay declares a valid `x-evidence`,
+/// and every element it marks below `published` comes from an action of
+/// that level (the spec holds no level the overlay did not declare).
+#[test]
+fn every_overlay_action_declares_its_evidence() {
+    let root = repo_root();
+    let overlay = spec::read_yaml(&root.join("openapi/overlay.yaml")).unwrap();
+    let mut levels = std::collections::BTreeMap::new();
+    for (i, action) in overlay["actions"].as_array().unwrap().iter().enumerate() {
+        let ev = evidence::Evidence::of_action(action.as_object().unwrap())
+            .unwrap_or_else(|e| panic!("action #{}: {e:#}", i + 1));
+        *levels.entry(ev.level).or_insert(0) += 1;
+    }
+    assert!(levels.contains_key(&evidence::Level::Analogy), "{levels:?}");
+    assert!(levels.contains_key(&evidence::Level::None), "{levels:?}");
 }

@@ -22,10 +22,32 @@ pub struct ContractArgs {
     /// Images uploaded (a 1x1 PNG; each costs a credit). None unless asked.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub uploads: u32,
+    /// Videos submitted by URL (each a paid video classification)
+    /// [default: 1 with --mock, else 0].
+    #[arg(long, value_name = "N")]
+    pub videos_by_url: Option<u32>,
+    /// Audios submitted by URL (each a paid audio classification)
+    /// [default: 1 with --mock, else 0].
+    #[arg(long, value_name = "N")]
+    pub audios_by_url: Option<u32>,
     /// The image submitted by URL [default: a small public-domain PNG on
     /// Wikimedia Commons].
     #[arg(long, value_name = "URL")]
     pub image_url: Option<String>,
+    /// The video submitted by URL [default: a public video on Wikimedia
+    /// Commons].
+    #[arg(long, value_name = "URL")]
+    pub video_url: Option<String>,
+    /// The audio submitted by URL [default: a short public-domain audio on
+    /// Wikimedia Commons].
+    #[arg(long, value_name = "URL")]
+    pub audio_url: Option<String>,
+    /// Also check an override round trip: override the verdict of the first
+    /// classification of the run with the server's own verdict, then read
+    /// it back. No credit, but the override stays on your account. Always
+    /// on with --mock.
+    #[arg(long = "override")]
+    pub override_round_trip: bool,
     /// Also check the results of earlier classifications (cost nothing).
     #[arg(long = "identifier", value_name = "ID")]
     pub identifiers: Vec<String>,
@@ -67,12 +89,23 @@ pub async fn run(global: &Global, args: ContractArgs) -> anyhow::Result<Exit> {
             .unwrap_or_else(|| "https://backend.identifai.net".into());
         Target::server(base, key)
     };
+    // Video and audio cost nothing on the mock: one each there by default.
+    let default_media = if global.mock { 1 } else { 0 };
     let mut config = ContractConfig::new(target).with_budget(Budget {
         images_by_url: args.images_by_url,
         image_uploads: args.uploads,
+        videos_by_url: args.videos_by_url.unwrap_or(default_media),
+        audios_by_url: args.audios_by_url.unwrap_or(default_media),
     });
+    config = config.with_overrides(global.mock || args.override_round_trip);
     if let Some(url) = args.image_url {
         config = config.with_image_url(url);
+    }
+    if let Some(url) = args.video_url {
+        config = config.with_video_url(url);
+    }
+    if let Some(url) = args.audio_url {
+        config = config.with_audio_url(url);
     }
     config = config.with_deadline(Duration::from_secs(args.deadline));
     let identifiers = args

@@ -41,6 +41,10 @@
 //!
 //! A component schema's `x-rust-name` extension renames its Rust type.
 //!
+//! An element's `x-evidence` below `published` (written by `cargo xtask
+//! spec` from the overlay) is appended to its `description` (`evidence`),
+//! so the generated item's doc says what backs it.
+//!
 //! 5. **media kinds** (below): the per-kind code of the layer (which
 //!    operations submit, fetch, list and override each kind, its options,
 //!    content types and size limit), from the operations marked
@@ -71,6 +75,7 @@
 
 mod answers;
 mod docs;
+mod evidence;
 mod fixes;
 mod forms;
 mod kinds;
@@ -98,6 +103,7 @@ mod prelude {
 
     pub(crate) use crate::answers::*;
     pub(crate) use crate::docs::*;
+    pub(crate) use crate::evidence::*;
     pub(crate) use crate::fixes::*;
     pub(crate) use crate::forms::*;
     pub(crate) use crate::kinds::*;
@@ -160,8 +166,10 @@ pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), Str
 
 /// Parses spec text (YAML, or JSON which is YAML) as OpenAPI 3.0.
 pub fn parse(spec_text: &str) -> Result<OpenAPI, String> {
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_yaml_ng::from_str(spec_text).map_err(|e| format!("parsing: {e}"))?;
+    // The overlay's evidence levels below `published` go into the docs.
+    evidence_into_descriptions(&mut value);
     serde_json::from_value(value).map_err(|e| format!("reading as OpenAPI 3.0: {e}"))
 }
 
