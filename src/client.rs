@@ -478,8 +478,14 @@ impl ClientBuilder {
             })?;
         let limits = self.rate_limits.unwrap_or(Some(RateLimits::PUBLISHED));
         let pacer_spec = self.pacer.unwrap_or_default();
-        // A fleet polls as one only where it paces as one.
-        let board = limits.and_then(|_| pacer_spec.board(key.expose_secret(), &base));
+        // A fleet polls as one only where it paces as one (in Redis).
+        #[cfg(feature = "redis")]
+        let board = limits
+            .and(pacer_spec.shared_spec())
+            .and_then(|s| s.as_any().downcast_ref::<crate::pacing_redis::RedisSpec>())
+            .map(|r| crate::wait::Board::new(r.connection(), key.expose_secret(), &base));
+        #[cfg(not(feature = "redis"))]
+        let board = None;
         let pacer = limits.map(|l| Arc::new(pacer_spec.build(l, key.expose_secret())));
         let transport = Transport::with_settings(
             Some(key),

@@ -229,8 +229,9 @@ enum StoreSpec {
 pub(crate) trait SharedSpec: std::fmt::Debug + Send + Sync {
     /// The store of the send times of `api_key` (keyed by its hash).
     fn open(&self, api_key: &str) -> Box<dyn SharedStore>;
-    /// The fleet's shared pending identifiers of `api_key` at `base_url`.
-    fn board(&self, api_key: &str, base_url: &str) -> crate::wait::Board;
+    /// For the fleet's poll board, which shares the store (the client
+    /// takes the Redis connection from it).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// Send times kept outside this process (implemented by `pacing_redis`).
@@ -281,13 +282,12 @@ impl Pacer {
         !matches!(self.store, StoreSpec::Local)
     }
 
-    /// Where the fleet's processes share their pending identifiers: in
-    /// the same store as the send times, when that is shared.
-    pub(crate) fn board(&self, _api_key: &str, _base_url: &str) -> Option<crate::wait::Board> {
+    /// The shared store, if any.
+    #[cfg(feature = "redis")]
+    pub(crate) fn shared_spec(&self) -> Option<&dyn SharedSpec> {
         match &self.store {
             StoreSpec::Local => None,
-            #[cfg(feature = "redis")]
-            StoreSpec::Shared(spec) => Some(spec.board(_api_key, _base_url)),
+            StoreSpec::Shared(spec) => Some(spec.as_ref()),
         }
     }
 

@@ -313,8 +313,8 @@ impl SharedSpec for RedisSpec {
         Box::new(RedisSpec::open(self, api_key))
     }
 
-    fn board(&self, api_key: &str, base_url: &str) -> crate::wait::Board {
-        crate::wait::Board::new(self.connection(), api_key, base_url)
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 
