@@ -78,10 +78,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let answer = client
         .override_classification(Kind::Audio, &hash, Classification::Artificial)
         .await?;
-    println!(
-        "override: {} {:.16}… is now {}",
-        answer.type_, answer.hash, answer.classification
-    );
+    // `None`: the service stored it and answered 204, with no body.
+    match answer {
+        Some(a) => println!(
+            "override: {} {:.16}… is now {}",
+            a.type_, a.hash, a.classification
+        ),
+        None => println!("override: stored (no body)"),
+    }
     if let AnyResult::Audio(later) = client.result(&id.parse()?).await? {
         println!(
             "later answers: force_classification = {}",

@@ -115,7 +115,7 @@ pub use api::verdict::{Effective, VerdictSource};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
 };
-pub use error::{Error, InputError, MaybeErrorBody, Result};
+pub use error::{Error, FieldErrors, InputError, MaybeErrorBody, Result};
 pub use identifier::Identifier;
 pub use kinds::*;
 pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM, PATIENCE};

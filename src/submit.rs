@@ -82,6 +82,12 @@ pub trait MediaKind: Send + Sync + 'static {
     fn unwrap(result: AnyResult) -> Option<Classified<Self::Output>>;
     #[doc(hidden)]
     fn state(result: &Self::Output) -> crate::wait::State;
+    /// The options set in `options` that the form `by_url` (else the file
+    /// upload's) does not take: a submission with any is refused before
+    /// anything is sent (the spec's forms of a kind may differ: an audio
+    /// upload takes `prevent_c2pa_forces`, an audio URL does not).
+    #[doc(hidden)]
+    fn options_not_taken(options: &Self::Options, by_url: bool) -> Vec<&'static str>;
     #[doc(hidden)]
     fn submit_file(
         api: &crate::api::Client,
@@ -252,6 +258,19 @@ impl<'c, K: MediaKind> Classify<'c, K> {
         let client = self.client;
         let fut = async move {
             let prepared = prepare(self.source, &accepts::<K>(client)).await?;
+            let by_url = matches!(prepared, Prepared::Url(_));
+            if let Some(setting) = K::options_not_taken(&self.options, by_url).first() {
+                return Err(InputError::InvalidSetting {
+                    setting,
+                    reason: format!(
+                        "{} submitted {} cannot take it (the spec's form has no such field); \
+                         leave it unset",
+                        K::WHAT,
+                        if by_url { "by URL" } else { "as a file" }
+                    ),
+                }
+                .into());
+            }
             let mut file = match prepared {
                 // A small form: the transport sends it again itself.
                 Prepared::Url(url) => {

@@ -782,6 +782,28 @@ pub fn stream(mut response: reqwest::Response) -> ResponseValue<progenitor_clien
     ResponseValue::new(body, status, headers)
 }
 
+/// [`from_response`] for an operation that may also answer without a body
+/// (an override's 204 beside its 200/201): the decoded answer, in `Some`.
+pub async fn from_response_some<T: serde::de::DeserializeOwned + Answer, E>(
+    response: reqwest::Response,
+) -> Result<ResponseValue<Option<T>>, Error<E>> {
+    let answer = from_response::<T, E>(response).await?;
+    let (status, headers) = (answer.status(), answer.headers().clone());
+    Ok(ResponseValue::new(
+        Some(answer.into_inner()),
+        status,
+        headers,
+    ))
+}
+
+/// The answer of a status documented without a body (an override's 204):
+/// `None`, whatever the server sent (nothing is read).
+pub fn no_body<T>(mut response: reqwest::Response) -> ResponseValue<Option<T>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    ResponseValue::new(None, status, headers)
+}
+
 /// A type the generated client decodes answers into.
 ///
 /// Every field of a result type is optional (answers from before v1.1.0

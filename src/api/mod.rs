@@ -15,6 +15,8 @@
 //!   carries none of its type's fields;
 //! - `laravel`: the serde adaptors for Laravel's `[]` empty maps;
 //! - `php`: the serde adaptor for PHP's `0`/`1` booleans;
+//! - `pricings`: `types::PartnerPricings::plans`, the pricing plans as one
+//!   list whether the server sent a list or an object of them;
 //! - `verdict`: [`crate::Effective`], what the generated `effective_verdict()`
 //!   methods return (an override wins over the server's verdict).
 //!
@@ -41,6 +43,8 @@ mod laravel;
 mod parts;
 #[warn(missing_docs, clippy::all)]
 mod php;
+#[warn(missing_docs, clippy::all)]
+mod pricings;
 #[warn(missing_docs, clippy::all)]
 mod runtime;
 #[warn(missing_docs, clippy::all)]

@@ -128,6 +128,10 @@ pub struct MockConfig {
     /// them and keep them. See
     /// [`MockConfig::with_quirks`].
     quirks: bool,
+    /// The status an override is answered with: 200 (the default) or 201
+    /// with the override as JSON, or 204 with no body (the spec documents
+    /// all three; no page shows which the service sends).
+    override_status: u16,
 }
 
 impl MockConfig {
@@ -215,6 +219,25 @@ impl MockConfig {
     /// Whether the mock answers with the PHP backend's quirks.
     pub fn quirks(&self) -> bool {
         self.quirks
+    }
+    /// The status overrides are answered with (200, 201 or 204).
+    pub fn override_status(&self) -> u16 {
+        self.override_status
+    }
+    /// Sets [`MockConfig::override_status`]: 200 or 201 answer the override
+    /// as JSON, 204 with no body; any other value is read as 200.
+    ///
+    /// ```
+    /// let config = identifai::mock::MockConfig::default().with_override_status(204);
+    /// assert_eq!(config.override_status(), 204);
+    /// ```
+    pub fn with_override_status(mut self, status: u16) -> Self {
+        self.override_status = if matches!(status, 201 | 204) {
+            status
+        } else {
+            200
+        };
+        self
     }
     /// Sets [`MockConfig::api_keys`]: keys accepted in the `X-Api-Key` header.
     pub fn with_api_keys(mut self, api_keys: Vec<String>) -> Self {
@@ -304,6 +327,7 @@ impl Default for MockConfig {
             max_recorded_requests: 10_000,
             max_audio_bytes: 50 * 1024 * 1024,
             quirks: false,
+            override_status: 200,
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
@@ -75,6 +75,15 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// Laravel's answer to input that fails validation (the spec's 422
+/// `ValidationErrorBody`), for one field and message.
+pub(crate) fn laravel_422(field: &str, message: &str) -> Response {
+    json_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &json!({ "message": message, "errors": { field: [message] } }),
+    )
 }
 
 fn error_response(status: StatusCode, message: &str) -> Response {
@@ -358,8 +367,10 @@ async fn get_audio(
 
 /// `POST /api/classification{,_video,_audio}/{hash}/override`: JSON body
 /// `{"classification": "human"|"artificial"}`; later answers for the file
-/// carry it as `force_classification`. 404 for a hash no submission of the
-/// kind has.
+/// carry it as `force_classification`. Answered with
+/// [`super::MockConfig::override_status`] (200, 201 or 204 without a body);
+/// an invalid body gets Laravel's 422 (`message` and `errors` by field), 404
+/// a hash no submission of the kind has.
 async fn override_kind(shared: &Shared, kind: MediaKind, hash: &str, request: Request) -> Response {
     let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(b) => b,
@@ -372,24 +383,19 @@ async fn override_kind(shared: &Shared, kind: MediaKind, hash: &str, request: Re
     });
     let classification = match classification.as_deref() {
         Some(c @ ("human" | "artificial")) => c.to_string(),
-        Some(_) => {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({ "classification": ["The selected classification is invalid."] }),
-            )
-        }
-        None => {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({ "classification": ["The classification field is required."] }),
-            )
-        }
+        Some(_) => return laravel_422("classification", "The selected classification is invalid."),
+        None => return laravel_422("classification", "The classification field is required."),
     };
     if !shared.set_override(kind, hash, &classification) {
         return not_found_response();
     }
+    let status = match shared.config.override_status() {
+        201 => StatusCode::CREATED,
+        204 => return StatusCode::NO_CONTENT.into_response(),
+        _ => StatusCode::OK,
+    };
     json_response(
-        StatusCode::OK,
+        status,
         &json!({
             "classification": classification,
             "type": kind.tag(),

@@ -408,7 +408,10 @@ fn validate(
         }
         if let Some(method) = text("key_frames_method") {
             match method.trim() {
-                m @ ("iframes" | "flow" | "color") => {
+                // `iframe`: the older pages' spelling of `iframes`, the same
+                // method (so the same cached result).
+                m @ ("iframes" | "iframe" | "flow" | "color") => {
+                    let m = if m == "iframe" { "iframes" } else { m };
                     options
                         .canonical
                         .insert("key_frames_method".into(), m.to_string());

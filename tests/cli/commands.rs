@@ -1527,3 +1527,111 @@ fn an_override_is_the_verdict_pipelines_read() {
         served.as_str()
     );
 }
+
+// ------------------------------------------------- exactly the published API
+
+#[test]
+fn an_audio_upload_sends_prevent_c2pa_forces_and_an_audio_url_warns_it_is_ignored() {
+    use identifai::mock::httpmock::MockServerExt;
+    let server = httpmock::MockServer::start();
+    let answer = identifai::api::types::IdentifierResponse {
+        identifier: crate::support::ID.into(),
+    };
+    let upload = server.classify_audio(|when, then| {
+        when.prevent_c2pa_forces(true)
+            .audio_content_type("audio/wav");
+        then.ok(&answer);
+    });
+    let by_url = server.classify_audio_from_url(|when, then| {
+        when.file_url("https://media.example.com/s.wav");
+        then.ok(&answer);
+    });
+    let out = cli_to(&server)
+        .args(["classify", "--no-wait", "--prevent-c2pa-forces"])
+        .arg(sample("speech.wav"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).trim(), crate::support::ID);
+    assert!(!stderr_of(&out).contains("ignored"), "{}", stderr_of(&out));
+    upload.assert_calls(1);
+
+    // The URL form has no such field: the flag is left out, with a warning.
+    let out = cli_to(&server)
+        .args(["classify", "--no-wait", "--prevent-c2pa-forces"])
+        .arg("https://media.example.com/s.wav")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("--prevent-c2pa-forces does not apply to audios by URL; ignored"),
+        "{stderr}"
+    );
+    by_url.assert_calls(1);
+}
+
+#[test]
+fn a_422_shows_every_fields_messages() {
+    let server = server();
+    let body = serde_json::json!({
+        "message": "The ref id field must not be greater than 255 characters.",
+        "errors": {"ref_id": ["The ref id field must not be greater than 255 characters."]}
+    });
+    server.inject(
+        identifai::mock::Route::ClassifyImage,
+        identifai::mock::Fault::json(422, &body),
+    );
+    let out = cli(&server)
+        .args(["classify", "--no-wait"])
+        .arg(sample("sunset.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(
+            "invalid input (422): The ref id field must not be greater than 255 characters.; \
+             ref_id: The ref id field must not be greater than 255 characters."
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_override_answered_204_is_reported_done_with_the_classification_asked_for() {
+    let server = MockServer::start_with(config().with_override_status(204));
+    let out = cli(&server)
+        .args(["--json", "classify"])
+        .arg(sample("sunset.png"))
+        .output()
+        .unwrap();
+    let id = json_lines(&stdout_of(&out))[0]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = cli(&server)
+        .args(["override", &id, "artificial"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("now ARTIFICIAL"),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = cli(&server)
+        .args(["--json", "override", &id, "human"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let o = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(o["status"], "overridden");
+    assert!(o["result"].is_null(), "a 204 has no body: {o}");
+    let out = cli(&server)
+        .args(["--json", "result", &id])
+        .output()
+        .unwrap();
+    let v = &json_lines(&stdout_of(&out))[0];
+    assert_eq!(v["result"]["force_classification"], "human");
+}

@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod effective_verdict;
+mod published_api;
 mod refusals;
 mod security;
 mod submit_and_accept;

@@ -172,6 +172,7 @@ async fn submissions_by_url_and_partner_calls_are_sent_again_after_a_429() {
     });
     server.inject(route, Fault::json(200, &user));
     let form = SavePartnerUserForm::new(
+        None,
         "UserName".into(),
         "UserName@mail.com".into(),
         "AverageExcludeObsolete".into(),

@@ -15,6 +15,7 @@ mod examples;
 mod forward_compat;
 mod module_cycles;
 mod operations;
+mod page_examples;
 mod published_results;
 mod robustness;
 mod roundtrip;

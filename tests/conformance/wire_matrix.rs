@@ -563,8 +563,11 @@ fn audio_summary(r: &types::AudioResponse) -> String {
     )
 }
 
-fn override_summary(r: &types::OverrideResponse) -> String {
-    format!("override {} of {} {}", r.classification, r.type_, r.hash)
+fn override_summary(r: &Option<types::OverrideResponse>) -> String {
+    match r {
+        Some(r) => format!("override {} of {} {}", r.classification, r.type_, r.hash),
+        None => "override stored (no body)".into(),
+    }
 }
 
 fn list_summary(v: &[types::ImageResponse]) -> String {
@@ -773,6 +776,7 @@ async fn call(client: &Client, op: &str) -> Outcome {
         }
         "save_partner_user" => {
             let form = api::forms::SavePartnerUserForm::new(
+                None,
                 "User".into(),
                 "user@example.com".into(),
                 "Average".into(),
@@ -855,7 +859,8 @@ async fn call(client: &Client, op: &str) -> Outcome {
         }
         "get_partner_pricings" => {
             raw(client.api().get_partner_pricings().await, |p| {
-                format!("pricings: {} key(s)", p.len())
+                let ids: Vec<String> = p.plans().iter().map(|p| p.id.to_string()).collect();
+                format!("pricings: {} plan(s) [{}]", ids.len(), ids.join(", "))
             })
             .await
         }
@@ -1363,7 +1368,8 @@ fn the_matrix_covers_every_documented_status_and_named_example() {
                 .map(move |a| format!("{op}: {}", a.label))
         })
         .collect();
-    // And the two of the video result (the newest shape, the oldest capture).
-    assert_eq!(named.len(), 8, "{named:#?}");
+    // And the three of the video result (the newest shape, the oldest
+    // capture, the Revelio verdict), the two of the speech result.
+    assert_eq!(named.len(), 11, "{named:#?}");
     assert!(total >= 60, "{total} documented answers");
 }

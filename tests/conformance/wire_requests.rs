@@ -737,7 +737,9 @@ async fn overrides_post_the_classification_as_json_to_the_hash() {
             "video" => c.override_video_classification(hash, &body).await,
             _ => c.override_audio_classification(hash, &body).await,
         }
-        .unwrap();
+        .unwrap()
+        .into_inner()
+        .expect("a 200 carries the override");
         assert_eq!(out.hash, hash);
         assert_eq!(out.type_, types::MediaKind::from(kind));
         assert_eq!(out.classification, types::Classification::Artificial);
@@ -768,12 +770,12 @@ async fn partner_user_form_asks_for_json() {
         br#"{"data":{"id":233,"name":"U","partner":null}}"#,
     );
     let form = forms::SavePartnerUserForm::new(
+        Some(233),
         "User Name".into(),
         "user@example.com".into(),
         "Average".into(),
         2,
     )
-    .id(233)
     .readonly(false);
     let out = client(&server).save_partner_user(form).await.unwrap();
     // A JSON-only answer decodes into its schema's type.
@@ -848,7 +850,7 @@ async fn partner_users_filters_and_pricings() {
     let server = MockServer::start_async().await;
     let seen = record(&server, 200, "application/json", b"[]");
     let pricings = client(&server).get_partner_pricings().await.unwrap();
-    assert!(pricings.is_empty(), "Laravel's [] is the empty open object");
+    assert!(pricings.plans().is_empty(), "[] is an empty list of plans");
     assert_common(
         &only(&seen),
         "GET",

@@ -11,8 +11,8 @@ use identifai::api::forms::{
 };
 use identifai::api::types::{
     AudioResponse, Classification, ErrorBody, HealthResponse, HealthStatus, IdentifierResponse,
-    ImageResponse, MediaKind, OverrideRequest, OverrideResponse, PartnerPricings, PartnerUserPage,
-    PartnerUserResponse, ResponseFormat, Status, VideoResponse,
+    ImageResponse, MediaKind, OverrideRequest, OverrideResponse, PartnerPricing, PartnerPricings,
+    PartnerUserPage, PartnerUserResponse, ResponseFormat, Status, VideoResponse,
 };
 use identifai::mock::httpmock::{MockServerExt, OPERATION_IDS};
 use identifai::{Client, Error, Identifier, Kind, RetryConfig, Source};
@@ -145,15 +145,16 @@ async fn typed_helpers_script_the_new_json_operations() {
         }]);
     });
     let pricings = server.get_partner_pricings(|_, then| {
-        let mut p = serde_json::Map::new();
-        p.insert("basic".into(), serde_json::json!({"id": 1}));
-        then.ok(&PartnerPricings(p));
+        let plan: PartnerPricing = serde_json::from_value(serde_json::json!({"id": 1})).unwrap();
+        then.ok(&PartnerPricings::List(vec![plan]));
     });
     let api = client(&server);
     let api = api.api();
     let out = api
         .override_video_classification(hash, &body)
         .await
+        .unwrap()
+        .into_inner()
         .unwrap();
     assert_eq!(out.type_, MediaKind::Video);
     // A different body does not match the scripted one.
@@ -167,7 +168,7 @@ async fn typed_helpers_script_the_new_json_operations() {
     let vs = api.list_video_classifications(&ids).await.unwrap();
     assert_eq!(vs[0].identifier.as_deref(), Some("v1"));
     let p = api.get_partner_pricings().await.unwrap();
-    assert_eq!(p["basic"]["id"], 1);
+    assert_eq!(p.plans()[0].id, 1);
     over.assert_calls(1);
     list.assert();
     pricings.assert();
@@ -633,7 +634,8 @@ async fn overrides_of_images_and_audio() {
     let out = c
         .override_classification(Kind::Image, hash, Classification::Artificial)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("a 200 carries the override");
     assert_eq!(out.type_, MediaKind::Image);
     let err = c
         .override_classification(Kind::Audio, hash, Classification::Human)
@@ -671,8 +673,9 @@ async fn partner_users_saved_by_form_and_listed() {
     });
     let api = client(&server);
     let api = api.api();
-    let form = || {
+    let form = |id: Option<i64>| {
         SavePartnerUserForm::new(
+            id,
             "UserName".into(),
             "UserName@mail.com".into(),
             "AverageExcludeObsolete".into(),
@@ -680,10 +683,11 @@ async fn partner_users_saved_by_form_and_listed() {
         )
         .readonly(false)
     };
-    let saved = api.save_partner_user(form()).await.unwrap();
+    let saved = api.save_partner_user(form(None)).await.unwrap();
     assert_eq!(saved.data.id, 233);
-    // An update (with `id`) is not the creation the helper describes.
-    assert!(api.save_partner_user(form().id(233)).await.is_err());
+    // An update (an `id`) is not the creation (`id` sent empty, null) the
+    // helper describes.
+    assert!(api.save_partner_user(form(Some(233))).await.is_err());
     let users = api
         .list_partner_users(None, None, Some(2), None, None, Some("User"))
         .await

@@ -248,6 +248,18 @@ async fn image_from_url_json_and_text_modes() {
 }
 
 #[tokio::test]
+async fn both_spellings_of_the_iframes_method_are_one_option() {
+    // Older pages spell it `iframe`, newer ones `iframes`: the same method,
+    // so the same file with either is the same (cached) classification.
+    let server = server();
+    let a = submit_video(&server, b"same-video", &[("key_frames_method", "iframes")]).await;
+    let b = submit_video(&server, b"same-video", &[("key_frames_method", "iframe")]).await;
+    assert_eq!(a, b);
+    let c = submit_video(&server, b"same-video", &[("key_frames_method", "flow")]).await;
+    assert_ne!(a, c);
+}
+
+#[tokio::test]
 async fn video_upload_and_from_url() {
     let server = server();
     let id = submit_video(
@@ -1372,7 +1384,8 @@ async fn overrides_change_force_classification_of_later_answers() {
         let answer = client
             .override_classification(kind, &hash, c.clone())
             .await
-            .unwrap();
+            .unwrap()
+            .expect("the mock answers 200 with the override by default");
         assert_eq!(answer.classification, c);
         assert_eq!(answer.hash, hash);
         assert_eq!(answer.type_.as_str(), kind.as_str());
@@ -1429,10 +1442,17 @@ async fn override_route_validates_its_json_body() {
             .body(json)
             .send()
     };
+    // Laravel's validation answer: 422, a summary and the field's messages.
     let r = post(r#"{"classification":"robot"}"#).await.unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"message": "The selected classification is invalid.",
+            "errors": {"classification": ["The selected classification is invalid."]}})
+    );
     let r = post("{}").await.unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = post(r#"{"classification":"human"}"#).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();

@@ -17,7 +17,9 @@ commands:
       changed or were added. --from DIR reads local copies instead (--seeds DIR
       is the same); --origin URL fetches from a mirror. --check writes nothing
       and fails if any file would change; without --from or --origin it reads
-      <repo>/../shared/seeds when that folder exists (as CI does).
+      <repo>/../shared/seeds when that folder exists (as CI does). When
+      <repo>/../shared/docs exists, the rendered pages there are copied to
+      openapi/pages/ (the page-examples test reads them), or with --check compared.
   spec [--upstream DIR] [--overlay PATH] [--out PATH] [--check]
       Merge openapi/upstream/*.yaml, apply openapi/overlay.yaml and write
       openapi/identifai.yaml. --check fails if the committed file is stale.
@@ -134,6 +136,33 @@ fn run_vendor(args: Args) -> Result<()> {
         bail!(
             "{} is out of date with {source}: run `cargo xtask vendor` and commit the result",
             upstream.display()
+        );
+    }
+    // The rendered pages the page-examples test reads: copies of
+    // ../shared/docs, checked (or refreshed) whenever that folder exists.
+    let docs = root.join("../shared/docs");
+    let rendered = root.join("openapi/pages");
+    if docs.is_dir() {
+        let o = vendor::run_rendered(&docs, &rendered, args.check)?;
+        if args.check && !o.up_to_date() {
+            bail!(
+                "{} is out of date with {}: run `cargo xtask vendor` and commit the result",
+                rendered.display(),
+                docs.display()
+            );
+        }
+        println!(
+            "vendor: {} {} {} ({} changed, {} added, {} unchanged)",
+            rendered.display(),
+            if args.check {
+                "up to date with"
+            } else {
+                "copied from"
+            },
+            docs.display(),
+            o.changed.len(),
+            o.added.len(),
+            o.unchanged.len()
         );
     }
     let verb = if args.check {

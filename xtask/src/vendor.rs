@@ -1,4 +1,5 @@
-//! Vendoring the OpenAPI fragments of the published API reference pages.
+//! Vendoring the OpenAPI fragments of the published API reference pages,
+//! and the copies of the rendered pages ([`run_rendered`]).
 //!
 //! The pages are listed in `openapi/pages.txt` (one URL a line, optionally
 //! followed by the name of the page's copy in `../shared/seeds`). Each page
@@ -333,9 +334,98 @@ pub fn run(pages: &[Page], source: &Source, upstream: &Path, check: bool) -> Res
     Ok(outcome)
 }
 
+/// Copies (or, with `check`, compares) the rendered pages of `docs` (the
+/// evidence folder `../shared/docs`: one file a page, its first line the
+/// URL) into `pages` (`openapi/pages/`), file for file, verbatim: the page
+/// examples test reads them there. A file of `pages` that `docs` lacks is
+/// stale (left in place).
+pub fn run_rendered(docs: &Path, pages: &Path, check: bool) -> Result<Outcome> {
+    let names = |dir: &Path| -> Result<Vec<String>> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| {
+                let e = e.ok()?;
+                e.file_type()
+                    .ok()?
+                    .is_file()
+                    .then(|| e.file_name().into_string().ok())?
+            })
+            .collect();
+        names.sort();
+        Ok(names)
+    };
+    let mut outcome = Outcome::default();
+    let wanted = names(docs)?;
+    for name in &wanted {
+        let from = docs.join(name);
+        if fs::metadata(&from)?.len() > MAX_PAGE_BYTES {
+            bail!("{} is larger than {MAX_PAGE_BYTES} bytes", from.display());
+        }
+        let text = fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
+        let dest = pages.join(name);
+        let current = fs::read(&dest).ok();
+        if current.as_deref() == Some(text.as_slice()) {
+            outcome.unchanged.push(name.clone());
+            continue;
+        }
+        let (list, verb) = if current.is_some() {
+            (&mut outcome.changed, "changed")
+        } else {
+            (&mut outcome.added, "added")
+        };
+        list.push(name.clone());
+        if check {
+            eprintln!("{verb}: {} (from {})", dest.display(), from.display());
+        } else {
+            fs::create_dir_all(pages).with_context(|| format!("creating {}", pages.display()))?;
+            fs::write(&dest, &text).with_context(|| format!("writing {}", dest.display()))?;
+            println!("{verb}: {} (from {})", dest.display(), from.display());
+        }
+    }
+    if pages.is_dir() {
+        for name in names(pages)? {
+            if !wanted.contains(&name) {
+                eprintln!(
+                    "warning: {} has no copy in {} (left in place)",
+                    pages.join(&name).display(),
+                    docs.display()
+                );
+                outcome.stale.push(name);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rendered_pages_are_copied_verbatim_and_checked() {
+        let tmp = std::env::temp_dir().join(format!("xtask-rendered-{}", std::process::id()));
+        let (docs, pages) = (tmp.join("docs"), tmp.join("pages"));
+        fs::create_dir_all(&docs).unwrap();
+        fs::write(docs.join("a.txt"), "https://x/a\n{\n}\n").unwrap();
+        fs::write(docs.join("b.txt"), "https://x/b\n").unwrap();
+        // Checking an empty copy: both would be added, nothing written.
+        let o = run_rendered(&docs, &pages, true).unwrap();
+        assert_eq!(o.added, ["a.txt", "b.txt"]);
+        assert!(!pages.exists());
+        let o = run_rendered(&docs, &pages, false).unwrap();
+        assert_eq!(o.added.len(), 2);
+        assert!(run_rendered(&docs, &pages, true).unwrap().up_to_date());
+        // A page edited on either side, or one only the copy has, is out of date.
+        fs::write(pages.join("b.txt"), "https://x/b\nedited\n").unwrap();
+        fs::write(pages.join("c.txt"), "https://x/c\n").unwrap();
+        let o = run_rendered(&docs, &pages, true).unwrap();
+        assert_eq!(
+            (o.changed.clone(), o.stale.clone()),
+            (vec!["b.txt".to_string()], vec!["c.txt".to_string()])
+        );
+        assert!(!o.up_to_date());
+        fs::remove_dir_all(&tmp).unwrap();
+    }
 
     #[test]
     fn extracts_first_block_verbatim() {

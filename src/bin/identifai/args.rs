@@ -203,7 +203,8 @@ pub struct SubmitArgs {
     #[arg(long, help_heading = "Options")]
     pub key_frames: bool,
 
-    /// Videos: how key frames are found (iframes, flow or color); implies
+    /// Videos: how key frames are found (iframes, flow or color; the older
+    /// spelling iframe is read as iframes, which is sent); implies
     /// --key-frames.
     #[arg(long, value_name = "METHOD", value_parser = parse_key_frames_method, help_heading = "Options")]
     pub key_frames_method: Option<KeyFramesMethod>,
@@ -225,7 +226,8 @@ pub struct SubmitArgs {
     #[arg(long, help_heading = "Options")]
     pub no_cache: bool,
 
-    /// Keep C2PA signatures from forcing the verdict to artificial.
+    /// Keep C2PA signatures from forcing the verdict to artificial (images,
+    /// videos, audio uploads; not audio by URL).
     #[arg(long, help_heading = "Options")]
     pub prevent_c2pa_forces: bool,
 
@@ -384,10 +386,17 @@ fn parse_frames(s: &str) -> Result<Frames, String> {
     Frames::try_from(n).map_err(|e| e.to_string())
 }
 
+/// Older pages spell the default `iframe`, newer ones `iframes`: both are
+/// read, and `iframes` (the seed page's spelling) is what is sent.
 fn parse_key_frames_method(s: &str) -> Result<KeyFramesMethod, String> {
-    s.trim()
+    match s
+        .trim()
         .parse()
-        .map_err(|e: identifai::api::PartError| e.to_string())
+        .map_err(|e: identifai::api::PartError| e.to_string())?
+    {
+        KeyFramesMethod::Iframe => Ok(KeyFramesMethod::Iframes),
+        m => Ok(m),
+    }
 }
 
 fn parse_identifier(s: &str) -> Result<Identifier, String> {
@@ -409,5 +418,19 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn both_spellings_of_the_iframes_method_are_read_and_iframes_is_sent() {
+        for s in ["iframes", "iframe", " iframe "] {
+            let m = parse_key_frames_method(s).unwrap();
+            assert_eq!(m, KeyFramesMethod::Iframes, "{s}");
+            assert_eq!(m.to_string(), "iframes");
+        }
+        assert_eq!(
+            parse_key_frames_method("flow").unwrap(),
+            KeyFramesMethod::Flow
+        );
+        assert!(parse_key_frames_method("iframez").is_err());
     }
 }

@@ -294,14 +294,21 @@ pub async fn submit(
             bar.set_position(p.sent);
         }
     };
+    let by_url = matches!(input, Input::Url(_));
     let warn = |ignored: Vec<&'static str>| {
         if !ignored.is_empty() {
             ctx.eprintln(&format!(
-                "warning: {}: {} {} not apply to {}s; ignored",
+                "warning: {}: {} {} not apply to {}s{}; ignored",
                 input.display(),
                 ignored.join(", "),
                 if ignored.len() == 1 { "does" } else { "do" },
-                kind.as_str()
+                kind.as_str(),
+                // The audio URL form lacks a field the upload has.
+                if by_url && kind == Kind::Audio {
+                    " by URL"
+                } else {
+                    ""
+                }
             ));
         }
     };
@@ -327,7 +334,7 @@ pub async fn submit(
             sent(c, hash).await
         }
         Kind::Audio => {
-            let (options, ignored) = audio_options(a);
+            let (options, ignored) = audio_options(a, by_url);
             warn(ignored);
             let c = ctx
                 .client

@@ -256,11 +256,15 @@ pub fn video_options(a: &SubmitArgs) -> (VideoOptions, Vec<&'static str>) {
 }
 
 /// The options of an audio submission, and the flags that do not apply to
-/// audio.
-pub fn audio_options(a: &SubmitArgs) -> (AudioOptions, Vec<&'static str>) {
+/// audio. The forms differ: an upload takes `--prevent-c2pa-forces`, a URL
+/// (`by_url`) does not (the speech-from-URL page lists no such field).
+pub fn audio_options(a: &SubmitArgs, by_url: bool) -> (AudioOptions, Vec<&'static str>) {
     let mut o = AudioOptions::new();
     if a.no_cache {
         o = o.no_cache(true);
+    }
+    if a.prevent_c2pa_forces && !by_url {
+        o = o.prevent_c2pa_forces(true);
     }
     if let Some(r) = &a.ref_id {
         o = o.ref_id(r.clone());
@@ -281,7 +285,7 @@ pub fn audio_options(a: &SubmitArgs) -> (AudioOptions, Vec<&'static str>) {
         (a.audio, "--audio"),
         (a.nsfw, "--nsfw"),
         (a.ensure_face_per_frame, "--ensure-face-per-frame"),
-        (a.prevent_c2pa_forces, "--prevent-c2pa-forces"),
+        (a.prevent_c2pa_forces && by_url, "--prevent-c2pa-forces"),
     ] {
         if set {
             ignored.push(flag);

@@ -77,7 +77,13 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
                     ctx.println(&format!(
                         "{} {kind} {hash}: now {}",
                         p.bold("overridden"),
-                        p.verdict(answer.classification.as_str(), true)
+                        // A 204 says nothing: the classification asked for.
+                        p.verdict(
+                            answer
+                                .as_ref()
+                                .map_or(classification.as_str(), |a| a.classification.as_str()),
+                            true
+                        )
                     ));
                 }
                 return Ok(Exit::Ok);

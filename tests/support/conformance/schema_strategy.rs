@@ -493,6 +493,8 @@ fn string(obj: &Map<String, Value>, path: &str) -> BoxedStrategy<Value> {
         Some("byte") => regex("([A-Za-z0-9+/]{4}){0,4}"),
         Some("date-time") => regex("20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-]0[0-9]:00)"),
         Some("date") => regex("20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"),
+        Some("email") => regex("[a-z][a-z0-9]{0,7}@[a-z]{1,8}\\.(com|net|ai)"),
+        Some("password") => regex("\\PC{0,16}"),
         Some("uuid") => regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
         Some(f) => panic!("schema_strategy: {path}: string format {f} is not supported"),
         None => match obj.get("pattern").and_then(Value::as_str) {

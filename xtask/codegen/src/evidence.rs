@@ -58,6 +58,7 @@ fn sentence(ev: &Value, key: &str) -> Option<String> {
         .unwrap_or("")
         .trim();
     let reason = reason.trim_end_matches('.');
+    let reason = &linked(reason);
     let required = key == "x-evidence-required";
     match (level, required) {
         ("none", false) => Some(format!("Not on any published page: {reason}.")),
@@ -66,7 +67,7 @@ fn sentence(ev: &Value, key: &str) -> Option<String> {
         )),
         ("analogy", false) => Some(match reason.strip_prefix("by analogy with ") {
             Some(rest) => format!("By analogy with {rest}."),
-            None => format!("By analogy with a sibling page: {reason}."),
+            None => format!("Not on any published page; taken by analogy: {reason}."),
         }),
         ("analogy", true) => Some(format!(
             "By analogy with a sibling page: which of its fields are required ({reason})."
@@ -75,10 +76,44 @@ fn sentence(ev: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// `text` with each bare `https://` URL in angle brackets, so that rustdoc
+/// links it (and does not warn of a bare URL).
+fn linked(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(at) = rest.find("https://") {
+        let (before, url) = rest.split_at(at);
+        out.push_str(before);
+        let end = url
+            .find(|c: char| c.is_whitespace() || "\"'()<>[],;".contains(c))
+            .unwrap_or(url.len());
+        // A sentence's `.` or `:` after the URL is not part of it.
+        let end = url[..end].trim_end_matches(['.', ':']).len();
+        if before.ends_with('<') {
+            out.push_str(&url[..end]);
+        } else {
+            out.push('<');
+            out.push_str(&url[..end]);
+            out.push('>');
+        }
+        rest = &url[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn urls_in_a_reason_are_linked() {
+        assert_eq!(
+            linked("see https://a.b/c: \"x\" and (https://d.e/f.md), <https://g.h>"),
+            "see <https://a.b/c>: \"x\" and (<https://d.e/f.md>), <https://g.h>"
+        );
+    }
 
     #[test]
     fn levels_below_published_reach_the_description() {

@@ -126,14 +126,33 @@ pub(crate) fn own_method(
     let mut body_stmt = quote! {};
     if let Some(body) = &op.request_body {
         let body = resolve_body(spec, body)?;
-        let media = body.content.get("multipart/form-data").ok_or_else(|| {
-            format!("{op_id}: only multipart/form-data bodies are generated here")
-        })?;
-        let form_ident = format_ident!("{}Form", pascal(op_id));
-        let form = form_struct(spec, op_id, &form_ident, media, forms)?;
-        forms.items.push(form);
-        args.push(quote! { body: forms::#form_ident });
-        body_stmt = quote! { .multipart(body.into_multipart()?) };
+        if let Some(media) = body.content.get("multipart/form-data") {
+            let form_ident = format_ident!("{}Form", pascal(op_id));
+            let form = form_struct(spec, op_id, &form_ident, media, forms)?;
+            forms.items.push(form);
+            args.push(quote! { body: forms::#form_ident });
+            body_stmt = quote! { .multipart(body.into_multipart()?) };
+        } else if let Some(ReferenceOr::Reference { reference }) = body
+            .content
+            .get("application/json")
+            .and_then(|m| m.schema.as_ref())
+        {
+            // A JSON body of a component schema, as progenitor takes it.
+            let name = ref_name(reference);
+            let schema = spec
+                .components
+                .as_ref()
+                .and_then(|c| c.schemas.get(name))
+                .and_then(|s| s.as_item())
+                .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
+            let ty = format_ident!("{}", rust_type_name(name, schema));
+            args.push(quote! { body: &'a types::#ty });
+            body_stmt = quote! { .json(&body) };
+        } else {
+            return Err(format!(
+                "{op_id}: only multipart/form-data and JSON component bodies are generated here"
+            ));
+        }
     }
 
     // Responses: success statuses hand back the body as a stream (the layer
@@ -142,20 +161,37 @@ pub(crate) fn own_method(
     // does; documented errors decode ErrorBody.
     // A `*_raw` twin (`fn_name`) always hands back the body undecoded: the
     // layer keeps the JSON text beside the typed value.
-    let json_type = match fn_name {
-        Some(_) => None,
-        None => json_success_type(spec, op)?,
+    // `optional`: JSON of one schema or no body at all (an override's 200 or
+    // 201 next to its 204): the answer is `Option<T>`, `None` for no body.
+    let (json_type, optional) = match fn_name {
+        Some(_) => (None, false),
+        None => match json_success_type(spec, op)? {
+            Some(t) => (Some(t), false),
+            None => (json_or_empty_success_type(spec, op)?, true),
+        },
     };
     let mut success = Vec::new();
     let mut errors = Vec::new();
     let mut error_type: Option<TokenStream> = None;
+    // Error statuses of another schema than the operation's (Laravel's 422)
+    // are left to the layer, as for progenitor's operations (`side_errors`).
+    let side = side_errors(spec, op)?;
     for (status, resp) in &op.responses.responses {
+        if side.contains(status) {
+            continue;
+        }
         let openapiv3::StatusCode::Code(code) = status else {
             return Err(format!("{op_id}: status ranges are not supported here"));
         };
         let resp = resolve_response(spec, resp)?;
         if (200..300).contains(code) {
             success.push(match &json_type {
+                Some(_) if optional && resp.content.is_empty() => {
+                    quote! { #code => Ok(crate::api::body::no_body(response)), }
+                }
+                Some(_) if optional => {
+                    quote! { #code => crate::api::body::from_response_some(response).await, }
+                }
                 Some(_) => quote! { #code => crate::api::body::from_response(response).await, },
                 None => quote! { #code => Ok(crate::api::body::stream(response)), },
             });
@@ -188,7 +224,7 @@ pub(crate) fn own_method(
     // Without an Accept parameter, an operation whose every success answer
     // is JSON asks for JSON, as progenitor's operations do (exactly one
     // Accept: reqwest adds `*/*` only when none is set).
-    if !has_accept && answers_only_json(spec, op)? {
+    if !has_accept && (answers_only_json(spec, op)? || (optional && json_type.is_some())) {
         header_stmts.push(quote! {
             header_map.append(
                 ::reqwest::header::ACCEPT,
@@ -201,6 +237,7 @@ pub(crate) fn own_method(
     // map is sized on its first insert for the few more the client adds
     // (key, user agent), where a reserved map of two would grow once more.
     let success_type = match &json_type {
+        Some(ty) if optional => quote! { Option<types::#ty> },
         Some(ty) => quote! { types::#ty },
         None => quote! { ByteStream },
     };
@@ -263,6 +300,48 @@ pub(crate) fn json_success_type(
     }
     let names: Vec<String> = names.into_iter().collect();
     let [name] = &names[..] else {
+        return Ok(None);
+    };
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("unresolved schema {name}"))?;
+    Ok(Some(format_ident!("{}", rust_type_name(name, schema))))
+}
+
+/// The Rust type of the one component schema the success responses of `op`
+/// that have a body answer with as JSON, when the others have no body (an
+/// override's 200/201 and 204): the answer is then `Option` of it.
+pub(crate) fn json_or_empty_success_type(
+    spec: &OpenAPI,
+    op: &Operation,
+) -> Result<Option<syn::Ident>, String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut empty = false;
+    for (status, resp) in &op.responses.responses {
+        if !matches!(status, openapiv3::StatusCode::Code(200..=299)) {
+            continue;
+        }
+        let resp = resolve_response(spec, resp)?;
+        if resp.content.is_empty() {
+            empty = true;
+            continue;
+        }
+        for (media, mt) in &resp.content {
+            match &mt.schema {
+                Some(ReferenceOr::Reference { reference })
+                    if media.starts_with("application/json") =>
+                {
+                    names.insert(ref_name(reference).to_string());
+                }
+                _ => return Ok(None),
+            }
+        }
+    }
+    let names: Vec<String> = names.into_iter().collect();
+    let ([name], true) = (&names[..], empty) else {
         return Ok(None);
     };
     let schema = spec
@@ -367,7 +446,22 @@ pub(crate) fn form_struct(
                 quote! { form = form.text(#name, v.to_string()); },
             ),
         };
-        if required {
+        let nullable = prop_schema.schema_data.nullable;
+        if required && nullable && !matches!(kind, FieldKind::File { .. }) {
+            // Required but nullable (the partner user's `id`: "null for
+            // creation"): `None` is sent as an empty field, which Laravel
+            // (its ConvertEmptyStringsToNull middleware) reads as null.
+            let doc = format!("{doc} `None` is sent as an empty field (null).");
+            fields.push(quote! { #[doc = #doc] pub #field: Option<#ty>, });
+            ctor_args.push(quote! { #field: Option<#ty> });
+            ctor_fields.push(quote! { #field, });
+            parts.push(quote! {
+                match self.#field {
+                    Some(v) => { #part }
+                    None => { form = form.text(#name, ""); }
+                }
+            });
+        } else if required {
             fields.push(quote! { #[doc = #doc] pub #field: #ty, });
             ctor_args.push(quote! { #field: #ty });
             ctor_fields.push(quote! { #field, });
@@ -437,20 +531,51 @@ pub(crate) fn form_struct(
     })
 }
 
-/// The options struct of an `x-options-group`: the optional fields every
-/// member form has (same name, same type), and `with_options` on each form.
+/// The options struct of an `x-options-group`: every optional field of its
+/// member forms (the same name has the same type in each), and, on each
+/// form, `with_options` and `options_not_taken`. Where the forms differ (an
+/// audio upload takes `prevent_c2pa_forces`, an audio URL does not), the
+/// struct has the union, each field naming the forms that take it, and the
+/// layer refuses an option set for a form that does not take it.
 pub(crate) fn options_group(group: &str, members: &[GroupMember]) -> Result<TokenStream, String> {
-    let (_, first) = members.first().ok_or("empty options group")?;
-    let shared: Vec<&(String, TokenStream, String)> = first
+    if members.is_empty() {
+        return Err("empty options group".into());
+    }
+    let mut union: Vec<(String, TokenStream, String)> = Vec::new();
+    for (form, fields) in members {
+        for (name, ty, doc) in fields {
+            match union.iter().find(|(n, _, _)| n == name) {
+                Some((_, t, _)) if t.to_string() != ty.to_string() => {
+                    return Err(format!(
+                        "options group {group}: `{name}` is {t} in one form and {ty} in {form}"
+                    ))
+                }
+                Some(_) => {}
+                None => union.push((name.clone(), ty.clone(), doc.clone())),
+            }
+        }
+    }
+    let takers = |name: &str| -> Vec<&syn::Ident> {
+        members
+            .iter()
+            .filter(|(_, fields)| fields.iter().any(|(n, _, _)| n == name))
+            .map(|(m, _)| m)
+            .collect()
+    };
+    let shared_docs: Vec<(String, TokenStream, String)> = union
         .iter()
-        .filter(|(name, ty, _)| {
-            members.iter().all(|(_, fields)| {
-                fields
-                    .iter()
-                    .any(|(n, t, _)| n == name && t.to_string() == ty.to_string())
-            })
+        .map(|(n, t, d)| {
+            let by = takers(n);
+            let d = if by.len() == members.len() {
+                d.clone()
+            } else {
+                let names: Vec<String> = by.iter().map(|m| format!("[`{m}`]")).collect();
+                format!("{d} Only {} take{} it: set for another form, the submission is refused before anything is sent.", names.join(", "), if by.len() == 1 { "s" } else { "" })
+            };
+            (n.clone(), t.clone(), d)
         })
         .collect();
+    let shared: Vec<&(String, TokenStream, String)> = shared_docs.iter().collect();
     let ident = format_ident!("{}", group);
     let idents: Vec<syn::Ident> = shared
         .iter()
@@ -474,19 +599,50 @@ pub(crate) fn options_group(group: &str, members: &[GroupMember]) -> Result<Toke
         .unzip();
     let names: Vec<String> = members.iter().map(|(m, _)| format!("[`{m}`]")).collect();
     let doc = format!(
-        "The options shared by {} (generated from the spec: the optional fields all of them \
-         have). Every field starts unset; unset fields are not sent.",
+        "The options of {} (generated from the spec: every optional field of them; a field \
+         only some of them take says so). Every field starts unset; unset fields are not sent.",
         names.join(", ")
     );
     let member_impls: Vec<TokenStream> = members
         .iter()
-        .map(|(m, _)| {
+        .map(|(m, fields)| {
+            let mut taken: Vec<&syn::Ident> = Vec::new();
+            let mut not_taken: Vec<&syn::Ident> = Vec::new();
+            for (i, (n, _, _)) in idents.iter().zip(&shared) {
+                if fields.iter().any(|(f, _, _)| f == n) {
+                    taken.push(i);
+                } else {
+                    not_taken.push(i);
+                }
+            }
+            let not_taken_names: Vec<String> = not_taken.iter().map(|i| i.to_string()).collect();
+            let not_taken_doc = format!(
+                "The options set in `options` that [`{m}`] does not take (their names): \
+                 [`{m}::with_options`] leaves them out."
+            );
+            let not_taken_body = if not_taken.is_empty() {
+                quote! { let _ = options; Vec::new() }
+            } else {
+                quote! {
+                    let mut out: Vec<&'static str> = Vec::new();
+                    #( if options.#not_taken.is_some() { out.push(#not_taken_names); } )*
+                    out
+                }
+            };
             quote! {
                 impl #m {
-                    /// Replaces every shared option of this form with `options`' value.
+                    /// Replaces every option of this form with `options`' value
+                    /// (an option this form does not take is left out: see
+                    /// `options_not_taken`).
+                    #[allow(unused_variables, unused_mut)]
                     pub fn with_options(mut self, options: #ident) -> Self {
-                        #( self.#idents = options.#idents; )*
+                        #( self.#taken = options.#taken; )*
                         self
+                    }
+
+                    #[doc = #not_taken_doc]
+                    pub fn options_not_taken(options: &#ident) -> Vec<&'static str> {
+                        #not_taken_body
                     }
                 }
             }

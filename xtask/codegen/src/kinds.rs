@@ -179,7 +179,14 @@ pub(crate) fn media_kinds(
             Some(o) => {
                 let f = format_ident!("{}", o.op_id);
                 let body = json_body_type(spec, o)?;
-                override_types.push(json_ref_type(spec, o, false)?);
+                let answer = json_ref_type(spec, o, false)?;
+                // An override that may answer without a body (204) answers
+                // `Option` of its JSON type (`None`: stored, nothing said).
+                override_types.push(if json_success_type(spec, &o.op)?.is_some() {
+                    quote! { types::#answer }
+                } else {
+                    quote! { ::std::option::Option<types::#answer> }
+                });
                 quote! {
                     let body: types::#body = ::serde_json::from_value(body).map_err(|e| {
                         crate::error::InputError::InvalidSetting { setting: "classification", reason: e.to_string() }
@@ -238,6 +245,13 @@ pub(crate) fn media_kinds(
                 fn state(result: &Self::Output) -> crate::wait::State {
                     crate::wait::state_of(result.status.as_ref(), result.errors.as_ref(), result.verdict.is_some())
                 }
+                fn options_not_taken(options: &Self::Options, by_url: bool) -> Vec<&'static str> {
+                    if by_url {
+                        forms::#url_form::options_not_taken(options)
+                    } else {
+                        forms::#form::options_not_taken(options)
+                    }
+                }
                 async fn submit_file(
                     api: &crate::api::Client,
                     accept: types::ResponseFormat,
@@ -279,8 +293,12 @@ pub(crate) fn media_kinds(
         return Err("no operation carries x-identifai: the layer has no media kinds".into());
     }
     let override_type = match override_types.first() {
-        Some(t) if override_types.iter().all(|o| o == t) => {
-            quote! { types::#t }
+        Some(t)
+            if override_types
+                .iter()
+                .all(|o| o.to_string() == t.to_string()) =>
+        {
+            t.clone()
         }
         Some(_) => return Err("the override operations answer different schemas".into()),
         None => quote! { ::serde_json::Value },

@@ -17,7 +17,11 @@
 //!    types of the schema's `encoding`), and each operation becomes a method
 //!    of the same `Client`, going through the same hooks. Its answer is a
 //!    stream, or, when every success answer is JSON of one schema, that
-//!    schema's type (and then it asks for `Accept: application/json`).
+//!    schema's type (and then it asks for `Accept: application/json`); when
+//!    the others have no body (an override's 200/201 JSON beside its 204),
+//!    `Option` of it. An error status documented with another schema than
+//!    the operation's others (Laravel's 422) is left to the layer by both
+//!    generators (`partition::side_errors`).
 //! 3. **open enums** (below): typify makes closed enums, so a value a newer
 //!    server sends would fail to decode. Every named string enum of the
 //!    components is generated here as a `#[non_exhaustive]` enum with a
@@ -390,6 +394,45 @@ mod tests {
         assert!(!generated.api.contains("ResponseValue::stream"));
         assert!(generated.api.contains("crate::api::body::from_response"));
         syn::parse_str::<syn::File>(&generated.httpmock.unwrap()).unwrap();
+    }
+
+    #[test]
+    fn forms_that_differ_share_the_union_of_their_options() {
+        // The repo spec: an audio upload takes `prevent_c2pa_forces`, an
+        // audio URL does not; the one AudioOptions has it, and the URL
+        // form names it as not taken.
+        let api = generate(&repo_spec_text(), false).unwrap().api;
+        let options = &api[api.find("pub struct AudioOptions").unwrap()..];
+        let options = &options[..options.find('}').unwrap()];
+        assert!(options.contains("pub prevent_c2pa_forces"), "{options}");
+        let url = &api[api.find("impl ClassifyAudioFromUrlForm {").unwrap()..];
+        let not_taken = &url[url.find("fn options_not_taken").unwrap()..];
+        let not_taken = &not_taken[..not_taken.find("out\n").unwrap_or(not_taken.len().min(400))];
+        assert!(not_taken.contains("\"prevent_c2pa_forces\""), "{not_taken}");
+    }
+
+    #[test]
+    fn a_required_nullable_form_field_is_an_option_sent_empty() {
+        let api = generate(&repo_spec_text(), false).unwrap().api;
+        let form = &api[api.find("pub struct SavePartnerUserForm").unwrap()..];
+        assert!(form.contains("pub id: Option<i64>"), "{}", &form[..600]);
+        assert!(
+            form.contains("form = form.text(\"id\", \"\")"),
+            "None is sent empty"
+        );
+    }
+
+    #[test]
+    fn an_operation_answering_json_or_nothing_answers_an_option() {
+        let api = generate(&repo_spec_text(), false).unwrap().api;
+        let sig = &api[api
+            .find("pub async fn override_image_classification")
+            .unwrap()..];
+        let sig = &sig[..sig.find('{').unwrap()];
+        assert!(
+            sig.contains("ResponseValue<Option<types::OverrideResponse>>"),
+            "{sig}"
+        );
     }
 
     #[test]

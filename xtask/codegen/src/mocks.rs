@@ -244,9 +244,36 @@ pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result
     let mut new_matchers = Vec::new();
     if let Some(body) = &op.request_body {
         let body = resolve_body(spec, body)?;
-        let media = body.content.get("multipart/form-data").ok_or_else(|| {
-            format!("{op_id}: only multipart/form-data bodies are generated here")
-        })?;
+        let json_ref = body
+            .content
+            .get("application/json")
+            .and_then(|m| m.schema.as_ref());
+        match (body.content.get("multipart/form-data"), json_ref) {
+            (Some(_), _) => {}
+            (None, Some(ReferenceOr::Reference { reference })) => {
+                // A JSON body of a component schema: matched whole, as
+                // progenitor's helpers match theirs.
+                let ty = format_ident!("{}", ref_name(reference));
+                let ident = claim("body")?;
+                when_fns.push(quote! {
+                    /// The JSON body equals `value`.
+                    pub fn #ident(self, value: &types::#ty) -> Self {
+                        Self(self.0.json_body_obj(value))
+                    }
+                });
+            }
+            _ => {
+                return Err(format!(
+                    "{op_id}: only multipart/form-data and JSON component bodies are generated here"
+                ))
+            }
+        }
+    }
+    let multipart = match &op.request_body {
+        Some(body) => resolve_body(spec, body)?.content.get("multipart/form-data"),
+        None => None,
+    };
+    if let Some(media) = multipart {
         let schema = multipart_schema(spec, media, op_id)?;
         let SchemaKind::Type(Type::Object(obj)) = &schema.schema_kind else {
             return Err(format!("{op_id}: multipart schema must be an object"));
@@ -310,7 +337,22 @@ pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result
                     };
                     let ident = claim(&field)?;
                     let lifetime = ty.to_string().contains("'a").then(|| quote! { 'a, });
-                    if required {
+                    if required && prop.schema_data.nullable {
+                        let doc = format!(
+                            "`Some(value)`: the field `{name}` is sent with `value` (as the \
+                             client writes it); `None`: it is sent empty (null)."
+                        );
+                        when_fns.push(quote! {
+                            #[doc = #doc]
+                            pub fn #ident<#lifetime T>(self, value: T) -> Self
+                            where
+                                T: Into<Option<#ty>>,
+                            {
+                                let value = value.into().map_or_else(String::new, |v| v.to_string());
+                                Self(self.0.is_true(move |req| super::form::text_is(req, #name, Some(&value))))
+                            }
+                        });
+                    } else if required {
                         let doc = format!(
                             "The field `{name}` is sent with `value` (as the client writes it)."
                         );

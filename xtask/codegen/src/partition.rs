@@ -1,5 +1,9 @@
 //! Which operations progenitor generates, and which this crate generates itself
-//! (`forms`): multipart bodies and mixed success answers.
+//! (`forms`): multipart bodies and mixed success answers. Both take one
+//! error body type per operation: an error status documented with another
+//! schema (Laravel's 422 `ValidationErrorBody` beside `ErrorBody`) is a
+//! [`side_errors`] status, left out of the generated match and decoded by
+//! the layer (`Error::from_api` reads it by its status).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -28,7 +32,10 @@ pub(crate) fn partition(spec: &OpenAPI) -> Result<(OpenAPI, Vec<OwnOp>), String>
             ("delete", &mut item.delete),
         ];
         for (method, slot) in slots {
-            let Some(op) = slot.as_ref() else { continue };
+            let Some(op) = slot.as_mut() else { continue };
+            for status in side_errors(spec, op)? {
+                op.responses.responses.shift_remove(&status);
+            }
             if progenitor_cannot_take(spec, op)? {
                 own.push(OwnOp {
                     path: path.clone(),
@@ -62,6 +69,64 @@ pub(crate) fn progenitor_cannot_take(spec: &OpenAPI, op: &Operation) -> Result<b
         }
     }
     Ok(kinds.len() > 1)
+}
+
+/// The error statuses of `op` whose JSON schema is not the operation's
+/// error schema: the `$ref` most error statuses share (on a tie, the lowest
+/// status's). progenitor asserts one error type per operation, and the own
+/// generator makes one `Error<T>`; these statuses are left out of both, so
+/// their answers reach the layer undecoded (`UnexpectedResponse`), which
+/// decodes them by status.
+pub(crate) fn side_errors(
+    spec: &OpenAPI,
+    op: &Operation,
+) -> Result<Vec<openapiv3::StatusCode>, String> {
+    let mut schemas: Vec<(openapiv3::StatusCode, Option<String>)> = Vec::new();
+    for (status, resp) in &op.responses.responses {
+        let is_error = match status {
+            openapiv3::StatusCode::Code(c) => *c >= 300,
+            openapiv3::StatusCode::Range(r) => *r >= 3,
+        };
+        if !is_error {
+            continue;
+        }
+        let resp = resolve_response(spec, resp)?;
+        let schema = resp
+            .content
+            .get("application/json")
+            .and_then(|m| m.schema.as_ref())
+            .map(|s| match s {
+                ReferenceOr::Reference { reference } => reference.clone(),
+                ReferenceOr::Item(i) => format!("{i:?}"),
+            });
+        schemas.push((status.clone(), schema));
+    }
+    let mut counts: Vec<(&Option<String>, usize)> = Vec::new();
+    for (_, s) in &schemas {
+        match counts.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s, 1)),
+        }
+    }
+    // The first with the highest count: statuses come in the spec's order.
+    let Some(main) = counts
+        .iter()
+        .fold(
+            None::<(&Option<String>, usize)>,
+            |best, &(s, n)| match best {
+                Some((_, m)) if m >= n => best,
+                _ => Some((s, n)),
+            },
+        )
+        .map(|(s, _)| s.clone())
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(schemas
+        .into_iter()
+        .filter(|(_, s)| *s != main)
+        .map(|(status, _)| status)
+        .collect())
 }
 
 pub(crate) fn body_kind(resp: &Response) -> &'static str {
@@ -133,6 +198,48 @@ components:
             .filter_map(|(_, _, op)| op.operation_id.clone())
             .collect();
         assert_eq!(left, ["json"]);
+    }
+
+    #[test]
+    fn an_error_of_another_schema_is_left_out_of_both_generators() {
+        let s = spec(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /x:
+    post:
+      operationId: x
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/E"}}}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/E"}}}}
+        "400": {$ref: "#/components/responses/Bad"}
+        "401": {$ref: "#/components/responses/Bad"}
+        "422": {description: laravel, content: {application/json: {schema: {$ref: "#/components/schemas/V"}}}}
+components:
+  schemas:
+    E: {type: object}
+    V: {type: object}
+  responses:
+    Bad: {description: bad, content: {application/json: {schema: {$ref: "#/components/schemas/E"}}}}
+"##,
+        );
+        let op = s.operations().next().unwrap().2;
+        assert_eq!(
+            side_errors(&s, op).unwrap(),
+            [openapiv3::StatusCode::Code(422)],
+            "the schema most error statuses share is the operation's"
+        );
+        let (for_progenitor, own) = partition(&s).unwrap();
+        assert!(own.is_empty());
+        let op = for_progenitor.operations().next().unwrap().2;
+        let left: Vec<String> = op
+            .responses
+            .responses
+            .keys()
+            .map(|k| k.to_string())
+            .collect();
+        assert_eq!(left, ["200", "400", "401"]);
     }
 
     #[test]
