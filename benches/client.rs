@@ -1913,7 +1913,7 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         if mode.quick {
             (0.02, 2, &[1, 10], 3, 10)
         } else {
-            (0.05, 10, &[1, 10, 100, 300], 25, 100)
+            (0.1, 10, &[1, 10, 100, 300], 25, 100)
         };
     let redis = RedisServer::start().map(drop).is_some();
     let mut measured: Vec<Measured> = Vec::new();

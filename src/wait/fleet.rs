@@ -155,6 +155,7 @@ impl Failing {
 pub(crate) struct Board {
     conn: crate::pacing_redis::Conn,
     leader: String,
+    round: String,
     pending: String,
     done: String,
     failing: String,
@@ -172,23 +173,31 @@ pub(crate) enum Board {}
 
 #[cfg(feature = "redis")]
 mod lua {
-    /// KEYS: leader. ARGV: token, lease ms, '1' to give it up. 1: the
-    /// caller leads (until the lease lapses).
+    /// KEYS: leader, round. ARGV: token, lease ms, '1' to give it up.
+    /// {1, ..}: the caller leads (until the lease lapses); a caller that
+    /// takes the lead over also learns how long ago (ms) the last leader's
+    /// last round ended ({1, -1} when it renews, or nobody polled lately).
     pub(super) const LEAD: &str = r#"
 local cur = redis.call('GET', KEYS[1])
 if ARGV[3] == '1' then
   if cur == ARGV[1] then redis.call('DEL', KEYS[1]) end
-  return 0
+  return {0, -1}
 end
 if cur == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
+  return {1, -1}
 end
 if not cur then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+  local last = tonumber(redis.call('GET', KEYS[2]))
+  if last then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    return {1, math.max(now - last, 0)}
+  end
+  return {1, -1}
 end
-return 0
+return {0, -1}
 "#;
 
     /// KEYS: pending. ARGV: lapse ms, then members. Renews them.
@@ -212,9 +221,13 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 "#;
 
-    /// KEYS: pending, failing. ARGV: keep ms, failing ('' for none), the
-    /// number n of answers, n (key, value) pairs, then the members answered.
+    /// KEYS: pending, failing, round. ARGV: keep ms, failing ('' for none),
+    /// the number n of answers, n (key, value) pairs, then the members
+    /// answered. Notes when this round ended, for the next leader.
     pub(super) const DELIVER: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[3], now, 'PX', 60000)
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[2])
 else
@@ -260,6 +273,7 @@ impl Board {
         Self {
             conn,
             leader: format!("{prefix}:leader"),
+            round: format!("{prefix}:round"),
             pending: format!("{prefix}:pending"),
             done: format!("{prefix}:done:"),
             failing: format!("{prefix}:failing"),
@@ -272,19 +286,23 @@ impl Board {
     }
 
     /// Takes or renews the lease for `token` (gives it up with `release`):
-    /// whether `token` leads now.
+    /// whether `token` leads now, and, when it has just taken the lead
+    /// over, how long ago the last leader's last round ended.
     pub(crate) async fn lead(
         &self,
         token: &str,
         lease: Duration,
         release: bool,
-    ) -> BoardResult<bool> {
+    ) -> BoardResult<(bool, Option<Duration>)> {
         let mut call = self.lead.prepare_invoke();
         call.key(&self.leader)
+            .key(&self.round)
             .arg(token)
             .arg(lease.as_millis().max(1) as u64)
             .arg(if release { "1" } else { "0" });
-        Ok(self.conn.invoke::<i64>(&call).await? == 1)
+        let (leads, since): (i64, i64) = self.conn.invoke(&call).await?;
+        let since = u64::try_from(since).ok().map(Duration::from_millis);
+        Ok((leads == 1, since))
     }
 
     /// Renews `members` (`<kind>|<identifier>`) for `lapse`.
@@ -321,6 +339,7 @@ impl Board {
             .unwrap_or_default();
         call.key(&self.pending)
             .key(&self.failing)
+            .key(&self.round)
             .arg(KEEP.as_millis() as u64)
             .arg(failing)
             .arg(answers.len());
@@ -371,7 +390,7 @@ impl Board {
         _: &str,
         _: Duration,
         _: bool,
-    ) -> Result<bool, crate::pacing::PacerError> {
+    ) -> Result<(bool, Option<Duration>), crate::pacing::PacerError> {
         match *self {}
     }
     pub(crate) async fn register(

@@ -296,7 +296,7 @@ async fn rounds(client: Client) {
             return;
         }
         if let Some(board) = board {
-            let turn = fleet_turn(&client, board, &token, timing, &mut renewed).await;
+            let turn = fleet_turn(&client, board, &token, timing, &mut renewed, &mut due).await;
             leading = turn == Turn::Lead;
             if turn == Turn::Follow {
                 wake = Instant::now() + timing.tick;
@@ -398,13 +398,16 @@ enum Turn {
 }
 
 /// Tells the fleet what this process waits for (when that changed, or
-/// every interval) and bids for the lead; a follower collects.
+/// every interval) and bids for the lead; a follower collects. A process
+/// that takes the lead over keeps the last leader's pace: its first round
+/// comes one interval after the last leader's last (`due`).
 async fn fleet_turn(
     client: &Client,
     board: &Board,
     token: &str,
     timing: Timing,
     renewed: &mut Option<Instant>,
+    due: &mut Instant,
 ) -> Turn {
     let poller = client.poller();
     let (members, fresh) = {
@@ -429,8 +432,14 @@ async fn fleet_turn(
             }
         }
         match board.lead(token, timing.lease, false).await {
-            Ok(true) => Turn::Lead,
-            Ok(false) => {
+            Ok((true, since)) => {
+                if let Some(since) = since {
+                    let interval = client.wait_config().initial_interval();
+                    *due = Instant::now() + interval.saturating_sub(since);
+                }
+                Turn::Lead
+            }
+            Ok((false, _)) => {
                 follow(client, board).await;
                 Turn::Follow
             }
