@@ -1917,6 +1917,26 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         };
     let redis = RedisServer::start().map(drop).is_some();
     let mut measured: Vec<Measured> = Vec::new();
+    let workers = 4;
+    let fleet_n = workers * fleet_each;
+    // The fleet first: four processes and Redis on a 2-core machine are
+    // the most sensitive to other work, which a long bench invites later.
+    let fleet_run = if redis {
+        eprintln!("[bench]   batch, {workers} processes x {fleet_each} through Redis at x{scale}");
+        Some(pair(
+            format!("`batch`, {workers} processes x {fleet_each} (N = {fleet_n}) through Redis"),
+            Some(fleet_n),
+            true,
+            &|side, into| {
+                latency_run(
+                    side, scale, workers, fleet_each, 9_000_000, false, false, into,
+                )
+            },
+        ))
+    } else {
+        eprintln!("[bench]   no redis-server: the fleet run skipped");
+        None
+    };
 
     eprintln!("[bench]   classify, {classify_runs} runs at x{scale}");
     // Run by run, each side of a run against the same file (a fresh mock).
@@ -1949,22 +1969,8 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
             }
         }));
     }
-    let workers = 4;
-    let fleet_n = workers * fleet_each;
-    if redis {
-        eprintln!("[bench]   batch, {workers} processes x {fleet_each} through Redis at x{scale}");
-        measured.push(pair(
-            format!("`batch`, {workers} processes x {fleet_each} (N = {fleet_n}) through Redis"),
-            Some(fleet_n),
-            true,
-            &|side, into| {
-                latency_run(
-                    side, scale, workers, fleet_each, 9_000_000, false, false, into,
-                )
-            },
-        ));
-    } else {
-        eprintln!("[bench]   no redis-server: the fleet run skipped");
+    if let Some(fleet) = fleet_run {
+        measured.push(fleet);
     }
     eprintln!("[bench]   batch N = {mixed}, half of them videos, at x{scale}");
     measured.push(pair(

@@ -58,7 +58,16 @@ struct Pending {
     fresh: bool,
     /// Answers for the fleet, handed over at the end of the round.
     outbox: Vec<(Identifier, Delivery, Vec<String>)>,
+    /// While a leader's round runs, this process's own answers wait here:
+    /// handed over only once the fleet has its answers and, if nothing of
+    /// this process is left to wait for, the lease is given up (a process
+    /// that exits on its last answer must not leave the fleet leaderless
+    /// until the lease lapses).
+    held: Option<Vec<(Vec<Waiter>, Result<AnyResult>)>>,
 }
+
+/// Where one waiter's answer goes.
+type Waiter = oneshot::Sender<Result<AnyResult>>;
 
 /// One identifier being waited for.
 struct Entry {
@@ -68,7 +77,7 @@ struct Entry {
     not_in: Vec<Kind>,
     /// The last status seen, for a timeout's message.
     last_status: Option<Status>,
-    waiters: Vec<oneshot::Sender<Result<AnyResult>>>,
+    waiters: Vec<Waiter>,
     /// The fleet's members (`<kind>|<id>`) waiting for it, when this
     /// process leads the fleet's polling.
     fleet: Vec<String>,
@@ -166,6 +175,10 @@ impl Poller {
                 Err(_) => Delivery::Ask,
             };
             st.outbox.push((id.clone(), delivery, entry.fleet));
+        }
+        if let Some(held) = st.held.as_mut() {
+            held.push((entry.waiters, outcome));
+            return;
         }
         drop(st);
         for w in entry.waiters {
@@ -314,6 +327,9 @@ async fn rounds(client: Client) {
         {
             let mut st = poller.lock();
             st.rounds += 1;
+            if leading {
+                st.held = Some(Vec::new());
+            }
         }
         let (failed, requests) = round(&client, poller).await;
         // The breaker is open: the service refuses every request of the key
@@ -343,6 +359,21 @@ async fn rounds(client: Client) {
         .max(steady);
         if let (true, Some(board)) = (leading, board) {
             deliver(poller, board, failed.as_ref()).await;
+            let (held, done) = {
+                let mut st = poller.lock();
+                let done = st.entries.values().all(|e| e.waiters.is_empty());
+                (st.held.take().unwrap_or_default(), done)
+            };
+            if done {
+                // The last of this process's answers: the lead goes first.
+                let _ = board.lead(&token, timing.lease, true).await;
+                leading = false;
+            }
+            for (waiters, outcome) in held {
+                for w in waiters {
+                    let _ = w.send(outcome.clone());
+                }
+            }
         }
         poller.lock().failing = failed;
         due = start + pause;
@@ -437,6 +468,8 @@ async fn fleet_turn(
                     let interval = client.wait_config().initial_interval();
                     *due = Instant::now() + interval.saturating_sub(since);
                 }
+                // Answers the last leader delivered for this process.
+                follow(client, board).await;
                 Turn::Lead
             }
             Ok((false, _)) => {
