@@ -122,6 +122,19 @@ fn an_operations_help_comes_from_the_spec() {
     assert!(help.contains("--image <PATH>"), "{help}");
     assert!(help.contains("The image to be classified"), "{help}");
     assert!(help.contains("[required]"), "{help}");
+    assert!(help.contains("--with_heatmap <BOOL>"), "{help}");
+    let o = bare()
+        .args([
+            "api",
+            "classify_image",
+            "--image",
+            "x.png",
+            "--with-heatmap",
+            "yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "a boolean is true or false");
 }
 
 #[test]

@@ -124,6 +124,8 @@ fn operation_command(op: &'static Operation) -> clap::Command {
         }
         if !input.values.is_empty() {
             arg = arg.value_parser(clap::builder::PossibleValuesParser::new(input.values));
+        } else if input.value == InputValue::Boolean {
+            arg = arg.value_parser(clap::builder::PossibleValuesParser::new(["true", "false"]));
         }
         cmd = cmd.arg(arg);
     }
