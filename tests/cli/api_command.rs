@@ -435,3 +435,23 @@ fn a_submission_recorded_in_a_journal_is_not_sent_again_by_batch() {
     assert_eq!(last["status"], "done");
     assert_eq!(last["identifier"], answer["identifier"]);
 }
+
+#[test]
+fn an_upload_refused_with_a_429_is_sent_again_with_its_file_reopened() {
+    use identifai::mock::{Fault, Route};
+    let server = mock_server(false);
+    let op = identifai::api::Operation::named("classify_image").unwrap();
+    server.inject(Route::of(op), Fault::too_many_attempts(Some(1)));
+    let o = cli(&server)
+        .args(["api", "classify_image", "--file"])
+        .arg(format!("image=@{}", sample("sunset.png")))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let answer: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert!(answer["identifier"].is_string(), "{answer}");
+    let stats = server.stats();
+    assert_eq!(stats.posts, 2, "{stats:?}");
+    assert_eq!(stats.by_status.get(&429), Some(&1), "{stats:?}");
+    assert_eq!(stats.submissions, 1, "{stats:?}");
+}
