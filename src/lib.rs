@@ -89,6 +89,7 @@
 
 mod answer;
 pub mod api;
+mod call;
 mod client;
 #[cfg(feature = "contract")]
 #[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
@@ -112,6 +113,7 @@ pub mod webhook;
 pub use answer::Classified;
 pub use api::body::BodyLimits;
 pub use api::verdict::{Effective, VerdictSource};
+pub use call::{Call, CallAnswer};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
 };

@@ -1,5 +1,6 @@
 //! The `identifai` binary (feature `cli`) as a process: every subcommand
-//! against a test-owned `MockServer` (`commands`), `identifai contract`
+//! against a test-owned `MockServer` (`commands`), `identifai api` and the
+//! summary's `other` line (`api_command`), `identifai contract`
 //! (`contract_checks`), `identifai mock` (`mock_process`), every
 //! subcommand with a closed pipe for stdout or stderr (`pipes`), and the
 //! files it writes on a full disk (`full_disk`).
@@ -7,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod api_command;
 mod commands;
 mod contract_checks;
 mod crash;

@@ -253,6 +253,23 @@ fn result_ends_quietly_on_a_closed_pipe() {
 }
 
 #[test]
+fn api_ends_quietly_on_a_closed_pipe() {
+    let server = server();
+    let id = classified(&server);
+    // `-v` writes a line per request on stderr; `--list` sends none.
+    both_streams("api", true, |_| {
+        let mut cmd = cli(&server);
+        cmd.args(["api", "get_image_classification", "--identifier", &id]);
+        cmd
+    });
+    both_streams("api --list", false, |_| {
+        let mut cmd = cli(&server);
+        cmd.args(["api", "--list"]);
+        cmd
+    });
+}
+
+#[test]
 fn heatmap_ends_quietly_on_a_closed_pipe() {
     let server = server();
     let id = classified(&server);

@@ -127,6 +127,11 @@ pub enum Command {
     /// Run the built-in fake identifAI as a server of its own (prints its
     /// base URL and key; stops on SIGINT or SIGTERM).
     Mock(crate::serve::MockArgs),
+    /// Call any operation of the API by its name, with its parameters as
+    /// flags, and print its JSON answer (`--list` lists the operations;
+    /// `identifai api <OPERATION> --help` shows an operation's inputs).
+    #[command(after_help = EXIT_CODES, subcommand_value_name = "OPERATION")]
+    Api(crate::api::ApiArgs),
     /// Print a shell completion script (e.g. `identifai completions bash >
     /// /etc/bash_completion.d/identifai`).
     Completions {

@@ -14,6 +14,7 @@
 //! | `overlay` | `heatmap --overlay`: the heatmap blended over the original |
 //! | `output` | the readable summaries and the JSON records |
 //! | `contract` | `contract`: the contract checks, report, JUnit and drift files |
+//! | `api` | `api`: any operation of the spec, its subcommands made from the generated operation list |
 //! | `files` | files at a path the user named, written whole or not at all |
 //! | `serve` | `mock`: the built-in mock as a standalone server |
 //! | `stdio` | stdout and stderr: a closed pipe ends the program quietly |
@@ -29,6 +30,7 @@
 #[macro_use]
 mod stdio;
 
+mod api;
 mod args;
 mod batch;
 mod classify;
@@ -44,7 +46,7 @@ mod verdict_override;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
 use context::Context;
@@ -98,8 +100,12 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // `api`'s subcommands (one per operation) are made from the spec.
+    let parsed = api::with_operations(Cli::command())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         // `--help`, `--version` or a usage error: clap would ignore a
         // closed pipe here; it ends the program as everywhere else.
         Err(e) => {
@@ -125,7 +131,11 @@ fn main() -> ExitCode {
         }
     };
     let secret = cli.global.api_key.clone();
-    let exit = match runtime.block_on(run(cli)) {
+    let call = matches
+        .subcommand_matches("api")
+        .and_then(ArgMatches::subcommand)
+        .map(|(name, m)| (name.to_string(), m.clone()));
+    let exit = match runtime.block_on(run(cli, call)) {
         Ok(exit) => exit,
         Err(e) => {
             let usage = e.downcast_ref::<UsageError>().is_some();
@@ -144,11 +154,11 @@ fn main() -> ExitCode {
     ExitCode::from(exit.code())
 }
 
-async fn run(cli: Cli) -> anyhow::Result<Exit> {
+async fn run(cli: Cli, call: Option<(String, ArgMatches)>) -> anyhow::Result<Exit> {
     let Cli { global, command } = cli;
     match command {
         Command::Completions { shell } => {
-            let mut cmd = Cli::command();
+            let mut cmd = api::with_operations(Cli::command());
             // Made in memory first: clap_complete panics on a write error
             // (a closed pipe, a full disk).
             let mut script = Vec::new();
@@ -178,6 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Contract(args) => contract::run(&global, args).await,
         Command::Mock(args) => serve::run(args).await,
+        Command::Api(args) => api::run(&global, args, call).await,
         Command::Batch(args) => {
             let ctx = Context::new(&global, true)?;
             batch::batch(&ctx, args).await

@@ -424,6 +424,9 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     if let Some(forced) = forced {
         label(&mut out, "forced", &format!("to {forced} by the account"));
     }
+    if let Some(other) = other_fields(&raw) {
+        label(&mut out, "other", &other);
+    }
     for (name, text) in &notes.lines {
         label(&mut out, name, text);
     }
@@ -431,6 +434,52 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
         label(&mut out, "dashboard", &p.dim(&url));
     }
     out
+}
+
+/// The top-level fields of a result the summary shows above, or leaves
+/// out on purpose (the file's hash and names, per-item details): any other
+/// field of the answer (one the spec added since, or one it does not name)
+/// is shown on the summary's `other` line.
+const SHOWN: &[&str] = &[
+    "identifier",
+    "api_version",
+    "status",
+    "errors",
+    "verdict",
+    "verdicts",
+    "results",
+    "c2pa",
+    "is_nsfw",
+    "force_classification",
+    "result_url",
+    "hash",
+    "name",
+    "ref_id",
+    "has_heatmap",
+    "details",
+    "chunk_details",
+];
+
+/// The widest value shown on the `other` line, in characters.
+const OTHER_WIDTH: usize = 60;
+
+/// `name: value, ...` of the fields of `raw` the summary does not show by
+/// name (nulls left out), each value compact JSON cut at [`OTHER_WIDTH`].
+fn other_fields(raw: &serde_json::Value) -> Option<String> {
+    let fields: Vec<String> = raw
+        .as_object()?
+        .iter()
+        .filter(|(k, v)| !SHOWN.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| {
+            let text = v.to_string();
+            let mut cut: String = text.chars().take(OTHER_WIDTH).collect();
+            if text.chars().nth(OTHER_WIDTH).is_some() {
+                cut.push('…');
+            }
+            format!("{k}: {cut}")
+        })
+        .collect();
+    (!fields.is_empty()).then(|| fields.join(", "))
 }
 
 fn heuristic_line(
@@ -648,6 +697,20 @@ fn c2pa_text(c2pa: Option<&C2pa>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_the_summary_does_not_name_are_listed() {
+        let raw = serde_json::json!({
+            "identifier": "x", "status": "done", "watermark": {"found": true},
+            "note": null, "long": "y".repeat(100)
+        });
+        let other = other_fields(&raw).unwrap();
+        let cut = format!(r#"long: "{}…"#, "y".repeat(59));
+        assert!(other.contains(&cut), "{other}");
+        assert!(other.contains(r#"watermark: {"found":true}"#), "{other}");
+        assert!(!other.contains("note") && !other.contains("identifier"));
+        assert_eq!(other_fields(&serde_json::json!({"status": "new"})), None);
+    }
 
     #[test]
     fn bars_are_clamped() {

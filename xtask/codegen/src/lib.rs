@@ -58,7 +58,9 @@
 //! 6. **the operation list** (`operations`): `Operation` and `OPERATIONS`,
 //!    one entry per operation (name, method, path template, kind, role,
 //!    request content type, documented statuses), which the mock's routes
-//!    and the conformance tests iterate instead of hand lists.
+//!    and the conformance tests iterate instead of hand lists; beside it
+//!    (`inputs`), `OPERATION_INPUTS`: each operation's summary, parameters,
+//!    body fields and answer types, which the CLI's `identifai api` reads.
 //!
 //! Beside the client, the **conformance registry** (below): a
 //! `#[doc(hidden)] mod conformance` (behind the crate's `conformance`
@@ -82,6 +84,7 @@ mod docs;
 mod evidence;
 mod fixes;
 mod forms;
+mod inputs;
 mod kinds;
 mod laravel;
 mod mocks;
@@ -110,6 +113,7 @@ mod prelude {
     pub(crate) use crate::evidence::*;
     pub(crate) use crate::fixes::*;
     pub(crate) use crate::forms::*;
+    pub(crate) use crate::inputs::*;
     pub(crate) use crate::kinds::*;
     pub(crate) use crate::laravel::*;
     pub(crate) use crate::mocks::*;
@@ -261,6 +265,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     let form_items = forms.items;
     let secured = secured_operations(&spec);
     let operations = operation_list(&spec)?;
+    let inputs = inputs_table(&spec)?;
     let own: syn::File = syn::parse2(quote! {
         /// The operations whose spec `security` asks for the API key; the
         /// transport sends `X-Api-Key` with these only (not with `health`).
@@ -280,6 +285,8 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         }
 
         #operations
+
+        #inputs
 
         #registry
     })
