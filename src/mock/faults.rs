@@ -57,8 +57,9 @@ pub enum Route {
     OverrideClassification,
     /// Any other operation of the spec, by operationId (the partner
     /// operations, and whatever the spec adds): recognised, counted and a
-    /// target for faults; the mock serves no answer of its own for it (404
-    /// after the key and rate-limit checks), unless a fault is injected.
+    /// target for faults; after the key and rate-limit checks the mock
+    /// checks the inputs the spec requires and sends its documented answer
+    /// ([`DocumentedAnswer`](super::DocumentedAnswer)).
     Operation(&'static str),
 }
 

@@ -139,6 +139,11 @@ pub(crate) fn classification_body(
     style: Style,
 ) -> Value {
     let mut body = plain_body(submission, phase, base_url, style);
+    // A finished result also carries every field of the documented result
+    // that this file does not write by name (one the spec adds).
+    if phase == Phase::Done {
+        super::documented::fill_from_role(&mut body, submission.kind.tag(), "result");
+    }
     if style.quirks {
         add_unknown_fields(&mut body, submission.kind);
         body = booleans_as_integers(empty_maps_as_arrays(body));

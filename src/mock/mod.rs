@@ -3,10 +3,18 @@
 //! [`MockServer`] starts an HTTP server bound to `127.0.0.1` on a free port,
 //! on a dedicated thread with its own tokio runtime, so it can be used from
 //! synchronous tests, async tests, benchmarks and command-line tools alike.
-//! It implements the published routes (health, the four submission routes,
-//! image and video results, the list endpoint and the heatmap), the service's
-//! authentication rules and error bodies, the published rate limits (as a
-//! sliding-window log with a configurable time scale) and fault injection.
+//! It implements the published routes (health, the submissions, the results
+//! and list endpoints of every kind, the heatmap and the overrides), the
+//! service's authentication rules and error bodies, the published rate
+//! limits (as a sliding-window log with a configurable time scale) and fault
+//! injection. Every other operation of the spec (the partner operations,
+//! and any the spec adds) gets its [`DocumentedAnswer`], generated from the
+//! spec: the documented status, content type and example (else a value
+//! generated from the schema), once the inputs the spec requires are there
+//! and of the right type (else Laravel's 422 naming each field, or a 400
+//! where the spec documents no 422). The hand-written answers take from the
+//! documented ones every field they do not write by name, so a field the
+//! spec adds shows in them too.
 //!
 //! Outcomes are deterministic and can be steered per submission through
 //! `ref_id` directives:
@@ -42,6 +50,7 @@
 //! // The server shuts down when `server` is dropped.
 //! ```
 
+mod documented;
 mod faults;
 mod fixtures;
 pub mod httpmock;
@@ -56,6 +65,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub use documented::{DocumentedAnswer, Input, InputKind, InputLocation};
 pub use faults::{Fault, Route};
 pub use fixtures::heatmap_png;
 

@@ -13,12 +13,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
+use super::documented::{self, DocumentedAnswer};
 use super::faults::Route;
 use super::fixtures::{classification_body, heatmap_png, Style};
 use super::limits::{retry_after_secs, Decision, MethodClass};
 use super::state::{MediaKind, Phase, Shared};
 use super::upload::{read_submission, rejection_response, Source, Spec};
 use super::RecordedRequest;
+use crate::api::Operation;
 
 type AppState = Arc<Shared>;
 
@@ -58,8 +60,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/api/classification_audio/{hash}/override",
             post(override_audio),
         )
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        // Every other operation of the spec: its documented answer.
+        .fallback(documented_or_not_found)
+        .method_not_allowed_fallback(documented_or_not_allowed)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
         // Uploads are streamed and limited by the handlers themselves.
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -94,12 +97,22 @@ fn not_found_response() -> Response {
     error_response(StatusCode::NOT_FOUND, "Not Found")
 }
 
-async fn not_found() -> Response {
-    not_found_response()
+/// An operation of the spec the router has no handler for gets its
+/// documented answer (`documented`); any other path is 404.
+async fn documented_or_not_found(request: Request) -> Response {
+    match Operation::recognize(request.method().as_str(), request.uri().path()) {
+        Some(op) => documented::answer(op, request).await,
+        None => not_found_response(),
+    }
 }
 
-async fn method_not_allowed() -> Response {
-    error_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+/// As [`documented_or_not_found`], for a path the router knows with
+/// another method (405 when the spec has no such operation either).
+async fn documented_or_not_allowed(request: Request) -> Response {
+    match Operation::recognize(request.method().as_str(), request.uri().path()) {
+        Some(op) => documented::answer(op, request).await,
+        None => error_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+    }
 }
 
 /// Headers as recorded, with the API key redacted.
@@ -254,7 +267,11 @@ async fn admit(
 }
 
 async fn health() -> Response {
-    json_response(StatusCode::OK, &json!({ "status": "ok" }))
+    let mut body = json!({ "status": "ok" });
+    if let Some(doc) = DocumentedAnswer::of("health") {
+        documented::fill_from(&mut body, doc);
+    }
+    json_response(StatusCode::OK, &body)
 }
 
 /// Whether the client asked for a JSON identifier.
@@ -279,7 +296,13 @@ async fn submit(shared: AppState, spec: Spec, request: Request) -> Response {
         accepted.options,
     );
     if json {
-        json_response(StatusCode::OK, &json!({ "identifier": id }))
+        let mut body = json!({ "identifier": id });
+        let role = match spec.source {
+            Source::File(_) => "submit",
+            Source::Url => "submit_url",
+        };
+        documented::fill_from_role(&mut body, spec.kind.tag(), role);
+        json_response(StatusCode::OK, &body)
     } else {
         let mut response = Response::new(Body::from(id));
         response.headers_mut().insert(
@@ -394,14 +417,13 @@ async fn override_kind(shared: &Shared, kind: MediaKind, hash: &str, request: Re
         204 => return StatusCode::NO_CONTENT.into_response(),
         _ => StatusCode::OK,
     };
-    json_response(
-        status,
-        &json!({
-            "classification": classification,
-            "type": kind.tag(),
-            "hash": hash.to_ascii_lowercase(),
-        }),
-    )
+    let mut body = json!({
+        "classification": classification,
+        "type": kind.tag(),
+        "hash": hash.to_ascii_lowercase(),
+    });
+    documented::fill_from_role(&mut body, kind.tag(), "override");
+    json_response(status, &body)
 }
 
 async fn override_image(
@@ -473,7 +495,7 @@ async fn heatmap(
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component.
-fn form_decode(s: &str) -> String {
+pub(crate) fn form_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

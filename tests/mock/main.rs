@@ -4,5 +4,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod documented;
 mod httpmock_helpers;
 mod server;

@@ -87,6 +87,7 @@ mod forms;
 mod inputs;
 mod kinds;
 mod laravel;
+mod mock_answers;
 mod mocks;
 mod naming;
 mod open_enums;
@@ -144,6 +145,9 @@ pub struct Generated {
     pub kinds: String,
     /// The typed httpmock helpers of every operation, when asked for.
     pub httpmock: Option<String>,
+    /// The MockServer's documented answer of every operation (`ANSWERS`,
+    /// `include!`d by `src/mock/documented.rs`), with the helpers.
+    pub mock_answers: Option<String>,
 }
 
 /// The file names [`write`] writes in the output directory.
@@ -152,6 +156,8 @@ pub const API_FILE: &str = "identifai_api.rs";
 pub const KINDS_FILE: &str = "identifai_kinds.rs";
 /// See [`API_FILE`].
 pub const HTTPMOCK_FILE: &str = "identifai_httpmock.rs";
+/// See [`API_FILE`].
+pub const MOCK_ANSWERS_FILE: &str = "identifai_mock_answers.rs";
 
 /// Reads the spec at `spec_path`, generates, and writes [`API_FILE`],
 /// [`KINDS_FILE`] (and,
@@ -168,6 +174,10 @@ pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), Str
     if let Some(mock) = generated.httpmock {
         std::fs::write(out_dir.join(HTTPMOCK_FILE), mock)
             .map_err(|e| format!("writing generated httpmock helpers: {e}"))?;
+    }
+    if let Some(answers) = generated.mock_answers {
+        std::fs::write(out_dir.join(MOCK_ANSWERS_FILE), answers)
+            .map_err(|e| format!("writing the generated mock answers: {e}"))?;
     }
     Ok(())
 }
@@ -313,10 +323,17 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         extend_httpmock(&spec, &own_ops, &mut file)?;
         mock = Some(prettyplease::unparse(&file));
     }
+    // The MockServer's documented answers, for the `mock` feature too.
+    let mock_answers = if httpmock {
+        Some(mock_answers::mock_answers(spec_text)?)
+    } else {
+        None
+    };
     Ok(Generated {
         api,
         kinds,
         httpmock: mock,
+        mock_answers,
     })
 }
 
