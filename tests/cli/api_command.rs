@@ -455,3 +455,32 @@ fn an_upload_refused_with_a_429_is_sent_again_with_its_file_reopened() {
     assert_eq!(stats.by_status.get(&429), Some(&1), "{stats:?}");
     assert_eq!(stats.submissions, 1, "{stats:?}");
 }
+
+/// `--mock` alone (the built-in mock, started for the command): the
+/// partner operations answer their documented examples.
+#[test]
+fn partner_operations_answer_from_the_built_in_mock() {
+    let o = bare()
+        .args([
+            "--mock",
+            "api",
+            "list_partner_users",
+            "--param",
+            "per_page=10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let users: Value = serde_json::from_str(&out(&o)).expect("JSON on stdout");
+    assert!(users["data"].is_array(), "{users}");
+    let o = bare()
+        .args(["--mock", "api", "get_partner_pricings"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let pricings: Value = serde_json::from_str(&out(&o)).expect("JSON on stdout");
+    assert!(
+        pricings.as_array().is_some_and(|plans| !plans.is_empty()),
+        "{pricings}"
+    );
+}
