@@ -902,10 +902,10 @@ async fn generic(client: &Client, name: &str) -> Outcome {
         Ok(called) => {
             let (what, stream) = match &called.body {
                 api::conformance::CalledBody::Json(v) => (snippet(v.to_string().as_bytes()), false),
-                api::conformance::CalledBody::Bytes(b) => (snippet(b), true),
+                api::conformance::CalledBody::Bytes(b) => (format!("{:?}", snippet(b)), true),
             };
             Outcome {
-                summary: format!("Ok (raw, {}): {what:?}", called.status),
+                summary: format!("Ok (raw, {}): {what}", called.status),
                 ok: true,
                 error: None,
                 stream,
@@ -917,7 +917,7 @@ async fn generic(client: &Client, name: &str) -> Outcome {
         Err(e) => Outcome {
             summary: raw_error_with(e, |status, body| {
                 format!(
-                    "raw ErrorResponse ({status}): {:?}",
+                    "raw ErrorResponse ({status}): {}",
                     snippet(body.to_string().as_bytes())
                 )
             })

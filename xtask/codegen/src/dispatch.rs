@@ -234,10 +234,7 @@ fn arg_key(name: &str) -> String {
 
 /// The spec's arguments of `op`: its parameters and JSON body by argument
 /// name, and its form fields (for the form's `new`).
-fn spec_args(
-    spec: &OpenAPI,
-    op: &Operation,
-) -> Result<(SpecArgs, SpecArgs), String> {
+fn spec_args(spec: &OpenAPI, op: &Operation) -> Result<(SpecArgs, SpecArgs), String> {
     let mut params = BTreeMap::new();
     let mut fields = BTreeMap::new();
     for p in &op.parameters {
