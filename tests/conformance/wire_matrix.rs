@@ -598,15 +598,22 @@ fn snippet(body: &[u8]) -> String {
 /// An error of the generated client, summarised without anything volatile
 /// (its `Display` shows the whole `reqwest::Response`, port included).
 async fn raw_error(e: api::Error<types::ErrorBody>) -> String {
+    raw_error_with(e, |status, body| {
+        let extra: BTreeMap<_, _> = body.extra.into_iter().collect();
+        format!(
+            "raw ErrorResponse ({status}): error={:?} message={:?} fields={:?}",
+            body.error, body.message, extra
+        )
+    })
+    .await
+}
+
+/// [`raw_error`] for any error body type, `body` summarising a decoded one.
+async fn raw_error_with<E>(e: api::Error<E>, body: impl FnOnce(u16, E) -> String) -> String {
     match e {
         api::Error::ErrorResponse(rv) => {
             let status = rv.status().as_u16();
-            let body = rv.into_inner();
-            let extra: BTreeMap<_, _> = body.extra.into_iter().collect();
-            format!(
-                "raw ErrorResponse ({status}): error={:?} message={:?} fields={:?}",
-                body.error, body.message, extra
-            )
+            body(status, rv.into_inner())
         }
         api::Error::UnexpectedResponse(resp) => {
             let status = resp.status().as_u16();
@@ -630,7 +637,9 @@ async fn raw_error(e: api::Error<types::ErrorBody>) -> String {
         }
         api::Error::CommunicationError(e) => format!("raw CommunicationError: {}", e.without_url()),
         api::Error::ResponseBodyError(e) => format!("raw ResponseBodyError: {}", e.without_url()),
-        other => format!("raw {other}"),
+        api::Error::InvalidRequest(s) => format!("raw InvalidRequest: {s}"),
+        api::Error::InvalidUpgrade(e) => format!("raw InvalidUpgrade: {}", e.without_url()),
+        api::Error::Custom(s) => format!("raw Custom: {s}"),
     }
 }
 
@@ -864,83 +873,55 @@ async fn call(client: &Client, op: &str) -> Outcome {
             })
             .await
         }
-        // An operation with no case above (one the spec added): the request
-        // built from the generated operation list.
+        // An operation with no case above (one the spec added): through the
+        // dispatcher generated from the spec.
         other => generic(client, other).await,
     }
 }
 
-/// Calls an operation `call` has no case for, from what the generated
-/// [`api::OPERATIONS`] and the spec say of it: its method, its path with
-/// the sample identifier for every parameter, the key when it needs one,
-/// and a body of its content type with values synthesised from the
-/// schema (a file part: the PNG sample). Sent with a plain HTTP client to
-/// the client's base URL, so a new operation is in the matrix by
-/// regeneration alone (its generated method's signature is not known here).
+/// The sample arguments the generated dispatcher asks for: the sample
+/// identifier for every path parameter (the hash for an override's),
+/// two identifiers for a list.
+fn samples(name: &str) -> Option<Value> {
+    match name {
+        "identifier" => Some(json!(ID)),
+        "hash" => Some(json!(HASH)),
+        "identifiers[]" => Some(json!([ID, SECOND_ID])),
+        _ => None,
+    }
+}
+
+/// Calls an operation `call` has no case for through its generated method,
+/// with sample arguments from the spec (`api::conformance::call_operation`,
+/// generated from it), so a new operation is in the matrix by regeneration
+/// alone.
 async fn generic(client: &Client, name: &str) -> Outcome {
     let op = api::Operation::named(name)
         .unwrap_or_else(|| panic!("`{name}` is not in the generated operation list"));
-    let spec = spec();
-    let url = format!(
-        "{}{}",
-        client.base_url().trim_end_matches('/'),
-        op.path_with(|_| ID.to_string())
-    );
-    let method = reqwest::Method::from_bytes(op.method.as_bytes()).unwrap();
-    let mut request = reqwest::Client::new().request(method, url);
-    if op.api_key {
-        request = request.header("x-api-key", KEY);
-    }
-    let body_schema = |ct: &str| -> Value {
-        let def = operations(&spec)
-            .into_iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, d)| d.clone())
-            .unwrap_or_default();
-        let body = resolve(&spec, &def["requestBody"]).clone();
-        body["content"][ct]["schema"].clone()
-    };
-    match op.request_content_type {
-        Some("application/json") => {
-            let schema = body_schema("application/json");
-            request = request.json(&synthesize(&spec, &schema, name, 0));
-        }
-        Some("multipart/form-data") => {
-            let schema = body_schema("multipart/form-data");
-            let schema = resolve(&spec, &schema).clone();
-            let mut form = reqwest::multipart::Form::new();
-            for (field, prop) in schema["properties"].as_object().into_iter().flatten() {
-                let prop = resolve(&spec, prop);
-                if prop["format"] == "binary" {
-                    let part = reqwest::multipart::Part::bytes(png_sample())
-                        .file_name("a.png")
-                        .mime_str("image/png")
-                        .unwrap();
-                    form = form.part(field.clone(), part);
-                } else {
-                    let v = synthesize(&spec, prop, field, 0);
-                    let text = v.as_str().map(str::to_string).unwrap_or(v.to_string());
-                    form = form.text(field.clone(), text);
-                }
-            }
-            request = request.multipart(form);
-        }
-        _ => {}
-    }
-    match request.send().await {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            let body = resp.bytes().await.unwrap_or_default();
+    match api::conformance::call_operation(client.api(), op, &samples).await {
+        Ok(called) => {
+            let (what, stream) = match &called.body {
+                api::conformance::CalledBody::Json(v) => (snippet(v.to_string().as_bytes()), false),
+                api::conformance::CalledBody::Bytes(b) => (format!("{:?}", snippet(b)), true),
+            };
             Outcome {
-                summary: format!("generic ({status}): {:?}", snippet(&body)),
-                ok: (200..300).contains(&status),
+                summary: format!("Ok (raw, {}): {what}", called.status),
+                ok: true,
                 error: None,
-                // The bytes as sent, not decoded: nothing to refuse.
-                stream: true,
+                stream,
             }
+        }
+        Err(api::Error::InvalidRequest(why)) if why.starts_with("sample argument") => {
+            panic!("{name}: the generated call has no usable sample: {why}")
         }
         Err(e) => Outcome {
-            summary: format!("generic: transport error {}", e.without_url()),
+            summary: raw_error_with(e, |status, body| {
+                format!(
+                    "raw ErrorResponse ({status}): {}",
+                    snippet(body.to_string().as_bytes())
+                )
+            })
+            .await,
             ok: false,
             error: None,
             stream: false,
@@ -1358,18 +1339,34 @@ fn the_matrix_covers_every_documented_status_and_named_example() {
         }
         total += answers.len();
     }
-    // The three named 400 examples of the two operations that name them.
-    let named: Vec<String> = ops
-        .iter()
-        .flat_map(|(op, def)| {
-            documented(&spec, def)
-                .into_iter()
-                .filter(|a| a.label.contains("example `"))
-                .map(move |a| format!("{op}: {}", a.label))
-        })
-        .collect();
-    // And the three of the video result (the newest shape, the oldest
-    // capture, the Revelio verdict), the two of the speech result.
-    assert_eq!(named.len(), 11, "{named:#?}");
-    assert!(total >= 60, "{total} documented answers");
+    // Every named example of every answer (the spec's `examples` maps, read
+    // here on their own) is an answer of the matrix, by its name.
+    let mut named = 0;
+    for (op, def) in &ops {
+        let answers = documented(&spec, def);
+        for (status, response) in def["responses"].as_object().unwrap() {
+            let response = resolve(&spec, response);
+            for (ct, media) in response["content"].as_object().into_iter().flatten() {
+                for name in media["examples"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(n, _)| n)
+                {
+                    named += 1;
+                    let label = format!("{status} {ct} example `{name}`");
+                    assert!(
+                        answers.iter().any(|a| a.label == label),
+                        "{op}: the named example {label} is not in the matrix"
+                    );
+                }
+            }
+        }
+    }
+    assert!(named > 0, "the spec names no example: is this the spec?");
+    assert!(
+        total >= ops.len(),
+        "{total} documented answers for {} operations",
+        ops.len()
+    );
 }

@@ -11,15 +11,18 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  vendor [--pages FILE] [--from DIR | --origin URL] [--upstream DIR] [--check]
-      Fetch every page listed in openapi/pages.txt (as <URL>.md, with curl) and
-      copy its ````yaml block verbatim into openapi/upstream/, saying which files
-      changed or were added. --from DIR reads local copies instead (--seeds DIR
-      is the same); --origin URL fetches from a mirror. --check writes nothing
-      and fails if any file would change; without --from or --origin it reads
-      <repo>/../shared/seeds when that folder exists (as CI does). When
-      <repo>/../shared/docs exists, the rendered pages there are copied to
-      openapi/pages/ (the page-examples test reads them), or with --check compared.
+  vendor [--pages FILE] [--from DIR | --origin URL] [--upstream DIR] [--check] [--add-unlisted]
+      Read every page listed in openapi/pages.txt and copy its ````yaml block
+      verbatim into openapi/upstream/, saying which files changed or were added.
+      The pages are read from <repo>/../shared/seeds (the evidence folder), with
+      and without --check; --from DIR (or --seeds DIR) reads another folder of
+      copies, --origin URL fetches <URL>/<page path>.md with curl (--origin
+      https://docs.identifai.net: the published pages). A page in the folder
+      that the list does not name is an error; --add-unlisted lists it first
+      (its URL from its rendered copy in ../shared/docs). --check writes nothing
+      and fails if any file would change. When <repo>/../shared/docs exists, the
+      rendered pages there are copied to openapi/pages/ (the page-examples test
+      reads them), or with --check compared.
   spec [--upstream DIR] [--overlay PATH] [--out PATH] [--check]
       Merge openapi/upstream/*.yaml, apply openapi/overlay.yaml and write
       openapi/identifai.yaml. --check fails if the committed file is stale.
@@ -42,6 +45,7 @@ commands:
 #[derive(Default)]
 struct Args {
     check: bool,
+    add_unlisted: bool,
     seeds: Option<PathBuf>,
     pages: Option<PathBuf>,
     origin: Option<String>,
@@ -57,6 +61,10 @@ fn parse(command: &str, rest: &[String]) -> Result<Args> {
         let slot = match (command, flag.as_str()) {
             (_, "--check") => {
                 args.check = true;
+                continue;
+            }
+            ("vendor", "--add-unlisted") => {
+                args.add_unlisted = true;
                 continue;
             }
             ("vendor", "--seeds" | "--from") => &mut args.seeds,
@@ -114,27 +122,93 @@ fn main() -> ExitCode {
 
 fn run_vendor(args: Args) -> Result<()> {
     let root = repo_root();
-    let pages = args.pages.unwrap_or_else(|| root.join("openapi/pages.txt"));
+    let pages = args
+        .pages
+        .clone()
+        .unwrap_or_else(|| root.join("openapi/pages.txt"));
     let upstream = args
         .upstream
+        .clone()
         .unwrap_or_else(|| root.join("openapi/upstream"));
     if args.seeds.is_some() && args.origin.is_some() {
         bail!("--from and --origin exclude each other");
     }
-    let seeds = root.join("../shared/seeds");
-    let source = match (args.seeds, args.origin) {
-        (Some(dir), _) => vendor::Source::Dir(dir),
-        (None, Some(origin)) => vendor::Source::Http {
-            origin: Some(origin),
-        },
-        (None, None) if args.check && seeds.is_dir() => vendor::Source::Dir(seeds),
-        (None, None) => vendor::Source::Http { origin: None },
+    // One source, the same for vendoring and --check: the evidence folder
+    // unless told otherwise. The advice below repeats the flags that chose it.
+    let (source, flags) = match (&args.seeds, &args.origin) {
+        (Some(dir), _) => (
+            vendor::Source::Dir(dir.clone()),
+            format!(" --from {}", dir.display()),
+        ),
+        (None, Some(origin)) => (
+            vendor::Source::Http {
+                origin: Some(origin.clone()),
+            },
+            format!(" --origin {origin}"),
+        ),
+        (None, None) => {
+            let seeds = root.join("../shared/seeds");
+            if !seeds.is_dir() {
+                bail!(
+                    "{} does not exist: pass --from DIR (a folder of the pages' copies) or \
+                     --origin https://docs.identifai.net (fetch the published pages)",
+                    seeds.display()
+                );
+            }
+            (vendor::Source::Dir(seeds), String::new())
+        }
     };
-    let list = vendor::read_list(&pages)?;
-    let outcome = vendor::run(&list, &source, &upstream, args.check)?;
+    let flags = match &args.pages {
+        Some(p) => format!("{flags} --pages {}", p.display()),
+        None => flags,
+    };
+    if args.check && args.add_unlisted {
+        bail!("--check writes nothing: run --add-unlisted without it");
+    }
+    let mut list = vendor::read_list(&pages)?;
+    if args.add_unlisted {
+        let vendor::Source::Dir(dir) = &source else {
+            bail!("--add-unlisted reads a folder of copies, not --origin");
+        };
+        let fragments = vendor::collect(&list, &source)?;
+        let read: Vec<PathBuf> = fragments.iter().map(|(f, _)| PathBuf::from(f)).collect();
+        let extra = vendor::unlisted(dir, &read)?;
+        let docs = root.join("../shared/docs");
+        let mut lines = String::new();
+        let mut unknown = Vec::new();
+        for (path, made) in &extra {
+            let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+            match vendor::rendered_url(&docs, made) {
+                Some(url) => {
+                    println!("vendor: listing {url} {name} in {}", pages.display());
+                    lines.push_str(&format!("{url} {name}\n"));
+                }
+                None => unknown.push((path.clone(), made.clone())),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(
+                vendor::unlisted_error(dir, &pages, &unknown).context(format!(
+                    "no rendered copy in {} names the URL of these; nothing was listed",
+                    docs.display()
+                )),
+            );
+        }
+        if !lines.is_empty() {
+            let mut text = fs::read_to_string(&pages)
+                .with_context(|| format!("reading {}", pages.display()))?;
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&lines);
+            fs::write(&pages, text).with_context(|| format!("writing {}", pages.display()))?;
+            list = vendor::read_list(&pages)?;
+        }
+    }
+    let outcome = vendor::run(&list, &source, &upstream, args.check, &pages)?;
     if args.check && !outcome.up_to_date() {
         bail!(
-            "{} is out of date with {source}: run `cargo xtask vendor` and commit the result",
+            "{} is out of date with {source}: run `cargo xtask vendor{flags}` and commit the result",
             upstream.display()
         );
     }

@@ -12,9 +12,9 @@
 //! Last, [`ADDED_OPERATION`]: an operation added to a scratch copy of the
 //! spec through an overlay action, the client regenerated from it
 //! (`IDENTIFAI_CODEGEN_SPEC`, read by `build.rs`: the one extra build), and
-//! the wire matrix and the mock's tests run on it with no test edit. That
-//! one must PASS, with the new operation in the wire matrix's and the mock's
-//! output.
+//! the wire matrix, robustness, the API surface and the mock's tests run on
+//! it with no test edit. That one must PASS, with the new operation in the
+//! wire matrix's, robustness's and the mock's output.
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -94,9 +94,11 @@ pub const MUTATIONS: &[Mutation] = &[
 ];
 
 /// The operation the scratch-spec proof adds (a copy of
-/// `get_image_classification` at a new path, without `x-identifai`).
-pub const ADDED_OPERATION: &str = "get_text_classification";
-const ADDED_PATH: &str = "/api/classification_text/{identifier}";
+/// `get_image_classification` at a new path, without `x-identifai`): named
+/// so that no real page would add it (a real new page, for instance a text
+/// classification, must not collide with it).
+pub const ADDED_OPERATION: &str = "get_xtask_mutate_probe";
+const ADDED_PATH: &str = "/api/xtask_mutate_probe/{identifier}";
 
 /// The overlay (Overlay 1.0, applied by `crate::overlay`) that adds
 /// [`ADDED_OPERATION`] to `doc`.
@@ -110,23 +112,27 @@ pub fn added_operation_overlay(doc: &Value) -> Result<Value> {
     obj.insert("operationId".into(), ADDED_OPERATION.into());
     obj.insert(
         "summary".into(),
-        "Get a text classification (added by xtask mutate)".into(),
+        "A made-up operation (added by xtask mutate)".into(),
     );
     Ok(serde_json::json!({
         "overlay": "1.0.0",
         "info": { "title": "xtask mutate: an added operation", "version": "1" },
         "actions": [{
             "target": "$.paths",
-            "description": "[mutation] a new operation: the wire matrix and the mock must cover it by regeneration alone",
+            "description": "[mutation] a new operation: the wire matrix, robustness, the API surface and the mock must cover it by regeneration alone",
             "update": { ADDED_PATH: { "get": op } },
             "x-evidence": { "level": "none", "reason": "a made-up operation, to test the tests" },
         }],
     }))
 }
 
+/// The coverage lines a run on the added operation must print for it.
+pub const COVERAGE: &[&str] = &["WIRE-MATRIX", "ROBUSTNESS", "MOCK-ROUTE", "MOCK-FAULT"];
+
 /// Regenerates the client from `spec` (the scratch copy) and runs the wire
-/// matrix and the operation-list tests (the mock's included) against it;
-/// fails unless they pass and name [`ADDED_OPERATION`]. Snapshots are not
+/// matrix, the robustness test (through the generated dispatcher), the API
+/// surface and the operation-list tests (the mock's included) against it;
+/// fails unless they pass and name [`ADDED_OPERATION`] ([`COVERAGE`]). Snapshots are not
 /// written and do not fail (`INSTA_UPDATE=no`, `INSTA_FORCE_PASS=1`): the new
 /// operation has none yet, and reviewing them is the maintainer's step.
 pub fn run_added_operation(root: &Path, spec: &Path, log: &Path) -> Result<Vec<String>> {
@@ -142,6 +148,8 @@ pub fn run_added_operation(root: &Path, spec: &Path, log: &Path) -> Result<Vec<S
             "--nocapture",
             "wire_matrix::",
             "operations::",
+            "robustness::",
+            "api_surface::",
         ])
         .env("IDENTIFAI_CODEGEN_SPEC", spec)
         .env("IDENTIFAI_SPEC", spec)
@@ -156,12 +164,12 @@ pub fn run_added_operation(root: &Path, spec: &Path, log: &Path) -> Result<Vec<S
     let text = fs::read_to_string(log)?;
     if !status.success() {
         bail!(
-            "with {ADDED_OPERATION} added the wire matrix or the mock fails (see {})",
+            "with {ADDED_OPERATION} added the wire matrix, robustness, the API surface or the mock fails (see {})",
             log.display()
         );
     }
     let lines = covered(&text, ADDED_OPERATION);
-    for prefix in ["WIRE-MATRIX", "MOCK-ROUTE", "MOCK-FAULT"] {
+    for prefix in COVERAGE {
         if !lines.iter().any(|l| l.starts_with(prefix)) {
             bail!(
                 "{ADDED_OPERATION} is missing from the {prefix} lines (see {})",
@@ -172,20 +180,19 @@ pub fn run_added_operation(root: &Path, spec: &Path, log: &Path) -> Result<Vec<S
     Ok(lines)
 }
 
-/// The coverage lines (`WIRE-MATRIX`, `MOCK-ROUTE`, `MOCK-FAULT`) that name
-/// operation `op`.
+/// The coverage lines ([`COVERAGE`]) that name operation `op`.
 pub fn covered(text: &str, op: &str) -> Vec<String> {
     let mut out: Vec<String> = text
         .lines()
         .map(str::trim)
         .filter(|l| {
-            ["WIRE-MATRIX ", "MOCK-ROUTE ", "MOCK-FAULT "]
-                .iter()
-                .any(|p| {
-                    l.strip_prefix(p).is_some_and(|r| {
+            COVERAGE.iter().any(|p| {
+                l.strip_prefix(p)
+                    .and_then(|r| r.strip_prefix(' '))
+                    .is_some_and(|r| {
                         r.starts_with(&format!("{op}:")) || r.starts_with(&format!("{op} "))
                     })
-                })
+            })
         })
         .map(str::to_string)
         .collect();
@@ -388,15 +395,17 @@ CONFORMANCE-FAIL roundtrip Verdict: does not decode
 
     #[test]
     fn coverage_lines_name_only_that_operation() {
-        let text = "WIRE-MATRIX get_text_classification: 14 answers\n\
-                    WIRE-MATRIX get_text_classification_alias: 3 answers\n\
-                    MOCK-ROUTE get_text_classification -> Operation(\"get_text_classification\")\n\
+        let text = "WIRE-MATRIX get_xtask_mutate_probe: 14 answers\n\
+                    WIRE-MATRIX get_xtask_mutate_probe_alias: 3 answers\n\
+                    ROBUSTNESS get_xtask_mutate_probe: 8 fixed answers\n\
+                    MOCK-ROUTE get_xtask_mutate_probe -> Operation(\"get_xtask_mutate_probe\")\n\
                     test x ... ok\n";
         assert_eq!(
-            covered(text, "get_text_classification"),
+            covered(text, "get_xtask_mutate_probe"),
             vec![
-                "WIRE-MATRIX get_text_classification: 14 answers",
-                "MOCK-ROUTE get_text_classification -> Operation(\"get_text_classification\")",
+                "WIRE-MATRIX get_xtask_mutate_probe: 14 answers",
+                "ROBUSTNESS get_xtask_mutate_probe: 8 fixed answers",
+                "MOCK-ROUTE get_xtask_mutate_probe -> Operation(\"get_xtask_mutate_probe\")",
             ]
         );
     }

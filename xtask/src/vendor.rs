@@ -3,9 +3,11 @@
 //!
 //! The pages are listed in `openapi/pages.txt` (one URL a line, optionally
 //! followed by the name of the page's copy in `../shared/seeds`). Each page
-//! is read, whatever its file name: fetched as `<URL>.md` (with `curl`:
-//! bounded in time and size, redirects followed), or with `--from DIR` read
-//! from a local copy. Each page contains one block
+//! is read, whatever its file name: from a folder of copies (`../shared/seeds`
+//! unless `--from DIR`), or fetched as `<URL>.md` with `--origin` (with
+//! `curl`: bounded in time and size, redirects followed). A page of the
+//! folder that the list does not name is an error ([`unlisted`]). Each page
+//! contains one block
 //!
 //! `````text
 //! ````yaml <method> <path>
@@ -41,26 +43,9 @@ pub fn extract(text: &str) -> Option<Fragment> {
     for line in text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
-        let Some(header) = line
-            .strip_prefix(FENCE)
-            .and_then(|l| l.strip_prefix("yaml "))
-        else {
+        let Some((method, path)) = block_header(line) else {
             continue;
         };
-        let Some(header) = header.strip_suffix('\n') else {
-            continue; // the header line must be terminated
-        };
-        let Some((method, path)) = header.split_once(' ') else {
-            continue;
-        };
-        let is_word = |c: char| c.is_alphanumeric() || c == '_';
-        if method.is_empty()
-            || !method.chars().all(is_word)
-            || path.is_empty()
-            || path.chars().any(char::is_whitespace)
-        {
-            continue;
-        }
         // The body runs to the next line that starts with the fence.
         let body_start = start + line.len();
         let mut end = None;
@@ -79,6 +64,29 @@ pub fn extract(text: &str) -> Option<Fragment> {
         });
     }
     None
+}
+
+/// The method and path of a block's opening line (`````yaml get /api/x\n`,
+/// terminated).
+fn block_header(line: &str) -> Option<(&str, &str)> {
+    let header = line.strip_prefix(FENCE)?.strip_prefix("yaml ")?;
+    let header = header.strip_suffix('\n')?;
+    let (method, path) = header.split_once(' ')?;
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let valid = !method.is_empty()
+        && method.chars().all(is_word)
+        && !path.is_empty()
+        && !path.chars().any(char::is_whitespace);
+    valid.then_some((method, path))
+}
+
+/// The upstream file name the first block of `text` makes, from its opening
+/// line alone (a page whose block is cut short still names it).
+pub fn block_file_name(text: &str) -> Option<String> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    text.split_inclusive('\n')
+        .find_map(block_header)
+        .map(|(method, path)| file_name(method, path))
 }
 
 /// `get`, `/api/classification/{identifier}` -> `get-api-classification-identifier.yaml`.
@@ -268,6 +276,91 @@ pub fn collect(pages: &[Page], source: &Source) -> Result<Vec<(String, Fragment)
     Ok(out)
 }
 
+/// The files under `dir` (a local source) that hold an API page (a
+/// ````yaml block, complete or not) but that none of `read` (the files the listed pages were
+/// read from) is: each with the name of the upstream file its block makes.
+/// Sorted; hidden files, `README.md` and files over [`MAX_PAGE_BYTES`] are
+/// not pages.
+pub fn unlisted(dir: &Path, read: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
+    let read: Vec<PathBuf> = read.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))?;
+        for e in entries {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name == "README.md" {
+                continue;
+            }
+            let path = e.path();
+            let kind = e.file_type()?;
+            if kind.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if !kind.is_file() || e.metadata()?.len() > MAX_PAGE_BYTES {
+                continue;
+            }
+            if path.canonicalize().is_ok_and(|c| read.contains(&c)) {
+                continue;
+            }
+            let Ok(text) = fs::read_to_string(&path) else {
+                continue;
+            };
+            if let Some(made) = block_file_name(&text) {
+                out.push((path, made));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The URL of the rendered page in `docs` (the evidence folder: one file a
+/// page, its first line the page's URL) whose OpenAPI block makes
+/// `file_name`, without a trailing `.md`.
+pub fn rendered_url(docs: &Path, file_name: &str) -> Option<String> {
+    let mut names: Vec<PathBuf> = fs::read_dir(docs)
+        .ok()?
+        .filter_map(|e| Some(e.ok()?.path()))
+        .collect();
+    names.sort();
+    names.into_iter().find_map(|path| {
+        if fs::metadata(&path).ok()?.len() > MAX_PAGE_BYTES {
+            return None;
+        }
+        let text = fs::read_to_string(&path).ok()?;
+        let url = text.lines().next()?.trim();
+        if !url.starts_with("https://") || block_file_name(&text)? != file_name {
+            return None;
+        }
+        Some(url.strip_suffix(".md").unwrap_or(url).to_string())
+    })
+}
+
+/// The error for pages a local source has but the list does not name.
+pub fn unlisted_error(dir: &Path, list: &Path, pages: &[(PathBuf, String)]) -> anyhow::Error {
+    let lines: Vec<String> = pages
+        .iter()
+        .map(|(path, made)| {
+            let name = path.strip_prefix(dir).unwrap_or(path).display();
+            format!("  {name} (would make {made})")
+        })
+        .collect();
+    anyhow::anyhow!(
+        "{} page(s) in {} are not listed in {}, so nothing of them would be vendored:\n{}\n\
+         List each as a line `<page URL> <file name>` in {}, or run `cargo xtask vendor \
+         --add-unlisted` (it lists those whose rendered copy in ../shared/docs names the URL), \
+         then vendor again",
+        pages.len(),
+        dir.display(),
+        list.display(),
+        lines.join("\n"),
+        list.display(),
+    )
+}
+
 /// What a run did (or, with `check`, would do).
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -290,8 +383,28 @@ impl Outcome {
 
 /// Writes (or with `check`, compares) the fragments of `pages` into
 /// `upstream`, saying which changed.
-pub fn run(pages: &[Page], source: &Source, upstream: &Path, check: bool) -> Result<Outcome> {
+///
+/// From a local source, a page there that `pages` does not list is an error
+/// ([`unlisted_error`]; `list` names the list in it), before anything is
+/// written.
+pub fn run(
+    pages: &[Page],
+    source: &Source,
+    upstream: &Path,
+    check: bool,
+    list: &Path,
+) -> Result<Outcome> {
     let fragments = collect(pages, source)?;
+    if let Source::Dir(dir) = source {
+        let read: Vec<PathBuf> = fragments
+            .iter()
+            .map(|(from, _)| PathBuf::from(from))
+            .collect();
+        let extra = unlisted(dir, &read)?;
+        if !extra.is_empty() {
+            return Err(unlisted_error(dir, list, &extra));
+        }
+    }
     let mut outcome = Outcome::default();
     for (from, fragment) in &fragments {
         let dest = upstream.join(&fragment.file_name);
@@ -424,6 +537,57 @@ mod tests {
             (vec!["b.txt".to_string()], vec!["c.txt".to_string()])
         );
         assert!(!o.up_to_date());
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn pages_of_a_folder_that_the_list_does_not_name_are_found() {
+        let tmp = std::env::temp_dir().join(format!("xtask-unlisted-{}", std::process::id()));
+        let (seeds, docs) = (tmp.join("seeds"), tmp.join("docs"));
+        fs::create_dir_all(seeds.join("sub")).unwrap();
+        fs::create_dir_all(&docs).unwrap();
+        let page = |method: &str, path: &str| {
+            format!("# t\n\n````yaml {method} {path}\nopenapi: 3.0.0\n````\n")
+        };
+        fs::write(seeds.join("a.txt"), page("get", "/api/a")).unwrap();
+        fs::write(seeds.join("sub/b.md"), page("post", "/api/b")).unwrap();
+        fs::write(seeds.join("README.md"), page("get", "/api/readme")).unwrap();
+        fs::write(seeds.join("notes.txt"), "no block here\n").unwrap();
+        let found = unlisted(&seeds, &[seeds.join("a.txt")]).unwrap();
+        assert_eq!(
+            found,
+            vec![(seeds.join("sub/b.md"), "post-api-b.yaml".to_string())]
+        );
+        let e = unlisted_error(&seeds, Path::new("openapi/pages.txt"), &found).to_string();
+        assert!(
+            e.contains("1 page(s)") && e.contains("sub/b.md (would make post-api-b.yaml)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("--add-unlisted") && e.contains("<page URL> <file name>"),
+            "{e}"
+        );
+        // The rendered copy with the same block names the URL.
+        fs::write(
+            docs.join("x.md.txt"),
+            format!("https://h/api-reference/b.md\n{}", page("post", "/api/b")),
+        )
+        .unwrap();
+        // A capture cut inside its block still names it.
+        fs::write(
+            docs.join("y.txt"),
+            "https://h/api-reference/a\n````yaml get /api/a\nopenapi: 3.0.0\n",
+        )
+        .unwrap();
+        assert_eq!(
+            rendered_url(&docs, "get-api-a.yaml").as_deref(),
+            Some("https://h/api-reference/a")
+        );
+        assert_eq!(
+            rendered_url(&docs, "post-api-b.yaml").as_deref(),
+            Some("https://h/api-reference/b")
+        );
+        assert_eq!(rendered_url(&docs, "get-api-c.yaml"), None);
         fs::remove_dir_all(&tmp).unwrap();
     }
 

@@ -48,6 +48,12 @@ fn site() -> (String, BTreeMap<String, String>) {
     (lines, pages)
 }
 
+/// How many pages `openapi/pages.txt` lists.
+fn listed() -> usize {
+    let list = std::fs::read_to_string(repo_root().join("openapi/pages.txt")).unwrap();
+    list.lines().filter(|l| l.starts_with("https://")).count()
+}
+
 /// Serves `pages` as `<path>.md` on loopback until the test ends.
 fn serve(pages: BTreeMap<String, String>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -145,8 +151,13 @@ fn assert_exactly_two_rewritten(before: &BTreeMap<String, String>, up: &Path, st
     );
     assert_eq!(stdout.matches("changed: ").count(), 1, "{stdout}");
     assert_eq!(stdout.matches("added: ").count(), 1, "{stdout}");
+    let n = listed();
     assert!(
-        stdout.contains("6 pages: 1 changed, 1 added, 4 unchanged"),
+        stdout.contains(&format!(
+            "{} pages: 1 changed, 1 added, {} unchanged",
+            n + 1,
+            n - 1
+        )),
         "{stdout}"
     );
     assert!(after["get-api-classification-heatmap-identifier.yaml"].contains("# changed upstream"));
@@ -200,7 +211,7 @@ fn fetches_from_a_loopback_server_and_names_what_changed() {
     ]);
     assert!(ok);
     assert!(
-        stdout.contains("0 changed, 0 added, 6 unchanged"),
+        stdout.contains(&format!("0 changed, 0 added, {} unchanged", listed() + 1)),
         "{stdout}"
     );
 }
@@ -256,4 +267,113 @@ fn a_listed_page_without_a_copy_is_an_error_not_skipped() {
         stderr.contains("no copy of https://docs.identifai.net/api-reference/nowhere"),
         "{stderr}"
     );
+}
+
+#[test]
+fn the_default_source_is_the_seeds_folder_with_and_without_check() {
+    let seeds = repo_root().join("../shared/seeds");
+    if !seeds.is_dir() {
+        eprintln!("skipping: {} does not exist", seeds.display());
+        return;
+    }
+    let (_dir, up) = scratch();
+    let up_arg = up.to_str().unwrap();
+    let (ok, stdout, stderr) = vendor(&["--upstream", up_arg, "--check"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("up to date with") && stdout.contains("shared/seeds"),
+        "{stdout}"
+    );
+    // Stale: the advice is the plain command, which reads the same folder.
+    std::fs::write(up.join("get-api-health.yaml"), "stale\n").unwrap();
+    let (ok, _, stderr) = vendor(&["--upstream", up_arg, "--check"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("shared/seeds: run `cargo xtask vendor` and commit"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = vendor(&["--upstream", up_arg]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("changed: ")
+            && stdout.contains("vendored from")
+            && stdout.contains("shared/seeds"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_page_in_the_folder_that_the_list_does_not_name_is_an_error_until_listed() {
+    let root = repo_root();
+    let (seeds, docs) = (root.join("../shared/seeds"), root.join("../shared/docs"));
+    let rendered = docs.join("api-reference__partner__get-pricings.md.txt");
+    if !seeds.is_dir() || !rendered.is_file() {
+        eprintln!("skipping: no seeds or rendered pages beside the repository");
+        return;
+    }
+    let (dir, up) = scratch();
+    let copies = dir.path().join("copies");
+    std::fs::create_dir(&copies).unwrap();
+    for e in std::fs::read_dir(&seeds).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copies.join(e.file_name())).unwrap();
+    }
+    // A new page in the folder: the pricings page (its rendered copy's
+    // first line is its URL; the capture is cut inside its block, which a
+    // seed page closes), under a seed-like name.
+    let text = std::fs::read_to_string(&rendered).unwrap();
+    let mut page = text.split_once('\n').unwrap().1.to_string();
+    if !page.trim_end().ends_with("````") {
+        page.push_str("\n````\n");
+    }
+    std::fs::write(copies.join("005_new.txt"), page).unwrap();
+    let list = dir.path().join("pages.txt");
+    std::fs::copy(root.join("openapi/pages.txt"), &list).unwrap();
+    let before = snapshot(&up);
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "--pages",
+            list.to_str().unwrap(),
+            "--from",
+            copies.to_str().unwrap(),
+            "--upstream",
+            up.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        vendor(&refs)
+    };
+    for extra in [&[][..], &["--check"][..]] {
+        let (ok, _, stderr) = run(args(extra));
+        assert!(!ok, "{extra:?}");
+        assert!(
+            stderr.contains("1 page(s)")
+                && stderr.contains("005_new.txt (would make get-api-partner-pricings.yaml)")
+                && stderr.contains("--add-unlisted"),
+            "{stderr}"
+        );
+        assert_eq!(snapshot(&up), before, "nothing written");
+    }
+    let (ok, stdout, stderr) = run(args(&["--add-unlisted"]));
+    assert!(ok, "{stderr}");
+    let listed = std::fs::read_to_string(&list).unwrap();
+    assert!(
+        listed.ends_with(
+            "https://docs.identifai.net/api-reference/partner/get-pricings 005_new.txt\n"
+        ),
+        "{listed}"
+    );
+    assert!(
+        stdout.contains("added: ") && stdout.contains("get-api-partner-pricings.yaml"),
+        "{stdout}"
+    );
+    // Listed now: a plain run is up to date.
+    let (ok, _, stderr) = run(args(&["--check"]));
+    assert!(ok, "{stderr}");
 }

@@ -66,7 +66,10 @@
 //! `#[doc(hidden)] mod conformance` (behind the crate's `conformance`
 //! feature) that reaches every component's Rust type
 //! by schema name, for the spec-driven tests (the `conformance` test binary, `tests/conformance/`), so a
-//! new schema is tested with no hand-written list.
+//! new schema is tested with no hand-written list; and `call_operation`
+//! (`dispatch`), which calls any operation through its generated method with
+//! sample arguments from the spec, so a new operation is called with no
+//! hand-written arm.
 //!
 //! With the `mock` feature, the **typed httpmock helpers** (`mocks`, below)
 //! of every operation: progenitor's for its operations, the generator's own
@@ -75,11 +78,15 @@
 //!
 //! The build fails, with a message naming the place, on anything in the spec
 //! it cannot turn into Rust faithfully (an inline string enum in a response
-//! schema, a form field of a type forms cannot carry).
+//! schema, a form field of a type forms cannot carry). What progenitor would
+//! panic on (a JSON answer with no schema, ...) is found first (`preflight`):
+//! the error names the operation, the status and the overlay action to
+//! write; a panic of progenitor's that gets past it is an error too.
 
 #![warn(missing_docs)]
 
 mod answers;
+mod dispatch;
 mod docs;
 mod evidence;
 mod fixes;
@@ -94,6 +101,7 @@ mod open_enums;
 mod operations;
 mod partition;
 mod php_bools;
+mod preflight;
 mod registry;
 mod resolve;
 mod verdicts;
@@ -110,6 +118,7 @@ mod prelude {
     pub(crate) use quote::{format_ident, quote, ToTokens};
 
     pub(crate) use crate::answers::*;
+    pub(crate) use crate::dispatch::*;
     pub(crate) use crate::docs::*;
     pub(crate) use crate::evidence::*;
     pub(crate) use crate::fixes::*;
@@ -123,6 +132,7 @@ mod prelude {
     pub(crate) use crate::operations::*;
     pub(crate) use crate::partition::*;
     pub(crate) use crate::php_bools::*;
+    pub(crate) use crate::preflight::*;
     pub(crate) use crate::registry::*;
     pub(crate) use crate::resolve::*;
     pub(crate) use crate::verdicts::*;
@@ -166,7 +176,13 @@ pub const MOCK_ANSWERS_FILE: &str = "identifai_mock_answers.rs";
 pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), String> {
     let shown = spec_path.display();
     let text = std::fs::read_to_string(spec_path).map_err(|e| format!("reading {shown}: {e}"))?;
-    let generated = generate(&text, httpmock).map_err(|e| format!("{shown}: {e}"))?;
+    // A panic inside the generators becomes the error below; keep its own
+    // report (a "panicked at" line and a backtrace hint) out of the build's.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let generated = generate(&text, httpmock);
+    std::panic::set_hook(hook);
+    let generated = generated.map_err(|e| format!("{shown}: {e}"))?;
     std::fs::write(out_dir.join(API_FILE), generated.api)
         .map_err(|e| format!("writing generated code: {e}"))?;
     std::fs::write(out_dir.join(KINDS_FILE), generated.kinds)
@@ -195,6 +211,7 @@ pub fn parse(spec_text: &str) -> Result<OpenAPI, String> {
 /// `httpmock`, also the typed httpmock helpers of every operation.
 pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     let spec = parse(spec_text)?;
+    preflight(&spec)?;
 
     let enums = open_enums(&spec)?;
     let (progenitor_spec, own_ops) = partition(&spec)?;
@@ -231,10 +248,9 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
             .into_iter(),
         );
     }
-    let mut generator = progenitor_impl::Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&progenitor_spec)
-        .map_err(|e| format!("progenitor: {e}"))?;
+    let tokens = unpanicked(&progenitor_spec, "progenitor", |spec| {
+        progenitor_impl::Generator::new(&settings).generate_tokens(spec)
+    })?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut CappedDecode, &mut file);
@@ -302,6 +318,18 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     })
     .map_err(|e| format!("generated forms do not parse: {e}"))?;
     file.items.extend(own.items);
+    // The conformance tests' dispatcher, read off every generated method.
+    let calls: syn::File = syn::parse2(call_dispatcher(&spec, &file.items)?)
+        .map_err(|e| format!("the generated dispatcher does not parse: {e}"))?;
+    let conformance = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "conformance" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or("the generated code has no `conformance` module")?;
+    conformance.1.extend(calls.items);
 
     let api = prettyplease::unparse(&file);
     let kinds: syn::File =
@@ -313,10 +341,9 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     // forms, the heatmap), the undocumented 503 for all.
     let mut mock = None;
     if httpmock {
-        let mut generator = progenitor_impl::Generator::new(&settings);
-        let tokens = generator
-            .httpmock(&progenitor_spec, "crate::api")
-            .map_err(|e| format!("progenitor httpmock: {e}"))?;
+        let tokens = unpanicked(&progenitor_spec, "progenitor httpmock", |spec| {
+            progenitor_impl::Generator::new(&settings).httpmock(spec, "crate::api")
+        })?;
         let mut file: syn::File =
             syn::parse2(tokens).map_err(|e| format!("httpmock output does not parse: {e}"))?;
         syn::visit_mut::VisitMut::visit_file_mut(&mut ArrayQueryFix, &mut file);
@@ -335,6 +362,80 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         httpmock: mock,
         mock_answers,
     })
+}
+
+/// Runs a progenitor generation on `spec`, turning a panic (its `todo!`s and
+/// asserts on what it cannot take) into an error naming the operation: on a
+/// panic, each operation is tried alone to find the one that panics.
+fn unpanicked(
+    spec: &OpenAPI,
+    what: &str,
+    run: impl Fn(&OpenAPI) -> Result<TokenStream, progenitor_impl::Error>,
+) -> Result<TokenStream, String> {
+    let attempt = |spec: &OpenAPI| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(spec)))
+            .map_err(|p| panic_text(&*p))
+    };
+    match attempt(spec) {
+        Ok(result) => result.map_err(|e| format!("{what}: {e}")),
+        Err(message) => {
+            // Find the operation: the spec with that one alone panics too.
+            for (path, method, op) in spec.operations() {
+                let mut alone = spec.clone();
+                for (p, item) in alone.paths.paths.iter_mut() {
+                    if let ReferenceOr::Item(item) = item {
+                        for m in [
+                            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+                        ] {
+                            if p != path || m != method {
+                                clear_method(item, m);
+                            }
+                        }
+                    }
+                }
+                if let Err(m) = attempt(&alone) {
+                    return Err(format!(
+                        "{} {path} (operationId {}): {what} cannot generate this operation \
+                         ({m}). Change what it rejects with an overlay action in \
+                         openapi/overlay.yaml (target $.paths['{path}'].{method}).",
+                        method.to_uppercase(),
+                        op.operation_id.as_deref().unwrap_or("none"),
+                    ));
+                }
+            }
+            Err(format!("{what} cannot generate the spec ({message})"))
+        }
+    }
+}
+
+fn clear_method(item: &mut openapiv3::PathItem, method: &str) {
+    let slot = match method {
+        "get" => &mut item.get,
+        "put" => &mut item.put,
+        "post" => &mut item.post,
+        "delete" => &mut item.delete,
+        "options" => &mut item.options,
+        "head" => &mut item.head,
+        "patch" => &mut item.patch,
+        _ => &mut item.trace,
+    };
+    *slot = None;
+}
+
+/// A panic's message.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic".to_string(),
+    }
+    .lines()
+    .next()
+    .unwrap_or_default()
+    .to_string()
 }
 
 /// operationIds whose effective security requirement (the operation's, else
@@ -471,6 +572,36 @@ mod tests {
     fn a_spec_that_is_not_openapi_is_an_error_not_a_panic() {
         assert!(parse("openapi: [").unwrap_err().starts_with("parsing"));
         assert!(parse("just: text").unwrap_err().contains("OpenAPI"));
+    }
+
+    #[test]
+    fn a_generator_panic_is_an_error_naming_the_operation() {
+        let s = spec(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a: {get: {operationId: a, responses: {"200": {description: ok}}}}
+  /b/{id}: {post: {operationId: b, responses: {"200": {description: ok}}}}
+"#,
+        );
+        let e = unpanicked(&s, "progenitor", |spec| {
+            let has_b = spec
+                .operations()
+                .any(|(_, _, o)| o.operation_id.as_deref() == Some("b"));
+            assert!(!has_b, "not yet implemented: something about b");
+            Ok(TokenStream::new())
+        })
+        .unwrap_err();
+        assert!(
+            e.starts_with("POST /b/{id} (operationId b): progenitor cannot generate"),
+            "{e}"
+        );
+        assert!(
+            e.contains("something about b") && e.contains("openapi/overlay.yaml"),
+            "{e}"
+        );
+        assert!(unpanicked(&s, "progenitor", |_| Ok(TokenStream::new())).is_ok());
     }
 
     #[test]
