@@ -162,6 +162,20 @@ impl Poller {
         }
     }
 
+    /// The breaker is open (`failed`): the service refuses every request of
+    /// the key (a spent quota). Every wait ends with that cause now, rather
+    /// than on its deadline; the identifiers stay valid for a later wait.
+    fn finish_all_if_refused(&self, failed: Option<&Error>) {
+        if let Some(
+            e @ Error::RateLimited {
+                breaker_open: true, ..
+            },
+        ) = failed
+        {
+            self.finish_all(e);
+        }
+    }
+
     /// Hands a finished answer to everyone waiting for `id` (in the fleet
     /// too: an error that is not a result, for its waiters to ask again).
     fn finish(&self, id: &Identifier, outcome: Result<AnyResult>) {
@@ -332,17 +346,7 @@ async fn rounds(client: Client) {
             }
         }
         let (failed, requests) = round(&client, poller).await;
-        // The breaker is open: the service refuses every request of the key
-        // (a spent quota). Every wait ends with that cause now, rather than
-        // on its deadline; the identifiers stay valid for a later wait.
-        if let Some(
-            e @ Error::RateLimited {
-                breaker_open: true, ..
-            },
-        ) = &failed
-        {
-            poller.finish_all(e);
-        }
+        poller.finish_all_if_refused(failed.as_ref());
         // After a refusal, no round before the server said it has room.
         let floor = match &failed {
             Some(Error::RateLimited {
@@ -515,14 +519,7 @@ async fn follow(client: &Client, board: &Board) {
         }
     };
     let failing = failing.map(Failing::error);
-    if let Some(
-        e @ Error::RateLimited {
-            breaker_open: true, ..
-        },
-    ) = &failing
-    {
-        poller.finish_all(e);
-    }
+    poller.finish_all_if_refused(failing.as_ref());
     poller.lock().failing = failing;
     for ((id, kind), answer) in ids.into_iter().zip(answers) {
         let result = match answer {
