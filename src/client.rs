@@ -212,6 +212,19 @@ impl Client {
         if ids.is_empty() || ids.len() > crate::wait::LIST_BATCH {
             return Err(InputError::IdentifierCount { count: ids.len() }.into());
         }
+        if !K::LISTS {
+            // No list in the spec: one GET each; as a list does, leave out
+            // the identifiers the server does not know.
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                match self.result_of::<K>(id).await {
+                    Ok(r) => out.push(r),
+                    Err(Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(out);
+        }
         let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
         let answer = K::list(&self.api, &ids).await;
         crate::answer::read_answer(answer, crate::answer::decode_list).await

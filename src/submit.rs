@@ -76,6 +76,13 @@ pub trait MediaKind: Send + Sync + 'static {
     const MAX_BYTES: u64;
     #[doc(hidden)]
     const EXTENSION_FALLBACK: bool;
+    /// Whether the spec has a URL form for this kind.
+    const BY_URL: bool;
+    /// Whether the spec has a list operation for this kind (else results
+    /// are fetched one at a time).
+    const LISTS: bool;
+    /// The multipart part that carries the file.
+    const FILE_PART: &'static str;
     #[doc(hidden)]
     fn wrap(result: Classified<Self::Output>) -> AnyResult;
     #[doc(hidden)]
@@ -257,6 +264,16 @@ impl<'c, K: MediaKind> Classify<'c, K> {
         );
         let client = self.client;
         let fut = async move {
+            if self.source.is_url() && !K::BY_URL {
+                return Err(InputError::InvalidSetting {
+                    setting: "source",
+                    reason: format!(
+                        "the spec has no URL submission for {}s: send the file",
+                        K::NAME
+                    ),
+                }
+                .into());
+            }
             let prepared = prepare(self.source, &accepts::<K>(client)).await?;
             let by_url = matches!(prepared, Prepared::Url(_));
             if let Some(setting) = K::options_not_taken(&self.options, by_url).first() {

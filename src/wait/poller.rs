@@ -607,6 +607,29 @@ async fn round(client: &Client, poller: &Poller) -> (Option<Error>, u32) {
     // evenly instead of spending it in a burst and stalling.
     let mut requests = 0u32;
     for kind in Kind::ALL {
+        if !kind.lists() {
+            // No list in the spec: the identifiers known to be of this kind
+            // are asked one by one; the others never count on it.
+            let ids: Vec<Identifier> = {
+                let mut st = poller.lock();
+                let mut mine = Vec::new();
+                for (id, e) in st.entries.iter_mut() {
+                    if e.kind == Some(kind) {
+                        mine.push(id.clone());
+                    } else if e.kind.is_none() && !e.not_in.contains(&kind) {
+                        e.not_in.push(kind);
+                    }
+                }
+                mine
+            };
+            for id in ids {
+                requests += 1;
+                if let Err(e) = ask_alone(client, &id, Some(kind)).await {
+                    failed = Some(e);
+                }
+            }
+            continue;
+        }
         // Known to be of this kind, or of no kind known yet and not left
         // out of this kind's list (by an earlier kind's answer of this
         // round too).

@@ -41,8 +41,9 @@ pub(crate) struct KindSpec {
 ///   that hands back the body undecoded, so the layer keeps the server's
 ///   JSON beside the typed value.
 ///
-/// A kind missing one of `submit`, `submit_url`, `result`, `list` fails the
-/// build, naming it.
+/// A kind needs `submit` and `result` (else the build fails, naming it);
+/// `submit_url`, `list` and `override` are used when the spec has them: a
+/// kind without a list is polled one result at a time.
 pub(crate) fn media_kinds(
     spec: &OpenAPI,
     forms: &mut Forms,
@@ -118,10 +119,12 @@ pub(crate) fn media_kinds(
                 format!("kind {kind}: no operation with x-identifai role `{role}` in the spec")
             })
         };
+        // `submit` and `result` make a kind; a URL form, a list and an
+        // override are used when the spec has them.
         let submit = need("submit")?;
-        let submit_url = need("submit_url")?;
         let result = need("result")?;
-        let list = need("list")?;
+        let submit_url = k.ops.get("submit_url");
+        let list = k.ops.get("list");
         let ident = format_ident!("{}", pascal(kind));
         let what = format!(
             "{} {kind}",
@@ -134,17 +137,17 @@ pub(crate) fn media_kinds(
 
         // The file form: its part, content types, options group and limit.
         let (file_field, content_types, group, max_bytes) = file_form(spec, kind, submit)?;
-        let (_, url_group) = form_group(spec, submit_url)?;
-        if url_group.as_deref() != Some(group.as_str()) {
-            return Err(format!(
-                "kind {kind}: {} and {} must share one x-options-group",
-                submit.op_id, submit_url.op_id
-            ));
+        if let Some(submit_url) = submit_url {
+            let (_, url_group) = form_group(spec, submit_url)?;
+            if url_group.as_deref() != Some(group.as_str()) {
+                return Err(format!(
+                    "kind {kind}: {} and {} must share one x-options-group",
+                    submit.op_id, submit_url.op_id
+                ));
+            }
         }
         let form = format_ident!("{}Form", pascal(&submit.op_id));
-        let url_form = format_ident!("{}Form", pascal(&submit_url.op_id));
         let submit_fn = format_ident!("{}", submit.op_id);
-        let submit_url_fn = format_ident!("{}", submit_url.op_id);
         let konst = format_ident!("{}_CONTENT_TYPES", file_field.to_ascii_uppercase());
         let group_ident = format_ident!("{}", group);
         // `infer` tells every image format apart by content; video and
@@ -152,17 +155,18 @@ pub(crate) fn media_kinds(
         let extension_fallback = !content_types.iter().all(|t| t.starts_with("image/"));
 
         let output = json_ref_type(spec, result, false)?;
-        let list_output = json_ref_type(spec, list, true)?;
-        if output != list_output {
-            return Err(format!(
-                "kind {kind}: {} answers items of another type than {}",
-                list.op_id, result.op_id
-            ));
+        if let Some(list) = list {
+            let list_output = json_ref_type(spec, list, true)?;
+            if output != list_output {
+                return Err(format!(
+                    "kind {kind}: {} answers items of another type than {}",
+                    list.op_id, result.op_id
+                ));
+            }
         }
         check_pollable(spec, result)?;
         let get_raw = format_ident!("{}_raw", result.op_id);
-        let list_raw = format_ident!("{}_raw", list.op_id);
-        for op in [result, list] {
+        for op in std::iter::once(result).chain(list) {
             let own = OwnOp {
                 path: op.path.clone(),
                 method: op.method,
@@ -175,6 +179,47 @@ pub(crate) fn media_kinds(
                 Some(&format!("{}_raw", op.op_id)),
             )?);
         }
+        let by_url = submit_url.is_some();
+        let lists = list.is_some();
+        let file_part = file_field.clone();
+        // Without a URL form or a list the layer never calls these (it
+        // checks `BY_URL` / `LISTS` first); they answer a typed refusal.
+        let (submit_url_body, url_options) = match submit_url {
+            Some(u) => {
+                let url_form = format_ident!("{}Form", pascal(&u.op_id));
+                let f = format_ident!("{}", u.op_id);
+                (
+                    quote! {
+                        let form = forms::#url_form::new(url).with_options(options);
+                        api.#f(Some(accept), form).await
+                    },
+                    quote! { forms::#url_form::options_not_taken(options) },
+                )
+            }
+            None => {
+                let reason = format!("the spec has no URL submission for {kind}s");
+                (
+                    quote! {
+                        let _ = (api, accept, url, options);
+                        Err(::progenitor_client::Error::InvalidRequest(#reason.into()))
+                    },
+                    quote! { forms::#form::options_not_taken(options) },
+                )
+            }
+        };
+        let list_body = match list {
+            Some(l) => {
+                let f = format_ident!("{}_raw", l.op_id);
+                quote! { api.#f(ids).await }
+            }
+            None => {
+                let reason = format!("the spec has no list operation for {kind}s");
+                quote! {
+                    let _ = (api, ids);
+                    Err(::progenitor_client::Error::InvalidRequest(#reason.into()))
+                }
+            }
+        };
         let override_body = match k.ops.get("override") {
             Some(o) => {
                 let f = format_ident!("{}", o.op_id);
@@ -206,18 +251,18 @@ pub(crate) fn media_kinds(
             }
         };
 
+        let op_line = |o: &KindOp| format!("`{} {}`", o.method.to_uppercase(), o.path);
         let kind_doc = format!(
-            "{}s: `{} {}` (file), `{} {}` (URL), results from `{} {}` and `{} {}`. \
+            "{}s: {} (file){}, results from {}{}. \
              Generated from the spec's `x-identifai` operations.",
             pascal(kind),
-            submit.method.to_uppercase(),
-            submit.path,
-            submit_url.method.to_uppercase(),
-            submit_url.path,
-            result.method.to_uppercase(),
-            result.path,
-            list.method.to_uppercase(),
-            list.path,
+            op_line(submit),
+            submit_url
+                .map(|u| format!(", {} (URL)", op_line(u)))
+                .unwrap_or_else(|| ", no URL submission".into()),
+            op_line(result),
+            list.map(|l| format!(" and {}", op_line(l)))
+                .unwrap_or_else(|| " (one at a time: the spec has no list)".into()),
         );
         let max_doc = format!("{max_bytes} bytes: the limit the spec states for {kind}s.");
         items.push(quote! {
@@ -235,6 +280,9 @@ pub(crate) fn media_kinds(
                 #[doc = #max_doc]
                 const MAX_BYTES: u64 = #max_bytes;
                 const EXTENSION_FALLBACK: bool = #extension_fallback;
+                const BY_URL: bool = #by_url;
+                const LISTS: bool = #lists;
+                const FILE_PART: &'static str = #file_part;
                 fn wrap(result: crate::answer::Classified<Self::Output>) -> AnyResult {
                     AnyResult::#ident(result)
                 }
@@ -247,7 +295,7 @@ pub(crate) fn media_kinds(
                 }
                 fn options_not_taken(options: &Self::Options, by_url: bool) -> Vec<&'static str> {
                     if by_url {
-                        forms::#url_form::options_not_taken(options)
+                        #url_options
                     } else {
                         forms::#form::options_not_taken(options)
                     }
@@ -267,14 +315,13 @@ pub(crate) fn media_kinds(
                     url: ::std::string::String,
                     options: Self::Options,
                 ) -> crate::submit::ApiResult {
-                    let form = forms::#url_form::new(url).with_options(options);
-                    api.#submit_url_fn(Some(accept), form).await
+                    #submit_url_body
                 }
                 async fn get(api: &crate::api::Client, id: &str) -> crate::submit::RawResult {
                     api.#get_raw(id).await
                 }
                 async fn list(api: &crate::api::Client, ids: &[::std::string::String]) -> crate::submit::RawResult {
-                    api.#list_raw(ids).await
+                    #list_body
                 }
                 async fn override_classification(
                     api: &crate::api::Client,
@@ -372,6 +419,26 @@ pub(crate) fn media_kinds(
                     pub fn content_types(&self) -> &'static [&'static str] {
                         use crate::submit::MediaKind;
                         match self { #( Kind::#variants => <#variants as MediaKind>::CONTENT_TYPES, )* }
+                    }
+
+                    /// Whether the spec has a URL form for this kind
+                    /// (else only files are sent).
+                    pub fn takes_urls(&self) -> bool {
+                        use crate::submit::MediaKind;
+                        match self { #( Kind::#variants => <#variants as MediaKind>::BY_URL, )* }
+                    }
+
+                    /// Whether the spec has a list operation for this kind
+                    /// (else its results are fetched one at a time).
+                    pub fn lists(&self) -> bool {
+                        use crate::submit::MediaKind;
+                        match self { #( Kind::#variants => <#variants as MediaKind>::LISTS, )* }
+                    }
+
+                    /// The multipart part that carries this kind's file.
+                    pub fn file_part(&self) -> &'static str {
+                        use crate::submit::MediaKind;
+                        match self { #( Kind::#variants => <#variants as MediaKind>::FILE_PART, )* }
                     }
 
                     /// The kind's position in [`Kind::ALL`].
@@ -490,7 +557,61 @@ pub(crate) fn media_kinds(
 
                 #(#items)*
 
+                /// A submission of a kind chosen at run time, from
+                /// [`crate::Client::classify_as`]: the same calls as
+                /// [`crate::Classify`], with options left at their defaults.
+                #[derive(Debug)]
+                #[non_exhaustive]
+                pub enum AnyClassify<'c> {
+                    #( #[doc = #variant_docs] #variants(crate::submit::Classify<'c, #variants>), )*
+                }
+
+                impl AnyClassify<'_> {
+                    /// Which kind is submitted.
+                    pub fn kind(&self) -> Kind {
+                        match self { #( AnyClassify::#variants(_) => Kind::#variants, )* }
+                    }
+
+                    /// See [`crate::Classify::response_format`].
+                    pub fn response_format(self, format: types::ResponseFormat) -> Self {
+                        match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.response_format(format)), )* }
+                    }
+
+                    /// See [`crate::Classify::on_progress`].
+                    pub fn on_progress(self, f: impl Fn(crate::Progress) + Send + Sync + 'static) -> Self {
+                        match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.on_progress(f)), )* }
+                    }
+
+                    /// See [`crate::Classify::on_accepted`].
+                    pub fn on_accepted(self, f: impl Fn(&crate::Receipt) -> ::std::io::Result<()> + Send + Sync + 'static) -> Self {
+                        match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.on_accepted(f)), )* }
+                    }
+
+                    /// See [`crate::Classify::send`].
+                    pub async fn send(self) -> crate::Result<crate::Identifier> {
+                        match self { #( AnyClassify::#variants(c) => c.send().await, )* }
+                    }
+
+                    /// See [`crate::Classify::send_receipt`].
+                    pub async fn send_receipt(self) -> crate::Result<crate::Receipt> {
+                        match self { #( AnyClassify::#variants(c) => c.send_receipt().await, )* }
+                    }
+
+                    /// See [`crate::Classify::wait`]: the result as an [`AnyResult`].
+                    pub async fn wait(self) -> crate::Result<AnyResult> {
+                        use crate::submit::MediaKind;
+                        match self { #( AnyClassify::#variants(c) => c.wait().await.map(#variants::wrap), )* }
+                    }
+                }
+
                 impl crate::Client {
+                    /// Starts a submission of kind `kind` (chosen at run time):
+                    /// `classify_as(Kind::Image, source)` is
+                    /// `classify_image(source)`, options left at their defaults.
+                    pub fn classify_as(&self, kind: Kind, source: impl Into<crate::Source>) -> AnyClassify<'_> {
+                        match kind { #( Kind::#variants => AnyClassify::#variants(self.#classify_fns(source)), )* }
+                    }
+
                     #(
                         #[doc = #classify_docs]
                         pub fn #classify_fns(&self, source: impl Into<crate::Source>) -> crate::submit::Classify<'_, #variants> {
