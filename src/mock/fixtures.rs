@@ -108,10 +108,11 @@ fn base(submission: &Submission, base_url: &str) -> Map<String, Value> {
     if let Some(ref_id) = &submission.options.ref_id {
         body.insert("ref_id".into(), json!(ref_id));
     }
+    #[allow(unreachable_patterns)]
     let kind = match submission.kind {
-        MediaKind::Image => "classification",
-        MediaKind::Video => "classification_video",
-        MediaKind::Audio => "classification_audio",
+        MediaKind::Image => "classification".to_string(),
+        MediaKind::Video => "classification_video".to_string(),
+        other => format!("classification_{other}"),
     };
     body.insert(
         "result_url".into(),
@@ -142,7 +143,7 @@ pub(crate) fn classification_body(
     // A finished result also carries every field of the documented result
     // that this file does not write by name (one the spec adds).
     if phase == Phase::Done {
-        super::documented::fill_from_role(&mut body, submission.kind.tag(), "result");
+        super::documented::fill_from_role(&mut body, submission.kind.as_str(), "result");
     }
     if style.quirks {
         add_unknown_fields(&mut body, submission.kind);
@@ -190,7 +191,7 @@ fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Styl
             if opts.with_nsfw {
                 body.insert("is_nsfw".into(), json!(false));
             }
-            if submission.kind != MediaKind::Audio {
+            if matches!(submission.kind, MediaKind::Image | MediaKind::Video) {
                 body.insert("c2pa".into(), Value::Null);
             }
             // A video has `has_heatmap` and `details` per frame only (the
@@ -198,10 +199,14 @@ fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Styl
             if submission.kind == MediaKind::Image {
                 body.insert("has_heatmap".into(), json!(opts.with_heatmap));
             }
+            // A kind the mock has no shape for answers the fields above and
+            // the rest of its documented result (`fill_from_role`).
+            #[allow(unreachable_patterns)]
             match submission.kind {
                 MediaKind::Image => image_results(submission, &mut body),
                 MediaKind::Video => video_results(submission, &mut body),
                 MediaKind::Audio => audio_results(submission, &mut body, style.listed),
+                _ => documented_verdict(submission, &mut body),
             }
             if submission.kind == MediaKind::Image {
                 body.insert("details".into(), json!([]));
@@ -214,13 +219,38 @@ fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Styl
     Value::Object(body)
 }
 
+/// The verdict of a kind the mock has no shape for: its documented
+/// result's `verdict` (example, else generated from the schema), with the
+/// submission's classification and a score.
+fn documented_verdict(submission: &Submission, body: &mut Map<String, Value>) {
+    let Some(documented) = super::documented::of_role(submission.kind.as_str(), "result") else {
+        return;
+    };
+    let Some(Value::Object(verdict)) = documented
+        .value()
+        .and_then(|v| v.get("verdict"))
+        .or_else(|| documented.generated_value().and_then(|v| v.get("verdict")))
+    else {
+        return;
+    };
+    let mut verdict = verdict.clone();
+    if verdict.contains_key("classification") {
+        verdict.insert("classification".into(), json!(label(submission.artificial)));
+    }
+    if verdict.contains_key("confidence") {
+        let byte = seed_bytes(submission).first().copied().unwrap_or(0);
+        verdict.insert("confidence".into(), json!(winning_score(byte)));
+    }
+    body.insert("verdict".into(), Value::Object(verdict));
+}
+
 /// Fields the spec does not name, at three depths: the top level, inside
 /// every verdict, inside every frame of a video and every clip of an audio.
 fn add_unknown_fields(body: &mut Value, kind: MediaKind) {
     let Value::Object(top) = body else { return };
     top.insert(
         "mock_extra".into(),
-        json!({ "served_by": "identifai-mock", "kind": kind.tag() }),
+        json!({ "served_by": "identifai-mock", "kind": kind.as_str() }),
     );
     let mark_verdicts = |map: &mut Map<String, Value>| {
         if let Some(Value::Object(v)) = map.get_mut("verdict") {

@@ -9,7 +9,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use serde_json::{json, Value};
 
@@ -27,39 +27,34 @@ type AppState = Arc<Shared>;
 /// Most identifiers accepted by the list endpoint.
 const MAX_LIST_IDENTIFIERS: usize = 100;
 
-/// Builds the application.
+/// Builds the application: every operation of a kind (`x-identifai`:
+/// submit, submit by URL, result, list, override, heatmap) routed by its
+/// kind and role from the generated operation list, so a kind the spec adds
+/// is served like the others; `health`; every other operation answers as
+/// documented (the fallback).
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/classification", post(classify_image))
-        .route("/api/image_fromurl", post(classify_image_from_url))
-        .route("/api/classification_video", post(classify_video))
-        .route("/api/video_fromurl", post(classify_video_from_url))
-        .route("/api/classification/{id}", get(get_image))
-        .route("/api/classification_image/{id}", get(get_image))
-        .route("/api/classification_video/{id}", get(get_video))
-        .route("/api/classifications", get(list))
-        .route("/api/classifications_image", get(list))
-        .route("/api/classification/heatmap/{id}", get(heatmap))
-        .route("/api/classification_image/heatmap/{id}", get(heatmap))
-        .route("/api/classification_audio", post(classify_audio))
-        .route("/api/audio_fromurl", post(classify_audio_from_url))
-        .route("/api/classification_audio/{id}", get(get_audio))
-        .route("/api/classifications_video", get(list_video))
-        .route("/api/classifications_audio", get(list_audio))
-        .route("/api/classification/{hash}/override", post(override_image))
-        .route(
-            "/api/classification_image/{hash}/override",
-            post(override_image),
-        )
-        .route(
-            "/api/classification_video/{hash}/override",
-            post(override_video),
-        )
-        .route(
-            "/api/classification_audio/{hash}/override",
-            post(override_audio),
-        )
+    let mut paths: std::collections::BTreeMap<&'static str, MethodRouter<AppState>> =
+        std::collections::BTreeMap::new();
+    for op in crate::api::OPERATIONS {
+        let filter = match op.method {
+            "GET" => MethodFilter::GET,
+            "POST" => MethodFilter::POST,
+            "PUT" => MethodFilter::PUT,
+            "PATCH" => MethodFilter::PATCH,
+            "DELETE" => MethodFilter::DELETE,
+            _ => continue,
+        };
+        let Some(handler) = kind_handler(op, filter) else {
+            continue;
+        };
+        let entry = paths.remove(op.path).unwrap_or_default();
+        paths.insert(op.path, entry.merge(handler));
+    }
+    let mut router = Router::new();
+    for (path, methods) in paths {
+        router = router.route(path, methods);
+    }
+    router
         // Every other operation of the spec: its documented answer.
         .fallback(documented_or_not_found)
         .method_not_allowed_fallback(documented_or_not_allowed)
@@ -67,6 +62,75 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         // Uploads are streamed and limited by the handlers themselves.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(shared)
+}
+
+/// The handler of `op` by its kind and role (`health` by name); `None`
+/// for the operations answered as documented.
+fn kind_handler(op: &'static Operation, filter: MethodFilter) -> Option<MethodRouter<AppState>> {
+    type IdPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+    if op.name == "health" {
+        return Some(on(filter, health));
+    }
+    // An `<op>_alias` path is served as `<op>` (as `Route::of` counts it).
+    let op = op
+        .name
+        .strip_suffix("_alias")
+        .and_then(Operation::named)
+        .unwrap_or(op);
+    let kind: MediaKind = op.kind?.parse().ok()?;
+    Some(match op.role? {
+        "submit" => on(
+            filter,
+            move |State(shared): State<AppState>, request: Request| {
+                let spec = Spec {
+                    kind,
+                    source: Source::File(kind.file_part()),
+                };
+                submit(shared, spec, request)
+            },
+        ),
+        "submit_url" => on(
+            filter,
+            move |State(shared): State<AppState>, request: Request| {
+                let spec = Spec {
+                    kind,
+                    source: Source::Url,
+                };
+                submit(shared, spec, request)
+            },
+        ),
+        "result" => on(
+            filter,
+            move |State(shared): State<AppState>, id: IdPath| async move {
+                match id {
+                    Ok(Path(id)) => classification(&shared, &id, kind),
+                    Err(_) => not_found_response(),
+                }
+            },
+        ),
+        "list" => on(
+            filter,
+            move |State(shared): State<AppState>, request: Request| async move {
+                list_kind(&shared, kind, request)
+            },
+        ),
+        "override" => on(
+            filter,
+            move |State(shared): State<AppState>, Path(hash): Path<String>, request: Request| async move {
+                override_kind(&shared, kind, &hash, request).await
+            },
+        ),
+        "heatmap" => on(
+            filter,
+            move |State(shared): State<AppState>, id: IdPath| async move {
+                match id {
+                    Ok(Path(id)) => heatmap(&shared, &id, kind),
+                    Err(_) => not_found_response(),
+                }
+            },
+        ),
+        _ => return None,
+    })
 }
 
 /// A JSON answer.
@@ -301,7 +365,7 @@ async fn submit(shared: AppState, spec: Spec, request: Request) -> Response {
             Source::File(_) => "submit",
             Source::Url => "submit_url",
         };
-        documented::fill_from_role(&mut body, spec.kind.tag(), role);
+        documented::fill_from_role(&mut body, spec.kind.as_str(), role);
         json_response(StatusCode::OK, &body)
     } else {
         let mut response = Response::new(Body::from(id));
@@ -311,54 +375,6 @@ async fn submit(shared: AppState, spec: Spec, request: Request) -> Response {
         );
         response
     }
-}
-
-async fn classify_image(State(shared): State<AppState>, request: Request) -> Response {
-    let spec = Spec {
-        kind: MediaKind::Image,
-        source: Source::File("image"),
-    };
-    submit(shared, spec, request).await
-}
-
-async fn classify_image_from_url(State(shared): State<AppState>, request: Request) -> Response {
-    let spec = Spec {
-        kind: MediaKind::Image,
-        source: Source::Url,
-    };
-    submit(shared, spec, request).await
-}
-
-async fn classify_video(State(shared): State<AppState>, request: Request) -> Response {
-    let spec = Spec {
-        kind: MediaKind::Video,
-        source: Source::File("video"),
-    };
-    submit(shared, spec, request).await
-}
-
-async fn classify_video_from_url(State(shared): State<AppState>, request: Request) -> Response {
-    let spec = Spec {
-        kind: MediaKind::Video,
-        source: Source::Url,
-    };
-    submit(shared, spec, request).await
-}
-
-async fn classify_audio(State(shared): State<AppState>, request: Request) -> Response {
-    let spec = Spec {
-        kind: MediaKind::Audio,
-        source: Source::File("audio"),
-    };
-    submit(shared, spec, request).await
-}
-
-async fn classify_audio_from_url(State(shared): State<AppState>, request: Request) -> Response {
-    let spec = Spec {
-        kind: MediaKind::Audio,
-        source: Source::Url,
-    };
-    submit(shared, spec, request).await
 }
 
 fn style(shared: &Shared, listed: bool) -> Style {
@@ -375,16 +391,6 @@ fn classification(shared: &Shared, id: &str, kind: MediaKind) -> Response {
             &classification_body(&submission, phase, &shared.base_url, style(shared, false)),
         ),
         None => not_found_response(),
-    }
-}
-
-async fn get_audio(
-    State(shared): State<AppState>,
-    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Response {
-    match id {
-        Ok(Path(id)) => classification(&shared, &id, MediaKind::Audio),
-        Err(_) => not_found_response(),
     }
 }
 
@@ -419,65 +425,17 @@ async fn override_kind(shared: &Shared, kind: MediaKind, hash: &str, request: Re
     };
     let mut body = json!({
         "classification": classification,
-        "type": kind.tag(),
+        "type": kind.as_str(),
         "hash": hash.to_ascii_lowercase(),
     });
-    documented::fill_from_role(&mut body, kind.tag(), "override");
+    documented::fill_from_role(&mut body, kind.as_str(), "override");
     json_response(status, &body)
 }
 
-async fn override_image(
-    State(shared): State<AppState>,
-    Path(hash): Path<String>,
-    request: Request,
-) -> Response {
-    override_kind(&shared, MediaKind::Image, &hash, request).await
-}
-
-async fn override_video(
-    State(shared): State<AppState>,
-    Path(hash): Path<String>,
-    request: Request,
-) -> Response {
-    override_kind(&shared, MediaKind::Video, &hash, request).await
-}
-
-async fn override_audio(
-    State(shared): State<AppState>,
-    Path(hash): Path<String>,
-    request: Request,
-) -> Response {
-    override_kind(&shared, MediaKind::Audio, &hash, request).await
-}
-
-async fn get_image(
-    State(shared): State<AppState>,
-    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Response {
-    match id {
-        Ok(Path(id)) => classification(&shared, &id, MediaKind::Image),
-        Err(_) => not_found_response(),
-    }
-}
-
-async fn get_video(
-    State(shared): State<AppState>,
-    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Response {
-    match id {
-        Ok(Path(id)) => classification(&shared, &id, MediaKind::Video),
-        Err(_) => not_found_response(),
-    }
-}
-
-async fn heatmap(
-    State(shared): State<AppState>,
-    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Response {
-    let Ok(Path(id)) = id else {
-        return not_found_response();
-    };
-    match shared.peek(&id, MediaKind::Image) {
+/// The AI heatmap PNG of a finished classification that asked for one;
+/// 204 otherwise.
+fn heatmap(shared: &Shared, id: &str, kind: MediaKind) -> Response {
+    match shared.peek(id, kind) {
         None => not_found_response(),
         Some((submission, Phase::Done)) if submission.options.with_heatmap => {
             let mut response = Response::new(Body::from(heatmap_png()));
@@ -543,18 +501,6 @@ fn list_identifiers(query: &str) -> Result<Vec<String>, ()> {
     } else {
         Ok(ids)
     }
-}
-
-async fn list(State(shared): State<AppState>, request: Request) -> Response {
-    list_kind(&shared, MediaKind::Image, request)
-}
-
-async fn list_video(State(shared): State<AppState>, request: Request) -> Response {
-    list_kind(&shared, MediaKind::Video, request)
-}
-
-async fn list_audio(State(shared): State<AppState>, request: Request) -> Response {
-    list_kind(&shared, MediaKind::Audio, request)
 }
 
 fn list_kind(shared: &Shared, kind: MediaKind, request: Request) -> Response {

@@ -12,24 +12,9 @@ use super::faults::{Fault, Route};
 use super::limits::{Decision, MethodClass, RateLimiter};
 use super::{MockConfig, MockStats, RecordedRequest};
 
-/// Whether a submission is an image, a video or an audio.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum MediaKind {
-    Image,
-    Video,
-    Audio,
-}
-
-impl MediaKind {
-    /// `image`, `video`, `audio` (the `type` of an override's answer).
-    pub(crate) fn tag(self) -> &'static str {
-        match self {
-            MediaKind::Image => "image",
-            MediaKind::Video => "video",
-            MediaKind::Audio => "audio",
-        }
-    }
-}
+/// A submission's kind: the generated [`crate::Kind`] (image, video, audio
+/// and any kind the spec adds).
+pub(crate) use crate::Kind as MediaKind;
 
 /// What the caller asked for, validated and normalised.
 #[derive(Clone, Debug, Default)]
@@ -273,7 +258,7 @@ impl Shared {
     ) -> String {
         let mut inner = self.lock();
         let mut hasher = Sha256::new();
-        hasher.update(kind.tag().as_bytes());
+        hasher.update(kind.as_str().as_bytes());
         hasher.update(b"\n");
         hasher.update(source.as_bytes());
         hasher.update(b"\n");

@@ -65,6 +65,8 @@ impl Spec {
                 "ensure_face_per_frame",
             ],
             MediaKind::Audio => &["no_cache", "prevent_c2pa_forces"],
+            #[allow(unreachable_patterns)]
+            _ => &["no_cache"],
         }
     }
 
@@ -84,6 +86,10 @@ impl Spec {
             ],
             (MediaKind::Audio, Source::File(_)) => &["ref_id", "webhook_url"],
             (MediaKind::Audio, Source::Url) => &["file_url", "ref_id", "webhook_url"],
+            #[allow(unreachable_patterns)]
+            (_, Source::File(_)) => &["ref_id", "webhook_url"],
+            #[allow(unreachable_patterns)]
+            (_, Source::Url) => &["file_url", "ref_id", "webhook_url"],
         }
     }
 
@@ -92,11 +98,11 @@ impl Spec {
             MediaKind::Image => IMAGE_TYPES.contains(&mime),
             MediaKind::Video => mime.starts_with("video/") && mime.len() > "video/".len(),
             // The MIME list of the spec's `encoding` (generated).
-            MediaKind::Audio => "audio".parse::<crate::Kind>().is_ok_and(|k| {
-                k.content_types()
-                    .iter()
-                    .any(|p| crate::api::mime_matches(p, mime))
-            }),
+            #[allow(unreachable_patterns)]
+            kind => kind
+                .content_types()
+                .iter()
+                .any(|p| crate::api::mime_matches(p, mime)),
         }
     }
 
@@ -105,6 +111,8 @@ impl Spec {
             MediaKind::Image => shared.config.max_image_bytes,
             MediaKind::Video => shared.config.max_video_bytes,
             MediaKind::Audio => shared.config.max_audio_bytes,
+            #[allow(unreachable_patterns)]
+            kind => kind.spec_max_bytes(),
         }
     }
 }
