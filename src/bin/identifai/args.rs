@@ -140,17 +140,46 @@ pub enum Command {
     },
 }
 
-/// What an input is classified as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// What an input is classified as: told from the input, or a kind the spec
+/// declares (`image`, `video`, `audio`, ...: the possible values come from
+/// the generated `identifai::Kind`, so a kind the spec adds is one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KindArg {
     /// Told from the content (then the extension); URLs by their extension.
     Auto,
-    /// An image.
-    Image,
-    /// A video.
-    Video,
-    /// An audio (speech).
-    Audio,
+    /// This kind.
+    Kind(identifai::Kind),
+}
+
+impl KindArg {
+    /// The kind asked for; `None` for `auto`.
+    pub fn kind(self) -> Option<identifai::Kind> {
+        match self {
+            KindArg::Auto => None,
+            KindArg::Kind(k) => Some(k),
+        }
+    }
+}
+
+/// `auto` and every kind of the spec, in `identifai::Kind::ALL`'s order.
+static KIND_ARGS: std::sync::LazyLock<Vec<KindArg>> = std::sync::LazyLock::new(|| {
+    std::iter::once(KindArg::Auto)
+        .chain(identifai::Kind::ALL.into_iter().map(KindArg::Kind))
+        .collect()
+});
+
+impl ValueEnum for KindArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &KIND_ARGS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            KindArg::Auto => clap::builder::PossibleValue::new("auto")
+                .help("Told from the content (then the extension); URLs by their extension"),
+            KindArg::Kind(k) => clap::builder::PossibleValue::new(k.as_str()),
+        })
+    }
 }
 
 /// A verdict, for `--fail-on`.

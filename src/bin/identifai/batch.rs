@@ -260,10 +260,8 @@ async fn start(
         }
         let known = prior.identifier.as_deref().and_then(|i| i.parse().ok());
         if let (true, Some(id)) = (same, known) {
-            let kind = match prior.kind.as_deref() {
-                Some("video") => Kind::Video,
-                Some("audio") => Kind::Audio,
-                Some("image") => Kind::Image,
+            let kind = match prior.kind.as_deref().map(str::parse::<Kind>) {
+                Some(Ok(kind)) => kind,
                 _ => input.kind(&args.submit),
             };
             let mut record = Record {

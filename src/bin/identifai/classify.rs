@@ -6,7 +6,7 @@ use futures::StreamExt;
 use identifai::{Error, Identifier};
 use indicatif::ProgressBar;
 
-use crate::args::{ClassifyArgs, KindArg, ResultArgs, SubmitArgs, VerdictArg};
+use crate::args::{ClassifyArgs, ResultArgs, SubmitArgs, VerdictArg};
 use crate::context::Context;
 use crate::media::{audio_options, image_options, video_options, Input, Kind};
 use crate::output::{out, summary, Notes, Paint, Record, Typed};
@@ -343,6 +343,16 @@ pub async fn submit(
                 .on_progress(progress);
             sent(c, hash).await
         }
+        // A kind this command has no flags for: sent with its defaults.
+        other => {
+            warn(crate::media::flags_set(a));
+            let c = ctx.client.classify_as(other, source).on_progress(progress);
+            if hash {
+                c.send_receipt().await.map(|r| (r.identifier, r.sent))
+            } else {
+                c.send().await.map(|id| (id, None))
+            }
+        }
     }
 }
 
@@ -386,12 +396,22 @@ pub async fn wait(
             .deadline(deadline)
             .await
             .map(Typed::Audio),
+        other => {
+            let (_, waited) = ctx
+                .client
+                .wait_all([id.clone()])
+                .kind(other)
+                .deadline(deadline)
+                .await
+                .remove(0);
+            waited
+        }
     }
 }
 
 /// One GET of a result.
 async fn fetch(ctx: &Context, id: &Identifier, kind: Kind) -> identifai::Result<Typed> {
-    ctx.client.result_as(kind.library(), id).await
+    ctx.client.result_as(kind, id).await
 }
 
 /// The outcome of a wait: the result, or for an `errored` classification
@@ -492,35 +512,28 @@ async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcom
     };
     if args.wait {
         // Polled through each kind's list with every other identifier.
-        let kind = match args.kind {
-            KindArg::Image => Some(Kind::Image),
-            KindArg::Video => Some(Kind::Video),
-            KindArg::Audio => Some(Kind::Audio),
-            KindArg::Auto => None,
-        };
+        let kind = args.kind.kind();
         let mut waiting = ctx
             .client
             .wait_all([id.clone()])
             .deadline(Context::deadline(args.waiting.timeout));
         if let Some(k) = kind {
-            waiting = waiting.kind(k.library());
+            waiting = waiting.kind(k);
         }
         let (_, waited) = waiting.await.remove(0);
         let kind = match &waited {
-            Ok(typed) => Kind::of(typed.kind()),
+            Ok(typed) => typed.kind(),
             Err(_) => kind.unwrap_or(Kind::Image),
         };
         bar.finish_and_clear();
         return outcome_of(ctx, None, id, kind, waited).await;
     }
     // Which endpoint knows it, and its current state.
-    let (kind, first) = match args.kind {
-        KindArg::Image => (Kind::Image, fetch(ctx, id, Kind::Image).await),
-        KindArg::Video => (Kind::Video, fetch(ctx, id, Kind::Video).await),
-        KindArg::Audio => (Kind::Audio, fetch(ctx, id, Kind::Audio).await),
+    let (kind, first) = match args.kind.kind() {
+        Some(kind) => (kind, fetch(ctx, id, kind).await),
         // The library asks image, then video, then audio, on 404.
-        KindArg::Auto => match ctx.client.result(id).await {
-            Ok(r) => (Kind::of(r.kind()), Ok(r)),
+        None => match ctx.client.result(id).await {
+            Ok(r) => (r.kind(), Ok(r)),
             Err(e) => (Kind::Image, Err(e)),
         },
     };

@@ -8,48 +8,10 @@ use std::path::{Path, PathBuf};
 use identifai::api::forms::{AudioOptions, ImageOptions, VideoOptions};
 use identifai::Source;
 
-use crate::args::{KindArg, SubmitArgs};
+use crate::args::SubmitArgs;
 
-/// Image, video or audio.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Sent to the image endpoints.
-    Image,
-    /// Sent to the video endpoints.
-    Video,
-    /// Sent to the audio endpoints.
-    Audio,
-}
-
-impl Kind {
-    /// `"image"`, `"video"` or `"audio"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Image => "image",
-            Kind::Video => "video",
-            Kind::Audio => "audio",
-        }
-    }
-
-    /// The CLI's kind of a library kind (a kind this CLI does not know:
-    /// image, for messages only).
-    pub fn of(kind: identifai::Kind) -> Kind {
-        match kind {
-            identifai::Kind::Video => Kind::Video,
-            identifai::Kind::Audio => Kind::Audio,
-            _ => Kind::Image,
-        }
-    }
-
-    /// The library's kind.
-    pub fn library(self) -> identifai::Kind {
-        match self {
-            Kind::Image => identifai::Kind::Image,
-            Kind::Video => identifai::Kind::Video,
-            Kind::Audio => identifai::Kind::Audio,
-        }
-    }
-}
+/// The media kind: the library's (generated from the spec).
+pub use identifai::Kind;
 
 /// One thing to classify.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +51,8 @@ impl Input {
     /// content's magic bytes, then the extension. Unknown: image (and the
     /// client's own checks then say what is wrong with it).
     pub fn kind(&self, args: &SubmitArgs) -> Kind {
-        match args.kind {
-            KindArg::Image => return Kind::Image,
-            KindArg::Video => return Kind::Video,
-            KindArg::Audio => return Kind::Audio,
-            KindArg::Auto => {}
+        if let Some(kind) = args.kind.kind() {
+            return kind;
         }
         if let Some(kind) = args.content_type.as_deref().and_then(kind_of_mime) {
             return kind;
@@ -139,7 +98,12 @@ fn kind_of_mime(mime: &str) -> Option<Kind> {
     } else if lower.starts_with("audio/") {
         Some(Kind::Audio)
     } else {
-        None
+        // A kind the spec adds: the one whose file part takes this type.
+        Kind::ALL.into_iter().find(|k| {
+            k.content_types()
+                .iter()
+                .any(|p| identifai::api::mime_matches(p, &lower))
+        })
     }
 }
 
@@ -258,6 +222,32 @@ pub fn video_options(a: &SubmitArgs) -> (VideoOptions, Vec<&'static str>) {
 /// The options of an audio submission, and the flags that do not apply to
 /// audio. The forms differ: an upload takes `--prevent-c2pa-forces`, a URL
 /// (`by_url`) does not (the speech-from-URL page lists no such field).
+/// The submission flags set in `a`: all of them are ignored for a kind this
+/// command has no options for (a kind the spec adds is sent with its
+/// defaults).
+pub fn flags_set(a: &SubmitArgs) -> Vec<&'static str> {
+    let set = [
+        (a.heatmap, "--heatmap"),
+        (a.tampering, "--tampering"),
+        (a.morphing, "--morphing"),
+        (a.nsfw, "--nsfw"),
+        (a.no_cache, "--no-cache"),
+        (a.prevent_c2pa_forces, "--prevent-c2pa-forces"),
+        (a.ref_id.is_some(), "--ref-id"),
+        (a.webhook_url.is_some(), "--webhook-url"),
+        (a.frames.is_some(), "--frames"),
+        (
+            a.key_frames || a.key_frames_method.is_some(),
+            "--key-frames",
+        ),
+        (a.audio, "--audio"),
+        (a.ensure_face_per_frame, "--ensure-face-per-frame"),
+    ];
+    set.into_iter()
+        .filter_map(|(on, flag)| on.then_some(flag))
+        .collect()
+}
+
 pub fn audio_options(a: &SubmitArgs, by_url: bool) -> (AudioOptions, Vec<&'static str>) {
     let mut o = AudioOptions::new();
     if a.no_cache {

@@ -9,7 +9,7 @@
 use identifai::api::types::Classification;
 use identifai::{Error, Kind};
 
-use crate::args::{ClassificationArg, KindArg, OverrideArgs};
+use crate::args::{ClassificationArg, OverrideArgs};
 use crate::context::Context;
 use crate::output::Paint;
 use crate::Exit;
@@ -21,12 +21,7 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
         ClassificationArg::Artificial => Classification::Artificial,
     };
     let target = args.target.as_str();
-    let wanted = match args.kind {
-        KindArg::Auto => None,
-        KindArg::Image => Some(Kind::Image),
-        KindArg::Video => Some(Kind::Video),
-        KindArg::Audio => Some(Kind::Audio),
-    };
+    let wanted = args.kind.kind();
     // An identifier: its result gives the hash and the kind.
     let found = match wanted {
         Some(kind) => ctx.client.result_as(kind, &args.target).await,
