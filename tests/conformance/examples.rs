@@ -19,16 +19,27 @@ use crate::support::conformance::{spec, Example, FAIL};
 fn check_all(group: &str, examples: &[&Example]) {
     let spec = spec();
     let mut failures = Vec::new();
+    // Examples that decoded, per operation: the coverage line
+    // `cargo xtask mutate` reads for an operation the spec adds.
+    let mut covered: std::collections::BTreeMap<&str, usize> = Default::default();
     println!();
     for ex in examples {
         let ops: Vec<&str> = ex.operations.iter().map(String::as_str).collect();
         match spec.check_example(ex) {
-            Ok(decoded) => println!("ok   {:<95} -> {decoded} [{}]", ex.location, ops.join(", ")),
+            Ok(decoded) => {
+                println!("ok   {:<95} -> {decoded} [{}]", ex.location, ops.join(", "));
+                for op in &ops {
+                    *covered.entry(op).or_default() += 1;
+                }
+            }
             Err(e) => {
                 println!("{FAIL} {group} {}: {e}", ex.location);
                 failures.push(format!("{}: {e}", ex.location));
             }
         }
+    }
+    for (op, n) in covered {
+        println!("EXAMPLES {op}: {n} {group} examples decode");
     }
     assert!(
         failures.is_empty(),

@@ -6,4 +6,5 @@ mod support;
 
 mod documented;
 mod httpmock_helpers;
+mod kinds;
 mod server;

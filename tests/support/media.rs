@@ -75,3 +75,30 @@ pub fn mp4_sample() -> Vec<u8> {
     v.extend_from_slice(&[1u8; 96]);
     v
 }
+
+/// A file of kind `kind` the client accepts, unique per `n`, whatever kinds
+/// the spec declares: bytes of the kind's shape where this file has one,
+/// else made-up bytes, always sent with the first concrete content type the
+/// spec's `encoding` lists for the kind (a wildcard such as `video/*` made
+/// concrete), so nothing depends on sniffing. Returns the source's file
+/// name, bytes and content type.
+pub fn sample_of(kind: identifai::Kind, n: u32) -> (String, Vec<u8>, String) {
+    let allowed = kind.content_types();
+    let concrete = allowed
+        .iter()
+        .find(|t| !t.contains('*'))
+        .map(|t| t.to_string())
+        .or_else(|| allowed.first().map(|t| t.replace('*', "x-sample")))
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let bytes = match concrete.split('/').next() {
+        Some("image") => png(n),
+        Some("video") => mp4(n),
+        Some("audio") => wav(n),
+        _ => {
+            let mut v = format!("identifai sample {kind} {n}\n").into_bytes();
+            v.extend_from_slice(&[0x42u8; 64]);
+            v
+        }
+    };
+    (format!("sample-{kind}-{n}"), bytes, concrete)
+}

@@ -7,8 +7,10 @@
 //! * [`contract`]: the contract checks, live or against the mock.
 //! * [`bench`]: the benchmarks and BENCHMARKS.md.
 //! * [`mutate`]: check that the conformance tests catch a client that drifted
-//!   from the spec.
+//!   from the spec; [`added_kind`]: that a kind the spec adds reaches
+//!   everything by regeneration alone.
 
+pub mod added_kind;
 pub mod bench;
 pub mod contract;
 pub mod evidence;

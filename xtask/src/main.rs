@@ -29,10 +29,13 @@ commands:
   contract
       Run the contract checks (tests/contract.rs) against IDENTIFAI_BASE_URL with
       IDENTIFAI_API_KEY; without a key, against the built-in MockServer.
-  mutate
+  mutate [--addition]
       Run the conformance tests (the conformance binary's examples and roundtrip modules)
       against mutated copies of openapi/identifai.yaml (IDENTIFAI_SPEC); fails
-      unless every mutation makes at least one test fail.
+      unless every mutation makes at least one test fail. Then, in a scratch copy,
+      add two pages of a new kind and an operation, regenerate by README's steps
+      and require the tests, the mock and the command line to cover them with no
+      edit. --addition: that last proof alone.
   bench [--quick] [--write] [--debug] [--only N]
       Run the benchmarks (benches/client.rs in release, and the build benchmark)
       and write BENCHMARKS.md. --quick: small sizes, no build benchmark, seconds;
@@ -98,7 +101,8 @@ fn main() -> ExitCode {
             })
         }
         Some((cmd, _)) if cmd == "contract" => xtask::contract::run(&repo_root()),
-        Some((cmd, rest)) if cmd == "mutate" => match rest.first() {
+        Some((cmd, rest)) if cmd == "mutate" => match rest.first().map(String::as_str) {
+            Some("--addition") if rest.len() == 1 => mutate::run_addition(&repo_root()),
             Some(flag) => Err(anyhow!("unknown option {flag:?} for `mutate`")),
             None => mutate::run(&repo_root()),
         },

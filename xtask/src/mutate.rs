@@ -9,12 +9,12 @@
 //! binary (`tests/conformance/examples.rs`, `tests/conformance/roundtrip.rs`)
 //! fail. The unmutated copy must pass first, so a failure means the mutation.
 //!
-//! Last, [`ADDED_OPERATION`]: an operation added to a scratch copy of the
-//! spec through an overlay action, the client regenerated from it
-//! (`IDENTIFAI_CODEGEN_SPEC`, read by `build.rs`: the one extra build), and
-//! the wire matrix, robustness, the API surface and the mock's tests run on
-//! it with no test edit. That one must PASS, with the new operation in the
-//! wire matrix's, robustness's and the mock's output.
+//! Last, [`crate::added_kind::prove`]: in a scratch copy of the checkout,
+//! two published pages of a new kind and [`ADDED_OPERATION`] (a raw
+//! operation added through an overlay action), README's regeneration steps,
+//! and the build: the wire matrix, robustness, the examples, the mock and
+//! the command line must cover them with no test or source edit. That one
+//! must PASS.
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -128,57 +128,6 @@ pub fn added_operation_overlay(doc: &Value) -> Result<Value> {
 
 /// The coverage lines a run on the added operation must print for it.
 pub const COVERAGE: &[&str] = &["WIRE-MATRIX", "ROBUSTNESS", "MOCK-ROUTE", "MOCK-FAULT"];
-
-/// Regenerates the client from `spec` (the scratch copy) and runs the wire
-/// matrix, the robustness test (through the generated dispatcher), the API
-/// surface and the operation-list tests (the mock's included) against it;
-/// fails unless they pass and name [`ADDED_OPERATION`] ([`COVERAGE`]). Snapshots are not
-/// written and do not fail (`INSTA_UPDATE=no`, `INSTA_FORCE_PASS=1`): the new
-/// operation has none yet, and reviewing them is the maintainer's step.
-pub fn run_added_operation(root: &Path, spec: &Path, log: &Path) -> Result<Vec<String>> {
-    let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "test",
-            "--all-features",
-            "--test",
-            "conformance",
-            "--",
-            "--nocapture",
-            "wire_matrix::",
-            "operations::",
-            "robustness::",
-            "api_surface::",
-        ])
-        .env("IDENTIFAI_CODEGEN_SPEC", spec)
-        .env("IDENTIFAI_SPEC", spec)
-        .env("INSTA_UPDATE", "no")
-        .env("INSTA_FORCE_PASS", "1")
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out.try_clone()?))
-        .stderr(Stdio::from(out))
-        .status()
-        .context("running cargo test")?;
-    let text = fs::read_to_string(log)?;
-    if !status.success() {
-        bail!(
-            "with {ADDED_OPERATION} added the wire matrix, robustness, the API surface or the mock fails (see {})",
-            log.display()
-        );
-    }
-    let lines = covered(&text, ADDED_OPERATION);
-    for prefix in COVERAGE {
-        if !lines.iter().any(|l| l.starts_with(prefix)) {
-            bail!(
-                "{ADDED_OPERATION} is missing from the {prefix} lines (see {})",
-                log.display()
-            );
-        }
-    }
-    Ok(lines)
-}
 
 /// The coverage lines ([`COVERAGE`]) that name operation `op`.
 pub fn covered(text: &str, op: &str) -> Vec<String> {
@@ -327,22 +276,8 @@ pub fn run(root: &Path) -> Result<()> {
         }
         println!();
     }
-    // Last: the one mutation that must pass (and the one extra build).
-    let mut added = doc.clone();
-    let overlay = added_operation_overlay(&doc)?;
-    crate::overlay::apply(&mut added, &overlay).context("applying the added operation")?;
-    let path = dir.join("added-operation.yaml");
-    fs::write(&path, serde_yaml_ng::to_string(&added)?)?;
-    println!(
-        "addition: {ADDED_OPERATION} ({ADDED_PATH}) through an overlay action, client regenerated"
-    );
-    let lines = run_added_operation(root, &path, &dir.join("added-operation.log"))?;
-    println!("  passes, covered with no test edit:");
-    for l in &lines {
-        println!("    {l}");
-    }
-    println!();
-
+    // Last: the additions that must pass (and the one extra build).
+    addition(root, &dir)?;
     println!("mutate: specs and test logs in {}", dir.display());
     if !uncaught.is_empty() {
         bail!(
@@ -351,6 +286,33 @@ pub fn run(root: &Path) -> Result<()> {
         );
     }
     println!("mutate: all {} mutations caught", MUTATIONS.len());
+    Ok(())
+}
+
+/// `cargo xtask mutate --addition`: the scratch-copy proof alone.
+pub fn run_addition(root: &Path) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("identifai-mutate-{}", std::process::id()));
+    fs::create_dir_all(&dir)?;
+    addition(root, &dir)?;
+    println!("mutate: the copy and its log in {}", dir.display());
+    Ok(())
+}
+
+/// A new kind and a raw operation, in a scratch copy (see
+/// [`crate::added_kind`]).
+fn addition(root: &Path, dir: &Path) -> Result<()> {
+    println!(
+        "addition: a `{}` kind (two pages: {} and {}) and {ADDED_OPERATION} (an overlay action), in a scratch copy regenerated by README's steps",
+        crate::added_kind::KIND,
+        crate::added_kind::SUBMIT,
+        crate::added_kind::RESULT
+    );
+    let lines = crate::added_kind::prove(root, dir)?;
+    println!("  passes, covered with no test or source edit:");
+    for l in &lines {
+        println!("    {l}");
+    }
+    println!();
     Ok(())
 }
 
