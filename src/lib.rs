@@ -110,6 +110,18 @@ mod transport;
 mod wait;
 pub mod webhook;
 
+/// README.md's Rust snippets, run as doctests by `cargo test --all-features`
+/// (against the built-in mock: they need the `mock` feature), from the
+/// repository's root as a user's clone runs them.
+#[cfg(all(doctest, feature = "mock"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// CONFORMANCE.md's Rust snippets, run as doctests like README's.
+#[cfg(all(doctest, feature = "mock"))]
+#[doc = include_str!("../CONFORMANCE.md")]
+pub struct ConformanceDoctests;
+
 pub use answer::Classified;
 pub use api::body::BodyLimits;
 pub use api::verdict::{Effective, VerdictSource};

@@ -56,3 +56,19 @@ pub(crate) use runtime::undecoded;
 pub use runtime::{BoxFuture, Hooks, Layer};
 
 include!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
+
+/// An error body with nothing in it, to fill in with struct update syntax
+/// (`ErrorBody { error: Some("Unauthorized".into()), ..Default::default() }`),
+/// as the httpmock helpers' error answers take one. Written by hand rather
+/// than derived: a derived `Default` would make `{}` an empty answer, which
+/// the generated client refuses (see [`Answer`]), and an error body of `{}`
+/// is still an error to report.
+impl Default for types::ErrorBody {
+    fn default() -> Self {
+        Self {
+            error: None,
+            message: None,
+            extra: Default::default(),
+        }
+    }
+}

@@ -130,10 +130,33 @@ impl Route {
     }
 }
 
+/// `d` on a clock running at `time_scale` (the server's, already sanitised
+/// to a finite positive number).
+fn scale(d: Duration, time_scale: f64) -> Duration {
+    Duration::try_from_secs_f64(d.as_secs_f64() * time_scale).unwrap_or(Duration::MAX)
+}
+
+/// A `Retry-After` of `secs` on a clock running at `time_scale`: whole
+/// seconds at real time; otherwise the scaled seconds, rounded up to the
+/// millisecond so that a wait to come never reads as zero.
+fn retry_after_value(secs: u64, time_scale: f64) -> HeaderValue {
+    if time_scale == 1.0 || secs == 0 {
+        return HeaderValue::from(secs);
+    }
+    let millis = (secs as f64 * time_scale * 1000.0).ceil().max(1.0);
+    let text = format!("{:.3}", millis / 1000.0);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from(secs))
+}
+
 /// A canned answer that replaces normal handling of one request.
 ///
 /// Queue it with [`MockServer::inject`](super::MockServer::inject). The
 /// constructors cover the usual failures; the `with_*` methods adjust them.
+/// Its durations run on the server's clock, as every duration of the mock
+/// does: the delay and the `Retry-After` are multiplied by
+/// [`MockConfig::time_scale`](super::MockConfig::time_scale), so at `0.01`
+/// `Fault::service_unavailable(Some(1))` costs a client 10 ms, not a second.
 ///
 /// ```
 /// use identifai::mock::Fault;
@@ -196,7 +219,7 @@ impl Fault {
     }
 
     /// `503` with `{"message":"Service Unavailable"}` and an optional
-    /// `Retry-After` in seconds.
+    /// `Retry-After` in seconds (scaled by the server's `time_scale`).
     pub fn service_unavailable(retry_after: Option<u64>) -> Self {
         let fault = Self::json(
             503,
@@ -209,7 +232,8 @@ impl Fault {
     }
 
     /// `429` with `{"message":"Too Many Attempts."}` and an optional
-    /// `Retry-After` in seconds, as if the rate limit were hit.
+    /// `Retry-After` in seconds (scaled by the server's `time_scale`), as if
+    /// the rate limit were hit.
     pub fn too_many_attempts(retry_after: Option<u64>) -> Self {
         let fault = Self::json(429, &serde_json::json!({ "message": "Too Many Attempts." }));
         match retry_after {
@@ -255,7 +279,11 @@ impl Fault {
         fault
     }
 
-    /// Adds a `Retry-After: secs` header.
+    /// Adds a `Retry-After: secs` header, in the server's time: at a
+    /// `time_scale` other than 1 it is sent as the scaled number of seconds,
+    /// with a fraction when it has one (`0.01`; this crate's client reads
+    /// fractions). A `Retry-After` set with [`Fault::with_header`] is sent
+    /// as written.
     #[must_use]
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
@@ -271,7 +299,8 @@ impl Fault {
         self
     }
 
-    /// Waits `delay` before answering (to exercise client timeouts).
+    /// Waits `delay` before answering (to exercise client timeouts),
+    /// scaled by the server's `time_scale` like its other durations.
     #[must_use]
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
@@ -313,14 +342,16 @@ impl Fault {
         self.status
     }
 
-    /// The delay before answering, if any.
-    pub(crate) fn delay(&self) -> Option<Duration> {
-        self.delay
+    /// The delay before answering, if any, on a server whose clock runs at
+    /// `time_scale`.
+    pub(crate) fn delay(&self, time_scale: f64) -> Option<Duration> {
+        self.delay.map(|d| scale(d, time_scale))
     }
 
-    /// Builds the HTTP response. An invalid status becomes 500; invalid
-    /// headers are skipped.
-    pub(crate) fn to_response(&self) -> Response<Body> {
+    /// Builds the HTTP response, its `Retry-After` on a clock running at
+    /// `time_scale`. An invalid status becomes 500; invalid headers are
+    /// skipped.
+    pub(crate) fn to_response(&self, time_scale: f64) -> Response<Body> {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = Response::new(Body::from(self.body.clone()));
         *response.status_mut() = status;
@@ -331,7 +362,7 @@ impl Fault {
             }
         }
         if let Some(secs) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            headers.insert(header::RETRY_AFTER, retry_after_value(secs, time_scale));
         }
         if let Some(location) = &self.location {
             if let Ok(value) = HeaderValue::from_str(location) {

@@ -110,7 +110,8 @@ pub struct MockConfig {
     /// windows are scaled by [`MockConfig::time_scale`]; `RateLimits::time_scale`
     /// is not used by the mock.
     rate_limits: Option<crate::RateLimits>,
-    /// Multiplies every rate-limit window and processing time: `1.0` is
+    /// Multiplies every rate-limit window and processing time, and the
+    /// delay and `Retry-After` of injected faults ([`Fault`]): `1.0` is
     /// real time, `0.01` makes the windows 100 times shorter (10 ms and
     /// 600 ms). Values that are not finite and positive are treated as `1.0`.
     time_scale: f64,

@@ -263,10 +263,11 @@ async fn admit(
         if fault.drains() {
             drain(request).await;
         }
-        if let Some(delay) = fault.delay() {
+        let scale = shared.config.time_scale;
+        if let Some(delay) = fault.delay(scale) {
             tokio::time::sleep(delay).await;
         }
-        return fault.to_response();
+        return fault.to_response(scale);
     }
     // The spec says which operations need no key (`health`).
     if !route.needs_key() {

@@ -2,8 +2,9 @@
 //! against a test-owned `MockServer` (`commands`), `identifai api` and the
 //! summary's `other` line (`api_command`), `identifai contract`
 //! (`contract_checks`), `identifai mock` (`mock_process`), every
-//! subcommand with a closed pipe for stdout or stderr (`pipes`), and the
-//! files it writes on a full disk (`full_disk`).
+//! subcommand with a closed pipe for stdout or stderr (`pipes`), the
+//! files it writes on a full disk (`full_disk`), and README's commands
+//! (`readme`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -15,3 +16,4 @@ mod crash;
 mod full_disk;
 mod mock_process;
 mod pipes;
+mod readme;

@@ -1119,6 +1119,69 @@ async fn fault_injection() {
     assert_eq!(stats.status(500), 1);
 }
 
+/// A fault's `Retry-After` and delay run on the server's clock: at
+/// `time_scale` 0.01 a `Retry-After` of 60 s is 0.6 s, which a client whose
+/// retry budget is 5 s waits for (at real time it would give up at once),
+/// and a 60 s delay is 0.6 s, inside a 5 s request timeout.
+#[tokio::test]
+async fn injected_faults_run_on_the_servers_clock() {
+    let server = MockServer::start_with(
+        MockConfig::default()
+            .with_rate_limits(None)
+            .with_polls_until_done(0)
+            .with_time_scale(0.01),
+    );
+    server.inject(Route::Health, Fault::service_unavailable(Some(7)));
+    server.inject(Route::Health, Fault::too_many_attempts(Some(0)));
+    server.inject(
+        Route::Health,
+        Fault::service_unavailable(None).with_header("Retry-After", "3"),
+    );
+    let url = format!("{}/api/health", server.base_url());
+    let retry_after = |r: &reqwest::Response| r.headers()[header::RETRY_AFTER].clone();
+    let response = client().get(&url).send().await.unwrap();
+    assert_eq!(retry_after(&response), "0.07", "7 s at 0.01");
+    let response = client().get(&url).send().await.unwrap();
+    assert_eq!(retry_after(&response), "0", "zero stays zero");
+    let response = client().get(&url).send().await.unwrap();
+    assert_eq!(
+        retry_after(&response),
+        "3",
+        "a header of its own is sent as written"
+    );
+
+    let client = server
+        .client_builder()
+        .request_timeout(Duration::from_secs(5))
+        .retry(identifai::RetryConfig::default().with_max_elapsed(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    let id = client
+        .classify_image(identifai::Source::bytes(
+            "clock.png",
+            crate::support::png(90),
+        ))
+        .send()
+        .await
+        .unwrap();
+    server.inject(
+        Route::GetImageClassification,
+        Fault::service_unavailable(Some(60)),
+    );
+    server.inject(
+        Route::GetImageClassification,
+        Fault::server_error().with_delay(Duration::from_secs(60)),
+    );
+    let result = client.result(&id).await;
+    assert!(
+        matches!(&result, Err(identifai::Error::Server { status: 500, .. })),
+        "the 503's Retry-After is waited for within the budget, then the delayed 500 \
+         arrives within the request timeout: {result:?}"
+    );
+    client.result(&id).await.unwrap();
+    assert_eq!(server.stats().faults_served, 5);
+}
+
 #[tokio::test]
 async fn stats_and_recorded_requests() {
     let server = server();

@@ -82,8 +82,7 @@ async fn our_code_sees_the_services_errors() {
         when.file_url("https://example.com/huge.jpg");
         then.bad_request(&ErrorBody {
             error: Some("The uploaded file exceeds the maximum allowed size of 50Mb.".into()),
-            message: None,
-            extra: Default::default(),
+            ..Default::default()
         });
     });
     let down = server.classify_image_from_url(|when, then| {
