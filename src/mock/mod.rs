@@ -72,7 +72,7 @@ use std::time::{Duration, Instant};
 
 pub use documented::{DocumentedAnswer, Input, InputKind, InputLocation};
 pub use faults::{Fault, Route};
-pub use fixtures::heatmap_png;
+pub use fixtures::{heatmap_png, heatmap_png_for};
 
 /// How long [`MockServer`]'s `Drop` waits for in-flight requests before it
 /// cuts them off.

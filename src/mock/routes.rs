@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::documented::{self, DocumentedAnswer};
 use super::faults::Route;
-use super::fixtures::{classification_body, heatmap_png, Style};
+use super::fixtures::{classification_body, heatmap_png_for, Style};
 use super::limits::{retry_after_secs, Decision, MethodClass};
 use super::state::{MediaKind, Phase, Shared};
 use super::upload::{read_submission, rejection_response, Source, Spec};
@@ -480,7 +480,7 @@ async fn heatmap(
     match shared.peek(&id, MediaKind::Image) {
         None => not_found_response(),
         Some((submission, Phase::Done)) if submission.options.with_heatmap => {
-            let mut response = Response::new(Body::from(heatmap_png()));
+            let mut response = Response::new(Body::from(heatmap_png_for(&submission.hash)));
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
