@@ -274,13 +274,14 @@ fn classify_prints_a_readable_summary_and_saves_the_heatmap() {
         "c2pa",
         "no C2PA manifest",
         "saved to",
-        "dashboard",
     ] {
         assert!(
             stdout.contains(needle),
             "{needle:?} missing from:\n{stdout}"
         );
     }
+    // A loopback server is not identifAI: no dashboard link.
+    assert!(!stdout.contains("dashboard"), "{stdout}");
     let img = image::open(&heat).unwrap();
     assert_eq!((img.width(), img.height()), (64, 64));
     assert_eq!(server.stats().submissions, 1);
@@ -957,9 +958,17 @@ fn batch_json_streams_lines_and_takes_list_files() {
 
 #[test]
 fn mock_mode_runs_the_readme_command_without_a_key() {
+    // A directory of its own: the heatmap and overlay are saved there.
+    let here = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(here.path().join("examples/media")).unwrap();
+    std::fs::copy(
+        sample("sunset.png"),
+        here.path().join("examples/media/sunset.png"),
+    )
+    .unwrap();
     let out = bare()
         .env_remove("IDENTIFAI_RATE_SCALE")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(here.path())
         .args([
             "--mock",
             "classify",
@@ -979,7 +988,7 @@ fn mock_mode_runs_the_readme_command_without_a_key() {
         stdout.starts_with("examples/media/sunset.png  ARTIFICIAL"),
         "{stdout}"
     );
-    assert!(stdout.contains("--heatmap-out"), "{stdout}");
+    assert!(stdout.contains("saved to sunset.overlay.png"), "{stdout}");
 
     // --json: stdout is JSON only, even with a real-looking key around.
     let out = bare()
