@@ -2,8 +2,9 @@
 //! against a test-owned `MockServer` (`commands`), `identifai api` and the
 //! summary's `other` line (`api_command`), `identifai contract`
 //! (`contract_checks`), `identifai mock` (`mock_process`), every
-//! subcommand with a closed pipe for stdout or stderr (`pipes`), and the
-//! files it writes on a full disk (`full_disk`).
+//! subcommand with a closed pipe for stdout or stderr (`pipes`), the
+//! files it writes on a full disk (`full_disk`), and a new user's first
+//! run: README's main command and the picture README shows (`first_run`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -12,6 +13,7 @@ mod api_command;
 mod commands;
 mod contract_checks;
 mod crash;
+mod first_run;
 mod full_disk;
 mod mock_process;
 mod pipes;
