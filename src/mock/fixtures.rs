@@ -514,33 +514,104 @@ fn audio_results(submission: &Submission, body: &mut Map<String, Value>, listed:
     }
 }
 
-/// A valid 64x64 RGB PNG: a red-to-blue horizontal gradient with a green
-/// vertical ramp, the picture the mock serves as a heatmap.
+/// Side of the mock's heatmap, in pixels.
+const HEATMAP_SIZE: u32 = 64;
+
+/// The heatmap the mock serves for a file of SHA-256 `hash` (hex): a
+/// 64x64 RGB PNG of two or three hot spots on a cold background, in the
+/// blue-to-red colours heatmaps use, placed by the hash's bytes. The same
+/// file always gets the same picture; any other `hash` (not hex) gets the
+/// one of [`heatmap_png`]. Integer arithmetic only, so it is the same on
+/// every platform.
+///
+/// ```
+/// let png = identifai::mock::heatmap_png_for(&"ab".repeat(32));
+/// assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+/// assert_eq!(png, identifai::mock::heatmap_png_for(&"ab".repeat(32)));
+/// assert_ne!(png, identifai::mock::heatmap_png_for(&"cd".repeat(32)));
+/// ```
+pub fn heatmap_png_for(hash: &str) -> Vec<u8> {
+    const SIZE: u32 = HEATMAP_SIZE;
+    let seed = hex::decode(hash)
+        .ok()
+        .filter(|b| b.len() >= 10)
+        .unwrap_or_else(|| vec![0x5a; 32]);
+    // (centre x, centre y, radius, weight in 1/256): the spots.
+    let count = 2 + usize::from(seed[0] % 2);
+    let spots: Vec<(i64, i64, i64, i64)> = (0..count)
+        .map(|i| {
+            let b = &seed[1 + 3 * i..4 + 3 * i];
+            let weight = 256 - 56 * i as i64;
+            (
+                8 + i64::from(b[0] % 48),
+                8 + i64::from(b[1] % 48),
+                12 + i64::from(b[2] % 14),
+                weight,
+            )
+        })
+        .collect();
+    let mut raw = Vec::with_capacity((SIZE * (SIZE * 3 + 1)) as usize);
+    for y in 0..i64::from(SIZE) {
+        raw.push(0); // filter type: None
+        for x in 0..i64::from(SIZE) {
+            // Each spot falls off as (1 - d²/r²)²; the hottest one wins.
+            let heat = spots
+                .iter()
+                .map(|&(cx, cy, r, w)| {
+                    let d2 = (x - cx).pow(2) + (y - cy).pow(2);
+                    let r2 = r * r;
+                    let t = (r2 - d2).max(0);
+                    255 * t * t / (r2 * r2) * w / 256
+                })
+                .max()
+                .unwrap_or(0);
+            raw.extend_from_slice(&heat_colour(heat as u8));
+        }
+    }
+    png_rgb(SIZE, &raw)
+}
+
+/// The picture of [`heatmap_png_for`] for no file in particular (a PNG
+/// answer the spec documents without an example gets it).
 ///
 /// ```
 /// let png = identifai::mock::heatmap_png();
 /// assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 /// ```
 pub fn heatmap_png() -> Vec<u8> {
-    const SIZE: u32 = 64;
-    let mut raw = Vec::with_capacity((SIZE * (SIZE * 3 + 1)) as usize);
-    for y in 0..SIZE {
-        raw.push(0); // filter type: None
-        for x in 0..SIZE {
-            let red = 255 - (x * 255 / (SIZE - 1)) as u8;
-            let blue = (x * 255 / (SIZE - 1)) as u8;
-            let green = (y * 96 / (SIZE - 1)) as u8;
-            raw.extend_from_slice(&[red, green, blue]);
-        }
+    heatmap_png_for("")
+}
+
+/// A heat from 0 to 255 as the usual blue, cyan, yellow, red ramp.
+fn heat_colour(v: u8) -> [u8; 3] {
+    // (heat, colour) stops, linearly interpolated.
+    const STOPS: [(i32, [i32; 3]); 5] = [
+        (0, [0, 0, 140]),
+        (70, [0, 90, 255]),
+        (130, [0, 230, 220]),
+        (190, [255, 230, 0]),
+        (255, [230, 0, 0]),
+    ];
+    let v = i32::from(v);
+    let i = STOPS.iter().rposition(|s| s.0 <= v).unwrap_or(0).min(3);
+    let ((a, ca), (b, cb)) = (STOPS[i], STOPS[i + 1]);
+    let mut out = [0u8; 3];
+    for c in 0..3 {
+        out[c] = (ca[c] + (cb[c] - ca[c]) * (v - a) / (b - a)).clamp(0, 255) as u8;
     }
+    out
+}
+
+/// A PNG of 8-bit RGB rows (`raw`: each row a filter byte then pixels).
+fn png_rgb(size: u32, raw: &[u8]) -> Vec<u8> {
     let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&SIZE.to_be_bytes());
-    ihdr.extend_from_slice(&SIZE.to_be_bytes());
+    ihdr.extend_from_slice(&size.to_be_bytes());
+    ihdr.extend_from_slice(&size.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
 
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &zlib_stored(&raw));
+    chunk(&mut png, b"IDAT", &zlib_stored(raw));
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -610,5 +681,16 @@ mod tests {
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(&png[12..16], b"IHDR");
         assert_eq!(&png[png.len() - 8..png.len() - 4], b"IEND");
+    }
+
+    #[test]
+    fn heatmaps_differ_by_file_and_run_from_cold_to_hot() {
+        let a = heatmap_png_for(&"13".repeat(32));
+        assert_eq!(a, heatmap_png_for(&"13".repeat(32)));
+        assert_ne!(a, heatmap_png_for(&"e7".repeat(32)));
+        assert_eq!(heatmap_png_for("not hex"), heatmap_png());
+        assert_eq!(heat_colour(0), [0, 0, 140]);
+        assert_eq!(heat_colour(255), [230, 0, 0]);
+        assert_eq!(heat_colour(130), [0, 230, 220]);
     }
 }

@@ -26,9 +26,14 @@
 //! | `mock:errored` | the classification ends in `status: "errored"` |
 //! | `mock:pre-1.1` | the pre-1.1.0 response shape (no `status`, no `api_version`) |
 //!
-//! Without a directive the verdict is `artificial` when the file name or URL
-//! contains `ai` or `fake` (case-insensitive), else it follows the parity of
-//! the first byte of the media hash (odd: `artificial`, even: `human`).
+//! Without a directive the verdict is `artificial` when a word of the file
+//! name (for a URL, of its last path segment) is `ai` or `fake`,
+//! case-insensitive: words are split at anything not a letter or digit and
+//! where a lower-case letter meets a capital (`ai-cat.png`, `cat_fake.jpg`,
+//! `MidjourneyAI.png`; never `mountain.png`, `email-header.png`,
+//! `portrait.png` or `train.png`). Otherwise the media's content decides:
+//! the parity of the first byte of its SHA-256 (odd: `artificial`, even:
+//! `human`), the same on every run.
 //!
 //! Identifiers are the SHA-256 of the media (the file's SHA-256, or the URL)
 //! and the normalised option set, so resubmitting the same media with the
@@ -67,7 +72,7 @@ use std::time::{Duration, Instant};
 
 pub use documented::{DocumentedAnswer, Input, InputKind, InputLocation};
 pub use faults::{Fault, Route};
-pub use fixtures::heatmap_png;
+pub use fixtures::{heatmap_png, heatmap_png_for};
 
 /// How long [`MockServer`]'s `Drop` waits for in-flight requests before it
 /// cuts them off.

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::documented::{self, DocumentedAnswer};
 use super::faults::Route;
-use super::fixtures::{classification_body, heatmap_png, Style};
+use super::fixtures::{classification_body, heatmap_png_for, Style};
 use super::limits::{retry_after_secs, Decision, MethodClass};
 use super::state::{MediaKind, Phase, Shared};
 use super::upload::{read_submission, rejection_response, Source, Spec};
@@ -439,7 +439,7 @@ fn heatmap(shared: &Shared, id: &str, kind: MediaKind) -> Response {
     match shared.peek(id, kind) {
         None => not_found_response(),
         Some((submission, Phase::Done)) if submission.options.with_heatmap => {
-            let mut response = Response::new(Body::from(heatmap_png()));
+            let mut response = Response::new(Body::from(heatmap_png_for(&submission.hash)));
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));

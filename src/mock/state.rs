@@ -278,7 +278,7 @@ impl Shared {
             return id;
         }
         let ref_id = options.ref_id.clone().unwrap_or_default();
-        let artificial = decide_artificial(&ref_id, &name, source, &hash);
+        let artificial = decide_artificial(&ref_id, &name, &hash);
         let now = Instant::now();
         let ready_at = self
             .config
@@ -379,20 +379,16 @@ impl Shared {
     }
 }
 
-/// The verdict rule: `ref_id` directives first, then the name/URL words,
+/// The verdict rule: `ref_id` directives first, then a word of the name,
 /// then the parity of the hash's first byte.
-fn decide_artificial(ref_id: &str, name: &str, source: &str, hash: &str) -> bool {
+fn decide_artificial(ref_id: &str, name: &str, hash: &str) -> bool {
     if ref_id.contains("mock:artificial") {
         return true;
     }
     if ref_id.contains("mock:human") {
         return false;
     }
-    let words = |s: &str| {
-        let lower = s.to_ascii_lowercase();
-        lower.contains("ai") || lower.contains("fake")
-    };
-    if words(name) || (source.contains("://") && words(source)) {
+    if names_ai(name) {
         return true;
     }
     let first = hash
@@ -400,6 +396,31 @@ fn decide_artificial(ref_id: &str, name: &str, source: &str, hash: &str) -> bool
         .and_then(|b| u8::from_str_radix(b, 16).ok())
         .unwrap_or(0);
     first % 2 == 1
+}
+
+/// Whether a word of `name` (a file name, or a URL's last path segment) is
+/// `ai` or `fake`, case-insensitive. Words are split at anything not a
+/// letter or digit and where a lower-case letter meets a capital, so
+/// `ai-cat.png`, `fake_portrait.jpg` and `MidjourneyAI.png` name AI, and
+/// `mountain.png`, `email-header.png`, `portrait.png` or `train.png` do not.
+pub(crate) fn names_ai(name: &str) -> bool {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase();
+        word.extend(c.to_lowercase());
+    }
+    words.push(word);
+    words.iter().any(|w| w == "ai" || w == "fake")
 }
 
 #[cfg(test)]
@@ -410,22 +431,39 @@ mod tests {
     fn verdict_rule_precedence() {
         let even = "00ff";
         let odd = "01ff";
-        assert!(!decide_artificial("", "photo.png", even, even));
-        assert!(decide_artificial("", "photo.png", odd, odd));
-        assert!(decide_artificial("", "my-AI-pic.png", even, even));
-        assert!(decide_artificial("", "FAKE.png", even, even));
-        assert!(decide_artificial(
-            "",
-            "x",
-            "https://example.com/fake.png",
-            even
-        ));
-        assert!(decide_artificial(
-            "x mock:artificial",
-            "photo.png",
-            even,
-            even
-        ));
-        assert!(!decide_artificial("mock:human", "ai.png", odd, odd));
+        assert!(!decide_artificial("", "photo.png", even));
+        assert!(decide_artificial("", "photo.png", odd));
+        assert!(decide_artificial("", "my-AI-pic.png", even));
+        assert!(decide_artificial("", "FAKE.png", even));
+        assert!(decide_artificial("", "fake.png", even));
+        assert!(decide_artificial("x mock:artificial", "photo.png", even));
+        assert!(!decide_artificial("mock:human", "ai.png", odd));
+    }
+
+    #[test]
+    fn only_the_words_ai_and_fake_name_ai() {
+        for name in [
+            "mountain.png",
+            "email-header.png",
+            "portrait.png",
+            "train.png",
+        ] {
+            assert!(!names_ai(name), "{name}");
+            assert!(!decide_artificial("", name, "00"), "{name}");
+        }
+        for name in [
+            "ai-cat.png",
+            "cat-ai.png",
+            "cat_AI.jpg",
+            "ai.png",
+            "MidjourneyAI.png",
+            "fake-portrait.jpg",
+            "photo.ai.webp",
+        ] {
+            assert!(names_ai(name), "{name}");
+        }
+        for name in ["AIRPORT.png", "fakes.png", "aid.png", "Maine.png", ""] {
+            assert!(!names_ai(name), "{name}");
+        }
     }
 }

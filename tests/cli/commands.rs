@@ -274,13 +274,14 @@ fn classify_prints_a_readable_summary_and_saves_the_heatmap() {
         "c2pa",
         "no C2PA manifest",
         "saved to",
-        "dashboard",
     ] {
         assert!(
             stdout.contains(needle),
             "{needle:?} missing from:\n{stdout}"
         );
     }
+    // A loopback server is not identifAI: no dashboard link.
+    assert!(!stdout.contains("dashboard"), "{stdout}");
     let img = image::open(&heat).unwrap();
     assert_eq!((img.width(), img.height()), (64, 64));
     assert_eq!(server.stats().submissions, 1);
@@ -559,9 +560,12 @@ fn heatmap_saves_the_png_or_an_overlay() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("saved the heatmap"));
+    let sunset_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(sample("sunset.png")).unwrap(),
+    ));
     assert_eq!(
         std::fs::read(&bare_png).unwrap(),
-        identifai::mock::heatmap_png()
+        identifai::mock::heatmap_png_for(&sunset_hash)
     );
 
     let overlay = dir.path().join("overlay.png");
@@ -580,9 +584,23 @@ fn heatmap_saves_the_png_or_an_overlay() {
     let original = image::open(sample("sunset.png")).unwrap().to_rgb8();
     let blended = image::open(&overlay).unwrap().to_rgb8();
     assert_eq!(blended.dimensions(), original.dimensions());
-    // The top-left corner of the heatmap is red: the sky there turned redder.
-    let (o, b) = (original.get_pixel(0, 0), blended.get_pixel(0, 0));
-    assert!(b[0] > o[0] && b != o, "{o:?} -> {b:?}");
+    // At the heatmap's hottest spot the picture turned towards its colour.
+    let heat = image::load_from_memory(&std::fs::read(&bare_png).unwrap())
+        .unwrap()
+        .to_rgb8();
+    let (hx, hy, h) = heat
+        .enumerate_pixels()
+        .max_by_key(|(_, _, p)| p[0])
+        .map(|(x, y, p)| (x, y, *p))
+        .unwrap();
+    let (x, y) = (hx * 96 / 64, hy * 96 / 64);
+    let (o, b) = (original.get_pixel(x, y), blended.get_pixel(x, y));
+    let distance = |p: &image::Rgb<u8>| -> i32 {
+        (0..3)
+            .map(|c| (i32::from(p[c]) - i32::from(h[c])).abs())
+            .sum()
+    };
+    assert!(distance(b) < distance(o), "{o:?} -> {b:?} (heat {h:?})");
 
     // An overlay written as JPEG, by its extension.
     let jpeg = dir.path().join("overlay.jpg");
@@ -940,9 +958,17 @@ fn batch_json_streams_lines_and_takes_list_files() {
 
 #[test]
 fn mock_mode_runs_the_readme_command_without_a_key() {
+    // A directory of its own: the heatmap and overlay are saved there.
+    let here = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(here.path().join("examples/media")).unwrap();
+    std::fs::copy(
+        sample("sunset.png"),
+        here.path().join("examples/media/sunset.png"),
+    )
+    .unwrap();
     let out = bare()
         .env_remove("IDENTIFAI_RATE_SCALE")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(here.path())
         .args([
             "--mock",
             "classify",
@@ -962,7 +988,7 @@ fn mock_mode_runs_the_readme_command_without_a_key() {
         stdout.starts_with("examples/media/sunset.png  ARTIFICIAL"),
         "{stdout}"
     );
-    assert!(stdout.contains("--heatmap-out"), "{stdout}");
+    assert!(stdout.contains("saved to sunset.overlay.png"), "{stdout}");
 
     // --json: stdout is JSON only, even with a real-looking key around.
     let out = bare()

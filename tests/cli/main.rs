@@ -3,8 +3,9 @@
 //! summary's `other` line (`api_command`), `identifai contract`
 //! (`contract_checks`), `identifai mock` (`mock_process`), every
 //! subcommand with a closed pipe for stdout or stderr (`pipes`), the
-//! files it writes on a full disk (`full_disk`), and README's commands
-//! (`readme`).
+//! files it writes on a full disk (`full_disk`), README's commands
+//! (`readme`), and a new user's first run: README's main command and the
+//! picture README shows (`first_run`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -13,6 +14,7 @@ mod api_command;
 mod commands;
 mod contract_checks;
 mod crash;
+mod first_run;
 mod full_disk;
 mod mock_process;
 mod pipes;

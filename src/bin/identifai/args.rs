@@ -63,7 +63,8 @@ pub struct Global {
     )]
     pub api_key: Option<String>,
 
-    /// The API's base URL [default: https://backend.identifai.net].
+    /// The API's base URL [default: https://backend.identifai.net]. Results
+    /// link to identifAI's dashboard only with the default.
     #[arg(long, env = "IDENTIFAI_BASE_URL", global = true, value_name = "URL")]
     pub base_url: Option<String>,
 
@@ -213,7 +214,8 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "MIME", help_heading = "Input")]
     pub content_type: Option<String>,
 
-    /// Images: also compute an AI heatmap.
+    /// Images: also compute an AI heatmap (classify saves it, and an overlay
+    /// on the image, in the current directory; see --heatmap-out).
     #[arg(long, help_heading = "Options")]
     pub heatmap: bool,
 
@@ -298,8 +300,12 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     pub wait: WaitArgs,
 
-    /// With --heatmap: save the heatmap here (a file for one input, a
-    /// directory for several: DIR/<name>.heatmap.png).
+    /// With --heatmap: save the bare heatmap here instead (a file for one
+    /// input, a directory for several: DIR/<name>.heatmap.png). Without
+    /// it, --heatmap saves NAME.heatmap.png and NAME.overlay.png (the
+    /// heatmap over the image) in the current directory, NAME from the
+    /// input's name; when either is taken, NAME-2.*, NAME-3.*: nothing is
+    /// overwritten.
     #[arg(long, value_name = "PATH", requires = "heatmap")]
     pub heatmap_out: Option<PathBuf>,
 

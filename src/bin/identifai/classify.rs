@@ -1,4 +1,8 @@
 //! `health`, `classify` and `result`.
+//!
+//! A summary links to identifAI's dashboard only when the client talks to
+//! the real service (the default base URL, [`identifai::DEFAULT_BASE_URL`]):
+//! a mock or any other base URL serves no dashboard.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +44,8 @@ pub struct Outcome {
     pub notes: Notes,
     /// Errors to print (besides the record's own).
     pub problems: Vec<String>,
+    /// The service knew no such classification (404).
+    pub missing: bool,
 }
 
 impl Outcome {
@@ -49,6 +55,7 @@ impl Outcome {
             record,
             typed: None,
             notes: Notes::default(),
+            missing: e.status() == Some(404),
         }
     }
 }
@@ -101,9 +108,8 @@ fn heatmap_names(inputs: &[Input]) -> Vec<String> {
     inputs
         .iter()
         .map(|input| {
-            let name = heatmap_name(input);
-            let stem = name.trim_end_matches(".heatmap.png").to_string();
-            let mut candidate = name;
+            let stem = crate::heatmap_files::stem_of(input);
+            let mut candidate = format!("{stem}.heatmap.png");
             let mut n = 1;
             while !taken.insert(candidate.clone()) {
                 n += 1;
@@ -114,28 +120,27 @@ fn heatmap_names(inputs: &[Input]) -> Vec<String> {
         .collect()
 }
 
-/// `photo.jpg` -> `photo.heatmap.png`.
-fn heatmap_name(input: &Input) -> String {
-    let stem = match input {
-        Input::Path(p) => p
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "media".into()),
-        Input::Url(u) => u
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .and_then(|last| last.split(['?', '#']).next())
-            .map(|last| {
-                Path::new(last)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "url".into()),
-    };
-    format!("{stem}.heatmap.png")
+/// Said on stderr when the one-shot `--mock` server did not know something
+/// an earlier command made.
+pub const MOCK_FORGETS: &str = "hint: the --mock server starts empty for each command, so it \
+knows nothing an earlier command made; run `identifai mock --port 8080` in another terminal and \
+pass `--base-url http://127.0.0.1:8080 --api-key mock-api-key` instead of --mock";
+
+/// With `--mock`, a 404 gets [`MOCK_FORGETS`] on stderr.
+pub fn hint_if_mock_forgot(ctx: &Context, e: &Error) {
+    if ctx.mock && e.status() == Some(404) {
+        ctx.eprintln(MOCK_FORGETS);
+    }
+}
+
+/// Whether the client talks to the real service (its dashboard exists).
+fn official(ctx: &Context) -> bool {
+    is_official(ctx.mock, ctx.client.base_url())
+}
+
+/// The rule of [`official`]: not `--mock`, and the default base URL.
+fn is_official(mock: bool, base_url: &str) -> bool {
+    !mock && base_url.trim_end_matches('/') == identifai::DEFAULT_BASE_URL
 }
 
 /// The exit an outcome calls for: 1 for a failure, 3 for a `--fail-on`
@@ -175,7 +180,11 @@ fn print_outcome(ctx: &Context, o: &Outcome, no_wait: bool, first: &mut bool, p:
             .clone()
             .or_else(|| o.record.identifier.clone())
             .unwrap_or_default();
-        ctx.println(summary(&title, typed, &o.notes, p).trim_end());
+        let notes = Notes {
+            lines: o.notes.lines.clone(),
+            dashboard: official(ctx),
+        };
+        ctx.println(summary(&title, typed, &notes, p).trim_end());
     }
 }
 
@@ -211,14 +220,18 @@ pub async fn classify_one(
             typed: None,
             notes: Notes::default(),
             problems: Vec::new(),
+            missing: false,
         };
     }
     ctx.waiting(&bar);
     let waited = wait(ctx, &id, kind, args.wait.timeout).await;
     bar.finish_and_clear();
     let mut outcome = outcome_of(ctx, Some(shown.clone()), &id, kind, waited).await;
-    if let (Some(Typed::Image(r)), Some(out)) = (&outcome.typed, heatmap_out) {
-        if r.has_heatmap == Some(true) {
+    let Some(Typed::Image(r)) = &outcome.typed else {
+        return outcome;
+    };
+    match (r.has_heatmap, heatmap_out) {
+        (Some(true), Some(out)) => {
             // Fetched, then written whole (the library's save_heatmap
             // writes in place).
             let saved = match ctx.client.heatmap(&id).await {
@@ -243,24 +256,83 @@ pub async fn classify_one(
                     .push(ctx.error_line(&format!("{shown}: heatmap"), e.as_ref())),
             }
         }
-    } else if let Some(Typed::Image(r)) = &outcome.typed {
-        if args.submit.heatmap && r.has_heatmap == Some(false) {
-            outcome
-                .notes
-                .lines
-                .push(("heatmap", "none was made".into()));
+        (Some(true), None) if args.submit.heatmap => {
+            save_here(ctx, &id, input, &shown, &mut outcome).await;
         }
-        if r.has_heatmap == Some(true) {
+        (Some(true), None) => {
             let hint = if ctx.mock {
-                "available: add --heatmap-out heatmap.png to save it (the mock forgets it on exit)"
-                    .to_string()
+                "available: add --heatmap to save it here (the mock forgets it on exit)".to_string()
             } else {
                 format!("available: identifai heatmap {id} -o heatmap.png")
             };
             outcome.notes.lines.push(("heatmap", hint));
         }
+        (Some(false), _) if args.submit.heatmap => outcome
+            .notes
+            .lines
+            .push(("heatmap", "none was made".into())),
+        _ => {}
     }
     outcome
+}
+
+/// `classify --heatmap` without `--heatmap-out`: the heatmap and its
+/// overlay on the input, saved in the current directory (see
+/// `heatmap_files`), their paths in the summary and the record.
+async fn save_here(
+    ctx: &Context,
+    id: &Identifier,
+    input: &Input,
+    shown: &str,
+    outcome: &mut Outcome,
+) {
+    let saved = match crate::heatmap_files::save(ctx, id, input, Path::new("")).await {
+        Ok(Some(saved)) => saved,
+        Ok(None) => {
+            outcome
+                .notes
+                .lines
+                .push(("heatmap", "none was served".into()));
+            return;
+        }
+        Err(e) => {
+            outcome
+                .problems
+                .push(ctx.error_line(&format!("{shown}: heatmap"), e.as_ref()));
+            return;
+        }
+    };
+    let heatmap = saved.heatmap.display().to_string();
+    let line = match &saved.taken {
+        Some(taken) => format!("saved to {heatmap} ({taken} exists, kept)"),
+        None => format!("saved to {heatmap}"),
+    };
+    outcome.notes.lines.push(("heatmap", line));
+    outcome.record.heatmap = Some(heatmap);
+    match saved.overlay {
+        Ok(path) => {
+            let overlay = path.display().to_string();
+            outcome.notes.lines.push((
+                "overlay",
+                format!(
+                    "saved to {overlay} (the heatmap over the image, {:.0}% opacity)",
+                    crate::heatmap_files::OPACITY * 100.0
+                ),
+            ));
+            outcome.record.overlay = Some(overlay);
+        }
+        Err(why) => {
+            let why = crate::output::terminal_safe(&why);
+            if ctx.json {
+                ctx.eprintln(&format!("warning: {shown}: no overlay: {why}"));
+            } else {
+                outcome
+                    .notes
+                    .lines
+                    .push(("overlay", format!("not made: {why}")));
+            }
+        }
+    }
 }
 
 fn file_len(input: &Input) -> Option<u64> {
@@ -296,7 +368,7 @@ pub async fn submit(
     };
     let by_url = matches!(input, Input::Url(_));
     let warn = |ignored: Vec<&'static str>| {
-        if !ignored.is_empty() {
+        if !ignored.is_empty() && first_warning(kind, &ignored, by_url) {
             ctx.eprintln(&format!(
                 "warning: {}: {} {} not apply to {}s{}; ignored",
                 input.display(),
@@ -354,6 +426,22 @@ pub async fn submit(
             }
         }
     }
+}
+
+/// Whether this is the first time this run that `ignored` flags are
+/// warned about for this kind: one warning says it for every input like it.
+fn first_warning(kind: Kind, ignored: &[&'static str], by_url: bool) -> bool {
+    static WARNED: std::sync::Mutex<Vec<(Kind, Vec<&'static str>, bool)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = (kind, ignored.to_vec(), by_url);
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if warned.contains(&key) {
+        return false;
+    }
+    warned.push(key);
+    true
 }
 
 /// Sends `c`: hashing what goes out only when asked (a 5 GB video is
@@ -442,6 +530,7 @@ pub async fn outcome_of(
                 typed: Some(typed),
                 notes: Notes::default(),
                 problems,
+                missing: false,
             }
         }
         Err(e @ Error::ClassificationErrored { .. }) => {
@@ -460,6 +549,7 @@ pub async fn outcome_of(
                         typed: Some(typed),
                         notes: Notes::default(),
                         problems,
+                        missing: false,
                     }
                 }
                 Err(_) => {
@@ -471,6 +561,7 @@ pub async fn outcome_of(
                         typed: None,
                         notes: Notes::default(),
                         problems,
+                        missing: false,
                     }
                 }
             }
@@ -494,12 +585,17 @@ pub async fn result(ctx: &Context, args: ResultArgs) -> anyhow::Result<Exit> {
         .buffer_unordered(at_once);
     let mut exit = Exit::Ok;
     let mut first = true;
+    let mut missing = false;
     while let Some(o) = outcomes.next().await {
         exit = exit.max(verdict_exit(&o.record, args.waiting.fail_on));
         if !o.problems.is_empty() {
             exit = exit.max(Exit::Error);
         }
+        missing |= o.missing;
         print_outcome(ctx, &o, false, &mut first, p);
+    }
+    if missing && ctx.mock {
+        ctx.eprintln(MOCK_FORGETS);
     }
     Ok(exit)
 }
@@ -545,4 +641,34 @@ async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcom
     };
     bar.finish_and_clear();
     outcome_of(ctx, None, id, kind, current).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_real_service_is_official() {
+        assert!(is_official(false, "https://backend.identifai.net"));
+        assert!(is_official(false, "https://backend.identifai.net/"));
+        assert!(!is_official(true, "https://backend.identifai.net"));
+        assert!(!is_official(false, "http://127.0.0.1:8080"));
+        assert!(!is_official(
+            false,
+            "https://backend.identifai.net.example.com"
+        ));
+    }
+
+    #[test]
+    fn the_summary_links_the_dashboard_only_when_told() {
+        let typed = Typed::from_json(
+            identifai::Kind::Image,
+            r#"{"identifier":"x","status":"done","result_url":"https://identifai.net/d/x"}"#,
+        )
+        .unwrap();
+        let mut notes = Notes::default();
+        assert!(!summary("t", &typed, &notes, Paint(false)).contains("dashboard"));
+        notes.dashboard = true;
+        assert!(summary("t", &typed, &notes, Paint(false)).contains("dashboard"));
+    }
 }

@@ -12,6 +12,7 @@
 //! | `classify` | `classify` and `result` |
 //! | `batch` | `batch`: directories and list files to JSON lines, `--resume` |
 //! | `overlay` | `heatmap --overlay`: the heatmap blended over the original |
+//! | `heatmap_files` | `classify --heatmap`: the heatmap and its overlay saved in the current directory |
 //! | `output` | the readable summaries and the JSON records |
 //! | `contract` | `contract`: the contract checks, report, JUnit and drift files |
 //! | `api` | `api`: any operation of the spec, its subcommands made from the generated operation list |
@@ -37,6 +38,7 @@ mod classify;
 mod context;
 mod contract;
 mod files;
+mod heatmap_files;
 mod journal;
 mod media;
 mod output;

@@ -54,9 +54,13 @@ pub struct Record {
     /// sent, whose SHA-256 `sha256` is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed: Option<bool>,
-    /// Where the heatmap was saved (`classify --heatmap-out`).
+    /// Where the heatmap was saved (`classify --heatmap`, `--heatmap-out`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub heatmap: Option<String>,
+    /// Where the heatmap laid over the input was saved (`classify
+    /// --heatmap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
     /// The service's whole answer.
@@ -333,6 +337,8 @@ fn pct(x: f64) -> String {
 pub struct Notes {
     /// `(label, text)` pairs shown after the result.
     pub lines: Vec<(&'static str, String)>,
+    /// Whether to show the result's dashboard link (the real service only).
+    pub dashboard: bool,
 }
 
 /// The readable summary of a result.
@@ -430,7 +436,7 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     for (name, text) in &notes.lines {
         label(&mut out, name, text);
     }
-    if let Some(url) = url {
+    if let (true, Some(url)) = (notes.dashboard, url) {
         label(&mut out, "dashboard", &p.dim(&url));
     }
     out

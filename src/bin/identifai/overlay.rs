@@ -18,6 +18,9 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
     bar.set_message("fetching the heatmap…");
     let png = ctx.client.heatmap(&args.id).await;
     bar.finish_and_clear();
+    if let Err(e) = &png {
+        crate::classify::hint_if_mock_forgot(ctx, e);
+    }
     let Some(png) = png? else {
         anyhow::bail!(
             "{} has no heatmap: it was classified without --heatmap, is not an image, or is not done yet",
@@ -25,9 +28,7 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
         );
     };
     // The size from the PNG header alone: nothing is decoded to tell it.
-    let (hw, hh) = ImageReader::with_format(std::io::Cursor::new(&png[..]), ImageFormat::Png)
-        .into_dimensions()
-        .context("the heatmap served is not a readable PNG")?;
+    let (hw, hh) = png_size(&png)?;
     let (width, height) = match &args.overlay {
         None if is_png(&args.out) => {
             crate::files::write_whole(&args.out, &png)?;
@@ -41,21 +42,9 @@ pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
         }
         Some(original) => {
             identifai::check_file(original)?;
-            let (w, h) = ImageReader::open(original)
-                .with_context(|| format!("opening {}", original.display()))?
-                .with_guessed_format()
-                .with_context(|| format!("reading {}", original.display()))?
-                .into_dimensions()
-                .with_context(|| format!("reading the size of {}", original.display()))?;
-            check_pixels(&original.display().to_string(), w, h)?;
+            let base = decode_limited(original)?;
             check_pixels("the heatmap served", hw, hh)?;
             let heat = decode_png(&png)?;
-            let base = ImageReader::open(original)
-                .with_context(|| format!("opening {}", original.display()))?
-                .with_guessed_format()
-                .with_context(|| format!("reading {}", original.display()))?
-                .decode()
-                .with_context(|| format!("decoding {}", original.display()))?;
             let blended = blend(&base, &heat, args.opacity);
             save(&DynamicImage::ImageRgba8(blended), &args.out)?;
             (base.width(), base.height())
@@ -132,6 +121,79 @@ fn check_pixels(what: &str, width: u32, height: u32) -> Result<(), TooManyPixels
         });
     }
     Ok(())
+}
+
+/// The most bytes the decoder of a picture may allocate (image's own
+/// limit, on top of [`MAX_PIXELS`] checked from the header).
+pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The decoder limits: [`MAX_DECODE_BYTES`], and no side over the pixel cap.
+fn limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    let side = u32::try_from(MAX_PIXELS).unwrap_or(u32::MAX);
+    limits.max_image_width = Some(side);
+    limits.max_image_height = Some(side);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits
+}
+
+/// Decodes the picture at `path` (its format from its content), refusing
+/// one over [`MAX_PIXELS`] from its header before decoding any of it.
+pub fn decode_limited(path: &Path) -> anyhow::Result<DynamicImage> {
+    let shown = path.display();
+    let reader = || -> anyhow::Result<ImageReader<std::io::BufReader<std::fs::File>>> {
+        let mut reader = ImageReader::open(path)
+            .with_context(|| format!("opening {shown}"))?
+            .with_guessed_format()
+            .with_context(|| format!("reading {shown}"))?;
+        if reader.format().is_none() {
+            anyhow::bail!(
+                "{shown} is not a picture this program can decode (PNG, JPEG, WebP, GIF or TIFF)"
+            );
+        }
+        reader.limits(limits());
+        Ok(reader)
+    };
+    let (w, h) = reader()?
+        .into_dimensions()
+        .with_context(|| format!("reading the size of {shown}"))?;
+    check_pixels(&shown.to_string(), w, h)?;
+    reader()?
+        .decode()
+        .with_context(|| format!("decoding {shown}"))
+}
+
+/// The width and height of a PNG, from its header alone.
+pub fn png_size(png: &[u8]) -> anyhow::Result<(u32, u32)> {
+    ImageReader::with_format(std::io::Cursor::new(png), ImageFormat::Png)
+        .into_dimensions()
+        .context("the heatmap served is not a readable PNG")
+}
+
+/// The heatmap `png` laid over the picture at `original` at `opacity`, as
+/// PNG bytes (what `classify --heatmap` saves as `NAME.overlay.png`).
+pub fn overlay_png(original: &Path, png: &[u8], opacity: f32) -> anyhow::Result<Vec<u8>> {
+    let base = decode_limited(original)?;
+    let (hw, hh) = png_size(png)?;
+    check_pixels("the heatmap served", hw, hh)?;
+    let heat = decode_png(png)?;
+    let blended = DynamicImage::ImageRgba8(blend(&base, &heat, opacity));
+    // No alpha channel unless the original has one: a smaller file.
+    let blended = if base.color().has_alpha() {
+        blended
+    } else {
+        DynamicImage::ImageRgb8(blended.to_rgb8())
+    };
+    let mut out = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::Adaptive,
+    );
+    blended
+        .write_with_encoder(encoder)
+        .context("encoding the overlay")?;
+    Ok(out)
 }
 
 fn decode_png(png: &[u8]) -> anyhow::Result<DynamicImage> {

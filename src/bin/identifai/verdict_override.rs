@@ -95,5 +95,6 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
         &format!("{target}: no classification or file hash of that name"),
         &e,
     ));
+    crate::classify::hint_if_mock_forgot(ctx, &e);
     Ok(Exit::Error)
 }
