@@ -1,23 +1,5 @@
-//! Whole answers: the typed value **and** the JSON the server sent.
-//!
-//! The generated types name what the spec names; a server may send more
-//! (fields added after this client was generated, fields of a newer API
-//! version). Re-serialising the typed value would drop those, so results
-//! come as [`Classified<T>`]: the typed value (through `Deref`), and
-//! [`raw`](Classified::raw), the answer's JSON text exactly as received.
-//! Serialising a `Classified<T>` writes that raw JSON, so nothing the
-//! server said is lost on the way to a file or another program.
-//!
-//! ```
-//! use identifai::Classified;
-//! use identifai::api::types::ImageResponse;
-//! let body = r#"{"identifier":"abc","status":"new","brand_new_field":[1,2]}"#;
-//! let result: Classified<ImageResponse> = Classified::from_json(body).unwrap();
-//! assert_eq!(result.identifier.as_deref(), Some("abc")); // typed, through Deref
-//! assert!(result.raw().get().contains("brand_new_field")); // nothing dropped
-//! assert_eq!(result.raw_text(), body); // the text itself, no parse
-//! assert_eq!(serde_json::to_string(&result).unwrap(), body);
-//! ```
+//! Whole answers: the typed value **and** the JSON the server sent
+//! ([`Classified`]).
 
 use std::ops::Deref;
 use std::sync::OnceLock;
@@ -30,9 +12,26 @@ use crate::error::{Error, Result};
 
 /// A typed value together with the JSON text it was decoded from.
 ///
-/// `Deref`s to the value; [`raw_text`](Self::raw_text) and [`raw`](Self::raw) are
-/// the server's JSON, verbatim. `Serialize` writes the raw JSON (not the
-/// re-encoded value).
+/// The generated types name what the spec names; a server may send more
+/// (fields added after this client was generated, fields of a newer API
+/// version). Re-serialising the typed value would drop those, so results
+/// come as `Classified<T>`: the typed value (through `Deref`), and
+/// [`raw`](Classified::raw), the answer's JSON text exactly as received.
+/// Serialising a `Classified<T>` writes that raw JSON, so nothing the
+/// server said is lost on the way to a file or another program.
+///
+/// ```
+/// use identifai::Classified;
+/// use identifai::api::types::ImageResponse;
+/// let body = r#"{"identifier":"abc","status":"new","brand_new_field":[1,2]}"#;
+/// let result: Classified<ImageResponse> = Classified::from_json(body).unwrap();
+/// assert_eq!(result.identifier.as_deref(), Some("abc")); // typed, through Deref
+/// assert!(result.raw().get().contains("brand_new_field")); // nothing dropped
+/// assert_eq!(result.raw_text(), body); // the text itself, no parse
+/// assert_eq!(serde_json::to_string(&result).unwrap(), body);
+/// ```
+///
+/// [`raw_text`](Self::raw_text) is the same JSON as a `&str`.
 ///
 /// The answer is parsed once, into the typed value: the text is kept as it
 /// came (the answer's own buffer, not a copy: a result of a list answer

@@ -1,18 +1,5 @@
 //! Any operation of the spec, by name, with its inputs given as text:
-//! [`Call`] and [`Client::call`], what the command line's `identifai api`
-//! sends. The inputs are checked against the spec's description of the
-//! operation ([`crate::api::OperationInputs`], generated), so a new
-//! operation is callable by regeneration alone; the request goes through the
-//! client's transport (key, pacing, retries, caps), and a file upload
-//! through the same resend policy as `classify_*`.
-//!
-//! ```no_run
-//! # async fn demo(client: identifai::Client) -> identifai::Result<()> {
-//! let call = identifai::Call::named("list_partner_users")?.value("per_page", "10")?;
-//! let answer = client.call(&call).await?;
-//! println!("{}", String::from_utf8_lossy(answer.body()));
-//! # Ok(()) }
-//! ```
+//! [`Call`] and [`Client::call`].
 
 use std::path::PathBuf;
 
@@ -25,6 +12,33 @@ use crate::error::{Error, InputError, Result};
 
 /// A request for one operation of the spec, built from text: each value is
 /// checked against the operation's inputs as it is added.
+///
+/// [`Client::call`] sends it; it is what the command line's `identifai api`
+/// sends. The inputs are checked against the spec's description of the
+/// operation ([`crate::api::OperationInputs`]), so an operation the API adds
+/// is callable as soon as the client is regenerated; the request goes
+/// through the client's transport (key, pacing, retries, caps), and a file
+/// upload through the same resend policy as `classify_*`.
+///
+/// ```
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> identifai::Result<()> {
+/// # let server = identifai::mock::MockServer::start();
+/// # let client = server.client_builder().build()?;
+/// // `client` talks to the built-in mock here (feature `mock`).
+/// let call = identifai::Call::named("list_partner_users")?.value("per_page", "10")?;
+/// let answer = client.call(&call).await?;
+/// assert_eq!(answer.status(), 200);
+/// println!("{}", String::from_utf8_lossy(answer.body()));
+///
+/// // Unknown operations and inputs are refused before anything is sent.
+/// assert!(identifai::Call::named("no_such_operation").is_err());
+/// assert!(call.clone().value("no_such_input", "1").is_err());
+/// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
+/// ```
 #[derive(Clone, Debug)]
 pub struct Call {
     operation: &'static Operation,

@@ -1,19 +1,4 @@
-//! [`Client`] and its builder.
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use identifai::{Client, RateLimits, RetryConfig};
-//! # fn demo() -> identifai::Result<()> {
-//! let client = Client::builder()
-//!     .api_key("my-api-key")
-//!     .base_url("https://backend.identifai.net")
-//!     .request_timeout(Duration::from_secs(30))
-//!     .upload_timeout(Duration::from_secs(600))
-//!     .retry(RetryConfig::default().with_max_attempts(6))
-//!     .rate_limits(Some(RateLimits::PUBLISHED))
-//!     .build()?;
-//! # let _ = client; Ok(()) }
-//! ```
+//! [`Client`] and its builder, [`ClientBuilder`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -306,6 +291,35 @@ impl Client {
 
 /// Builds a [`Client`]. Every setting has a default; only the key is
 /// needed (it may also come from the environment).
+///
+/// Every setting at once (building contacts nothing; the first request
+/// does):
+///
+/// ```
+/// use std::time::Duration;
+/// use identifai::{Client, Pacer, RateLimits, RetryConfig, UploadLimits, WaitConfig};
+///
+/// let client = Client::builder()
+///     .api_key("my-api-key") // or .from_env(): IDENTIFAI_API_KEY, IDENTIFAI_BASE_URL
+///     .base_url("https://backend.identifai.net")
+///     .connect_timeout(Duration::from_secs(10))
+///     .request_timeout(Duration::from_secs(30))
+///     .upload_timeout(Duration::from_secs(600))
+///     .idle_timeout(Some(Duration::from_secs(30)))
+///     .retry(RetryConfig::default().with_max_attempts(6))
+///     .rate_limits(Some(RateLimits::PUBLISHED))
+///     .pacer(Pacer::local())
+///     .wait(WaitConfig::default().with_deadline(Duration::from_secs(300)))
+///     .upload_limits(UploadLimits::default())
+///     .user_agent("my-app/1.0")
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://backend.identifai.net");
+/// # Ok::<(), identifai::Error>(())
+/// ```
+///
+/// Against the built-in mock (feature `mock`),
+/// `identifai::mock::MockServer::client_builder` gives a builder already
+/// set for it.
 #[derive(Default)]
 pub struct ClientBuilder {
     api_key: Option<SecretString>,
@@ -431,7 +445,9 @@ impl ClientBuilder {
 
     /// Where the pacer keeps the send times (default [`Pacer::local`]: in
     /// this process, shared by the client's clones). With feature `redis`,
-    /// [`Pacer::redis`] shares them with every process on the same key.
+    #[cfg_attr(feature = "redis", doc = "[`Pacer::redis`] shares them")]
+    #[cfg_attr(not(feature = "redis"), doc = "`Pacer::redis` shares them")]
+    /// with every process on the same key.
     /// Has no effect when pacing is off (`rate_limits(None)`).
     pub fn pacer(mut self, pacer: Pacer) -> Self {
         self.pacer = Some(pacer);

@@ -1,25 +1,4 @@
-//! One error type for everything the client does.
-//!
-//! [`Error`] says what went wrong in terms of the API (unauthorized, rate
-//! limited, validation, ...), not of HTTP plumbing. Every variant has a
-//! `Display` fit for a log line or a terminal, and none of them ever holds
-//! the API key. Decode errors keep the status, the content type and a short
-//! snippet of the body, so a server that drifted from the spec is easy to
-//! diagnose.
-//!
-//! ```
-//! use identifai::Error;
-//! fn advice(e: &Error) -> &'static str {
-//!     match e {
-//!         Error::Unauthorized { .. } => "check IDENTIFAI_API_KEY",
-//!         Error::RateLimited { breaker_open: true, .. } => "the key has no room: try again later",
-//!         Error::RateLimited { .. } => "slow down (the client paces itself by default)",
-//!         e if e.is_retryable() => "try again later",
-//!         _ => "see the message",
-//!     }
-//! }
-//! # let _ = advice;
-//! ```
+//! One error type for everything the client does: [`Error`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +11,46 @@ use crate::api::types::{ErrorBody, Status};
 const SNIPPET: usize = 200;
 
 /// Everything that can go wrong.
+///
+/// An [`Error`] says what went wrong in terms of the API (unauthorized, rate
+/// limited, validation, ...), not of HTTP plumbing. Every variant has a
+/// `Display` fit for a log line or a terminal, and none of them ever holds
+/// the API key. Decode errors keep the status, the content type and a short
+/// snippet of the body, so a server that drifted from the spec is easy to
+/// diagnose. Checks made before anything is sent fail with
+/// [`Error::InvalidInput`] (see [`InputError`]).
+///
+/// Match the variants you act on; the enum is `#[non_exhaustive]`, so keep
+/// a catch-all arm ([`Error::is_retryable`] sorts the rest):
+///
+/// ```
+/// use identifai::Error;
+///
+/// fn advice(e: &Error) -> &'static str {
+///     match e {
+///         Error::Unauthorized { .. } => "check IDENTIFAI_API_KEY",
+///         Error::RateLimited { breaker_open: true, .. } => "the key has no room: try again later",
+///         Error::RateLimited { .. } => "slow down (the client paces itself by default)",
+///         Error::InvalidInput(_) => "fix the input",
+///         e if e.is_retryable() => "try again later",
+///         _ => "see the message",
+///     }
+/// }
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///
+/// // Against the built-in mock (feature `mock`), with a key it does not know:
+/// let server = identifai::mock::MockServer::start();
+/// let client = server.client_builder().api_key("not-a-key").build()?;
+/// let err = client.result(&"8d64370a87b820cc".parse()?).await.unwrap_err();
+/// assert!(matches!(err, Error::Unauthorized { .. }), "{err}");
+/// assert_eq!(advice(&err), "check IDENTIFAI_API_KEY");
+/// assert!(err.to_string().starts_with("unauthorized (401)"));
+/// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -47,7 +66,14 @@ pub enum Error {
         /// The server's message.
         message: Option<String>,
     },
-    /// The shared pacer (e.g. Redis, [`crate::Pacer::redis`]) could not be
+    #[cfg_attr(
+        feature = "redis",
+        doc = "The shared pacer (e.g. Redis, [`crate::Pacer::redis`]) could not be"
+    )]
+    #[cfg_attr(
+        not(feature = "redis"),
+        doc = "The shared pacer (e.g. Redis, `Pacer::redis`) could not be"
+    )]
     /// reached: the request was not sent.
     #[error("{message}")]
     Pacer {

@@ -24,25 +24,45 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Where to start
+//!
+//! - A client: [`Client::from_env`] (`IDENTIFAI_API_KEY`), [`Client::new`],
+//!   or every setting with [`Client::builder`] ([`ClientBuilder`]).
+//! - Submit: [`Client::classify_image`], [`Client::classify_video`],
+//!   [`Client::classify_audio`] take a [`Source`] (a path, bytes, a reader
+//!   or a URL) and give a [`Classify`]: `.send()` for the [`Identifier`],
+//!   `.wait()` for the result.
+//! - Results: [`Client::wait`] ([`Wait`], with a deadline), many at once
+//!   with [`Client::wait_all`] ([`WaitAll`]); [`Client::result`] for one of
+//!   any kind, [`Client::heatmap`] and [`Client::save_heatmap`] for the
+//!   heatmap. Results are [`Classified`]: the typed answer plus the server's
+//!   JSON ([`Classified::raw`]).
+//! - Errors: one [`Error`] for everything, with an example of matching it.
+//! - Any operation of the API by name: [`Call`] and [`Client::call`]; the
+//!   whole generated client: [`Client::api`].
+//! - Tests: the built-in fake server, [`mock`] (feature `mock`); contract
+//!   checks of a server against the spec, [`contract`] (feature `contract`).
+//!
 //! ## How it is put together
 //!
 //! Every item has one path: the layer's items are at the crate root, the
 //! generated client and its types under [`api`], and each feature has its
-//! namespace.
+//! module.
 //!
 //! | path | what it is |
 //! |---|---|
-//! | [`api`] | the client **generated** from `openapi/identifai.yaml` (`identifai-codegen`: progenitor, plus its own generator for multipart forms): every operation ([`api::Client`]), every type ([`api::types`]), the forms' options ([`api::forms`]) |
+//! | [`api`] | the client **generated** from identifAI's API description (`openapi/identifai.yaml`): every operation ([`api::Client`]), every type ([`api::types`]), the forms' options ([`api::forms`]) |
 //! | [`Client`], [`ClientBuilder`] | the hand-written layer: configuration, submissions, results, heatmaps |
 //! | [`Source`], [`Classify`], [`UploadLimits`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
 //! | [`Classified`], [`AnyResult`] | whole answers: the typed value + the server's JSON |
 //! | [`Effective`], [`VerdictSource`] | the verdict to act on: an account's override wins (`effective_verdict()` on every result, frame and clip) |
 //! | [`Wait`], [`WaitAll`], [`WaitConfig`] | polling until done, one or many at once |
 //! | [`Error`], [`InputError`] | one error enum for everything |
+//! | [`Call`], [`CallAnswer`] | any operation by name, its inputs given as text (what `identifai api` sends) |
 //! | [`RetryConfig`], [`RateLimits`], [`Pacer`], [`BodyLimits`], [`Transport`] | retries, pacing under the published rate limits, body caps, the key and redirects |
 //! | [`webhook`] | parsing webhook bodies |
-//! | `mock` | (feature `mock`) a fake identifAI server for tests |
-//! | `contract` | (feature `contract`) contract checks of a server against the embedded spec, for your CI |
+//! | [`mock`] | (feature `mock`) a fake identifAI server for tests, and typed httpmock helpers |
+//! | [`contract`] | (feature `contract`) contract checks of a server against the embedded spec, for your CI |
 //!
 //! Everything under [`api`] is generated: when identifAI changes its API,
 //! the spec is re-vendored and the client regenerates; nothing here is
@@ -84,6 +104,15 @@
 //! | `mock` | no | `mock::MockServer`, a stateful fake identifAI on loopback for your tests, and typed httpmock helpers (`mock::httpmock`, httpmock re-exported) |
 //! | `contract` | no | `identifai::contract`: checks that a server (live or the mock) answers as the embedded spec says; brings `mock` |
 //! | `cli` | no | the `identifai` command-line tool (`cargo run --features cli -- --mock classify examples/media/sunset.png --heatmap`); brings `mock` |
+//!
+// Links to what a feature adds: to the item when the feature is on, to the
+// table above when it is off (so no build has a broken link).
+#![cfg_attr(feature = "mock", doc = "[`mock`]: crate::mock")]
+#![cfg_attr(not(feature = "mock"), doc = "[`mock`]: #features")]
+#![cfg_attr(feature = "contract", doc = "[`contract`]: crate::contract")]
+#![cfg_attr(not(feature = "contract"), doc = "[`contract`]: #features")]
+#![cfg_attr(feature = "redis", doc = "[`Pacer::redis`]: crate::Pacer::redis")]
+#![cfg_attr(not(feature = "redis"), doc = "[`Pacer::redis`]: #features")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

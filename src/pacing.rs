@@ -201,13 +201,30 @@ impl Class {
 /// in Redis, shared by every process that uses the same key (feature
 /// `redis`).
 ///
-/// ```no_run
-/// # fn demo() -> identifai::Result<()> {
+/// identifAI allows, per API key, 1 POST/s and 30 POST/min, 2 GET/s and 60
+/// GET/min, and answers 429 past that. The client paces itself under these
+/// limits ([`RateLimits`], set with
+/// [`ClientBuilder::rate_limits`](crate::ClientBuilder::rate_limits)): it
+/// keeps the send times of the last requests, and a request goes out at the
+/// earliest time at which every trailing window holds fewer than its limit,
+/// plus [`HEADROOM`]. A batch of 30 submissions therefore goes out one per
+/// second, the 31st one minute after the first. A 429 slows the whole key,
+/// not only that request (see [`RetryConfig`](crate::RetryConfig)).
+/// `health` is not rate limited and is not paced.
+///
+/// The send times live in the process (the default; clones of a
+/// [`Client`](crate::Client) share them), or, with feature `redis`, in Redis,
+/// shared by every process on one key:
+#[cfg_attr(feature = "redis", doc = "[`Pacer::redis`].")]
+#[cfg_attr(not(feature = "redis"), doc = "`Pacer::redis`.")]
+///
+/// ```
 /// let client = identifai::Client::builder()
 ///     .api_key("my-api-key")
 ///     .pacer(identifai::Pacer::local())
 ///     .build()?;
-/// # let _ = client; Ok(()) }
+/// # let _ = client;
+/// # Ok::<(), identifai::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Pacer {

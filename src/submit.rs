@@ -153,7 +153,50 @@ pub struct Receipt {
 }
 
 /// A submission being built; end it with [`send`](Classify::send) (the
-/// identifier) or [`wait`](Classify::wait) (the result).
+/// identifier) or [`wait`](Classify::wait) (the result). Built by
+/// [`Client::classify_image`], [`Client::classify_video`] and
+/// [`Client::classify_audio`].
+///
+/// A submission is checked before anything is sent (see [`Source`]), sent
+/// as a streamed multipart form (or by URL), and answered with an
+/// [`Identifier`] whatever format the server answers in. A 429, or a
+/// connection that could not be opened, is retried (a file is reopened and
+/// sent again, at most
+/// [`RetryConfig::max_upload_resends`](crate::RetryConfig::max_upload_resends)
+/// times on 429s); nothing that the server may have processed is ever sent
+/// twice.
+///
+/// Submit with a heatmap, wait for the result, then fetch the heatmap
+/// (`send()` keeps the identifier the heatmap is fetched by; `wait()` alone
+/// gives only the result):
+///
+/// ```
+/// use identifai::{Source, api::forms::ImageOptions};
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> identifai::Result<()> {
+/// # use identifai::mock::{MockConfig, MockServer};
+/// # let server = MockServer::start_with(MockConfig::default().with_time_scale(0.01));
+/// # let client = server.client_builder().build()?;
+/// # let photo = Source::bytes("photo.png", identifai::mock::heatmap_png());
+/// // `client` talks to the built-in mock here (feature `mock`);
+/// // `photo` could be `Source::path("photo.jpg")` or `Source::url(..)`.
+/// let id = client
+///     .classify_image(photo)
+///     .options(ImageOptions::new().with_heatmap(true).ref_id("upload-42"))
+///     .send()
+///     .await?;
+/// let result = client.wait(&id).await?;
+/// if let Some(verdict) = &result.verdict {
+///     println!("{id}: {} ({:.0}%)", verdict.classification, verdict.confidence * 100.0);
+/// }
+/// if let Some(png) = client.heatmap(&id).await? {
+///     assert!(png.starts_with(b"\x89PNG"));
+/// }
+/// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
+/// ```
 #[must_use = "a submission does nothing until .send() or .wait()"]
 pub struct Classify<'c, K: MediaKind> {
     client: &'c Client,

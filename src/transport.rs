@@ -43,6 +43,21 @@ pub const MAX_REDIRECTS: usize = 10;
 
 /// Shared per-client state used by the request hooks. Cheap to clone; its
 /// `Debug` never shows the key.
+///
+/// Every request goes through it, the generated operations' included
+/// ([`Client::api`](crate::Client::api)):
+///
+/// - the API key goes into `X-Api-Key` for the operations that need it (not
+///   `health`), and the request gets its timeout (a longer one for uploads);
+/// - the request waits for the [`Pacer`](crate::Pacer), then goes out with
+///   redirects followed by hand ([`MAX_REDIRECTS`]), so the key never
+///   reaches another origin; 429s, 5xx and connection failures follow the
+///   one policy of [`RetryConfig`](crate::RetryConfig) (backoff, the
+///   breaker, the hard time budget);
+/// - the answer's body is read under the client's caps
+///   ([`BodyLimits`](crate::BodyLimits)) and idle timeout, with the key
+///   scrubbed from it; one that fails to decode is reported with its status
+///   and headers.
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Inner>,

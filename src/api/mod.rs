@@ -1,34 +1,41 @@
-//! The generated client: every operation of `openapi/identifai.yaml`.
+//! The generated client: every operation of identifAI's API
+//! (`openapi/identifai.yaml`), as [`Client`] methods, with its types in
+//! [`types`] and the submission forms and their options in [`forms`].
 //!
-//! The generated code (`include!`d below) is written at build time by
-//! `identifai-codegen` (progenitor for the JSON operations, its own
-//! generator for the `multipart/form-data` ones and the heatmap); nothing
-//! there is written by hand. Beside it, the few hand-written pieces it is
-//! allowed to use, none of which imports anything outside `api`:
+//! The code here is generated at build time by `identifai-codegen`
+//! (progenitor for the JSON operations, its own generator for the
+//! `multipart/form-data` ones and the heatmap) and is never edited by hand.
+//! Beside it, the few hand-written pieces it uses:
 //!
-//! - `runtime`: [`Hooks`], the client's hooks state, which hands every
-//!   request to a [`Layer`] (the crate's transport is one);
-//! - `parts`: [`FilePart`] and [`PartError`], the file parts of the forms;
-//! - `body`: the capped body reader, JSON decode and byte stream the
-//!   generated code calls instead of progenitor's whole-body read and
-//!   `ResponseValue::stream`, and [`Answer`], which refuses an answer that
-//!   carries none of its type's fields;
-//! - `laravel`: the serde adaptors for Laravel's `[]` empty maps;
-//! - `php`: the serde adaptor for PHP's `0`/`1` booleans;
-//! - `pricings`: `types::PartnerPricings::plans`, the pricing plans as one
-//!   list whether the server sent a list or an object of them;
-//! - `verdict`: [`crate::Effective`], what the generated `effective_verdict()`
-//!   methods return (an override wins over the server's verdict).
+//! - [`Hooks`], the client's hooks state, which hands every request to a
+//!   [`Layer`] (the crate's transport is one);
+//! - [`FilePart`] and [`PartError`], the file parts of the forms;
+//! - the capped body reader and JSON decode the generated code calls, and
+//!   [`Answer`], which refuses an answer that carries none of its type's
+//!   fields;
+//! - `types::PartnerPricings::plans`, the pricing plans as one list whether
+//!   the server sent a list or an object of them;
+//! - [`crate::Effective`], what the generated `effective_verdict()` methods
+//!   return (an override wins over the server's verdict).
+//!
+//! Decoding is lenient where the service is: Laravel's `[]` for an empty
+//! object and PHP's `0`/`1` for booleans read as what they mean.
 //!
 //! Use it directly for anything `identifai::Client` does not wrap:
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = identifai::Client::new("my-api-key")?;
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let server = identifai::mock::MockServer::start();
+//! # let client = server.client_builder().build()?;
+//! // `client` is an `identifai::Client` (here for the built-in mock, feature `mock`).
 //! let raw: &identifai::api::Client = client.api();
 //! let health = raw.health().await?;
 //! println!("{}", health.status);
 //! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
 //! ```
 
 // The generated code is not held to the crate's lints; the hand-written

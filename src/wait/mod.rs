@@ -179,7 +179,44 @@ pub(crate) fn state_of(
     }
 }
 
-/// A wait for one classification; `.await` it. Built by [`Client::wait`].
+/// A wait for one classification; `.await` it. Built by [`Client::wait`]
+/// (images), [`Client::wait_video`], [`Client::wait_audio`] (one per kind),
+/// or [`Classify::wait`](crate::Classify::wait) right after a submission;
+/// for many at once, of any kinds, see [`Client::wait_all`].
+///
+/// A classification is pending while its `status` is `new` or one this
+/// client does not know (or, from servers before 1.1.0, while it has no
+/// `status` and no verdict yet; see [`is_pending`]); it ends `done` (the
+/// result) or `errored` (an
+/// [`Error::ClassificationErrored`](crate::Error::ClassificationErrored)
+/// with the server's text). Every wait of a client joins one poller, which
+/// asks for all pending identifiers together through each kind's list
+/// endpoint, 100 a request, once per [`WaitConfig::initial_interval`] (1 s by
+/// default): a result is handed over about one interval after it is done,
+/// and a thousand waits cost ten requests a round, not a thousand. Past its
+/// deadline ([`WaitConfig::deadline`] unless set here) a wait ends with
+/// [`Error::WaitTimeout`](crate::Error::WaitTimeout). Dropping the future
+/// cancels the wait.
+///
+/// ```
+/// use std::time::Duration;
+/// use identifai::Source;
+/// # #[cfg(feature = "mock")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> identifai::Result<()> {
+/// # use identifai::mock::{MockConfig, MockServer};
+/// # let server = MockServer::start_with(MockConfig::default().with_time_scale(0.01));
+/// # let client = server.client_builder().build()?;
+/// # let photo = Source::bytes("photo.png", identifai::mock::heatmap_png());
+/// // `client` talks to the built-in mock here (feature `mock`).
+/// let id = client.classify_image(photo).send().await?;
+/// let result = client.wait(&id).deadline(Duration::from_secs(60)).await?;
+/// assert_eq!(result.identifier.as_deref(), Some(id.as_str()));
+/// assert!(result.verdict.is_some());
+/// # Ok(()) }
+/// # #[cfg(not(feature = "mock"))]
+/// # fn main() {}
+/// ```
 #[must_use = "a wait does nothing until awaited"]
 #[derive(Debug)]
 pub struct Wait<'c, K> {

@@ -426,7 +426,7 @@ pub(crate) fn form_struct(
             FieldKind::File { content_types } => {
                 let konst = format_ident!("{}_CONTENT_TYPES", name.to_ascii_uppercase());
                 let const_doc = format!(
-                    "Content types the spec's `encoding` allows for `{name}` (`*` matches any subtype)."
+                    "The content types the service accepts for the `{name}` file (`*` matches any subtype)."
                 );
                 consts.push(quote! {
                     #[doc = #const_doc]
@@ -500,7 +500,7 @@ pub(crate) fn form_struct(
             .push((ident.clone(), optional));
     }
     let struct_doc = format!(
-        "The `multipart/form-data` body of `{op_id}`, generated from the spec's schema. \
+        "The form `{op_id}` sends (`multipart/form-data`). \
          Build it with [`{ident}::new`] (the required fields) and the setters."
     );
     Ok(quote! {
@@ -599,8 +599,8 @@ pub(crate) fn options_group(group: &str, members: &[GroupMember]) -> Result<Toke
         .unzip();
     let names: Vec<String> = members.iter().map(|(m, _)| format!("[`{m}`]")).collect();
     let doc = format!(
-        "The options of {} (generated from the spec: every optional field of them; a field \
-         only some of them take says so). Every field starts unset; unset fields are not sent.",
+        "The options of {}: every optional field of them (a field only some of them take \
+         says so). Every field starts unset; unset fields are not sent.",
         names.join(", ")
     );
     let member_impls: Vec<TokenStream> = members
@@ -752,7 +752,7 @@ pub(crate) fn form_enum(
         })
         .collect();
     let docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
-    let doc = format!("Allowed values of the form field `{name}` (from the spec's enum).");
+    let doc = format!("The values the form field `{name}` accepts.");
     let try_from = if integer {
         let nums: Vec<i64> = values
             .iter()

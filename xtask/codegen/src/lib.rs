@@ -275,6 +275,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     empty_answers(content);
     verdict_methods(content)?;
     type_summaries(&spec, content);
+    ref_field_docs(spec_text, &spec, content)?;
     let registry = conformance_registry(&spec, content, &enums)?;
 
     let mut forms = Forms::default();

@@ -105,7 +105,7 @@ pub(crate) fn open_enum_tokens(
     };
     let docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
     let enum_doc = format!(
-        "{doc}\n\nOpen enum generated from the spec: a value this version does not know \
+        "{doc}\n\nA value this version of the client does not know \
          decodes as [`{name}::{catch_all}`] and encodes back unchanged."
     );
     let known = values.len();
