@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--write] [--only N]`: runs the benchmark
+//! `cargo xtask bench [--quick] [--write] [--only N] [--cold]`: runs the benchmark
 //! harness (`benches/client.rs`, in release) and, in full mode, the build
 //! benchmark (section [`BUILD_SECTION`]); prints the tables and writes
 //! BENCHMARKS.md (full mode, or `--write`) with the command, the date and
@@ -36,6 +36,8 @@ pub struct Options {
     pub debug: bool,
     /// Run section N alone; with `write`, splice it into BENCHMARKS.md.
     pub only: Option<u32>,
+    /// Run only section 7's cold-build comparison and print it.
+    pub cold: bool,
 }
 
 /// Parses the options after `bench`.
@@ -47,6 +49,7 @@ pub fn parse(rest: &[String]) -> Result<Options> {
             "--quick" => o.quick = true,
             "--write" => o.write = true,
             "--debug" => o.debug = true,
+            "--cold" => o.cold = true,
             "--only" => {
                 let n = rest.next().and_then(|n| n.parse::<u32>().ok());
                 match n {
@@ -55,9 +58,12 @@ pub fn parse(rest: &[String]) -> Result<Options> {
                 }
             }
             other => {
-                bail!("unknown option {other:?} for `bench` (expected --quick, --write, --debug, --only N)")
+                bail!("unknown option {other:?} for `bench` (expected --quick, --write, --debug, --only N, --cold)")
             }
         }
+    }
+    if o.cold && (o.quick || o.write || o.debug || o.only.is_some()) {
+        bail!("--cold runs alone and prints only (no --quick, --write, --debug or --only)");
     }
     Ok(o)
 }
@@ -75,6 +81,15 @@ fn target_dir(root: &Path) -> PathBuf {
 /// Runs the benchmarks; see the module docs.
 pub fn run(root: &Path, opts: &Options) -> Result<()> {
     let started = Instant::now();
+    if opts.cold {
+        let cold = cold_bench(root)?;
+        print!("{}", cold.text);
+        eprintln!(
+            "bench: cold-build comparison in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     // `cli` builds the `identifai` binary next to the harness (section 6
     // runs it); `--all-features` has it.
     let mut args = if opts.debug {
@@ -376,8 +391,9 @@ async fn main() -> identifai::Result<()> {
 }
 "#;
 
-/// The baseline of the cold-build comparison: the same job with reqwest,
-/// serde and tokio directly (a multipart upload, then polling for the JSON).
+/// The baselines of the cold-build comparison: the same job with reqwest,
+/// serde and tokio directly (a multipart upload, then polling for the
+/// JSON). `{provider}` is where the ring baseline installs its provider.
 const DIRECT_MAIN: &str = r#"use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -393,7 +409,7 @@ struct Verdict {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let key = std::env::var("IDENTIFAI_API_KEY")?;
+{provider}    let key = std::env::var("IDENTIFAI_API_KEY")?;
     let http = reqwest::Client::new();
     let bytes = tokio::fs::read("photo.jpg").await?;
     let form = reqwest::multipart::Form::new()
@@ -426,28 +442,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 "#;
 
-/// The baseline's dependencies: the reqwest of identifai's Cargo.lock with
-/// what an equivalent client needs (JSON, multipart, HTTPS through rustls
-/// with the same crypto provider as identifai's default feature).
-fn direct_manifest(reqwest: &str) -> String {
-    format!(
-        "[package]\nname = \"direct\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [workspace]\n\n\
-         [dependencies]\n\
-         reqwest = {{ version = \"={reqwest}\", default-features = false, features = [{DIRECT_REQWEST_FEATURES}] }}\n\
-         {DIRECT_EXTRA_DEPS}\
-         serde = {{ version = \"1\", features = [\"derive\"] }}\n\
-         serde_json = \"1\"\n\
-         tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"fs\", \"time\"] }}\n"
-    )
+/// A baseline crate: its name, reqwest's features (besides `json`,
+/// `multipart`, `http2`, `charset`), further dependencies, and the line of
+/// `main` that installs a crypto provider.
+struct Baseline {
+    name: &'static str,
+    tls_feature: &'static str,
+    extra_deps: &'static str,
+    provider: &'static str,
 }
 
-/// reqwest's features in the baseline: identifai's defaults' equivalents.
-const DIRECT_REQWEST_FEATURES: &str =
-    "\"json\", \"multipart\", \"http2\", \"charset\", \"rustls\"";
-/// Further dependencies of the baseline (the crypto provider, where
-/// reqwest's feature does not bring one).
-const DIRECT_EXTRA_DEPS: &str = "";
+/// What a user of reqwest writes: reqwest's `rustls` feature (its default
+/// TLS, aws-lc-rs); and the same crate with ring, identifai's default.
+const BASELINES: [Baseline; 2] = [
+    Baseline {
+        name: "direct",
+        tls_feature: "rustls",
+        extra_deps: "",
+        provider: "",
+    },
+    Baseline {
+        name: "direct-ring",
+        tls_feature: "rustls-no-provider",
+        extra_deps: "rustls = { version = \"0.23\", default-features = false, features = [\"ring\", \"std\", \"tls12\"] }\n",
+        provider: "    let _ = rustls::crypto::ring::default_provider().install_default();\n",
+    },
+];
+
+fn direct_manifest(b: &Baseline, reqwest: &str) -> String {
+    format!(
+        "[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [workspace]\n\n\
+         [dependencies]\n\
+         reqwest = {{ version = \"={reqwest}\", default-features = false, features = [\"json\", \"multipart\", \"http2\", \"charset\", \"{}\"] }}\n\
+         {}\
+         serde = {{ version = \"1\", features = [\"derive\"] }}\n\
+         serde_json = \"1\"\n\
+         tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"fs\", \"time\"] }}\n",
+        b.name, b.tls_feature, b.extra_deps,
+    )
+}
 
 fn dependent_manifest(root: &Path) -> String {
     format!(
@@ -497,6 +531,7 @@ struct Cold {
 fn cold_build(dir: &Path, lock: &str) -> Result<Cold> {
     fs::write(dir.join("Cargo.lock"), lock)?;
     let target = dir.join("target");
+    eprintln!("bench: cold build of {}", dir.display());
     let cpu0 = children_cpu();
     let t = Instant::now();
     let output = Command::new(cargo())
@@ -514,6 +549,7 @@ fn cold_build(dir: &Path, lock: &str) -> Result<Cold> {
     if !output.status.success() {
         bail!("cargo build in {} failed:\n{text}", dir.display());
     }
+    eprintln!("bench: {cpu:.1} s CPU, {wall:.1} s wall");
     let units = text
         .lines()
         .filter(|l| l.trim_start().starts_with("Compiling "))
@@ -562,56 +598,62 @@ fn cold_bench(root: &Path) -> Result<ColdReport> {
     let base = target_dir(root).join("bench-cold");
     let lock = fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     let reqwest = locked_version(&lock, "reqwest").context("no reqwest in Cargo.lock")?;
-    let direct_dir = base.join("direct");
-    let dependent_dir = base.join("dependent");
-    write_crate(&direct_dir, &direct_manifest(&reqwest), DIRECT_MAIN)?;
-    write_crate(&dependent_dir, &dependent_manifest(root), DEPENDENT_MAIN)?;
-    eprintln!("bench: cold build of {}", direct_dir.display());
-    let direct = cold_build(&direct_dir, &lock)?;
-    eprintln!(
-        "bench: {:.1} s CPU, {:.1} s wall, {} units",
-        direct.cpu, direct.wall, direct.units
+    // The dependent first: with the first baseline, the goal's ratio.
+    let dir = base.join("dependent");
+    write_crate(&dir, &dependent_manifest(root), DEPENDENT_MAIN)?;
+    let dependent = cold_build(&dir, &lock)?;
+    let mut rows = Vec::new();
+    for b in &BASELINES {
+        let dir = base.join(b.name);
+        write_crate(
+            &dir,
+            &direct_manifest(b, &reqwest),
+            &DIRECT_MAIN.replace("{provider}", b.provider),
+        )?;
+        let c = cold_build(&dir, &lock)?;
+        eprintln!(
+            "bench: dependent's CPU {:.2}x {}'s",
+            dependent.cpu / c.cpu,
+            b.name
+        );
+        rows.push((b.name, c));
+    }
+    let ratio = dependent.cpu / rows[0].1.cpu;
+    let ring_ratio = dependent.cpu / rows[1].1.cpu;
+    eprintln!("bench: cold-build CPU ratio {ratio:.2}x ({ring_ratio:.2}x against direct-ring)");
+    let mut table = String::from(
+        "| crate | CPU (s) | wall (s) | units compiled | target dir (MB) | dependent's CPU against it |\n\
+         |---|---|---|---|---|---|\n",
     );
-    eprintln!("bench: cold build of {}", dependent_dir.display());
-    let dependent = cold_build(&dependent_dir, &lock)?;
-    eprintln!(
-        "bench: {:.1} s CPU, {:.1} s wall, {} units",
-        dependent.cpu, dependent.wall, dependent.units
-    );
-    let ratio = dependent.cpu / direct.cpu;
-    eprintln!("bench: cold-build CPU ratio {ratio:.2}x");
+    for (name, c) in &rows {
+        table.push_str(&format!(
+            "| {name} | {:.1} | {:.1} | {} | {:.0} | **{:.2}x** |\n",
+            c.cpu,
+            c.wall,
+            c.units,
+            c.mb,
+            dependent.cpu / c.cpu
+        ));
+    }
+    table.push_str(&format!(
+        "| dependent (identifai) | {:.1} | {:.1} | {} | {:.0} | |\n",
+        dependent.cpu, dependent.wall, dependent.units, dependent.mb
+    ));
     let text = format!(
         "### Cold build of a dependent crate\n\n\
-         Two small binary crates are generated under `<target>/bench-cold/` and each is built \
+         Three small binary crates are generated under `<target>/bench-cold/` and each is built \
          once with `cargo build --offline` (dev profile, `CARGO_INCREMENTAL=0`) in a fresh \
-         target directory of its own, one after the other, against this repository's \
-         `Cargo.lock`: **dependent** uses identifai with default features (a path dependency \
-         on this checkout; README's first example) and tokio; **direct** does the same job \
+         target directory of its own, one after the other (`cargo xtask bench --cold` runs them alone), against this repository's \
+         `Cargo.lock`. **dependent** uses identifai with default features (a path dependency \
+         on this checkout; README's first example) and tokio. **direct** does the same job \
          (a multipart upload, then polling for the JSON) with reqwest {reqwest} \
-         (`default-features = false`, features {feats}{extra}), serde (`derive`), serde_json \
-         and tokio. The CPU time is user + system of cargo and everything it ran \
-         (`getrusage(RUSAGE_CHILDREN)`).\n\n\
-         | crate | CPU (s) | wall (s) | units compiled | target dir (MB) |\n|---|---|---|---|---|\n\
-         | direct (reqwest + serde + tokio) | {:.1} | {:.1} | {} | {:.0} |\n\
-         | dependent (identifai) | {:.1} | {:.1} | {} | {:.0} |\n\
-         | **ratio** | **{ratio:.2}x** | {:.2}x | {:.2}x | {:.2}x |\n\n",
-        direct.cpu,
-        direct.wall,
-        direct.units,
-        direct.mb,
-        dependent.cpu,
-        dependent.wall,
-        dependent.units,
-        dependent.mb,
-        dependent.wall / direct.wall,
-        dependent.units as f64 / direct.units as f64,
-        dependent.mb / direct.mb,
-        feats = DIRECT_REQWEST_FEATURES.replace('"', "`"),
-        extra = if DIRECT_EXTRA_DEPS.is_empty() {
-            String::new()
-        } else {
-            format!(", with `{}`", DIRECT_EXTRA_DEPS.trim())
-        },
+         (`default-features = false`; `json`, `multipart`, `http2`, `charset` and `rustls`, \
+         reqwest's own TLS, whose crypto provider is aws-lc-rs), serde (`derive`), serde_json \
+         and tokio: what a user writes without identifai. **direct-ring** is the same with \
+         `rustls-no-provider` and rustls's `ring` provider installed in `main`, the TLS of \
+         identifai's default features. The CPU time is user + system of cargo and everything \
+         it ran (`getrusage(RUSAGE_CHILDREN)`); the goal (at most {COLD_GOAL:.2}x) is against \
+         **direct**.\n\n{table}\n",
     );
     Ok(ColdReport { text, ratio })
 }
@@ -682,6 +724,24 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cold_runs_alone() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(parse(&args(&["--cold"])).unwrap().cold);
+        for other in ["--write", "--quick", "--debug"] {
+            assert!(parse(&args(&["--cold", other])).is_err(), "{other}");
+        }
+        assert!(parse(&args(&["--only", "7", "--cold"])).is_err());
+    }
+
+    #[test]
+    fn the_locked_version_is_the_named_package_s() {
+        let lock = "[[package]]\nname = \"reqwest-middleware\"\nversion = \"0.4.0\"\n\n\
+                    [[package]]\nname = \"reqwest\"\nversion = \"0.13.5\"\n";
+        assert_eq!(locked_version(lock, "reqwest").as_deref(), Some("0.13.5"));
+        assert_eq!(locked_version(lock, "hyper"), None);
+    }
 
     const OLD: &str = "# Benchmarks\n\n## Summary\n\n| # | benchmark | figure | goal | met |\n|---|---|---|---|---|\n\
 | 1 | one | 1.0 | x | yes |\n| 7 | build | 2 s | y | yes |\n\n\
