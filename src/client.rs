@@ -477,7 +477,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Fails on a missing or unusable key, a bad base
+    /// Builds the client. With the `rustls` feature (the default) it first
+    /// makes rustls's `ring` the process's crypto provider, unless one is
+    /// installed already. Fails on a missing or unusable key, a bad base
     /// URL, or an `http://` URL to a non-loopback host.
     pub fn build(self) -> Result<Client> {
         use secrecy::ExposeSecret;
@@ -491,6 +493,8 @@ impl ClientBuilder {
             .base_url
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let base = check_base_url(&base, self.allow_insecure_http)?;
+        #[cfg(all(feature = "rustls", not(feature = "rustls-aws-lc")))]
+        install_ring_provider();
         let http = self
             .http
             .unwrap_or_default()
@@ -537,6 +541,16 @@ impl ClientBuilder {
                 board,
             }),
         })
+    }
+}
+
+/// reqwest is built without a crypto provider under the `rustls` feature:
+/// this installs rustls's `ring` one as the process default where none is.
+#[cfg(all(feature = "rustls", not(feature = "rustls-aws-lc")))]
+fn install_ring_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another thread's install leaves a provider too.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 

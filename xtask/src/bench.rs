@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--write] [--only N]`: runs the benchmark
+//! `cargo xtask bench [--quick] [--write] [--only N] [--cold]`: runs the benchmark
 //! harness (`benches/client.rs`, in release) and, in full mode, the build
 //! benchmark (section [`BUILD_SECTION`]); prints the tables and writes
 //! BENCHMARKS.md (full mode, or `--write`) with the command, the date and
@@ -36,6 +36,8 @@ pub struct Options {
     pub debug: bool,
     /// Run section N alone; with `write`, splice it into BENCHMARKS.md.
     pub only: Option<u32>,
+    /// Run only section 7's cold-build comparison and print it.
+    pub cold: bool,
 }
 
 /// Parses the options after `bench`.
@@ -47,6 +49,7 @@ pub fn parse(rest: &[String]) -> Result<Options> {
             "--quick" => o.quick = true,
             "--write" => o.write = true,
             "--debug" => o.debug = true,
+            "--cold" => o.cold = true,
             "--only" => {
                 let n = rest.next().and_then(|n| n.parse::<u32>().ok());
                 match n {
@@ -55,9 +58,12 @@ pub fn parse(rest: &[String]) -> Result<Options> {
                 }
             }
             other => {
-                bail!("unknown option {other:?} for `bench` (expected --quick, --write, --debug, --only N)")
+                bail!("unknown option {other:?} for `bench` (expected --quick, --write, --debug, --only N, --cold)")
             }
         }
+    }
+    if o.cold && (o.quick || o.write || o.debug || o.only.is_some()) {
+        bail!("--cold runs alone and prints only (no --quick, --write, --debug or --only)");
     }
     Ok(o)
 }
@@ -75,6 +81,15 @@ fn target_dir(root: &Path) -> PathBuf {
 /// Runs the benchmarks; see the module docs.
 pub fn run(root: &Path, opts: &Options) -> Result<()> {
     let started = Instant::now();
+    if opts.cold {
+        let cold = cold_bench(root)?;
+        print!("{}", cold.text);
+        eprintln!(
+            "bench: cold-build comparison in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     // `cli` builds the `identifai` binary next to the harness (section 6
     // runs it); `--all-features` has it.
     let mut args = if opts.debug {
@@ -353,8 +368,299 @@ fn touch(path: &Path) -> Result<()> {
         .with_context(|| format!("touching {}", path.display()))
 }
 
+/// The goal of the cold-build comparison: a dependent crate's CPU time at
+/// most this multiple of the reqwest + serde + tokio crate's.
+const COLD_GOAL: f64 = 1.10;
+
+/// The dependent crate of the cold-build comparison: identifai with default
+/// features, the README's first example.
+const DEPENDENT_MAIN: &str = r#"use identifai::{api::forms::ImageOptions, Client, Source};
+
+#[tokio::main]
+async fn main() -> identifai::Result<()> {
+    let client = Client::from_env()?;
+    let result = client
+        .classify_image(Source::path("photo.jpg"))
+        .options(ImageOptions::new().with_heatmap(true))
+        .wait()
+        .await?;
+    if let Some(v) = result.effective_verdict() {
+        println!("{} ({:?})", v.classification, v.source);
+    }
+    Ok(())
+}
+"#;
+
+/// The baselines of the cold-build comparison: the same job with reqwest,
+/// serde and tokio directly (a multipart upload, then polling for the
+/// JSON). `{provider}` is where the ring baseline installs its provider.
+const DIRECT_MAIN: &str = r#"use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct Submitted {
+    identifier: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Verdict {
+    status: String,
+    classification: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+{provider}    let key = std::env::var("IDENTIFAI_API_KEY")?;
+    let http = reqwest::Client::new();
+    let bytes = tokio::fs::read("photo.jpg").await?;
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name("photo.jpg"))
+        .text("heatmap", "1");
+    let sub: Submitted = http
+        .post("https://api.identifai.net/api/upload/image")
+        .header("X-Api-Key", &key)
+        .multipart(form)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    loop {
+        let v: Verdict = http
+            .get(format!("https://api.identifai.net/api/image/{}", sub.identifier))
+            .header("X-Api-Key", &key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if v.status == "done" {
+            println!("{:?}", v.classification);
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+}
+"#;
+
+/// A baseline crate: its name, reqwest's features (besides `json`,
+/// `multipart`, `http2`, `charset`), further dependencies, and the line of
+/// `main` that installs a crypto provider.
+struct Baseline {
+    name: &'static str,
+    tls_feature: &'static str,
+    extra_deps: &'static str,
+    provider: &'static str,
+}
+
+/// What a user of reqwest writes: reqwest's `rustls` feature (its default
+/// TLS, aws-lc-rs); and the same crate with ring, identifai's default.
+const BASELINES: [Baseline; 2] = [
+    Baseline {
+        name: "direct",
+        tls_feature: "rustls",
+        extra_deps: "",
+        provider: "",
+    },
+    Baseline {
+        name: "direct-ring",
+        tls_feature: "rustls-no-provider",
+        extra_deps: "rustls = { version = \"0.23\", default-features = false, features = [\"ring\", \"std\", \"tls12\"] }\n",
+        provider: "    let _ = rustls::crypto::ring::default_provider().install_default();\n",
+    },
+];
+
+fn direct_manifest(b: &Baseline, reqwest: &str) -> String {
+    format!(
+        "[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [workspace]\n\n\
+         [dependencies]\n\
+         reqwest = {{ version = \"={reqwest}\", default-features = false, features = [\"json\", \"multipart\", \"http2\", \"charset\", \"{}\"] }}\n\
+         {}\
+         serde = {{ version = \"1\", features = [\"derive\"] }}\n\
+         serde_json = \"1\"\n\
+         tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"fs\", \"time\"] }}\n",
+        b.name, b.tls_feature, b.extra_deps,
+    )
+}
+
+fn dependent_manifest(root: &Path) -> String {
+    format!(
+        "[package]\nname = \"dependent\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [workspace]\n\n\
+         [dependencies]\n\
+         identifai = {{ path = {:?} }}\n\
+         tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n",
+        root.display().to_string()
+    )
+}
+
+/// The version of `name` in `Cargo.lock` (the first one listed).
+fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let needle = format!("name = \"{name}\"\nversion = \"");
+    let at = lock.find(&needle)? + needle.len();
+    let end = lock[at..].find('"')?;
+    Some(lock[at..at + end].to_string())
+}
+
+/// The CPU time (user + system, seconds) of every waited-for descendant
+/// of this process so far.
+#[cfg(unix)]
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage writes the struct it is given and nothing else.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
+#[cfg(not(unix))]
+fn children_cpu() -> f64 {
+    f64::NAN
+}
+
+/// One cold build of the crate in `dir` (its own fresh target directory,
+/// offline, against identifai's Cargo.lock): CPU seconds, wall seconds,
+/// units compiled, target directory size in MB.
+struct Cold {
+    cpu: f64,
+    wall: f64,
+    units: usize,
+    mb: f64,
+}
+
+fn cold_build(dir: &Path, lock: &str) -> Result<Cold> {
+    fs::write(dir.join("Cargo.lock"), lock)?;
+    let target = dir.join("target");
+    eprintln!("bench: cold build of {}", dir.display());
+    let cpu0 = children_cpu();
+    let t = Instant::now();
+    let output = Command::new(cargo())
+        .current_dir(dir)
+        .args(["build", "--offline", "--target-dir"])
+        .arg(&target)
+        .env("CARGO_INCREMENTAL", "0")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .output()
+        .with_context(|| format!("running cargo build in {}", dir.display()))?;
+    let wall = t.elapsed().as_secs_f64();
+    let cpu = children_cpu() - cpu0;
+    let text = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("cargo build in {} failed:\n{text}", dir.display());
+    }
+    eprintln!("bench: {cpu:.1} s CPU, {wall:.1} s wall");
+    let units = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Compiling "))
+        .count();
+    Ok(Cold {
+        cpu,
+        wall,
+        units,
+        mb: dir_size(&target) as f64 / 1e6,
+    })
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn write_crate(dir: &Path, manifest: &str, main: &str) -> Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    fs::create_dir_all(dir.join("src"))?;
+    fs::write(dir.join("Cargo.toml"), manifest)?;
+    fs::write(dir.join("src/main.rs"), main)?;
+    Ok(())
+}
+
+/// The cold-build comparison: a crate using identifai (default features)
+/// against a crate using reqwest + serde + tokio directly, each built from
+/// nothing in its own target directory; the CPU ratio.
+struct ColdReport {
+    text: String,
+    ratio: f64,
+}
+
+fn cold_bench(root: &Path) -> Result<ColdReport> {
+    let base = target_dir(root).join("bench-cold");
+    let lock = fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let reqwest = locked_version(&lock, "reqwest").context("no reqwest in Cargo.lock")?;
+    // The dependent first: with the first baseline, the goal's ratio.
+    let dir = base.join("dependent");
+    write_crate(&dir, &dependent_manifest(root), DEPENDENT_MAIN)?;
+    let dependent = cold_build(&dir, &lock)?;
+    let mut rows = Vec::new();
+    for b in &BASELINES {
+        let dir = base.join(b.name);
+        write_crate(
+            &dir,
+            &direct_manifest(b, &reqwest),
+            &DIRECT_MAIN.replace("{provider}", b.provider),
+        )?;
+        let c = cold_build(&dir, &lock)?;
+        eprintln!(
+            "bench: dependent's CPU {:.2}x {}'s",
+            dependent.cpu / c.cpu,
+            b.name
+        );
+        rows.push((b.name, c));
+    }
+    let ratio = dependent.cpu / rows[0].1.cpu;
+    let ring_ratio = dependent.cpu / rows[1].1.cpu;
+    eprintln!("bench: cold-build CPU ratio {ratio:.2}x ({ring_ratio:.2}x against direct-ring)");
+    let mut table = String::from(
+        "| crate | CPU (s) | wall (s) | units compiled | target dir (MB) | dependent's CPU against it |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for (name, c) in &rows {
+        table.push_str(&format!(
+            "| {name} | {:.1} | {:.1} | {} | {:.0} | **{:.2}x** |\n",
+            c.cpu,
+            c.wall,
+            c.units,
+            c.mb,
+            dependent.cpu / c.cpu
+        ));
+    }
+    table.push_str(&format!(
+        "| dependent (identifai) | {:.1} | {:.1} | {} | {:.0} | |\n",
+        dependent.cpu, dependent.wall, dependent.units, dependent.mb
+    ));
+    let text = format!(
+        "### Cold build of a dependent crate\n\n\
+         Three small binary crates are generated under `<target>/bench-cold/` and each is built \
+         once with `cargo build --offline` (dev profile, `CARGO_INCREMENTAL=0`) in a fresh \
+         target directory of its own, one after the other (`cargo xtask bench --cold` runs them alone), against this repository's \
+         `Cargo.lock`. **dependent** uses identifai with default features (a path dependency \
+         on this checkout; README's first example) and tokio. **direct** does the same job \
+         (a multipart upload, then polling for the JSON) with reqwest {reqwest} \
+         (`default-features = false`; `json`, `multipart`, `http2`, `charset` and `rustls`, \
+         reqwest's own TLS, whose crypto provider is aws-lc-rs), serde (`derive`), serde_json \
+         and tokio: what a user writes without identifai. **direct-ring** is the same with \
+         `rustls-no-provider` and rustls's `ring` provider installed in `main`, the TLS of \
+         identifai's default features. The CPU time is user + system of cargo and everything \
+         it ran (`getrusage(RUSAGE_CHILDREN)`); the goal (at most {COLD_GOAL:.2}x) is against \
+         **direct**.\n\n{table}\n",
+    );
+    Ok(ColdReport { text, ratio })
+}
+
 /// Clean build time of the library, and whether build.rs reruns.
 fn build_bench(root: &Path) -> Result<BuildReport> {
+    let cold = cold_bench(root)?;
     let dir = target_dir(root).join("bench-build");
     eprintln!("bench: build benchmark in {}", dir.display());
     // Warm-up: the dependencies (slow only the first time this dir is used).
@@ -380,7 +686,8 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
     let proof = !src_ran && src_compiled && spec_ran && clean_ran;
     let mark = |b: bool| if b { "yes" } else { "no" };
     let section = format!(
-        "## 7. Build\n\n\
+        "## 7. Build\n\n{}\
+         ### The library's own build\n\n\
          `cargo build --lib` (dev profile, default features) in a target directory of its own \
          (`<target>/bench-build`, so the dev cache is not touched). The dependencies are built \
          first (warm-up, {warm:.1} s this run); then `cargo clean -p identifai` and the timed \
@@ -394,6 +701,7 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
          build.rs declares `cargo:rerun-if-changed=openapi` and `cargo:rerun-if-changed=build.rs` \
          only, so a change under `src/` recompiles the library without regenerating it \
          ({:.0}% of the clean build time).\n",
+        cold.text,
         mark(clean_ran),
         mark(src_ran),
         mark(src_compiled),
@@ -401,10 +709,11 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
         100.0 * src / clean,
     );
     let summary_row = format!(
-        "| 7 | clean build of the library; build.rs rerun on `src/` change | {clean:.1} s clean, {src:.1} s after a `src/` change; build.rs reran: on `src/` change {}, on spec change {} | no rerun on `src/` change | {} |",
+        "| 7 | cold build of a dependent crate (CPU) against reqwest + serde + tokio; clean build of the library; build.rs rerun on `src/` change | {:.2}x; {clean:.1} s clean, {src:.1} s after a `src/` change; build.rs reran: on `src/` change {}, on spec change {} | <= {COLD_GOAL:.2}x; no rerun on `src/` change | {} |",
+        cold.ratio,
         mark(src_ran),
         mark(spec_ran),
-        if proof { "yes" } else { "**no**" },
+        if proof && cold.ratio <= COLD_GOAL { "yes" } else { "**no**" },
     );
     Ok(BuildReport {
         section,
@@ -415,6 +724,24 @@ fn build_bench(root: &Path) -> Result<BuildReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cold_runs_alone() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(parse(&args(&["--cold"])).unwrap().cold);
+        for other in ["--write", "--quick", "--debug"] {
+            assert!(parse(&args(&["--cold", other])).is_err(), "{other}");
+        }
+        assert!(parse(&args(&["--only", "7", "--cold"])).is_err());
+    }
+
+    #[test]
+    fn the_locked_version_is_the_named_package_s() {
+        let lock = "[[package]]\nname = \"reqwest-middleware\"\nversion = \"0.4.0\"\n\n\
+                    [[package]]\nname = \"reqwest\"\nversion = \"0.13.5\"\n";
+        assert_eq!(locked_version(lock, "reqwest").as_deref(), Some("0.13.5"));
+        assert_eq!(locked_version(lock, "hyper"), None);
+    }
 
     const OLD: &str = "# Benchmarks\n\n## Summary\n\n| # | benchmark | figure | goal | met |\n|---|---|---|---|---|\n\
 | 1 | one | 1.0 | x | yes |\n| 7 | build | 2 s | y | yes |\n\n\

@@ -33,16 +33,18 @@ commands:
       Run the conformance tests (the conformance binary's examples and roundtrip modules)
       against mutated copies of openapi/identifai.yaml (IDENTIFAI_SPEC); fails
       unless every mutation makes at least one test fail. Then, in a scratch copy,
-      add two pages of a new kind and an operation, regenerate by README's steps
+      add two pages of a new kind and an operation, regenerate by the documented steps
       and require the tests, the mock and the command line to cover them with no
       edit. --addition: that last proof alone.
-  bench [--quick] [--write] [--debug] [--only N]
+  bench [--quick] [--write] [--debug] [--only N] [--cold]
       Run the benchmarks (benches/client.rs in release, and the build benchmark)
       and write BENCHMARKS.md. --quick: small sizes, no build benchmark, seconds;
       prints only, unless --write. --debug: build the harness with `cargo test
       --all-features` (reuses the test build; for CI, figures not representative).
       --only N: section N alone (7: the build benchmark); with --write it replaces
-      that section and its summary row in BENCHMARKS.md, keeping the others.";
+      that section and its summary row in BENCHMARKS.md, keeping the others.
+      --cold: only section 7's cold builds (a crate on identifai against one on
+      reqwest + serde + tokio, each from nothing); prints their CPU ratio.";
 
 /// Parsed command-line options shared by all commands.
 #[derive(Default)]
