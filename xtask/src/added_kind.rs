@@ -301,7 +301,7 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
     let last_key = overlay
         .lines()
         .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
-        .last();
+        .next_back();
     if last_key != Some("actions:") {
         bail!("openapi/overlay.yaml does not end with its actions list");
     }
