@@ -3,7 +3,8 @@
 //! summary's `other` line (`api_command`), `identifai contract`
 //! (`contract_checks`), `identifai mock` (`mock_process`), every
 //! subcommand with a closed pipe for stdout or stderr (`pipes`), and the
-//! files it writes on a full disk (`full_disk`).
+//! files it writes on a full disk (`full_disk`), and every `--json` error
+//! code and exit code (`exit_codes`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -12,6 +13,7 @@ mod api_command;
 mod commands;
 mod contract_checks;
 mod crash;
+mod exit_codes;
 mod full_disk;
 mod mock_process;
 mod pipes;
