@@ -4,7 +4,8 @@
 //! (`contract_checks`), `identifai mock` (`mock_process`), every
 //! subcommand with a closed pipe for stdout or stderr (`pipes`), and the
 //! files it writes on a full disk (`full_disk`), and every `--json` error
-//! code and exit code (`exit_codes`).
+//! code and exit code (`exit_codes`), and help texts and messages that say
+//! exactly what the binary does (`manners`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -15,5 +16,6 @@ mod contract_checks;
 mod crash;
 mod exit_codes;
 mod full_disk;
+mod manners;
 mod mock_process;
 mod pipes;
