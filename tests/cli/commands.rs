@@ -448,7 +448,7 @@ fn failures_exit_6_and_json_stays_valid() {
         .args(["classify", "--ref-id", "mock:errored"])
         .arg(sample("city.jpg"))
         .assert()
-        .code(1)
+        .code(6)
         .stdout(predicate::str::contains("ERRORED"))
         .stderr(predicate::str::contains("error: "));
 }
