@@ -296,7 +296,7 @@ async fn a_fleet_sharing_a_redis_pacer_meets_no_429() {
     let stats = server.stats();
     assert_eq!(stats.rate_limited, 0, "one pacer for the whole fleet");
     assert_eq!(stats.submissions, 40);
-    // The windows are keyed by a hash of the key, never the key.
+    // The windows are keyed by a hash of the key (and base URL), never the key.
     let keys = redis.keys();
     assert!(keys.contains("identifai:pacer:"), "{keys}");
     assert!(!keys.contains(server.api_key()), "{keys}");

@@ -117,7 +117,7 @@ pub struct Global {
     /// Share the rate limits with every other process on this key through
     /// Redis (`redis://host:6379`): run several `identifai` next to each
     /// other, or next to a service using the library, without 429s. Only a
-    /// hash of the key is stored. An unreachable Redis fails the requests
+    /// hash of the key and base URL is stored. An unreachable Redis fails the requests
     /// (it never falls back to pacing alone).
     #[arg(long, env = "IDENTIFAI_PACER_URL", global = true, value_name = "URL")]
     pub pacer: Option<String>,
