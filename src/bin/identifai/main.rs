@@ -107,8 +107,9 @@ impl Exit {
             | "not_a_file" | "unreadable" | "empty" | "too_large" | "unsupported_type"
             | "invalid_url" | "invalid_identifier" | "invalid_input" | "not_an_image"
             | "no_heatmap" => Exit::Input,
-            "server" | "timeout" | "network" | "decode" | "answer_too_large" | "pacer"
-            | "unhealthy" => Exit::Service,
+            "server" | "timeout" | "network" | "decode" | "answer_too_large" | "pacer" => {
+                Exit::Service
+            }
             _ => Exit::Error,
         }
     }
