@@ -1114,6 +1114,15 @@ fn progress_bars_only_on_a_terminal_and_never_with_json() {
         "no progress bar on a terminal:\n{tty}"
     );
     assert!(tty.contains("/6"), "{tty}");
+    // Before the first result there is no rate to estimate from: no eta.
+    let before_first: Vec<&str> = tty
+        .split(['\r', '\n'])
+        .filter(|frame| frame.contains(" 0/6"))
+        .collect();
+    assert!(
+        before_first.iter().all(|frame| !frame.contains("eta")),
+        "an eta before the first result: {before_first:?}"
+    );
 
     let tty = on_a_terminal(
         &["--mock", "--json", "batch", ".", "--out", "b.jsonl"],
