@@ -519,7 +519,7 @@ impl ClientBuilder {
             .map(|r| crate::wait::Board::new(r.connection(), key.expose_secret(), &base));
         #[cfg(not(feature = "redis"))]
         let board = None;
-        let pacer = limits.map(|l| Arc::new(pacer_spec.build(l, key.expose_secret())));
+        let pacer = limits.map(|l| Arc::new(pacer_spec.build(l, key.expose_secret(), &base)));
         let transport = Transport::with_settings(
             Some(key),
             self.retry.unwrap_or_default(),

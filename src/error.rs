@@ -172,7 +172,7 @@ pub enum Error {
     },
     /// An answer went past its cap ([`crate::BodyLimits`]): the client
     /// stopped reading there.
-    #[error("answer too large (status {}): the {what} is over the {cap}-byte cap (see ClientBuilder::body_limits)", .status.map(|s| s.to_string()).unwrap_or_else(|| "?".into()))]
+    #[error("answer too large (status {}): the {what} is over the {} cap (see ClientBuilder::body_limits)", .status.map(|s| s.to_string()).unwrap_or_else(|| "?".into()), size_text(*.cap))]
     AnswerTooLarge {
         /// The HTTP status, when known.
         status: Option<u16>,
@@ -276,7 +276,7 @@ pub enum InputError {
         what: String,
     },
     /// The media is larger than the limit.
-    #[error("{what} is {size} bytes, over the {max}-byte limit")]
+    #[error("{what} is {}, over the {} limit", size_text(*.size), size_text(*.max))]
     TooLarge {
         /// What was too large.
         what: String,
@@ -314,10 +314,47 @@ pub enum InputError {
     },
 }
 
+impl InputError {
+    /// A stable, machine-readable name of the refusal ([`Error::code`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputError::MissingApiKey => "no_api_key",
+            InputError::InvalidApiKey => "invalid_api_key",
+            InputError::InvalidBaseUrl { .. } | InputError::InsecureBaseUrl { .. } => {
+                "invalid_base_url"
+            }
+            InputError::InvalidSetting { .. } => "invalid_setting",
+            InputError::InvalidIdentifier { .. } => "invalid_identifier",
+            InputError::InvalidUrl { .. } => "invalid_url",
+            InputError::FileNotFound { .. } => "file_not_found",
+            InputError::NotAFile { .. } => "not_a_file",
+            InputError::Unreadable { .. } => "unreadable",
+            InputError::Empty { .. } => "empty",
+            InputError::TooLarge { .. } => "too_large",
+            InputError::UnsupportedType { .. } => "unsupported_type",
+            InputError::Form(_) | InputError::IdentifierCount { .. } => "invalid_input",
+        }
+    }
+}
+
 impl From<InputError> for Error {
     fn from(e: InputError) -> Self {
         Error::InvalidInput(e)
     }
+}
+
+/// A size in binary units: `812 bytes`, `4 KiB`, `20.5 MiB`, `5 GiB`.
+pub(crate) fn size_text(n: u64) -> String {
+    for (unit, name) in [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] {
+        if n >= unit {
+            return if n.is_multiple_of(unit) {
+                format!("{} {name}", n / unit)
+            } else {
+                format!("{:.1} {name}", n as f64 / unit as f64)
+            };
+        }
+    }
+    format!("{n} bytes")
 }
 
 /// An error and its causes, `a: b: c`, without repeats.
@@ -466,6 +503,63 @@ impl Error {
             Error::Transport(e) => e.is_connect() || e.is_timeout() || e.is_request(),
             Error::IdleTimeout { .. } | Error::UploadInterrupted { .. } => true,
             _ => false,
+        }
+    }
+
+    /// A stable, machine-readable name of what went wrong, in snake case:
+    /// the same for every release (new variants get new codes; a code is
+    /// never reused for another meaning). The CLI prints it as `code` in
+    /// `--json` output.
+    ///
+    /// | code | errors |
+    /// |---|---|
+    /// | `unauthorized` | 401 |
+    /// | `forbidden` | 403 |
+    /// | `no_api_key`, `invalid_api_key` | no key given; a key that cannot be sent |
+    /// | `rate_limited` | 429 after the retries, or the breaker open |
+    /// | `rejected` | 400 (parameters, media, credits) |
+    /// | `unprocessable` | 422 (the service's field validation) |
+    /// | `not_found` | 404 |
+    /// | `server` | 5xx or a status the API does not document |
+    /// | `errored` | the classification ended `errored` |
+    /// | `timeout` | a wait's deadline, the idle timeout, a transport timeout |
+    /// | `network` | connection, TLS, an upload cut short |
+    /// | `decode` | an answer not as the spec says |
+    /// | `answer_too_large` | an answer over its [`crate::BodyLimits`] cap |
+    /// | `pacer` | the shared pacer (Redis) unreachable |
+    /// | `io` | a local file could not be read or written |
+    /// | `file_not_found`, `not_a_file`, `unreadable`, `empty` | the input file |
+    /// | `too_large` | the input is over its [`crate::UploadLimits`] limit |
+    /// | `unsupported_type` | the input's type is not one the endpoint takes |
+    /// | `invalid_url` | a media URL that is not an absolute http(s) URL |
+    /// | `invalid_identifier` | an identifier that cannot be one |
+    /// | `invalid_base_url` | a base URL that is not http(s), or http to a host not on loopback |
+    /// | `invalid_setting` | a setting out of range, an option the request cannot take |
+    /// | `invalid_input` | a form value the spec does not allow, too many identifiers |
+    ///
+    /// ```
+    /// use identifai::Error;
+    /// let e = Error::NotFound { message: None };
+    /// assert_eq!(e.code(), "not_found");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::Forbidden { .. } => "forbidden",
+            Error::Pacer { .. } => "pacer",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Validation { .. } => "rejected",
+            Error::Unprocessable(_) => "unprocessable",
+            Error::NotFound { .. } => "not_found",
+            Error::Server { .. } => "server",
+            Error::ClassificationErrored { .. } => "errored",
+            Error::WaitTimeout { .. } | Error::IdleTimeout { .. } => "timeout",
+            Error::InvalidInput(e) => e.code(),
+            Error::Transport(e) if e.is_timeout() => "timeout",
+            Error::Transport(_) | Error::UploadInterrupted { .. } => "network",
+            Error::Decode { .. } => "decode",
+            Error::AnswerTooLarge { .. } => "answer_too_large",
+            Error::Io { .. } => "io",
         }
     }
 
@@ -776,3 +870,40 @@ impl From<std::convert::Infallible> for Error {
 
 /// Shorthand for `Result<T, identifai::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_printed_in_binary_units() {
+        assert_eq!(size_text(812), "812 bytes");
+        assert_eq!(size_text(4096), "4 KiB");
+        assert_eq!(size_text(50 * 1024 * 1024), "50 MiB");
+        assert_eq!(size_text(50 * 1024 * 1024 + 1), "50.0 MiB");
+        assert_eq!(size_text(21 * 1024 * 1024 + 512 * 1024), "21.5 MiB");
+        assert_eq!(size_text(5 << 30), "5 GiB");
+    }
+
+    #[test]
+    fn every_error_has_a_snake_case_code() {
+        let errors = [
+            Error::NotFound { message: None },
+            Error::Server {
+                status: 502,
+                snippet: None,
+            },
+            InputError::TooLarge {
+                what: "x".into(),
+                size: 2,
+                max: 1,
+            }
+            .into(),
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        assert_eq!(codes, ["not_found", "server", "too_large"]);
+        assert!(codes
+            .iter()
+            .all(|c| c.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+    }
+}

@@ -244,8 +244,9 @@ enum StoreSpec {
 /// key when a client is built.
 #[cfg(feature = "redis")]
 pub(crate) trait SharedSpec: std::fmt::Debug + Send + Sync {
-    /// The store of the send times of `api_key` (keyed by its hash).
-    fn open(&self, api_key: &str) -> Box<dyn SharedStore>;
+    /// The store of the send times of `api_key` at `base_url` (keyed by a
+    /// hash of both: two services on one key have their own limits).
+    fn open(&self, api_key: &str, base_url: &str) -> Box<dyn SharedStore>;
     /// For the fleet's poll board, which shares the store (the client
     /// takes the Redis connection from it).
     fn as_any(&self) -> &dyn std::any::Any;
@@ -308,11 +309,11 @@ impl Pacer {
         }
     }
 
-    pub(crate) fn build(&self, limits: RateLimits, _api_key: &str) -> Gate {
+    pub(crate) fn build(&self, limits: RateLimits, _api_key: &str, _base_url: &str) -> Gate {
         let store = match &self.store {
             StoreSpec::Local => Store::Local(Default::default()),
             #[cfg(feature = "redis")]
-            StoreSpec::Shared(spec) => Store::Shared(spec.open(_api_key)),
+            StoreSpec::Shared(spec) => Store::Shared(spec.open(_api_key, _base_url)),
         };
         Gate {
             limits,

@@ -9,7 +9,10 @@
 //! `...:hold:set` (when it was set), `...:clock` (the store's clock),
 //! `...:epoch` (which life of the store this is) and `...:lost` (the
 //! store was found lost a moment ago), where `<hash>` is the first 16 bytes
-//! of SHA-256 of the API key in hex: the key itself never reaches Redis.
+//! of SHA-256 of the API key and the base URL in hex: the key itself never
+//! reaches Redis, and two services on one key (two mock servers, staging
+//! and production) each have their own windows, as they have their own
+//! limits.
 //!
 //! **Faults.** A connection that fails is dropped and a new one made (at
 //! once, once, if it was an old one: a blip costs nothing); the pacer asks
@@ -297,7 +300,7 @@ impl Pacer {
     /// [`crate::Error::Pacer`] (never silent local pacing). A Redis that
     /// restarts empty gets back the send times of the clients waiting on
     /// it, and a step of its clock costs at most one window. The windows
-    /// are keyed by a hash of the API key, never the key.
+    /// are keyed by a hash of the API key and the base URL, never the key.
     ///
     /// The clients' waits share the same Redis: one client of the fleet
     /// polls every client's pending identifiers and hands the answers back
@@ -309,8 +312,8 @@ impl Pacer {
 }
 
 impl SharedSpec for RedisSpec {
-    fn open(&self, api_key: &str) -> Box<dyn SharedStore> {
-        Box::new(RedisSpec::open(self, api_key))
+    fn open(&self, api_key: &str, base_url: &str) -> Box<dyn SharedStore> {
+        Box::new(RedisSpec::open(self, api_key, base_url))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -378,9 +381,13 @@ impl RedisSpec {
         Ok(Self { client, shown })
     }
 
-    pub(crate) fn open(&self, api_key: &str) -> RedisStore {
-        let digest = Sha256::digest(api_key.as_bytes());
-        let prefix = format!("identifai:pacer:{}", hex::encode(&digest[..16]));
+    pub(crate) fn open(&self, api_key: &str, base_url: &str) -> RedisStore {
+        // As the fleet's poll board keys its own (`wait::fleet`).
+        let mut h = Sha256::new();
+        h.update(api_key.as_bytes());
+        h.update(b"\n");
+        h.update(base_url.as_bytes());
+        let prefix = format!("identifai:pacer:{}", hex::encode(&h.finalize()[..16]));
         RedisStore {
             conn: self.connection(),
             keys: [
@@ -804,7 +811,7 @@ mod tests {
         fn store(&self) -> RedisStore {
             RedisSpec::parse(&format!("redis://127.0.0.1:{}", self.port))
                 .unwrap()
-                .open("test-key")
+                .open("test-key", "http://127.0.0.1:1")
         }
 
         fn cli(&self, args: &[&str]) -> String {

@@ -338,7 +338,8 @@ impl PreparedFile {
             async move {
                 if over {
                     Err(std::io::Error::other(format!(
-                        "the media is over the {max}-byte limit"
+                        "the media is over the {} limit",
+                        crate::error::size_text(max)
                     )))
                 } else {
                     Ok(chunk)

@@ -296,10 +296,54 @@ async fn a_fleet_sharing_a_redis_pacer_meets_no_429() {
     let stats = server.stats();
     assert_eq!(stats.rate_limited, 0, "one pacer for the whole fleet");
     assert_eq!(stats.submissions, 40);
-    // The windows are keyed by a hash of the key, never the key.
+    // The windows are keyed by a hash of the key (and base URL), never the key.
     let keys = redis.keys();
     assert!(keys.contains("identifai:pacer:"), "{keys}");
     assert!(!keys.contains(server.api_key()), "{keys}");
+}
+
+/// The send times are keyed by the API key *and* the base URL: two
+/// services on one key (here two mock servers, as staging and production
+/// would be) have their own limits, so their clients never throttle each
+/// other; clients of one service share one set of windows.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_key_pace_apart_through_one_redis() {
+    let Some(redis) = Redis::start("two_servers_on_one_key_pace_apart_through_one_redis") else {
+        return;
+    };
+    let (a, b) = (fleet_mock(), fleet_mock());
+    assert_eq!(a.api_key(), b.api_key(), "one key for both");
+    let url = redis.url();
+    let send = |server: &identifai::mock::MockServer, n: u32| {
+        let client = builder(server)
+            .pacer(identifai::Pacer::redis(&url).unwrap())
+            .build()
+            .unwrap();
+        async move {
+            client
+                .classify_image(Source::bytes("f.png", png(n)))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    send(&a, 1).await;
+    send(&a, 2).await;
+    let post_sets = |keys: &str| -> std::collections::BTreeSet<String> {
+        keys.lines()
+            .filter(|k| k.starts_with("identifai:pacer:") && k.ends_with(":post"))
+            .map(str::to_string)
+            .collect()
+    };
+    let one = post_sets(&redis.keys());
+    assert_eq!(one.len(), 1, "two clients of one server share: {one:?}");
+    send(&b, 3).await;
+    let two = post_sets(&redis.keys());
+    assert_eq!(two.len(), 2, "the other server has its own: {two:?}");
+    assert!(two.is_superset(&one));
+    let set_b = two.difference(&one).next().unwrap();
+    assert_eq!(redis.cli(&["ZCARD", set_b]).trim(), "1", "b's one send");
 }
 
 /// One poller for the fleet: three clients (separate processes, as far

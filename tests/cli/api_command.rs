@@ -277,7 +277,7 @@ fn a_json_body_is_typed_and_error_statuses_are_the_usual_errors() {
         .args(["api", "get_image_classification", "--identifier", "gone"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(6), "{}", err(&o));
     assert!(
         err(&o).contains("not found (404): No such classification"),
         "{}",

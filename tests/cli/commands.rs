@@ -145,7 +145,7 @@ fn health_needs_no_key_in_both_output_modes() {
 }
 
 #[test]
-fn an_unreachable_server_exits_1() {
+fn an_unreachable_server_exits_7() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -153,7 +153,7 @@ fn an_unreachable_server_exits_1() {
     bare()
         .args(["--base-url", &format!("http://127.0.0.1:{port}"), "health"])
         .assert()
-        .code(1)
+        .code(7)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::starts_with("error: transport error"));
 }
@@ -161,11 +161,11 @@ fn an_unreachable_server_exits_1() {
 // ------------------------------------------------------------------ usage
 
 #[test]
-fn no_key_and_no_mock_is_a_usage_error_that_says_what_to_do() {
+fn no_key_and_no_mock_exits_5_and_says_what_to_do() {
     bare()
         .args(["classify", &sample_str("sunset.png")])
         .assert()
-        .code(2)
+        .code(5)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("IDENTIFAI_API_KEY"))
         .stderr(predicate::str::contains("API Key"))
@@ -405,13 +405,13 @@ fn videos_are_told_by_their_content_and_get_video_options() {
         .args(["--json", "classify", "--kind", "image"])
         .arg(&clip)
         .assert()
-        .code(1)
+        .code(6)
         .stdout(predicate::str::contains(r#""status":"error""#))
         .stdout(predicate::str::contains(r#""kind":"image""#));
 }
 
 #[test]
-fn failures_exit_1_and_json_stays_valid() {
+fn failures_exit_6_and_json_stays_valid() {
     let server = server();
     // A file that does not exist, and a classification the service gives up on.
     let out = cli(&server)
@@ -425,7 +425,8 @@ fn failures_exit_1_and_json_stays_valid() {
         .arg(sample("city.jpg"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // Both inputs failed, as inputs (not found, errored): 6.
+    assert_eq!(out.status.code(), Some(6));
     let lines = json_lines(&stdout_of(&out));
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["status"], "error");
@@ -448,20 +449,20 @@ fn failures_exit_1_and_json_stays_valid() {
         .args(["classify", "--ref-id", "mock:errored"])
         .arg(sample("city.jpg"))
         .assert()
-        .code(1)
+        .code(6)
         .stdout(predicate::str::contains("ERRORED"))
         .stderr(predicate::str::contains("error: "));
 }
 
 #[test]
-fn a_wrong_key_exits_1_with_the_services_answer() {
+fn a_wrong_key_exits_5_with_the_services_answer() {
     let server = server();
     bare()
         .args(["--base-url", &server.base_url(), "--api-key", "not-the-key"])
         .arg("classify")
         .arg(sample("city.jpg"))
         .assert()
-        .code(1)
+        .code(5)
         .stderr(predicate::str::contains("unauthorized (401)"));
 }
 
@@ -497,12 +498,12 @@ fn result_shows_pending_and_finished_classifications() {
         .stdout(predicate::str::contains("HUMAN"))
         .stdout(predicate::str::contains(&id));
 
-    // Unknown: not found, exit 1 (after trying the video endpoint too).
+    // Unknown: not found, exit 6 (after trying the video endpoint too).
     let unknown = "0".repeat(64);
     cli(&server)
         .args(["result", &unknown])
         .assert()
-        .code(1)
+        .code(6)
         .stderr(predicate::str::contains("not found (404)"));
     assert!(
         server
@@ -620,7 +621,7 @@ fn heatmap_saves_the_png_or_an_overlay() {
         Some(image::ImageFormat::Jpeg)
     );
 
-    // Without --heatmap there is none: exit 1.
+    // Without --heatmap there is none: exit 6.
     let out = cli(&server)
         .args(["classify", "--no-wait"])
         .arg(sample("city.jpg"))
@@ -631,7 +632,7 @@ fn heatmap_saves_the_png_or_an_overlay() {
         .args(["heatmap", &plain, "-o"])
         .arg(dir.path().join("none.png"))
         .assert()
-        .code(1)
+        .code(6)
         .stderr(predicate::str::contains("has no heatmap"));
     assert!(!dir.path().join("none.png").exists());
 }
@@ -692,7 +693,8 @@ fn a_batch_of_50_with_3_bad_files_writes_50_lines() {
         .output()
         .unwrap();
     let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    // Some failed, the rest succeeded: 8.
+    assert_eq!(out.status.code(), Some(8), "{stdout}{stderr}");
     assert!(started.elapsed().as_secs() < 30);
 
     let lines = results_of(&out_file);
@@ -779,7 +781,7 @@ fn a_batch_of_50_with_3_bad_files_writes_50_lines() {
         .arg(&out_file)
         .arg("--resume")
         .assert()
-        .code(1)
+        .code(8)
         .stdout(predicate::str::contains("47 already done (skipped)"));
     let stats = server.stats();
     assert_eq!(stats.submissions, 1, "{stats:?}");
@@ -908,8 +910,8 @@ fn batch_json_streams_lines_and_takes_list_files() {
         ])
         .output()
         .unwrap();
-    // An input failed: 1 wins over the --fail-on match.
-    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    // An input failed, others succeeded: 8 wins over the --fail-on match.
+    assert_eq!(out.status.code(), Some(8), "{}", stderr_of(&out));
     let stdout = json_lines(&stdout_of(&out));
     let file = results_of(&work.path().join("r.jsonl"));
     assert_eq!(stdout, file, "stdout carries the results of the file");
@@ -1078,7 +1080,7 @@ fn the_key_never_appears_in_any_output() {
     let codes: Vec<Option<i32>> = outputs.iter().map(|o| o.1).collect();
     assert_eq!(
         codes,
-        [0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1].map(Some).to_vec(),
+        [0, 0, 0, 0, 6, 0, 2, 0, 0, 0, 0, 0, 5].map(Some).to_vec(),
         "{outputs:#?}"
     );
     for (what, _, text) in &outputs {
@@ -1138,6 +1140,15 @@ fn progress_bars_only_on_a_terminal_and_never_with_json() {
         "no progress bar on a terminal:\n{tty}"
     );
     assert!(tty.contains("/6"), "{tty}");
+    // Before the first result there is no rate to estimate from: no eta.
+    let before_first: Vec<&str> = tty
+        .split(['\r', '\n'])
+        .filter(|frame| frame.contains(" 0/6"))
+        .collect();
+    assert!(
+        before_first.iter().all(|frame| !frame.contains("eta")),
+        "an eta before the first result: {before_first:?}"
+    );
 
     let tty = on_a_terminal(
         &["--mock", "--json", "batch", ".", "--out", "b.jsonl"],
@@ -1451,12 +1462,12 @@ fn override_takes_an_identifier_or_a_hash_and_later_answers_carry_it() {
     let v = &json_lines(&stdout_of(&out))[0];
     assert_eq!(v["result"]["force_classification"], "human");
 
-    // Neither: exit 1, nothing printed on stdout.
+    // Neither: not found (6), nothing printed on stdout.
     let out = cli(&server)
         .args(["override", "feedface", "human"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6));
     assert!(stdout_of(&out).is_empty());
     assert!(stderr_of(&out).contains("feedface"), "{}", stderr_of(&out));
 }
@@ -1613,7 +1624,7 @@ fn a_422_shows_every_fields_messages() {
         .arg(sample("sunset.png"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6), "the input was refused");
     let stderr = stderr_of(&out);
     assert!(
         stderr.contains(

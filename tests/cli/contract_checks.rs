@@ -396,9 +396,9 @@ fn cli_quirks_drift_file_applied_to_a_scratch_spec_makes_drift_disappear() {
 }
 
 #[test]
-fn cli_without_a_key_is_a_usage_error() {
+fn cli_without_a_key_exits_5() {
     let out = bin().args(["contract"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
 }
 
 #[test]

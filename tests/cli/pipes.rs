@@ -465,7 +465,7 @@ fn mock_piped_into_head_c_1_ends_quietly() {
 fn a_server_resetting_an_upload_is_an_error_not_a_sigpipe() {
     // Only stdout and stderr end the program: SIGPIPE stays ignored, so a
     // socket write to a peer that went away (hyper writes with writev, no
-    // MSG_NOSIGNAL) is an error, retried, then reported with exit 1.
+    // MSG_NOSIGNAL) is an error, retried, then reported with exit 7.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -499,6 +499,7 @@ fn a_server_resetting_an_upload_is_an_error_not_a_sigpipe() {
     );
     let status = wait(&mut child, "classify against a resetting server");
     let (_, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    assert_eq!(status.code(), Some(1), "{status}\n{stderr}");
+    // A service failure (network): 7.
+    assert_eq!(status.code(), Some(7), "{status}\n{stderr}");
     assert!(stderr.contains("upload interrupted"), "{stderr}");
 }

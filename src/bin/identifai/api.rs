@@ -57,7 +57,7 @@ fn operation_command(op: &'static Operation) -> clap::Command {
     let mut cmd = clap::Command::new(op.name)
         .about(format!("{} {}: {summary}", op.method, op.path))
         .long_about(format!("{} {}\n\n{summary}\n\n{description}", op.method, op.path).trim_end().to_string())
-        .after_help(crate::args::EXIT_CODES)
+        .after_help(crate::args::exit_codes(crate::args::API_EXITS))
         .arg(generic("param", "NAME=VALUE", "A path, query or header parameter (repeat for an array)"))
         .arg(generic("field", "NAME=VALUE", "A field of the JSON body or a text field of the form (repeat for an array)"))
         .arg(generic("file", "PART=@PATH", "A file part of the form, read from PATH (its content type from its name)"))
@@ -198,17 +198,8 @@ pub async fn run(
             answer
         }
         Err(Error::InvalidInput(e)) => return Err(usage(e.to_string())),
-        Err(e) => {
-            ctx.eprintln(&ctx.error_line(op.name, &e));
-            let refused = matches!(
-                e,
-                Error::RateLimited {
-                    breaker_open: true,
-                    ..
-                }
-            );
-            return Ok(if refused { Exit::Refused } else { Exit::Error });
-        }
+        // Printed (with its code) and mapped to its exit by `main`.
+        Err(e) => return Err(anyhow::Error::new(e).context(op.name)),
     };
     let body = answer.body();
     let text = std::str::from_utf8(body).ok();

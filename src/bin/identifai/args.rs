@@ -7,22 +7,50 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use identifai::api::forms::{Frames, KeyFramesMethod};
 use identifai::Identifier;
 
-/// Shown under every `--help`.
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  an error: network, server, file, or an input that could not be classified
-  2  usage: bad arguments, or no API key (use --mock to try without one)
-  3  --fail-on matched: some verdict is the one given to --fail-on
-     (and nothing failed: a failure's 1 comes first)
-  4  stopped: the service refuses every request of the key (429s); what
-     was not sent is left for --resume (batch)
-130  stopped by SIGINT or SIGTERM; batch: every accepted upload is recorded";
+/// Every exit code, with what leads to it.
+const EXITS: &[(u8, &str)] = &[
+    (0, "success"),
+    (1, "another error (e.g. a file that could not be written)"),
+    (2, "usage: bad arguments or settings"),
+    (3, "--fail-on matched: some verdict is the one given to --fail-on\n     (and nothing failed: a failure's code comes first)"),
+    (4, "refused: the service refuses the key's requests (429s); batch:\n     what was not sent is left for --resume"),
+    (5, "auth: no API key (try --mock), or the key was refused (401, 403)"),
+    (6, "input: a file not found, empty, too large or of a type not taken,\n     a bad URL, an unknown identifier, refused by the service (400,\n     422) or not classifiable by it (errored)"),
+    (7, "service: a 5xx, the network, a timeout, an answer not as the spec\n     says, an unreachable --pacer"),
+    (8, "partial: some inputs failed, others succeeded (each record's\n     `code` says why)"),
+    (130, "stopped by SIGINT or SIGTERM; every accepted upload is recorded"),
+];
 
-const ABOUT: &str = "Tell whether images and videos were made by a human or by generative AI, with the identifAI API.";
+/// The `Exit codes:` section of a `--help`, with the codes in `codes`.
+pub fn exit_codes(codes: &[u8]) -> String {
+    let mut text = String::from("Exit codes:");
+    for (code, what) in EXITS.iter().filter(|(c, _)| codes.contains(c)) {
+        text.push_str(&format!("\n{code:>3}  {what}"));
+    }
+    text.push_str("\nWith --json, errors carry a stable `code` (see README).");
+    text
+}
+
+/// Every exit code the program has.
+const ALL_EXITS: &[u8] = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 130];
+/// Those of `classify` and `result` (no signal handling of their own).
+const CLASSIFY_EXITS: &[u8] = &[0, 1, 2, 3, 4, 5, 6, 7, 8];
+/// Those of `api`: one operation, no verdict to match.
+pub const API_EXITS: &[u8] = &[0, 1, 2, 4, 5, 6, 7];
+
+/// `contract`'s own.
+const CONTRACT_EXITS: &str = "\
+Exit codes:
+  0  every check passed (and, with --fail-on-drift, no drift)
+  1  a check failed (or drift, with --fail-on-drift), or a report file
+     could not be written
+  2  usage: bad arguments, an unreadable --spec
+  5  no API key (use --mock to check the built-in mock)";
+
+const ABOUT: &str = "Tell whether images, videos and audio were made by a human or by generative AI, with the identifAI API.";
 
 const LONG_ABOUT: &str = "\
-Tell whether images and videos were made by a human or by generative AI, with the identifAI API.
+Tell whether images, videos and audio were made by a human or by generative AI, with the identifAI API.
 
 Get an API key from the identifAI dashboard (user menu > API Key) and set IDENTIFAI_API_KEY, or try everything without one with --mock, which starts a built-in fake identifAI on loopback (its verdicts are made up).
 
@@ -37,7 +65,7 @@ Get an API key from the identifAI dashboard (user menu > API Key) and set IDENTI
     version,
     about = ABOUT,
     long_about = LONG_ABOUT,
-    after_help = EXIT_CODES,
+    after_help = exit_codes(ALL_EXITS),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -73,9 +101,9 @@ pub struct Global {
     #[arg(long, global = true)]
     pub mock: bool,
 
-    /// With --mock: answer like the PHP backend at its oddest (empty maps
+    /// --mock, answering like the PHP backend at its oddest (empty maps
     /// as `[]`, booleans as `0`/`1`, fields the spec does not name).
-    #[arg(long, global = true, requires = "mock")]
+    #[arg(long, global = true)]
     pub mock_quirks: bool,
 
     /// Machine-readable output: JSON on stdout (one object per input; JSON
@@ -90,7 +118,7 @@ pub struct Global {
     /// Share the rate limits with every other process on this key through
     /// Redis (`redis://host:6379`): run several `identifai` next to each
     /// other, or next to a service using the library, without 429s. Only a
-    /// hash of the key is stored. An unreachable Redis fails the requests
+    /// hash of the key and base URL is stored. An unreachable Redis fails the requests
     /// (it never falls back to pacing alone).
     #[arg(long, env = "IDENTIFAI_PACER_URL", global = true, value_name = "URL")]
     pub pacer: Option<String>,
@@ -105,11 +133,12 @@ pub struct Global {
 pub enum Command {
     /// Check that the service is up (needs no key).
     Health,
-    /// Classify images and videos (files or URLs) as human- or AI-made.
-    #[command(after_help = EXIT_CODES)]
+    /// Classify images, videos and audio (files or URLs) as human- or
+    /// AI-made.
+    #[command(after_help = exit_codes(CLASSIFY_EXITS))]
     Classify(ClassifyArgs),
     /// Show the results of earlier classifications, by identifier.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes(CLASSIFY_EXITS))]
     Result(ResultArgs),
     /// Save the AI heatmap of an image, or a picture of it over the original.
     Heatmap(HeatmapArgs),
@@ -118,12 +147,12 @@ pub enum Command {
     Override(OverrideArgs),
     /// Classify every media file of a directory or list file into a
     /// JSON-lines file, under the published rate limits.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit_codes(ALL_EXITS))]
     Batch(BatchArgs),
     /// Check that the service answers as the spec built into this program
     /// says (spends one small image by URL unless told otherwise; `--mock`
     /// checks the built-in mock).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = CONTRACT_EXITS)]
     Contract(crate::contract::ContractArgs),
     /// Run the built-in fake identifAI as a server of its own (prints its
     /// base URL and key; stops on SIGINT or SIGTERM).
@@ -131,7 +160,7 @@ pub enum Command {
     /// Call any operation of the API by its name, with its parameters as
     /// flags, and print its JSON answer (`--list` lists the operations;
     /// `identifai api <OPERATION> --help` shows an operation's inputs).
-    #[command(after_help = EXIT_CODES, subcommand_value_name = "OPERATION")]
+    #[command(after_help = exit_codes(API_EXITS), subcommand_value_name = "OPERATION")]
     Api(crate::api::ApiArgs),
     /// Print a shell completion script (e.g. `identifai completions bash >
     /// /etc/bash_completion.d/identifai`).
@@ -139,6 +168,53 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+/// The whole command line: `cmd` (with `api`'s operations) with the global
+/// options a subcommand has no use for hidden from its `--help`.
+pub fn tidy(mut cmd: clap::Command) -> clap::Command {
+    // Global options are copied into the subcommands when the command is
+    // built: only then can a subcommand's copy be hidden.
+    cmd.build();
+    let unused: [(&str, &[&str]); 2] = [
+        (
+            "mock",
+            &[
+                "api_key",
+                "base_url",
+                "mock",
+                "mock_quirks",
+                "json",
+                "pacer",
+            ],
+        ),
+        (
+            "completions",
+            &[
+                "api_key",
+                "base_url",
+                "mock",
+                "mock_quirks",
+                "json",
+                "pacer",
+                "verbose",
+            ],
+        ),
+    ];
+    // In place: moving a built command's args or subcommands would break
+    // its lookup tables.
+    cmd.mut_subcommands(
+        |sc| match unused.iter().find(|(name, _)| sc.get_name() == *name) {
+            Some((_, ids)) => sc.mut_args(|a| {
+                if ids.contains(&a.get_id().as_str()) {
+                    a.hide(true)
+                } else {
+                    a
+                }
+            }),
+            None => sc,
+        },
+    )
 }
 
 /// What an input is classified as: told from the input, or a kind the spec
@@ -286,7 +362,7 @@ pub struct WaitArgs {
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Files or http(s) URLs of images and videos.
+    /// Files or http(s) URLs of images, videos and audio.
     #[arg(required = true, value_name = "PATH|URL")]
     pub inputs: Vec<OsString>,
 
@@ -320,8 +396,8 @@ pub struct ResultArgs {
     #[arg(required = true, value_name = "ID", value_parser = parse_identifier)]
     pub ids: Vec<Identifier>,
 
-    /// Whether the identifiers are images' or videos' (auto: image, then
-    /// video when the image endpoint does not know it).
+    /// Whether the identifiers are images', videos' or audios' (auto:
+    /// image, then video, then audio, until one knows it).
     #[arg(long, value_enum, default_value_t = KindArg::Auto)]
     pub kind: KindArg,
 
@@ -365,8 +441,8 @@ pub struct HeatmapArgs {
     #[arg(value_name = "ID", value_parser = parse_identifier)]
     pub id: Identifier,
 
-    /// Where to write the picture (PNG, or the format of the extension:
-    /// .jpg, .webp, .tiff, .gif).
+    /// Where to write the picture: .png, .jpg/.jpeg, .webp, .tif/.tiff or
+    /// .gif (by the extension; PNG without one).
     #[arg(short, long, value_name = "FILE")]
     pub out: PathBuf,
 

@@ -22,16 +22,23 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{BatchArgs, VerdictArg};
-use crate::classify::{outcome_of, submit, verdict_exit, wait};
+use crate::classify::{matches_verdict, outcome_of, submit, wait};
 use crate::context::Context;
 use crate::journal::{epoch_ms, key_of, Journal, Prior};
 use crate::media::{is_url, kind_of_extension, sha256_file, sniff, Input, Kind};
 use crate::output::{Paint, Record, Skip};
-use crate::{usage, Exit};
+use crate::{usage, Exit, Tally};
 
 /// `identifai batch`.
 pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
-    let items = distinct(discover(&args.source, args.recursive, &args.out)?);
+    let (found, skipped) = discover(&args.source, args.recursive, &args.out)?;
+    for path in &skipped {
+        ctx.eprintln(&crate::output::terminal_safe(&format!(
+            "skipped {}: not an image, video or audio file (by its extension and first bytes)",
+            path.display()
+        )));
+    }
+    let items = distinct(found);
     let (mut journal, resumed) = Journal::open(&args.out, args.resume, args.overwrite)?;
     if resumed.cut > 0 {
         ctx.eprintln(&format!(
@@ -53,7 +60,7 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
     let total = items.len() as u64;
     let bar = batch_bar(ctx, total);
     let mut counts = Counts::default();
-    let mut exit = Exit::Ok;
+    let mut tally = Tally::default();
     // Set once the service refuses every request of the key: no upload
     // starts after it (what was not sent stays for --resume).
     let refused: std::sync::Mutex<Option<String>> = Default::default();
@@ -90,12 +97,10 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
             Step::Skipped { verdict, errored } => {
                 counts.skipped += 1;
                 if errored {
-                    exit = exit.max(Exit::Error);
-                }
-                if let (Some(f), Some(v)) = (args.wait.fail_on, &verdict) {
-                    if f.as_str() == v {
-                        exit = exit.max(Exit::Matched);
-                    }
+                    tally.failed(Exit::of_code("errored"));
+                } else {
+                    let matched = matches!((args.wait.fail_on, &verdict), (Some(f), Some(v)) if f.as_str() == v);
+                    tally.succeeded(matched);
                 }
             }
             Step::Accepted(accepted) => {
@@ -131,8 +136,15 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
                     ctx.eprintln(p);
                 }
                 counts.add(&record);
-                exit = exit.max(verdict_exit(&record, args.wait.fail_on));
+                match record.failure_exit() {
+                    Some(exit) => tally.failed(exit),
+                    None => tally.succeeded(matches_verdict(&record, args.wait.fail_on)),
+                }
             }
+        }
+        if bar.position() == 0 {
+            // One result gives a rate: the estimate shows from now on.
+            bar.set_style(bar_style(true));
         }
         bar.inc(1);
         bar.set_message(counts.brief());
@@ -145,7 +157,7 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
             counts.not_started,
             if counts.not_started == 1 { "" } else { "s" }
         ));
-        exit = exit.max(Exit::Refused);
+        tally.failed(Exit::Refused);
     }
     if ctx.json {
         ctx.eprintln(&summary);
@@ -153,7 +165,7 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
         let p = Paint(ctx.color);
         crate::output::out(&p.bold(&summary));
     }
-    Ok(exit)
+    Ok(tally.exit())
 }
 
 /// Resolves when the run is asked to stop (SIGINT, SIGTERM), with the
@@ -291,6 +303,7 @@ fn read_failed(ctx: &Context, key: &str, e: &std::io::Error) -> Step {
     let mut record = Record::failed(
         Some(key.to_string()),
         None,
+        "unreadable",
         format!("cannot read {key}: {e}"),
     );
     record.sha256 = Skip::Present(None);
@@ -317,7 +330,7 @@ async fn upload(ctx: &Context, args: &BatchArgs, key: &str, input: &Input) -> St
             Ok(r) => r,
             Err(e) => {
                 let mut record =
-                    Record::failed(Some(key.to_string()), Some(kind.as_str()), e.to_string());
+                    Record::failed_with(Some(key.to_string()), Some(kind.as_str()), &e);
                 // Not sent (or not taken): the file's hash, when it can be read.
                 let sha = match input.path() {
                     Some(p) => sha256_file(p).await.ok(),
@@ -461,27 +474,40 @@ fn batch_bar(ctx: &Context, total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ctx.bars.add(ProgressBar::new(total));
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner:.cyan} [{bar:32.cyan/blue}] {pos}/{len} {msg} {elapsed:.dim} (eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("━╸ "),
-    );
+    bar.set_style(bar_style(false));
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// The batch bar's style; `eta` once a result came (before it, any
+/// estimate would be made up).
+fn bar_style(eta: bool) -> ProgressStyle {
+    let template = if eta {
+        "{spinner:.cyan} [{bar:32.cyan/blue}] {pos}/{len} {msg} {elapsed:.dim} (eta {eta})"
+    } else {
+        "{spinner:.cyan} [{bar:32.cyan/blue}] {pos}/{len} {msg} {elapsed:.dim}"
+    };
+    ProgressStyle::with_template(template)
+        .expect("valid template")
+        .progress_chars("━╸ ")
 }
 
 // ------------------------------------------------------------------ inputs
 
 /// The inputs of a batch: the media files of a directory (sorted; hidden
-/// files and `out` left out), or the lines of a list file.
-fn discover(source: &Path, recursive: bool, out: &Path) -> anyhow::Result<Vec<Input>> {
+/// files and `out` left out), or the lines of a list file; and the files
+/// of the directory skipped as not media.
+fn discover(
+    source: &Path,
+    recursive: bool,
+    out: &Path,
+) -> anyhow::Result<(Vec<Input>, Vec<PathBuf>)> {
     let meta = std::fs::metadata(source)
         .map_err(|e| usage(format!("cannot read {}: {e}", source.display())))?;
     if meta.is_dir() {
         let out = std::fs::canonicalize(out).ok();
         let mut files = Vec::new();
+        let mut skipped = Vec::new();
         let mut dirs = vec![source.to_path_buf()];
         while let Some(dir) = dirs.pop() {
             let entries =
@@ -507,16 +533,20 @@ fn discover(source: &Path, recursive: bool, out: &Path) -> anyhow::Result<Vec<In
                     }
                 } else if ty.is_file()
                     && (out.is_none() || std::fs::canonicalize(&path).ok() != out)
-                    && is_media(&path)
                 {
-                    files.push(path);
+                    if is_media(&path) {
+                        files.push(path);
+                    } else {
+                        skipped.push(path);
+                    }
                 }
             }
         }
         files.sort();
-        Ok(files.into_iter().map(Input::Path).collect())
+        skipped.sort();
+        Ok((files.into_iter().map(Input::Path).collect(), skipped))
     } else {
-        read_list(source)
+        Ok((read_list(source)?, Vec::new()))
     }
 }
 
@@ -535,8 +565,10 @@ fn read_list(path: &Path) -> anyhow::Result<Vec<Input>> {
     let size = identifai::check_file(path).map_err(|e| usage(format!("the list file: {e}")))?;
     if size > MAX_LIST {
         return Err(usage(format!(
-            "the list file {} is {size} bytes, over the {MAX_LIST}-byte limit",
-            path.display()
+            "the list file {} is {:.1} MiB, over the {} MiB limit",
+            path.display(),
+            size as f64 / (1 << 20) as f64,
+            MAX_LIST >> 20
         )));
     }
     let mut text = String::new();
@@ -547,13 +579,7 @@ fn read_list(path: &Path) -> anyhow::Result<Vec<Input>> {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            if is_url(l) {
-                Input::Url(l.to_string())
-            } else {
-                Input::Path(PathBuf::from(l))
-            }
-        })
+        .map(|l| Input::parse(std::ffi::OsStr::new(l)))
         .collect())
 }
 

@@ -10,11 +10,11 @@ use futures::StreamExt;
 use identifai::{Error, Identifier};
 use indicatif::ProgressBar;
 
-use crate::args::{ClassifyArgs, ResultArgs, SubmitArgs, VerdictArg};
+use crate::args::{ClassifyArgs, KindArg, ResultArgs, SubmitArgs, VerdictArg};
 use crate::context::Context;
 use crate::media::{audio_options, image_options, video_options, Input, Kind};
 use crate::output::{out, summary, Notes, Paint, Record, Typed};
-use crate::{usage, Exit};
+use crate::{usage, Exit, Tally};
 
 /// `identifai health`: exits 1 unless the status is `ok`.
 pub async fn health(ctx: &Context) -> anyhow::Result<Exit> {
@@ -31,7 +31,8 @@ pub async fn health(ctx: &Context) -> anyhow::Result<Exit> {
         let word = if ok { p.green(&shown) } else { p.red(&shown) };
         out(&format!("{}: {word}", ctx.client.base_url()));
     }
-    Ok(if ok { Exit::Ok } else { Exit::Error })
+    // Not `ok`: the service says it is down (the same exit as a 5xx).
+    Ok(if ok { Exit::Ok } else { Exit::Service })
 }
 
 /// What became of one input.
@@ -89,16 +90,13 @@ pub async fn classify(ctx: &Context, args: ClassifyArgs) -> anyhow::Result<Exit>
         // Printed as they finish (with --no-wait: as each is accepted), so
         // what is printed is what the server has, whatever stops the run.
         .buffer_unordered(args.concurrency.into());
-    let mut exit = Exit::Ok;
+    let mut tally = Tally::default();
     let mut first = true;
     while let Some(o) = outcomes.next().await {
-        exit = exit.max(verdict_exit(&o.record, args.wait.fail_on));
-        if !o.problems.is_empty() {
-            exit = exit.max(Exit::Error);
-        }
+        count(&mut tally, &o, args.wait.fail_on);
         print_outcome(ctx, &o, args.no_wait, &mut first, p);
     }
-    Ok(exit)
+    Ok(tally.exit())
 }
 
 /// One heatmap file name per input, unique: `a/photo.png` and
@@ -143,16 +141,20 @@ fn is_official(mock: bool, base_url: &str) -> bool {
     !mock && base_url.trim_end_matches('/') == identifai::DEFAULT_BASE_URL
 }
 
-/// The exit an outcome calls for: 1 for a failure, 3 for a `--fail-on`
-/// match, else 0.
-pub fn verdict_exit(record: &Record, fail_on: Option<VerdictArg>) -> Exit {
-    if record.is_failure() {
-        return Exit::Error;
+/// Counts an outcome into the run's exit: its failure's, 1 for a problem
+/// besides (a heatmap not saved), else a success (matching `--fail-on` or
+/// not).
+fn count(tally: &mut Tally, o: &Outcome, fail_on: Option<VerdictArg>) {
+    match o.record.failure_exit() {
+        Some(exit) => tally.failed(exit),
+        None if !o.problems.is_empty() => tally.failed(Exit::Error),
+        None => tally.succeeded(matches_verdict(&o.record, fail_on)),
     }
-    match (fail_on, &record.verdict) {
-        (Some(f), Some(v)) if f.as_str() == v => Exit::Matched,
-        _ => Exit::Ok,
-    }
+}
+
+/// Whether the record's verdict is `--fail-on`'s.
+pub fn matches_verdict(record: &Record, fail_on: Option<VerdictArg>) -> bool {
+    matches!((fail_on, &record.verdict), (Some(f), Some(v)) if f.as_str() == v)
 }
 
 fn print_outcome(ctx: &Context, o: &Outcome, no_wait: bool, first: &mut bool, p: Paint) {
@@ -202,7 +204,7 @@ pub async fn classify_one(
         Ok((id, _)) => id,
         Err(e) => {
             bar.finish_and_clear();
-            let record = Record::failed(Some(shown.clone()), Some(kind.as_str()), e.to_string());
+            let record = Record::failed_with(Some(shown.clone()), Some(kind.as_str()), &e);
             return Outcome::failed(ctx, record, &shown, &e);
         }
     };
@@ -539,6 +541,7 @@ pub async fn outcome_of(
                 Ok(typed) => {
                     let mut record = Record::from_result(path, &typed);
                     record.status = "errored".into();
+                    record.code = Some("errored");
                     if record.error.is_none() {
                         if let Error::ClassificationErrored { errors, .. } = &e {
                             record.error = Some(errors.clone());
@@ -553,7 +556,7 @@ pub async fn outcome_of(
                     }
                 }
                 Err(_) => {
-                    let mut record = Record::failed(path, Some(kind.as_str()), e.to_string());
+                    let mut record = Record::failed_with(path, Some(kind.as_str()), &e);
                     record.status = "errored".into();
                     record.identifier = Some(id.to_string());
                     Outcome {
@@ -567,7 +570,7 @@ pub async fn outcome_of(
             }
         }
         Err(e) => {
-            let mut record = Record::failed(path, Some(kind.as_str()), e.to_string());
+            let mut record = Record::failed_with(path, Some(kind.as_str()), &e);
             record.identifier = Some(id.to_string());
             Outcome::failed(ctx, record, &what, &e)
         }
@@ -583,21 +586,22 @@ pub async fn result(ctx: &Context, args: ResultArgs) -> anyhow::Result<Exit> {
     let mut outcomes = futures::stream::iter(args.ids.iter())
         .map(|id| result_one(ctx, &args, id))
         .buffer_unordered(at_once);
-    let mut exit = Exit::Ok;
+    let mut tally = Tally::default();
     let mut first = true;
     let mut missing = false;
-    while let Some(o) = outcomes.next().await {
-        exit = exit.max(verdict_exit(&o.record, args.waiting.fail_on));
-        if !o.problems.is_empty() {
-            exit = exit.max(Exit::Error);
+    while let Some(mut o) = outcomes.next().await {
+        // Asked of every kind and known to none: no kind to report.
+        if args.kind == KindArg::Auto && o.record.code == Some("not_found") {
+            o.record.kind = None;
         }
+        count(&mut tally, &o, args.waiting.fail_on);
         missing |= o.missing;
         print_outcome(ctx, &o, false, &mut first, p);
     }
     if missing && ctx.mock {
         ctx.eprintln(MOCK_FORGETS);
     }
-    Ok(exit)
+    Ok(tally.exit())
 }
 
 async fn result_one(ctx: &Context, args: &ResultArgs, id: &Identifier) -> Outcome {

@@ -78,7 +78,7 @@ impl Context {
                 Some(k) => k,
                 // `health` sends no key: any placeholder does.
                 None if !needs_key => "no-key".to_string(),
-                None => return Err(usage(NO_KEY)),
+                None => return Err(crate::failure("no_api_key", NO_KEY)),
             };
             let url = global
                 .base_url

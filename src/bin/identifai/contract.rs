@@ -82,7 +82,12 @@ pub async fn run(global: &Global, args: ContractArgs) -> anyhow::Result<Exit> {
             .api_key
             .clone()
             .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| usage("no API key: set IDENTIFAI_API_KEY (or use --mock)"))?;
+            .ok_or_else(|| {
+                crate::failure(
+                    "no_api_key",
+                    "no API key: set IDENTIFAI_API_KEY (or use --mock)",
+                )
+            })?;
         let base = global
             .base_url
             .clone()

@@ -20,8 +20,7 @@
 //! | `serve` | `mock`: the built-in mock as a standalone server |
 //! | `stdio` | stdout and stderr: a closed pipe ends the program quietly |
 //!
-//! Exit codes: 0 success, 1 error, 2 usage (or no key), 3 `--fail-on`
-//! matched; killed by SIGPIPE (141 in a shell) when stdout or stderr is a
+//! Exit codes: see `args::exit_codes` (and `Exit`); killed by SIGPIPE (141 in a shell) when stdout or stderr is a
 //! closed pipe. `IDENTIFAI_RATE_SCALE` (hidden `--rate-scale`) multiplies the
 //! client's pacing, retry and poll intervals: it exists for tests that run
 //! the binary against a time-compressed `MockServer`.
@@ -53,65 +52,209 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use args::{Cli, Command};
 use context::Context;
 
-/// How the program ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// How the program ends (the numbers are documented in `--help` and
+/// README: scripts depend on them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// 0: everything worked.
     Ok,
-    /// 3: `--fail-on` matched a verdict.
-    Matched,
-    /// 1: something failed (reported on stderr).
+    /// 1: something else failed (a local file could not be written, ...).
     Error,
-    /// 4: the service refuses every request of the key (its breaker is
-    /// open); `batch` left the rest resumable.
-    Refused,
     /// 2: the command line cannot be carried out.
     Usage,
+    /// 3: `--fail-on` matched a verdict (and nothing failed).
+    Matched,
+    /// 4: the service refuses the key's requests (429s); `batch` left the
+    /// rest resumable.
+    Refused,
+    /// 5: no API key, or the service refused it (401, 403).
+    Auth,
+    /// 6: an input was refused: a file not found, empty, too large, of a
+    /// type not taken, a bad URL, an unknown identifier, the service's 400
+    /// or 422, a classification that ended `errored`.
+    Input,
+    /// 7: the service or the way to it failed: 5xx, network, timeout, an
+    /// answer not as the spec says, the shared pacer.
+    Service,
+    /// 8: some inputs failed and some succeeded.
+    Partial,
     /// 130: stopped by SIGINT or SIGTERM (a batch is left resumable).
     Interrupted,
 }
 
 impl Exit {
-    fn code(self) -> u8 {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
         match self {
             Exit::Ok => 0,
             Exit::Error => 1,
             Exit::Usage => 2,
             Exit::Matched => 3,
             Exit::Refused => 4,
+            Exit::Auth => 5,
+            Exit::Input => 6,
+            Exit::Service => 7,
+            Exit::Partial => 8,
             Exit::Interrupted => 130,
+        }
+    }
+
+    /// The exit an error of `code` (a `--json` `code`) leads to.
+    pub fn of_code(code: &str) -> Exit {
+        match code {
+            "usage" | "invalid_base_url" | "invalid_setting" => Exit::Usage,
+            "unauthorized" | "forbidden" | "no_api_key" | "invalid_api_key" => Exit::Auth,
+            "rate_limited" => Exit::Refused,
+            "rejected" | "unprocessable" | "not_found" | "errored" | "file_not_found"
+            | "not_a_file" | "unreadable" | "empty" | "too_large" | "unsupported_type"
+            | "invalid_url" | "invalid_identifier" | "invalid_input" | "not_an_image"
+            | "no_heatmap" => Exit::Input,
+            "server" | "timeout" | "network" | "decode" | "answer_too_large" | "pacer" => {
+                Exit::Service
+            }
+            _ => Exit::Error,
+        }
+    }
+
+    /// Which of two failures' exits a run reports: the one that says most
+    /// about what to do next.
+    fn rank(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Matched => 1,
+            Exit::Error => 2,
+            Exit::Input => 3,
+            Exit::Service => 4,
+            Exit::Partial => 5,
+            Exit::Auth => 6,
+            Exit::Refused => 7,
+            Exit::Usage => 8,
+            Exit::Interrupted => 9,
+        }
+    }
+
+    /// The more telling of two exits.
+    pub fn max(self, other: Exit) -> Exit {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
         }
     }
 }
 
-/// An error that is the user's to fix on the command line (exit 2).
-#[derive(Debug)]
-pub struct UsageError(pub String);
+/// The exit of a run over several inputs: 0 (or 3 on a `--fail-on`
+/// match) when none failed; the failures' exit when all failed, or when
+/// the service refuses the key (4: the rest is resumable); else 8.
+#[derive(Debug, Default)]
+pub struct Tally {
+    succeeded: bool,
+    matched: bool,
+    failure: Option<Exit>,
+}
 
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl Tally {
+    /// An input that succeeded (`matched`: its verdict is `--fail-on`'s).
+    pub fn succeeded(&mut self, matched: bool) {
+        self.succeeded = true;
+        self.matched |= matched;
+    }
+
+    /// An input that failed with `exit`.
+    pub fn failed(&mut self, exit: Exit) {
+        self.failure = Some(self.failure.map_or(exit, |f| f.max(exit)));
+    }
+
+    /// How the run ends.
+    pub fn exit(&self) -> Exit {
+        match self.failure {
+            None if self.matched => Exit::Matched,
+            None => Exit::Ok,
+            Some(Exit::Refused) => Exit::Refused,
+            Some(_) if self.succeeded => Exit::Partial,
+            Some(f) => f,
+        }
     }
 }
 
-impl std::error::Error for UsageError {}
+/// An error the CLI itself raises, with its `--json` `code` and exit.
+#[derive(Debug)]
+pub struct CliError {
+    /// The `--json` `code`.
+    pub code: &'static str,
+    /// What is printed.
+    pub message: String,
+}
 
-/// Shorthand for a usage error.
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// Shorthand for a usage error (exit 2, `code: usage`).
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    UsageError(message.into()).into()
+    failure("usage", message)
+}
+
+/// An error of `code` (see [`Exit::of_code`]).
+pub fn failure(code: &'static str, message: impl Into<String>) -> anyhow::Error {
+    CliError {
+        code,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// The `--json` `code` of an error: the CLI's own, else the library's
+/// ([`identifai::Error::code`]) anywhere in its causes, else `io` for a
+/// file error, else `error`.
+pub fn code_of(e: &anyhow::Error) -> &'static str {
+    for cause in e.chain() {
+        if let Some(c) = cause.downcast_ref::<CliError>() {
+            return c.code;
+        }
+        if let Some(c) = cause.downcast_ref::<identifai::Error>() {
+            return c.code();
+        }
+        if let Some(c) = cause.downcast_ref::<identifai::InputError>() {
+            return c.code();
+        }
+    }
+    if e.chain().any(|c| c.is::<std::io::Error>()) {
+        return "io";
+    }
+    "error"
+}
+
+/// Whether `--json` is on the command line (before a `--`), for errors
+/// clap reports before the options are parsed.
+fn json_requested() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
 }
 
 fn main() -> ExitCode {
     // `api`'s subcommands (one per operation) are made from the spec.
-    let parsed = api::with_operations(Cli::command())
+    let parsed = args::tidy(api::with_operations(Cli::command()))
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
-    let (cli, matches) = match parsed {
+    let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
         // `--help`, `--version` or a usage error: clap would ignore a
         // closed pipe here; it ends the program as everywhere else.
         Err(e) => {
-            if let Err(io) = e.print() {
+            let failed = e.use_stderr();
+            if failed && json_requested() {
+                // A usage error as a JSON object, like every other error.
+                let text = e.render().to_string();
+                let message = text.trim().trim_start_matches("error: ");
+                output::print_json_error("usage", message);
+            } else if let Err(io) = e.print() {
                 if io.kind() == std::io::ErrorKind::BrokenPipe {
                     stdio::closed();
                 }
@@ -120,6 +263,9 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    // --mock-quirks is --mock with quirks (so it needs no --mock beside it,
+    // before or after the subcommand).
+    cli.global.mock |= cli.global.mock_quirks;
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -133,6 +279,7 @@ fn main() -> ExitCode {
         }
     };
     let secret = cli.global.api_key.clone();
+    let json = cli.global.json;
     let call = matches
         .subcommand_matches("api")
         .and_then(ArgMatches::subcommand)
@@ -140,13 +287,9 @@ fn main() -> ExitCode {
     let exit = match runtime.block_on(run(cli, call)) {
         Ok(exit) => exit,
         Err(e) => {
-            let usage = e.downcast_ref::<UsageError>().is_some();
-            output::print_error(&e, secret.as_deref());
-            if usage {
-                Exit::Usage
-            } else {
-                Exit::Error
-            }
+            let code = code_of(&e);
+            output::print_error(&e, code, json, secret.as_deref());
+            Exit::of_code(code)
         }
     };
     stdio::flush_out();

@@ -23,10 +23,16 @@ pub enum Input {
 }
 
 impl Input {
-    /// A URL when it starts with `http://` or `https://`, a path otherwise.
+    /// A URL when it starts with `http://` or `https://`, or with another
+    /// `scheme://` and no such file exists (`htp://x/a.png` is then refused
+    /// as a URL, naming its scheme, not as a missing file); a path
+    /// otherwise.
     pub fn parse(raw: &OsStr) -> Input {
         match raw.to_str() {
             Some(s) if is_url(s) => Input::Url(s.trim().to_string()),
+            Some(s) if has_scheme(s) && !Path::new(raw).exists() => {
+                Input::Url(s.trim().to_string())
+            }
             _ => Input::Path(PathBuf::from(raw)),
         }
     }
@@ -87,6 +93,16 @@ impl Input {
 pub fn is_url(s: &str) -> bool {
     let lower = s.trim_start().to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Whether `s` starts with a URL scheme and `://` (`ftp://`, `htp://`).
+pub fn has_scheme(s: &str) -> bool {
+    s.trim_start().split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 fn kind_of_mime(mime: &str) -> Option<Kind> {

@@ -63,6 +63,9 @@ pub struct Record {
     pub overlay: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
+    /// What failed, in one stable word ([`identifai::Error::code`], or the
+    /// CLI's own: `errored`, `unreadable`, ...); null when nothing did.
+    pub code: Option<&'static str>,
     /// The service's whole answer.
     pub result: Option<serde_json::Value>,
 }
@@ -165,6 +168,7 @@ impl Record {
             } else {
                 None
             },
+            code: (status == "errored").then_some("errored"),
             status,
             // What the server sent, verbatim (fields the spec does not
             // name included): augmented by the record, never narrowed.
@@ -173,15 +177,30 @@ impl Record {
         }
     }
 
-    /// The record of an input that failed.
-    pub fn failed(path: Option<String>, kind: Option<&'static str>, error: String) -> Record {
+    /// The record of an input that failed with `code`.
+    pub fn failed(
+        path: Option<String>,
+        kind: Option<&'static str>,
+        code: &'static str,
+        error: String,
+    ) -> Record {
         Record {
             path,
             kind,
             status: "error".into(),
             error: Some(error),
+            code: Some(code),
             ..Record::default()
         }
+    }
+
+    /// The record of an input that failed with the library's `e`.
+    pub fn failed_with(
+        path: Option<String>,
+        kind: Option<&'static str>,
+        e: &identifai::Error,
+    ) -> Record {
+        Record::failed(path, kind, e.code(), e.to_string())
     }
 
     /// The record as one line of JSON.
@@ -194,6 +213,12 @@ impl Record {
     /// Whether this input failed (here, or at the service).
     pub fn is_failure(&self) -> bool {
         self.status == "error" || self.status == "errored"
+    }
+
+    /// The exit this input's failure leads to, if it failed.
+    pub fn failure_exit(&self) -> Option<crate::Exit> {
+        self.is_failure()
+            .then(|| crate::Exit::of_code(self.code.unwrap_or("error")))
     }
 }
 
@@ -209,11 +234,24 @@ pub fn out(text: &str) {
 // ------------------------------------------------------------------ errors
 
 /// Prints `error: ...` on stderr: the error, then the causes it does not
-/// already spell out. The key is scrubbed from it, should anything ever
+/// already spell out; with `--json`, `{"status": "error", "code": ...,
+/// "error": ...}`. The key is scrubbed from it, should anything ever
 /// carry it.
-pub fn print_error(e: &anyhow::Error, secret: Option<&str>) {
-    let text = terminal_safe(&error_text(e.as_ref()));
-    eprintln!("error: {}", scrub(&text, secret));
+pub fn print_error(e: &anyhow::Error, code: &str, json: bool, secret: Option<&str>) {
+    let text = scrub(&error_text(e.as_ref()), secret);
+    if json {
+        print_json_error(code, &text);
+    } else {
+        eprintln!("error: {}", terminal_safe(&text));
+    }
+}
+
+/// An error as one JSON line on stderr (`--json`).
+pub fn print_json_error(code: &str, message: &str) {
+    eprintln!(
+        "{}",
+        serde_json::json!({ "status": "error", "code": code, "error": message })
+    );
 }
 
 /// An error and the causes it does not already spell out, on one line.

@@ -14,18 +14,44 @@ use crate::Exit;
 
 /// `identifai heatmap ID -o FILE [--overlay ORIGINAL]`.
 pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
+    check_format(&args.out)?;
     let bar = ctx.spinner(args.id.as_str());
     bar.set_message("fetching the heatmap…");
-    let png = ctx.client.heatmap(&args.id).await;
+    let png = match ctx.client.heatmap(&args.id).await {
+        // The image endpoint does not know it: say what it is, if anything.
+        Err(identifai::Error::NotFound { .. }) => match ctx.client.result(&args.id).await {
+            Ok(other) => {
+                bar.finish_and_clear();
+                return Err(crate::failure(
+                    "not_an_image",
+                    format!(
+                        "{} is {} {}: heatmaps exist for images only",
+                        args.id,
+                        if other.kind() == identifai::Kind::Audio {
+                            "an"
+                        } else {
+                            "a"
+                        },
+                        other.kind().as_str()
+                    ),
+                ));
+            }
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
     bar.finish_and_clear();
     if let Err(e) = &png {
         crate::classify::hint_if_mock_forgot(ctx, e);
     }
     let Some(png) = png? else {
-        anyhow::bail!(
-            "{} has no heatmap: it was classified without --heatmap, is not an image, or is not done yet",
-            args.id
-        );
+        return Err(crate::failure(
+            "no_heatmap",
+            format!(
+                "{} has no heatmap: it was classified without --heatmap, or is not done yet",
+                args.id
+            ),
+        ));
     };
     // The size from the PNG header alone: nothing is decoded to tell it.
     let (hw, hh) = png_size(&png)?;
@@ -199,6 +225,27 @@ pub fn overlay_png(original: &Path, png: &[u8], opacity: f32) -> anyhow::Result<
 fn decode_png(png: &[u8]) -> anyhow::Result<DynamicImage> {
     image::load_from_memory_with_format(png, ImageFormat::Png)
         .context("the heatmap served is not a readable PNG")
+}
+
+/// The formats a picture can be saved in, by extension.
+const FORMATS: &str = ".png, .jpg, .jpeg, .webp, .tif, .tiff or .gif";
+
+/// Refuses, before anything is fetched, an extension no format is saved for.
+fn check_format(path: &Path) -> anyhow::Result<()> {
+    let Some(ext) = path.extension() else {
+        return Ok(());
+    };
+    let ext = ext.to_string_lossy().to_ascii_lowercase();
+    if matches!(
+        ext.as_str(),
+        "png" | "jpg" | "jpeg" | "webp" | "tif" | "tiff" | "gif"
+    ) {
+        return Ok(());
+    }
+    Err(crate::usage(format!(
+        "cannot save a picture as .{ext} ({}): use {FORMATS}",
+        path.display()
+    )))
 }
 
 fn is_png(path: &Path) -> bool {

@@ -30,10 +30,10 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
     let (hash, kinds, identifier) = match found {
         Ok(result) => {
             let Some(hash) = result.hash().map(str::to_string) else {
-                ctx.eprintln(&format!(
-                    "error: the result of {target} has no hash to override"
+                return Err(crate::failure(
+                    "decode",
+                    format!("the result of {target} has no hash to override"),
                 ));
-                return Ok(Exit::Error);
             };
             (hash, vec![result.kind()], Some(target.to_string()))
         }
@@ -42,10 +42,7 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
             let kinds = wanted.map_or_else(|| Kind::ALL.to_vec(), |k| vec![k]);
             (target.to_string(), kinds, None)
         }
-        Err(e) => {
-            ctx.eprintln(&ctx.error_line(target, &e));
-            return Ok(Exit::Error);
-        }
+        Err(e) => return Err(anyhow::Error::new(e).context(target.to_string())),
     };
     let mut last = None;
     for kind in kinds {
@@ -84,17 +81,12 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
                 return Ok(Exit::Ok);
             }
             Err(e @ Error::NotFound { .. }) => last = Some(e),
-            Err(e) => {
-                ctx.eprintln(&ctx.error_line(target, &e));
-                return Ok(Exit::Error);
-            }
+            Err(e) => return Err(anyhow::Error::new(e).context(target.to_string())),
         }
     }
     let e = last.unwrap_or(Error::NotFound { message: None });
-    ctx.eprintln(&ctx.error_line(
-        &format!("{target}: no classification or file hash of that name"),
-        &e,
-    ));
     crate::classify::hint_if_mock_forgot(ctx, &e);
-    Ok(Exit::Error)
+    Err(anyhow::Error::new(e).context(format!(
+        "{target}: no classification or file hash of that name"
+    )))
 }
