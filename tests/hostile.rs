@@ -335,12 +335,14 @@ fn a_2_gb_answer_costs_under_64_mb() {
     // The binary: `result` against the same server, and a 2 GB 401.
     let (peak, code) = measure("cli", &raw.url(), &["--json", "result", "abc-123"]);
     eprintln!("cli: peak RSS {peak} KiB for a 2 GB answer (exit {code})");
-    assert_eq!(code, 1);
+    // Exit 7: an answer over the cap is the service's fault.
+    assert_eq!(code, 7);
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
     let raw = Raw::start(|_, _, r| stream_huge(r, "401 Unauthorized", 2 << 30));
     let (peak, code) = measure("cli", &raw.url(), &["--json", "result", "abc-123"]);
     eprintln!("cli: peak RSS {peak} KiB for a 2 GB 401 (exit {code})");
-    assert_eq!(code, 1);
+    // Exit 7: the answer is over the cap before it says more.
+    assert_eq!(code, 7);
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
 }
 
@@ -950,9 +952,9 @@ fn cli_refuses_fifos_and_devices_without_opening_them() {
     let raw = fake_api(|id| ("200 OK".into(), done_for(id, "")), Vec::new());
     let dir = tempfile::tempdir().unwrap();
     let f = fifo(dir.path(), "photo.png");
-    // classify: exit 1, nothing sent.
+    // classify: exit 6 (input), nothing sent.
     let out = bin(&raw).args(["classify"]).arg(&f).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("not a regular file"),
         "{}",
@@ -976,7 +978,8 @@ fn cli_refuses_fifos_and_devices_without_opening_them() {
         .arg(&jsonl)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // Exit 8: some inputs failed, one was classified.
+    assert_eq!(out.status.code(), Some(8), "{}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
         .unwrap()
         .lines()
@@ -1031,7 +1034,8 @@ fn cli_never_prints_or_writes_a_key_the_server_echoes() {
         vec!["classify"],
     ] {
         let out = bin(&raw).args(&args).arg(&png).output().unwrap();
-        assert_eq!(out.status.code(), Some(1));
+        // Exit 6: the service refused the input (400).
+        assert_eq!(out.status.code(), Some(6));
         channels.push(text(&out.stdout));
         channels.push(text(&out.stderr));
     }
@@ -1041,7 +1045,8 @@ fn cli_never_prints_or_writes_a_key_the_server_echoes() {
         vec!["result", "abc-123"],
     ] {
         let out = bin(&raw).args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(1));
+        // Exit 6: the classification errored.
+        assert_eq!(out.status.code(), Some(6));
         channels.push(text(&out.stdout));
         channels.push(text(&out.stderr));
     }
@@ -1055,7 +1060,8 @@ fn cli_never_prints_or_writes_a_key_the_server_echoes() {
         .arg(&jsonl)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // Exit 6: the one input was refused (400).
+    assert_eq!(out.status.code(), Some(6));
     channels.push(text(&out.stdout));
     channels.push(text(&out.stderr));
     channels.push(std::fs::read_to_string(&jsonl).unwrap());
@@ -1104,8 +1110,9 @@ fn cli_result_wait_keeps_waiting_on_an_unknown_status() {
         .args(["--json", "result", "--wait", "--timeout", "2", "abc-123"])
         .output()
         .unwrap();
-    // Not returned as finished: it waited to the deadline and failed.
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    // Not returned as finished: it waited to the deadline and failed
+    // (exit 7: a timeout).
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stdout));
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert!(raw.requests() >= 2, "{} polls", raw.requests());
     assert!(

@@ -303,7 +303,8 @@ fn mock_commands_that_need_an_earlier_run_say_how_to_keep_one() {
     ] {
         let out = bare().current_dir(dir.path()).args(&args).output().unwrap();
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        // Exit 6: not found is about the input.
+        assert_eq!(out.status.code(), Some(6), "{args:?}: {stderr}");
         assert!(stderr.contains("404"), "{args:?}: {stderr}");
         assert_eq!(
             stderr
@@ -326,7 +327,7 @@ fn mock_commands_that_need_an_earlier_run_say_how_to_keep_one() {
         .args(["result", &id])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6));
     assert!(!text(&out.stderr).contains("--mock server"));
 
     // What the hint says works: a server that outlives each command (the

