@@ -5,6 +5,7 @@
 //! inputs); and the readable summary's `other` line, which shows the fields
 //! of an answer the summary does not name.
 
+use crate::bare;
 use assert_cmd::Command;
 use identifai::api::OPERATIONS;
 use identifai::mock::{MockConfig, MockServer};
@@ -13,16 +14,6 @@ use serde_json::{json, Value};
 
 /// A key that must never be printed.
 const SECRET: &str = "sk-live-4c8e1b2a-API-DO-NOT-PRINT";
-
-fn bare() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
-    cmd.env_remove("IDENTIFAI_API_KEY")
-        .env_remove("IDENTIFAI_BASE_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.01")
-        .env("NO_COLOR", "1")
-        .timeout(std::time::Duration::from_secs(60));
-    cmd
-}
 
 fn mock_server(quirks: bool) -> MockServer {
     MockServer::start_with(

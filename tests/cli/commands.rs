@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::bare;
 use assert_cmd::Command;
 use identifai::mock::{MockConfig, MockServer};
 use identifai::RateLimits;
@@ -28,17 +29,6 @@ fn config() -> MockConfig {
 
 fn server() -> MockServer {
     MockServer::start_with(config())
-}
-
-/// The binary with a clean environment for the identifAI variables.
-fn bare() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
-    cmd.env_remove("IDENTIFAI_API_KEY")
-        .env_remove("IDENTIFAI_BASE_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.01")
-        .env("NO_COLOR", "1")
-        .timeout(std::time::Duration::from_secs(60));
-    cmd
 }
 
 /// The binary pointed at `server` with its key.

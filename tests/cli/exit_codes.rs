@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use crate::bare_process as bare;
 use identifai::mock::{Fault, MockConfig, MockServer, Route};
 use serde_json::Value;
 
@@ -15,18 +16,6 @@ fn server_with(config: MockConfig) -> MockServer {
 
 fn server() -> MockServer {
     server_with(MockConfig::default().with_polls_until_done(1))
-}
-
-/// The binary, its identifAI variables cleared, paced for a scaled mock.
-fn bare() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
-    cmd.env_remove("IDENTIFAI_API_KEY")
-        .env_remove("IDENTIFAI_BASE_URL")
-        .env_remove("IDENTIFAI_PACER_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.01")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    cmd
 }
 
 /// `identifai --json --base-url <server> --api-key <key>`.

@@ -23,3 +23,28 @@ mod manners;
 mod mock_process;
 mod pipes;
 mod readme;
+
+/// The binary with no identifAI variables from the environment, paced for a
+/// mock running 100 times faster, a minute at most.
+pub(crate) fn bare() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_identifai"));
+    cmd.env_remove("IDENTIFAI_API_KEY")
+        .env_remove("IDENTIFAI_BASE_URL")
+        .env("IDENTIFAI_RATE_SCALE", "0.01")
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// [`bare`] as a `std::process::Command` (no Redis pacer either, stdin
+/// closed), for the tests that read exit codes and pipes themselves.
+pub(crate) fn bare_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_identifai"));
+    cmd.env_remove("IDENTIFAI_API_KEY")
+        .env_remove("IDENTIFAI_BASE_URL")
+        .env_remove("IDENTIFAI_PACER_URL")
+        .env("IDENTIFAI_RATE_SCALE", "0.01")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null());
+    cmd
+}

@@ -3,20 +3,10 @@
 //! anywhere on the line, and what a skipped file or an unsaveable format is.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use crate::bare_process as bare;
 use identifai::mock::{MockConfig, MockServer};
-
-fn bare() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
-    cmd.env_remove("IDENTIFAI_API_KEY")
-        .env_remove("IDENTIFAI_BASE_URL")
-        .env_remove("IDENTIFAI_PACER_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.01")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    cmd
-}
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -39,7 +39,7 @@ fn check_all(group: &str, examples: &[&Example]) {
         }
     }
     for (op, n) in covered {
-        println!("EXAMPLES {op}: {n} {group} examples decode");
+        println!("EXAMPLES {op}: {n} decode ({group})");
     }
     assert!(
         failures.is_empty(),

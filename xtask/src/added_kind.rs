@@ -322,8 +322,7 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
     // The actions are appended: `actions:` must be the last top-level key.
     let last_key = overlay
         .lines()
-        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
-        .next_back();
+        .rfind(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()));
     if last_key != Some("actions:") {
         bail!("openapi/overlay.yaml does not end with its actions list");
     }
@@ -337,7 +336,7 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
         Some(_) => &[&["vendor"], &["spec"], &["vendor", "--check"]],
         None => &[&["spec"]],
     };
-    for args in steps {
+    for &args in steps {
         let mut cmd = Command::new(&xtask);
         cmd.args(args).current_dir(&scratch);
         run(cmd, &format!("cargo xtask {}", args.join(" ")), &log)?;
