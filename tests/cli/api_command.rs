@@ -5,7 +5,7 @@
 //! inputs); and the readable summary's `other` line, which shows the fields
 //! of an answer the summary does not name.
 
-use crate::bare;
+use crate::{bare, cli};
 use assert_cmd::Command;
 use identifai::api::OPERATIONS;
 use identifai::mock::{MockConfig, MockServer};
@@ -23,18 +23,6 @@ fn mock_server(quirks: bool) -> MockServer {
             .with_rate_limits(Some(RateLimits::PUBLISHED))
             .with_quirks(quirks),
     )
-}
-
-/// The binary pointed at a `MockServer` with its key.
-fn cli(server: &MockServer) -> Command {
-    let mut cmd = bare();
-    cmd.args([
-        "--base-url",
-        &server.base_url(),
-        "--api-key",
-        server.api_key(),
-    ]);
-    cmd
 }
 
 /// The binary pointed at a loopback httpmock server.

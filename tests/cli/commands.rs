@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::bare;
+use crate::{bare, cli};
 use assert_cmd::Command;
 use identifai::mock::{MockConfig, MockServer};
 use identifai::RateLimits;
@@ -29,18 +29,6 @@ fn config() -> MockConfig {
 
 fn server() -> MockServer {
     MockServer::start_with(config())
-}
-
-/// The binary pointed at `server` with its key.
-fn cli(server: &MockServer) -> Command {
-    let mut cmd = bare();
-    cmd.args([
-        "--base-url",
-        &server.base_url(),
-        "--api-key",
-        server.api_key(),
-    ]);
-    cmd
 }
 
 fn sample(name: &str) -> PathBuf {

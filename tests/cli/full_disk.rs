@@ -9,6 +9,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::{bare_process as bare, cli_process as cli};
 use identifai::mock::{MockConfig, MockServer};
 
 /// The most any file may grow to in a limited child: less than the
@@ -17,26 +18,6 @@ const LIMIT: u64 = 64;
 
 /// What the file held before: it must still hold exactly this.
 const OLD: &[u8] = b"the old file: a run that failed to write must leave these bytes alone\n";
-
-fn bare() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_identifai"));
-    cmd.env_remove("IDENTIFAI_API_KEY")
-        .env_remove("IDENTIFAI_BASE_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.01")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn cli(server: &MockServer) -> Command {
-    let mut cmd = bare();
-    cmd.args([
-        "--base-url",
-        &server.base_url(),
-        "--api-key",
-        server.api_key(),
-    ]);
-    cmd
-}
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

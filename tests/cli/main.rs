@@ -48,3 +48,27 @@ pub(crate) fn bare_process() -> std::process::Command {
         .stdin(std::process::Stdio::null());
     cmd
 }
+
+/// [`bare`] pointed at `server` with its key.
+pub(crate) fn cli(server: &identifai::mock::MockServer) -> assert_cmd::Command {
+    let mut cmd = bare();
+    cmd.args([
+        "--base-url",
+        &server.base_url(),
+        "--api-key",
+        server.api_key(),
+    ]);
+    cmd
+}
+
+/// [`bare_process`] pointed at `server` with its key.
+pub(crate) fn cli_process(server: &identifai::mock::MockServer) -> std::process::Command {
+    let mut cmd = bare_process();
+    cmd.args([
+        "--base-url",
+        &server.base_url(),
+        "--api-key",
+        server.api_key(),
+    ]);
+    cmd
+}

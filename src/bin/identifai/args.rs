@@ -176,45 +176,29 @@ pub fn tidy(mut cmd: clap::Command) -> clap::Command {
     // Global options are copied into the subcommands when the command is
     // built: only then can a subcommand's copy be hidden.
     cmd.build();
-    let unused: [(&str, &[&str]); 2] = [
-        (
-            "mock",
-            &[
-                "api_key",
-                "base_url",
-                "mock",
-                "mock_quirks",
-                "json",
-                "pacer",
-            ],
-        ),
-        (
-            "completions",
-            &[
-                "api_key",
-                "base_url",
-                "mock",
-                "mock_quirks",
-                "json",
-                "pacer",
-                "verbose",
-            ],
-        ),
+    // The flags that only matter for talking to a service.
+    const CLIENT: &[&str] = &[
+        "api_key",
+        "base_url",
+        "mock",
+        "mock_quirks",
+        "json",
+        "pacer",
     ];
+    let unused = |command: &str, id: &str| match command {
+        "mock" => CLIENT.contains(&id),
+        "completions" => CLIENT.contains(&id) || id == "verbose",
+        _ => false,
+    };
     // In place: moving a built command's args or subcommands would break
     // its lookup tables.
-    cmd.mut_subcommands(
-        |sc| match unused.iter().find(|(name, _)| sc.get_name() == *name) {
-            Some((_, ids)) => sc.mut_args(|a| {
-                if ids.contains(&a.get_id().as_str()) {
-                    a.hide(true)
-                } else {
-                    a
-                }
-            }),
-            None => sc,
-        },
-    )
+    cmd.mut_subcommands(|sc| {
+        let name = sc.get_name().to_string();
+        sc.mut_args(|a| {
+            let hide = unused(&name, a.get_id().as_str()) || a.is_hide_set();
+            a.hide(hide)
+        })
+    })
 }
 
 /// What an input is classified as: told from the input, or a kind the spec
