@@ -245,6 +245,32 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Copies `from/debug` (without its incremental caches) to `to/debug`,
+/// times kept, so cargo finds the dependencies fresh.
+fn seed_target(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        fs::remove_dir_all(to)?;
+    }
+    fs::create_dir_all(to)?;
+    if !from.join("debug").is_dir() {
+        return Ok(());
+    }
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(r#"tar -C "$1" -cf - --exclude=debug/incremental debug | tar -C "$2" -xf -"#)
+        .args([
+            "seed",
+            &from.display().to_string(),
+            &to.display().to_string(),
+        ])
+        .status()
+        .context("copying the target dir")?;
+    if !status.success() {
+        bail!("copying {} to {} failed", from.display(), to.display());
+    }
+    Ok(())
+}
+
 /// Runs `cmd`, its output appended to `log`; fails naming `what`.
 fn run(mut cmd: Command, what: &str, log: &Path) -> Result<String> {
     let out = cmd
@@ -342,12 +368,16 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
         run(cmd, &format!("cargo xtask {}", args.join(" ")), &log)?;
     }
 
-    // The copy builds in the checkout's target dir: its dependencies are
-    // built already; the copy's own crates are built apart (another path).
+    // The copy builds in a target dir of its own, seeded with the
+    // checkout's debug build (its dependencies are built already). Not the
+    // checkout's own: cargo names a workspace's crates by their path within
+    // the workspace, so the copy's crates would overwrite the checkout's.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    let checkout_target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
+    let target = dir.join("target");
+    seed_target(&checkout_target, &target)?;
     let cargo_in_copy = |args: &[&str]| {
         let mut cmd = Command::new(&cargo);
         cmd.args(args)
