@@ -267,18 +267,7 @@ impl Client {
         };
         let path = path.as_ref().to_path_buf();
         let context = format!("writing the heatmap to {}", path.display());
-        let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::io::Write;
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            tmp.write_all(&png)?;
-            tmp.as_file().sync_all()?;
-            tmp.persist(&path).map_err(|e| e.error)?;
-            Ok(())
-        })
+        let written = tokio::task::spawn_blocking(move || write_whole(&path, &png))
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         written.map_err(|e| Error::Io {
@@ -287,6 +276,45 @@ impl Client {
         })?;
         Ok(true)
     }
+}
+
+/// Writes `bytes` to `path` whole or not at all: a new temporary file beside
+/// it (a name no other writer has), synced, then renamed over it; on any
+/// error the temporary file is removed and `path` is left as it was.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    for _ in 0..32 {
+        let tmp = dir.join(format!(".{name}.{:016x}.tmp", fastrand::u64(..)));
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| {
+                drop(file);
+                std::fs::rename(&tmp, path)
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return written;
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free name for a temporary file",
+    ))
 }
 
 /// Builds a [`Client`]. Every setting has a default; only the key is
@@ -590,4 +618,35 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
         return Err(bad("no host").into());
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_whole;
+
+    #[test]
+    fn a_file_is_written_whole_over_the_old_one_and_no_temporary_file_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.png");
+        std::fs::write(&path, b"old").unwrap();
+        write_whole(&path, b"new bytes").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new bytes");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a directory: the rename fails after the write.
+        let path = dir.path().join("taken");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("inside"), b"x").unwrap();
+        assert!(write_whole(&path, b"bytes").is_err());
+        assert!(path.is_dir());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        // A folder that does not exist: an error, nothing written.
+        assert!(write_whole(&dir.path().join("no/such/h.png"), b"x").is_err());
+    }
 }

@@ -359,3 +359,27 @@ async fn on_accepted_hears_of_the_identifier_before_the_wait() {
     assert!(err.to_string().contains("disk full"), "{err}");
     assert_eq!(server.stats().gets, 0);
 }
+
+/// `save_heatmap` writes the PNG the service keeps, over an older file,
+/// whole, leaving no temporary file beside it.
+#[tokio::test]
+async fn a_saved_heatmap_is_the_served_png_written_whole() {
+    let server = mock();
+    let client = client(&server);
+    let id = client
+        .classify_image(Source::bytes("a.png", png(1)))
+        .options(ImageOptions::new().with_heatmap(true))
+        .send()
+        .await
+        .unwrap();
+    client.wait(&id).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.heatmap.png");
+    std::fs::write(&path, b"an older file").unwrap();
+    assert!(client.save_heatmap(&id, &path).await.unwrap());
+    let served = client.heatmap(&id).await.unwrap().expect("a heatmap");
+    assert_eq!(std::fs::read(&path).unwrap(), served.to_vec());
+    assert!(served.starts_with(b"\x89PNG"));
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
