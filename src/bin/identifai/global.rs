@@ -70,3 +70,28 @@ impl Global {
 fn parse_key(s: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use secrecy::ExposeSecret;
+
+    /// The global options alone, as the whole command line holds them.
+    #[derive(Debug, Parser)]
+    struct Options {
+        #[command(flatten)]
+        global: super::Global,
+    }
+
+    #[test]
+    fn the_key_is_read_trimmed_and_never_shown_by_debug() {
+        let key = "sk-live-0123456789";
+        let o = Options::try_parse_from(["identifai", "--api-key", &format!(" {key} ")]).unwrap();
+        let shown = format!("{o:?}");
+        assert!(!shown.contains(key), "{shown}");
+        let read = o.global.key().unwrap();
+        assert_eq!(read.expose_secret(), key);
+        let blank = Options::try_parse_from(["identifai", "--api-key", "  "]).unwrap();
+        assert!(blank.global.key().is_none());
+    }
+}
