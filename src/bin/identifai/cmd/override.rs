@@ -6,11 +6,9 @@
 //! kind is `--kind`, or each kind's override is tried in turn (image, video,
 //! audio) until one knows the hash.
 
-use identifai::api::types::Classification;
-use identifai::{Error, Kind};
-
 use clap::Args;
-use identifai::Identifier;
+use identifai::api::types::Classification;
+use identifai::{Error, Identifier, Kind};
 
 use crate::context::Context;
 use crate::exit::{failure, Exit};
