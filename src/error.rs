@@ -371,6 +371,34 @@ pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// For programs that print errors of their own beside this crate's (the
+/// `identifai` command-line tool does).
+impl Error {
+    /// `e` and each cause its text does not already spell out, on one line
+    /// (`a: b: c`): how this crate's errors print their causes.
+    pub fn full_text(e: &(dyn std::error::Error + 'static)) -> String {
+        chain(e)
+    }
+
+    /// `text` with every occurrence of `key` replaced by `[REDACTED]`, the
+    /// rule the client applies to answers (a key under 6 characters is
+    /// left: every match of it would be noise).
+    ///
+    /// ```
+    /// let key = secrecy::SecretString::from("sk-live-123");
+    /// let text = identifai::Error::redacted("refused sk-live-123", &key);
+    /// assert_eq!(text, "refused [REDACTED]");
+    /// ```
+    pub fn redacted(text: &str, key: &secrecy::SecretString) -> String {
+        use secrecy::ExposeSecret;
+        let key = key.expose_secret();
+        if key.len() < crate::api::body::MIN_SCRUB_LEN {
+            return text.to_string();
+        }
+        text.replace(key, crate::api::body::REDACTED)
+    }
+}
+
 /// A 429's message: the old one-refusal text, or how many over how long.
 fn rate_limited_text(
     refusals: u32,

@@ -37,7 +37,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub const REDACTED: &str = "[REDACTED]";
 
 /// Keys shorter than this are not scrubbed (every `k` of a body would be).
-const MIN_SCRUB_LEN: usize = 6;
+pub(crate) const MIN_SCRUB_LEN: usize = 6;
 
 /// How much of an answer the client reads. Set with
 /// `ClientBuilder::body_limits`; the idle timeout is

@@ -5,18 +5,25 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, Pacer, RateLimits, RetryConfig, WaitConfig};
+use identifai::{Client, Error, Pacer, RateLimits, RetryConfig, WaitConfig};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::args::Global;
-use crate::usage;
+use crate::exit::{failure, usage};
+use crate::global::Global;
 
 /// Where to get a key, for the message given when there is none.
 pub const NO_KEY: &str = "no API key: set IDENTIFAI_API_KEY or pass --api-key \
 (get a key from the identifAI dashboard: user menu > API Key), \
 or try the tool without one with --mock (a built-in fake server; no real classification)";
 
-/// The client and how to print.
+/// Said on stderr when the one-shot `--mock` server did not know something
+/// an earlier command made.
+pub const MOCK_FORGETS: &str = "hint: the --mock server starts empty for each command, so it \
+knows nothing an earlier command made; run `identifai mock --port 8080` in another terminal and \
+pass `--base-url http://127.0.0.1:8080 --api-key mock-api-key` instead of --mock";
+
+/// The client and how to print. It derives no `Debug`: it holds the key.
 pub struct Context {
     /// The client (to the mock server with `--mock`).
     pub client: Client,
@@ -31,7 +38,7 @@ pub struct Context {
     /// Whether the server is the built-in mock (it forgets everything on exit).
     pub mock: bool,
     /// The key given, scrubbed from error messages should one ever carry it.
-    pub secret: Option<String>,
+    pub secret: Option<SecretString>,
     /// Kept alive as long as the client; dropped after it.
     _server: Option<MockServer>,
 }
@@ -64,21 +71,15 @@ impl Context {
                 "using the built-in mock server at {} (no real classification)",
                 server.base_url()
             );
-            let key = server.api_key().to_string();
+            let key = SecretString::from(server.api_key());
             let url = server.base_url();
             (Some(server), key, Some(url))
         } else {
-            let key = global
-                .api_key
-                .as_deref()
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .map(str::to_string);
-            let key = match key {
+            let key = match global.key() {
                 Some(k) => k,
                 // `health` sends no key: any placeholder does.
-                None if !needs_key => "no-key".to_string(),
-                None => return Err(crate::failure("no_api_key", NO_KEY)),
+                None if !needs_key => SecretString::from("no-key"),
+                None => return Err(failure("no_api_key", NO_KEY)),
             };
             let url = global
                 .base_url
@@ -89,7 +90,7 @@ impl Context {
             (None, key, url)
         };
         let mut builder = Client::builder()
-            .api_key(key)
+            .api_key(key.expose_secret())
             .user_agent(format!("identifai-cli/{}", env!("CARGO_PKG_VERSION")))
             .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(scale)))
             .retry({
@@ -138,7 +139,7 @@ impl Context {
             bars,
             progress,
             mock: global.mock,
-            secret: global.api_key.clone(),
+            secret: global.key(),
             _server: server,
         })
     }
@@ -177,9 +178,26 @@ impl Context {
 
     /// An error line for stderr: `error: <what>: <error>`, key scrubbed.
     pub fn error_line(&self, what: &str, e: &(dyn std::error::Error + 'static)) -> String {
-        let text = crate::output::error_text(e);
-        let line = crate::output::terminal_safe(&format!("error: {what}: {text}"));
-        crate::output::scrub(&line, self.secret.as_deref())
+        let text = Error::full_text(e);
+        self.scrub(&crate::output::terminal_safe(&format!(
+            "error: {what}: {text}"
+        )))
+    }
+
+    /// `text` with the key scrubbed (the library's rule), should it ever
+    /// carry it.
+    pub fn scrub(&self, text: &str) -> String {
+        match &self.secret {
+            Some(key) => Error::redacted(text, key),
+            None => text.to_string(),
+        }
+    }
+
+    /// With `--mock`, a 404 gets [`MOCK_FORGETS`] on stderr.
+    pub fn hint_if_mock_forgot(&self, e: &Error) {
+        if self.mock && e.status() == Some(404) {
+            self.eprintln(MOCK_FORGETS);
+        }
     }
 
     /// Turns a bar into a spinner while a verdict is awaited.

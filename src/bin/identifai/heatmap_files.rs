@@ -13,6 +13,7 @@ use identifai::Identifier;
 
 use crate::context::Context;
 use crate::media::Input;
+use crate::picture::{overlay_png, png_size};
 
 /// How strongly the heatmap shows over the input in the overlay.
 pub const OPACITY: f32 = 0.5;
@@ -42,13 +43,13 @@ pub async fn save(
         return Ok(None);
     };
     let png = png.to_vec();
-    crate::overlay::png_size(&png)?;
+    png_size(&png)?;
     let overlay = match input.path() {
         Some(original) => {
             let (original, heat) = (original.to_path_buf(), png.clone());
             tokio::task::spawn_blocking(move || {
-                crate::overlay::overlay_png(&original, &heat, OPACITY)
-                    .map_err(|e| crate::output::error_text(e.as_ref()))
+                overlay_png(&original, &heat, OPACITY)
+                    .map_err(|e| identifai::Error::full_text(e.as_ref()))
             })
             .await
             .unwrap_or_else(|e| Err(format!("the overlay was not made: {e}")))
@@ -89,7 +90,7 @@ fn write_pair(
     let overlay = match overlay {
         Ok(bytes) => write_new(dir, n, |n| name(n, "overlay"), &bytes)
             .map(|(path, _)| path)
-            .map_err(|e| crate::output::error_text(e.as_ref())),
+            .map_err(|e| identifai::Error::full_text(e.as_ref())),
         Err(why) => Err(why),
     };
     Ok(Saved {

@@ -19,7 +19,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 
-use crate::usage;
+use crate::exit::usage;
+use crate::media::is_url;
 
 /// The longest line read back (a result with every frame of a long video
 /// is large, but not this large).
@@ -180,7 +181,7 @@ impl Journal {
 /// The key of a record's input: its path made absolute and canonical
 /// (records of older versions wrote the path as typed), or its URL.
 pub fn key_of(path: &str) -> String {
-    if crate::media::is_url(path) {
+    if is_url(path) {
         return path.to_string();
     }
     std::fs::canonicalize(path)

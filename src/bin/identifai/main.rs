@@ -6,21 +6,23 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | `args` | the command line (clap) |
+//! | `cli` | the whole command line (clap): the global options and the subcommands |
+//! | `cmd/<command>.rs` | one subcommand each: its options and its `run` |
+//! | `global` | the options every subcommand takes (the key a `SecretString`) |
+//! | `flags` | the flags several subcommands share (submission, waiting, `--kind`) |
+//! | `exit` | exit codes, the CLI's own errors and their `--json` `code` |
 //! | `context` | the client (and with `--mock` the built-in server), colours, progress bars |
-//! | `media` | inputs: files or URLs, image or video, submission options |
-//! | `classify` | `classify` and `result` |
-//! | `batch` | `batch`: directories and list files to JSON lines, `--resume` |
-//! | `overlay` | `heatmap --overlay`: the heatmap blended over the original |
-//! | `heatmap_files` | `classify --heatmap`: the heatmap and its overlay saved in the current directory |
+//! | `media` | inputs: files or URLs, their kind, submission options |
+//! | `submission` | sending one input and waiting for its verdict (`classify`, `batch`) |
+//! | `outcome` | what became of one input: its record, exit and printing |
 //! | `output` | the readable summaries and the JSON records |
-//! | `contract` | `contract`: the contract checks, report, JUnit and drift files |
-//! | `api` | `api`: any operation of the spec, its subcommands made from the generated operation list |
+//! | `picture` | decoding pictures under a cap, the heatmap over an original |
+//! | `heatmap_files` | `classify --heatmap`: the heatmap and its overlay saved in the current directory |
+//! | `journal` | `batch`'s and `api --journal`'s JSON-lines record of what was sent |
 //! | `files` | files at a path the user named, written whole or not at all |
-//! | `serve` | `mock`: the built-in mock as a standalone server |
 //! | `stdio` | stdout and stderr: a closed pipe ends the program quietly |
 //!
-//! Exit codes: see `args::exit_codes` (and `Exit`); killed by SIGPIPE (141 in a shell) when stdout or stderr is a
+//! Exit codes: see `exit::exit_codes` (and `Exit`); killed by SIGPIPE (141 in a shell) when stdout or stderr is a
 //! closed pipe. `IDENTIFAI_RATE_SCALE` (hidden `--rate-scale`) multiplies the
 //! client's pacing, retry and poll intervals: it exists for tests that run
 //! the binary against a time-compressed `MockServer`.
@@ -30,204 +32,29 @@
 #[macro_use]
 mod stdio;
 
-mod api;
-mod args;
-mod batch;
-mod classify;
+mod cli;
+mod cmd;
 mod context;
-mod contract;
+mod exit;
 mod files;
+mod flags;
+mod global;
 mod heatmap_files;
 mod journal;
 mod media;
+mod outcome;
 mod output;
-mod overlay;
-mod serve;
-mod verdict_override;
+mod picture;
+mod submission;
 
 use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use args::{Cli, Command};
+use cli::{Cli, Command};
+use cmd::api::with_operations;
 use context::Context;
-
-/// How the program ends (the numbers are documented in `--help` and
-/// README: scripts depend on them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// 0: everything worked.
-    Ok,
-    /// 1: something else failed (a local file could not be written, ...).
-    Error,
-    /// 2: the command line cannot be carried out.
-    Usage,
-    /// 3: `--fail-on` matched a verdict (and nothing failed).
-    Matched,
-    /// 4: the service refuses the key's requests (429s); `batch` left the
-    /// rest resumable.
-    Refused,
-    /// 5: no API key, or the service refused it (401, 403).
-    Auth,
-    /// 6: an input was refused: a file not found, empty, too large, of a
-    /// type not taken, a bad URL, an unknown identifier, the service's 400
-    /// or 422, a classification that ended `errored`.
-    Input,
-    /// 7: the service or the way to it failed: 5xx, network, timeout, an
-    /// answer not as the spec says, the shared pacer.
-    Service,
-    /// 8: some inputs failed and some succeeded.
-    Partial,
-    /// 130: stopped by SIGINT or SIGTERM (a batch is left resumable).
-    Interrupted,
-}
-
-impl Exit {
-    /// The process exit code.
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Ok => 0,
-            Exit::Error => 1,
-            Exit::Usage => 2,
-            Exit::Matched => 3,
-            Exit::Refused => 4,
-            Exit::Auth => 5,
-            Exit::Input => 6,
-            Exit::Service => 7,
-            Exit::Partial => 8,
-            Exit::Interrupted => 130,
-        }
-    }
-
-    /// The exit an error of `code` (a `--json` `code`) leads to.
-    pub fn of_code(code: &str) -> Exit {
-        match code {
-            "usage" | "invalid_base_url" | "invalid_setting" => Exit::Usage,
-            "unauthorized" | "forbidden" | "no_api_key" | "invalid_api_key" => Exit::Auth,
-            "rate_limited" => Exit::Refused,
-            "rejected" | "unprocessable" | "not_found" | "errored" | "file_not_found"
-            | "not_a_file" | "unreadable" | "empty" | "too_large" | "unsupported_type"
-            | "invalid_url" | "invalid_identifier" | "invalid_input" | "not_an_image"
-            | "no_heatmap" => Exit::Input,
-            "server" | "timeout" | "network" | "decode" | "answer_too_large" | "pacer" => {
-                Exit::Service
-            }
-            _ => Exit::Error,
-        }
-    }
-
-    /// Which of two failures' exits a run reports: the one that says most
-    /// about what to do next.
-    fn rank(self) -> u8 {
-        match self {
-            Exit::Ok => 0,
-            Exit::Matched => 1,
-            Exit::Error => 2,
-            Exit::Input => 3,
-            Exit::Service => 4,
-            Exit::Partial => 5,
-            Exit::Auth => 6,
-            Exit::Refused => 7,
-            Exit::Usage => 8,
-            Exit::Interrupted => 9,
-        }
-    }
-
-    /// The more telling of two exits.
-    pub fn max(self, other: Exit) -> Exit {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
-    }
-}
-
-/// The exit of a run over several inputs: 0 (or 3 on a `--fail-on`
-/// match) when none failed; the failures' exit when all failed, or when
-/// the service refuses the key (4: the rest is resumable); else 8.
-#[derive(Debug, Default)]
-pub struct Tally {
-    succeeded: bool,
-    matched: bool,
-    failure: Option<Exit>,
-}
-
-impl Tally {
-    /// An input that succeeded (`matched`: its verdict is `--fail-on`'s).
-    pub fn succeeded(&mut self, matched: bool) {
-        self.succeeded = true;
-        self.matched |= matched;
-    }
-
-    /// An input that failed with `exit`.
-    pub fn failed(&mut self, exit: Exit) {
-        self.failure = Some(self.failure.map_or(exit, |f| f.max(exit)));
-    }
-
-    /// How the run ends.
-    pub fn exit(&self) -> Exit {
-        match self.failure {
-            None if self.matched => Exit::Matched,
-            None => Exit::Ok,
-            Some(Exit::Refused) => Exit::Refused,
-            Some(_) if self.succeeded => Exit::Partial,
-            Some(f) => f,
-        }
-    }
-}
-
-/// An error the CLI itself raises, with its `--json` `code` and exit.
-#[derive(Debug)]
-pub struct CliError {
-    /// The `--json` `code`.
-    pub code: &'static str,
-    /// What is printed.
-    pub message: String,
-}
-
-impl std::fmt::Display for CliError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for CliError {}
-
-/// Shorthand for a usage error (exit 2, `code: usage`).
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    failure("usage", message)
-}
-
-/// An error of `code` (see [`Exit::of_code`]).
-pub fn failure(code: &'static str, message: impl Into<String>) -> anyhow::Error {
-    CliError {
-        code,
-        message: message.into(),
-    }
-    .into()
-}
-
-/// The `--json` `code` of an error: the CLI's own, else the library's
-/// ([`identifai::Error::code`]) anywhere in its causes, else `io` for a
-/// file error, else `error`.
-pub fn code_of(e: &anyhow::Error) -> &'static str {
-    for cause in e.chain() {
-        if let Some(c) = cause.downcast_ref::<CliError>() {
-            return c.code;
-        }
-        if let Some(c) = cause.downcast_ref::<identifai::Error>() {
-            return c.code();
-        }
-        if let Some(c) = cause.downcast_ref::<identifai::InputError>() {
-            return c.code();
-        }
-    }
-    if e.chain().any(|c| c.is::<std::io::Error>()) {
-        return "io";
-    }
-    "error"
-}
+use exit::{code_of, Exit};
 
 /// Whether `--json` is on the command line (before a `--`), for errors
 /// clap reports before the options are parsed.
@@ -240,7 +67,7 @@ fn json_requested() -> bool {
 
 fn main() -> ExitCode {
     // `api`'s subcommands (one per operation) are made from the spec.
-    let parsed = args::tidy(api::with_operations(Cli::command()))
+    let parsed = cli::tidy(with_operations(Cli::command()))
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (mut cli, matches) = match parsed {
@@ -278,7 +105,7 @@ fn main() -> ExitCode {
             return ExitCode::from(Exit::Error.code());
         }
     };
-    let secret = cli.global.api_key.clone();
+    let key = cli.global.key();
     let json = cli.global.json;
     let call = matches
         .subcommand_matches("api")
@@ -288,7 +115,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit,
         Err(e) => {
             let code = code_of(&e);
-            output::print_error(&e, code, json, secret.as_deref());
+            output::print_error(&e, code, json, key.as_ref());
             Exit::of_code(code)
         }
     };
@@ -303,41 +130,17 @@ async fn run(cli: Cli, call: Option<(String, ArgMatches)>) -> anyhow::Result<Exi
     let Cli { global, command } = cli;
     match command {
         Command::Completions { shell } => {
-            let mut cmd = api::with_operations(Cli::command());
-            // Made in memory first: clap_complete panics on a write error
-            // (a closed pipe, a full disk).
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "identifai", &mut script);
-            stdio::write_out_bytes(&script);
-            Ok(Exit::Ok)
+            cmd::completions::run(shell, with_operations(Cli::command()))
         }
-        Command::Health => {
-            let ctx = Context::new(&global, false)?;
-            classify::health(&ctx).await
-        }
-        Command::Classify(args) => {
-            let ctx = Context::new(&global, true)?;
-            classify::classify(&ctx, args).await
-        }
-        Command::Result(args) => {
-            let ctx = Context::new(&global, true)?;
-            classify::result(&ctx, args).await
-        }
-        Command::Heatmap(args) => {
-            let ctx = Context::new(&global, true)?;
-            overlay::heatmap(&ctx, args).await
-        }
-        Command::Override(args) => {
-            let ctx = Context::new(&global, true)?;
-            verdict_override::run(&ctx, args).await
-        }
-        Command::Contract(args) => contract::run(&global, args).await,
-        Command::Mock(args) => serve::run(args).await,
-        Command::Api(args) => api::run(&global, args, call).await,
-        Command::Batch(args) => {
-            let ctx = Context::new(&global, true)?;
-            batch::batch(&ctx, args).await
-        }
+        Command::Health => cmd::health::run(&Context::new(&global, false)?).await,
+        Command::Classify(args) => cmd::classify::run(&Context::new(&global, true)?, args).await,
+        Command::Result(args) => cmd::result::run(&Context::new(&global, true)?, args).await,
+        Command::Heatmap(args) => cmd::heatmap::run(&Context::new(&global, true)?, args).await,
+        Command::Override(args) => cmd::r#override::run(&Context::new(&global, true)?, args).await,
+        Command::Batch(args) => cmd::batch::run(&Context::new(&global, true)?, args).await,
+        Command::Contract(args) => cmd::contract::run(&global, args).await,
+        Command::Mock(args) => cmd::mock::run(args).await,
+        Command::Api(args) => cmd::api::run(&global, args, call).await,
     }
 }
 

@@ -6,12 +6,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use identifai::api::forms::{AudioOptions, ImageOptions, VideoOptions};
-use identifai::Source;
+use identifai::{Kind, Source};
 
-use crate::args::SubmitArgs;
-
-/// The media kind: the library's (generated from the spec).
-pub use identifai::Kind;
+use crate::flags::SubmitArgs;
 
 /// One thing to classify.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +54,7 @@ impl Input {
     /// content's magic bytes, then the extension. Unknown: image (and the
     /// client's own checks then say what is wrong with it).
     pub fn kind(&self, args: &SubmitArgs) -> Kind {
-        if let Some(kind) = args.kind.kind() {
+        if let Some(kind) = args.kind {
             return kind;
         }
         if let Some(kind) = args.content_type.as_deref().and_then(kind_of_mime) {

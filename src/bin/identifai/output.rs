@@ -9,7 +9,10 @@ use identifai::api::types::{
     AudioClip, AudioResponse, C2pa, Classification, ImageResponse, ModelResult, VideoResponse,
     VideoResultsImages,
 };
+use identifai::AnyResult;
+use secrecy::SecretString;
 use serde::Serialize;
+use serde_json::Value;
 
 /// What became of one input (or one identifier).
 #[derive(Clone, Debug, Default, Serialize)]
@@ -95,13 +98,9 @@ impl<T: Serialize> Serialize for Skip<T> {
     }
 }
 
-/// A typed result of any kind, with the server's JSON (the library's
-/// [`identifai::AnyResult`]).
-pub type Typed = identifai::AnyResult;
-
 /// The status to record: the service's, or for servers before 1.1.0 (no
 /// status) `done` once there is a verdict.
-pub fn status_text(typed: &Typed) -> String {
+pub fn status_text(typed: &AnyResult) -> String {
     match (typed.status(), typed.verdict()) {
         (Some(s), _) => s.to_string(),
         (None, Some(_)) => "done".into(),
@@ -109,13 +108,13 @@ pub fn status_text(typed: &Typed) -> String {
     }
 }
 
-/// The `errors` text of a result.
-fn errors_of(typed: &Typed) -> Option<String> {
+/// The `errors` text of a result (`raw`: its JSON, for kinds without a
+/// typed `errors`).
+fn errors_of(typed: &AnyResult, raw: &Value) -> Option<String> {
     match typed {
-        Typed::Image(r) => r.errors.clone(),
-        Typed::Video(r) => r.errors.clone(),
-        _ => typed
-            .raw_value()
+        AnyResult::Image(r) => r.errors.clone(),
+        AnyResult::Video(r) => r.errors.clone(),
+        _ => raw
             .get("errors")
             .and_then(|e| e.as_str())
             .map(str::to_string),
@@ -124,36 +123,17 @@ fn errors_of(typed: &Typed) -> Option<String> {
 
 /// Whether a result is still pending (the library's one definition:
 /// unknown statuses pend).
-pub fn is_pending(typed: &Typed) -> bool {
+pub fn is_pending(typed: &AnyResult) -> bool {
     identifai::is_pending(typed.status(), typed.verdict().is_some())
-}
-
-/// The same result with every string's control characters escaped, for a
-/// terminal (a server's `\x1b[...` is shown, never obeyed).
-fn for_terminal(typed: &Typed) -> Typed {
-    fn clean(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::String(s) => *s = terminal_safe(s),
-            serde_json::Value::Array(a) => a.iter_mut().for_each(clean),
-            serde_json::Value::Object(o) => {
-                let entries = std::mem::take(o);
-                for (k, mut v) in entries {
-                    clean(&mut v);
-                    o.insert(terminal_safe(&k), v);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut v = typed.raw_value();
-    clean(&mut v);
-    Typed::from_json(typed.kind(), &v.to_string()).unwrap_or_else(|_| typed.clone())
 }
 
 impl Record {
     /// The record of a result.
-    pub fn from_result(path: Option<String>, typed: &Typed) -> Record {
-        let errors = errors_of(typed);
+    /// The answer's JSON is parsed here, once: the summary reads it from
+    /// the record.
+    pub fn from_result(path: Option<String>, typed: &AnyResult) -> Record {
+        let raw = typed.raw_value();
+        let errors = errors_of(typed, &raw);
         let status = status_text(typed);
         let effective = typed.effective_verdict();
         Record {
@@ -172,7 +152,7 @@ impl Record {
             status,
             // What the server sent, verbatim (fields the spec does not
             // name included): augmented by the record, never narrowed.
-            result: Some(typed.raw_value()),
+            result: Some(raw),
             ..Record::default()
         }
     }
@@ -216,9 +196,9 @@ impl Record {
     }
 
     /// The exit this input's failure leads to, if it failed.
-    pub fn failure_exit(&self) -> Option<crate::Exit> {
+    pub fn failure_exit(&self) -> Option<crate::exit::Exit> {
         self.is_failure()
-            .then(|| crate::Exit::of_code(self.code.unwrap_or("error")))
+            .then(|| crate::exit::Exit::of_code(self.code.unwrap_or("error")))
     }
 }
 
@@ -237,8 +217,12 @@ pub fn out(text: &str) {
 /// already spell out; with `--json`, `{"status": "error", "code": ...,
 /// "error": ...}`. The key is scrubbed from it, should anything ever
 /// carry it.
-pub fn print_error(e: &anyhow::Error, code: &str, json: bool, secret: Option<&str>) {
-    let text = scrub(&error_text(e.as_ref()), secret);
+pub fn print_error(e: &anyhow::Error, code: &str, json: bool, key: Option<&SecretString>) {
+    let text = identifai::Error::full_text(e.as_ref());
+    let text = match key {
+        Some(key) => identifai::Error::redacted(&text, key),
+        None => text,
+    };
     if json {
         print_json_error(code, &text);
     } else {
@@ -252,21 +236,6 @@ pub fn print_json_error(code: &str, message: &str) {
         "{}",
         serde_json::json!({ "status": "error", "code": code, "error": message })
     );
-}
-
-/// An error and the causes it does not already spell out, on one line.
-pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !c.is_empty() && !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// `text` with its control characters escaped (`\u{1b}`), for a terminal.
@@ -283,14 +252,6 @@ pub fn terminal_safe(text: &str) -> String {
             }
         })
         .collect()
-}
-
-/// `text` with every occurrence of `secret` replaced.
-pub fn scrub(text: &str, secret: Option<&str>) -> String {
-    match secret.map(str::trim) {
-        Some(s) if s.len() >= 4 => text.replace(s, "[REDACTED]"),
-        _ => text.to_string(),
-    }
 }
 
 // ------------------------------------------------------------------ human
@@ -340,13 +301,11 @@ impl Paint {
         self.wrap("33", s)
     }
     /// A verdict's word, in its colour.
+    /// The server's word is shown with its control characters escaped.
     pub fn verdict(self, c: &str, upper: bool) -> String {
-        let word = if upper {
-            c.to_uppercase()
-        } else {
-            c.to_string()
-        };
-        match c {
+        let c = terminal_safe(c);
+        let word = if upper { c.to_uppercase() } else { c.clone() };
+        match c.as_str() {
             "artificial" => self.red(&word),
             "human" => self.green(&word),
             _ => self.yellow(&word),
@@ -379,13 +338,14 @@ pub struct Notes {
     pub dashboard: bool,
 }
 
-/// The readable summary of a result.
-pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
-    // Every string in it may come from the server.
+/// The readable summary of a result; `raw` is its JSON (the record's
+/// `result`, parsed once). Every string from the server is shown with its
+/// control characters escaped (a server's `\x1b[...` is shown, never
+/// obeyed).
+pub fn summary(title: &str, typed: &AnyResult, raw: &Value, notes: &Notes, p: Paint) -> String {
     let title = &terminal_safe(title);
-    let typed = &for_terminal(typed);
     let mut out = String::new();
-    let status = status_text(typed);
+    let status = terminal_safe(&status_text(typed));
     let head = match typed.effective_verdict() {
         Some(e) if status == "done" => match (e.confidence, &e.server) {
             (Some(conf), _) => format!(
@@ -398,7 +358,7 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
                 "{}  {}  forced by the account (the service said {})",
                 p.bold(title),
                 p.verdict(e.classification.as_str(), true),
-                server.as_str()
+                terminal_safe(server.as_str())
             ),
             (None, None) => format!(
                 "{}  {}  forced by the account",
@@ -413,13 +373,10 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     let label = |out: &mut String, name: &str, value: &str| {
         let _ = writeln!(out, "  {}{value}", p.cell(name));
     };
-    let raw = typed.raw_value();
-    let api_version = raw
-        .get("api_version")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
+    let text_of = |field: &str| raw.get(field).and_then(|v| v.as_str()).map(terminal_safe);
+    let api_version = text_of("api_version");
     if let Some(id) = typed.identifier() {
-        label(&mut out, "identifier", id);
+        label(&mut out, "identifier", &terminal_safe(id));
     }
     let kind = typed.kind().as_str();
     let mut status_line = format!("{status} ({kind}");
@@ -429,38 +386,32 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     status_line.push(')');
     label(&mut out, "status", &status_line);
     if status == "errored" {
-        let errors = errors_of(typed);
+        let errors = errors_of(typed, raw);
         label(
             &mut out,
             "errors",
-            &errors.unwrap_or_else(|| "(no reason given)".into()),
+            &errors.map_or_else(|| "(no reason given)".into(), |e| terminal_safe(&e)),
         );
     }
     let (c2pa, nsfw) = match typed {
-        Typed::Image(r) => {
+        AnyResult::Image(r) => {
             image_details(&mut out, r, p);
             (Some(r.c2pa.as_ref()), r.is_nsfw)
         }
-        Typed::Video(r) => {
+        AnyResult::Video(r) => {
             video_details(&mut out, r, p);
             (Some(r.c2pa.as_ref()), r.is_nsfw)
         }
-        Typed::Audio(r) => {
+        AnyResult::Audio(r) => {
             audio_details(&mut out, r, p);
             (None, None)
         }
         _ => (None, None),
     };
-    let forced = raw
-        .get("force_classification")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let url = raw
-        .get("result_url")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
+    let forced = text_of("force_classification");
+    let url = text_of("result_url");
     if let (true, Some(c2pa)) = (status == "done", c2pa) {
-        label(&mut out, "c2pa", &c2pa_text(c2pa));
+        label(&mut out, "c2pa", &terminal_safe(&c2pa_text(c2pa)));
     }
     if let Some(nsfw) = nsfw {
         label(&mut out, "nsfw", if nsfw { "detected" } else { "none" });
@@ -468,8 +419,8 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
     if let Some(forced) = forced {
         label(&mut out, "forced", &format!("to {forced} by the account"));
     }
-    if let Some(other) = other_fields(&raw) {
-        label(&mut out, "other", &other);
+    if let Some(other) = other_fields(raw) {
+        label(&mut out, "other", &terminal_safe(&other));
     }
     for (name, text) in &notes.lines {
         label(&mut out, name, text);
@@ -533,6 +484,7 @@ fn heuristic_line(
     extra: &str,
     p: Paint,
 ) -> String {
+    let name = terminal_safe(name);
     format!(
         "{name:<24}{} {} {}{extra}",
         p.verdict(&format!("{:<10}", c.as_str()), false),
@@ -557,13 +509,13 @@ fn image_details(out: &mut String, r: &ImageResponse, p: Paint) {
 
 /// One model's scores: `name  human 93.1%  artificial 6.9%`.
 fn model_line(m: &ModelResult, p: Paint) -> String {
-    let name = m.model.as_deref().unwrap_or("(unnamed model)");
+    let name = terminal_safe(m.model.as_deref().unwrap_or("(unnamed model)"));
     let mut scores = String::new();
     for s in &m.classification {
         let label = s
             .label
             .as_ref()
-            .map(|l| l.to_string())
+            .map(|l| terminal_safe(&l.to_string()))
             .unwrap_or_else(|| "?".into());
         let score = s.score.map(pct).unwrap_or_else(|| "    ?".into());
         let _ = write!(scores, "{label} {score}  ");
@@ -620,7 +572,9 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
     let mut per_model: BTreeMap<String, (usize, Sums)> = BTreeMap::new();
     for m in &frames {
         let entry = per_model
-            .entry(m.model.clone().unwrap_or_else(|| "(unnamed model)".into()))
+            .entry(terminal_safe(
+                m.model.as_deref().unwrap_or("(unnamed model)"),
+            ))
             .or_default();
         entry.0 += 1;
         if m.unknown == Some(true) {
@@ -628,7 +582,7 @@ fn video_details(out: &mut String, r: &VideoResponse, p: Paint) {
         }
         for s in &m.classification {
             if let (Some(l), Some(score)) = (&s.label, s.score) {
-                let l = l.to_string();
+                let l = terminal_safe(&l.to_string());
                 match entry.1.iter_mut().find(|(name, _, _)| *name == l) {
                     Some(e) => {
                         e.1 += score;
@@ -770,12 +724,29 @@ mod tests {
     }
 
     #[test]
-    fn the_secret_is_scrubbed() {
-        assert_eq!(
-            scrub("key sk-123 here", Some("sk-123")),
-            "key [REDACTED] here"
+    fn every_server_string_of_a_summary_is_escaped() {
+        let e = "\\u001b[31m";
+        let json = format!(
+            r#"{{"identifier":"x{e}","status":"odd{e}","api_version":"1{e}","errors":"bad{e}",
+            "verdicts":[{{"heuristic":"h{e}","classification":"hum{e}an","confidence":0.9}}],
+            "results":[{{"model":"m{e}","classification":[{{"label":"l{e}","score":0.9}}]}}],
+            "c2pa":{{"validation_state":"V{e}","manifests":{{}}}},
+            "force_classification":"f{e}","result_url":"https://x.test/{e}","new{e}":"n{e}"}}"#
         );
-        assert_eq!(scrub("abc", None), "abc");
+        let typed = AnyResult::from_json(identifai::Kind::Image, &json).unwrap();
+        let raw = typed.raw_value();
+        let notes = Notes {
+            dashboard: true,
+            ..Notes::default()
+        };
+        let text = summary("t", &typed, &raw, &notes, Paint(false));
+        assert!(!text.contains('\x1b'), "{text}");
+        for shown in ["x", "odd", "1", "h", "hum", "m", "l", "f", "/", "new"] {
+            assert!(
+                text.contains(&format!("{shown}\\u{{1b}}[31m")),
+                "{shown}: {text}"
+            );
+        }
     }
 
     #[test]

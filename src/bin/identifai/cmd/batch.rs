@@ -21,16 +21,60 @@ use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::{BatchArgs, VerdictArg};
-use crate::classify::{matches_verdict, outcome_of, submit, wait};
+use clap::Args;
+use identifai::api::types::Classification;
+use identifai::Kind;
+
 use crate::context::Context;
+use crate::exit::{usage, Exit, Tally};
+use crate::flags::{SubmitArgs, WaitArgs};
 use crate::journal::{epoch_ms, key_of, Journal, Prior};
-use crate::media::{is_url, kind_of_extension, sha256_file, sniff, Input, Kind};
+use crate::media::{is_url, kind_of_extension, sha256_file, sniff, Input};
+use crate::outcome::{matches_verdict, outcome_of};
 use crate::output::{Paint, Record, Skip};
-use crate::{usage, Exit, Tally};
+use crate::submission::{submit, wait};
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// A directory of media files, or a list file: one path or URL a line,
+    /// `#` starts a comment, relative paths are taken from the current
+    /// directory.
+    #[arg(value_name = "DIR|LIST-FILE")]
+    pub source: PathBuf,
+
+    /// The JSON-lines file the results go to, one line per input as soon as
+    /// it finishes (in completion order).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Continue an earlier run: skip inputs already in --out with the same
+    /// path and SHA-256 (inputs that failed with `status: error` are tried
+    /// again).
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
+
+    /// Start over when --out already has results.
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Look into subdirectories too.
+    #[arg(long, short)]
+    pub recursive: bool,
+
+    /// Inputs in flight at once (requests are paced under the published
+    /// rate limits whatever this is).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+
+    #[command(flatten)]
+    pub submit: SubmitArgs,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
 
 /// `identifai batch`.
-pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
+pub async fn run(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
     let (found, skipped) = discover(&args.source, args.recursive, &args.out)?;
     for path in &skipped {
         ctx.eprintln(&crate::output::terminal_safe(&format!(
@@ -99,7 +143,7 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
                 if errored {
                     tally.failed(Exit::of_code("errored"));
                 } else {
-                    let matched = matches!((args.wait.fail_on, &verdict), (Some(f), Some(v)) if f.as_str() == v);
+                    let matched = matches!((&args.wait.fail_on, &verdict), (Some(f), Some(v)) if f.as_str() == v);
                     tally.succeeded(matched);
                 }
             }
@@ -138,7 +182,7 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
                 counts.add(&record);
                 match record.failure_exit() {
                     Some(exit) => tally.failed(exit),
-                    None => tally.succeeded(matches_verdict(&record, args.wait.fail_on)),
+                    None => tally.succeeded(matches_verdict(&record, args.wait.fail_on.as_ref())),
                 }
             }
         }
@@ -150,7 +194,7 @@ pub async fn batch(ctx: &Context, args: BatchArgs) -> anyhow::Result<Exit> {
         bar.set_message(counts.brief());
     }
     bar.finish_and_clear();
-    let mut summary = counts.summary(total, &args.out, args.wait.fail_on);
+    let mut summary = counts.summary(total, &args.out, args.wait.fail_on.as_ref());
     if let Some(cause) = refused.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         summary.push_str(&format!(
             "\nstopped early: {cause}; {} input{} not sent: run again with --resume once the key has room",
@@ -440,7 +484,7 @@ impl Counts {
         s
     }
 
-    fn summary(&self, total: u64, out: &Path, fail_on: Option<VerdictArg>) -> String {
+    fn summary(&self, total: u64, out: &Path, fail_on: Option<&Classification>) -> String {
         let classified = self.human + self.artificial + self.other;
         let mut s = format!(
             "{total} input{}: {classified} classified ({} human, {} artificial",
@@ -458,8 +502,9 @@ impl Counts {
         s.push_str(&format!(" → {}", out.display()));
         if let Some(f) = fail_on {
             let matched = match f {
-                VerdictArg::Artificial => self.artificial,
-                VerdictArg::Human => self.human,
+                Classification::Artificial => self.artificial,
+                Classification::Human => self.human,
+                _ => 0,
             };
             if matched > 0 {
                 s.push_str(&format!(" (--fail-on {}: matched)", f.as_str()));

@@ -12,7 +12,11 @@ use identifai::api::{InputLocation, InputValue, Operation, OPERATIONS};
 use identifai::{Call, Error};
 
 use crate::context::Context;
-use crate::{usage, Exit};
+use crate::exit::{exit_codes, usage, Exit, API_EXITS};
+use crate::global::Global;
+use crate::journal::{epoch_ms, key_of, Journal};
+use crate::media::sha256_file;
+use crate::output::{out, terminal_safe, Record, Skip};
 
 /// `identifai api`'s own options (each operation is a subcommand, added by
 /// [`with_operations`]).
@@ -57,7 +61,7 @@ fn operation_command(op: &'static Operation) -> clap::Command {
     let mut cmd = clap::Command::new(op.name)
         .about(format!("{} {}: {summary}", op.method, op.path))
         .long_about(format!("{} {}\n\n{summary}\n\n{description}", op.method, op.path).trim_end().to_string())
-        .after_help(crate::args::exit_codes(crate::args::API_EXITS))
+        .after_help(exit_codes(API_EXITS))
         .arg(generic("param", "NAME=VALUE", "A path, query or header parameter (repeat for an array)"))
         .arg(generic("field", "NAME=VALUE", "A field of the JSON body or a text field of the form (repeat for an array)"))
         .arg(generic("file", "PART=@PATH", "A file part of the form, read from PATH (its content type from its name)"))
@@ -168,7 +172,7 @@ fn input_id(name: &str) -> String {
 
 /// `identifai api [--list | <operation> ...]`.
 pub async fn run(
-    global: &crate::args::Global,
+    global: &Global,
     args: ApiArgs,
     call: Option<(String, ArgMatches)>,
 ) -> anyhow::Result<Exit> {
@@ -179,11 +183,11 @@ pub async fn run(
     let (call, output, media) = build(op, &matches).map_err(|e| usage(e.to_string()))?;
     // A submission's journal: locked and read before anything is sent.
     let journal = match matches.try_get_one::<PathBuf>("journal").ok().flatten() {
-        Some(path) => Some(crate::journal::Journal::open(path, true, false)?.0),
+        Some(path) => Some(Journal::open(path, true, false)?.0),
         None => None,
     };
     let sha256 = match (&journal, &media) {
-        (Some(_), Some(Media::File(path))) => Some(crate::media::sha256_file(path).await?),
+        (Some(_), Some(Media::File(path))) => Some(sha256_file(path).await?),
         _ => None,
     };
     let ctx = Context::new(global, op.api_key)?;
@@ -222,7 +226,7 @@ pub async fn run(
             };
             let shown = pretty.unwrap_or_else(|| text.trim_end().to_string());
             // A server's control characters are shown escaped, line by line.
-            let lines: Vec<String> = shown.lines().map(crate::output::terminal_safe).collect();
+            let lines: Vec<String> = shown.lines().map(terminal_safe).collect();
             ctx.println(&lines.join("\n"));
         }
         (None, _) => {
@@ -247,16 +251,15 @@ enum Media {
 /// Appends the `submitted` record of an accepted submission to `journal`:
 /// the line `batch` writes the moment the service accepts a file.
 fn record(
-    journal: &mut crate::journal::Journal,
+    journal: &mut Journal,
     op: &Operation,
     answer: &identifai::CallAnswer,
     media: Media,
     sha256: Option<String>,
 ) -> anyhow::Result<()> {
-    use crate::output::{Record, Skip};
     let id = identifai::Identifier::from_response(answer.content_type(), answer.body())?;
     let path = match media {
-        Media::File(path) => crate::journal::key_of(&path.display().to_string()),
+        Media::File(path) => key_of(&path.display().to_string()),
         Media::Url(url) => url,
     };
     let record = Record {
@@ -265,7 +268,7 @@ fn record(
         kind: op.kind,
         identifier: Some(id.as_str().to_string()),
         status: "submitted".into(),
-        sent_at: Some(crate::journal::epoch_ms(std::time::SystemTime::now())),
+        sent_at: Some(epoch_ms(std::time::SystemTime::now())),
         ..Record::default()
     };
     journal.append(&record.to_line())
@@ -366,13 +369,13 @@ fn list(json: bool) -> anyhow::Result<Exit> {
                 })
             })
             .collect();
-        crate::output::out(&serde_json::Value::Array(all).to_string());
+        out(&serde_json::Value::Array(all).to_string());
         return Ok(Exit::Ok);
     }
     let width = OPERATIONS.iter().map(|op| op.name.len()).max().unwrap_or(0);
     let path_width = OPERATIONS.iter().map(|op| op.path.len()).max().unwrap_or(0);
     for op in OPERATIONS {
-        crate::output::out(&format!(
+        out(&format!(
             "{:<width$}  {:<6} {:<path_width$}  {}",
             op.name,
             op.method,
@@ -386,15 +389,6 @@ fn list(json: bool) -> anyhow::Result<Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn every_operation_makes_a_consistent_subcommand() {
-        let cmd = with_operations(crate::args::Cli::command());
-        cmd.clone().debug_assert();
-        let api = cmd.find_subcommand("api").unwrap();
-        assert_eq!(api.get_subcommands().count(), OPERATIONS.len());
-    }
 
     #[test]
     fn flags_are_the_input_names_without_brackets() {

@@ -9,9 +9,10 @@ use anyhow::Context as _;
 use clap::Args;
 use identifai::contract::{self, Budget, ContractConfig, Spec, Target};
 use identifai::Identifier;
+use secrecy::ExposeSecret;
 
-use crate::args::Global;
-use crate::{usage, Exit};
+use crate::exit::{failure, usage, Exit};
+use crate::global::Global;
 
 /// `identifai contract` options.
 #[derive(Debug, Args)]
@@ -80,10 +81,11 @@ pub async fn run(global: &Global, args: ContractArgs) -> anyhow::Result<Exit> {
     } else {
         let key = global
             .api_key
-            .clone()
+            .as_ref()
+            .map(|k| k.expose_secret())
             .filter(|k| !k.trim().is_empty())
             .ok_or_else(|| {
-                crate::failure(
+                failure(
                     "no_api_key",
                     "no API key: set IDENTIFAI_API_KEY (or use --mock)",
                 )

@@ -1,110 +1,12 @@
-//! `identifai heatmap`: the heatmap PNG as served, or blended over the
-//! original image (`--overlay`).
+//! Pictures: decoding under a pixel cap, the size of a PNG from its header,
+//! and the heatmap blended over an original (`heatmap --overlay`,
+//! `classify --heatmap`'s `NAME.overlay.png`).
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat, ImageReader, RgbaImage};
-
-use crate::args::HeatmapArgs;
-use crate::context::Context;
-use crate::output::{out, Paint};
-use crate::Exit;
-
-/// `identifai heatmap ID -o FILE [--overlay ORIGINAL]`.
-pub async fn heatmap(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
-    check_format(&args.out)?;
-    let bar = ctx.spinner(args.id.as_str());
-    bar.set_message("fetching the heatmap…");
-    let png = match ctx.client.heatmap(&args.id).await {
-        // The image endpoint does not know it: say what it is, if anything.
-        Err(identifai::Error::NotFound { .. }) => match ctx.client.result(&args.id).await {
-            Ok(other) => {
-                bar.finish_and_clear();
-                return Err(crate::failure(
-                    "not_an_image",
-                    format!(
-                        "{} is {} {}: heatmaps exist for images only",
-                        args.id,
-                        if other.kind() == identifai::Kind::Audio {
-                            "an"
-                        } else {
-                            "a"
-                        },
-                        other.kind().as_str()
-                    ),
-                ));
-            }
-            Err(e) => Err(e),
-        },
-        other => other,
-    };
-    bar.finish_and_clear();
-    if let Err(e) = &png {
-        crate::classify::hint_if_mock_forgot(ctx, e);
-    }
-    let Some(png) = png? else {
-        return Err(crate::failure(
-            "no_heatmap",
-            format!(
-                "{} has no heatmap: it was classified without --heatmap, or is not done yet",
-                args.id
-            ),
-        ));
-    };
-    // The size from the PNG header alone: nothing is decoded to tell it.
-    let (hw, hh) = png_size(&png)?;
-    let (width, height) = match &args.overlay {
-        None if is_png(&args.out) => {
-            crate::files::write_whole(&args.out, &png)?;
-            (hw, hh)
-        }
-        None => {
-            check_pixels("the heatmap served", hw, hh)?;
-            let heat = decode_png(&png)?;
-            save(&heat, &args.out)?;
-            (hw, hh)
-        }
-        Some(original) => {
-            identifai::check_file(original)?;
-            let base = decode_limited(original)?;
-            check_pixels("the heatmap served", hw, hh)?;
-            let heat = decode_png(&png)?;
-            let blended = blend(&base, &heat, args.opacity);
-            save(&DynamicImage::ImageRgba8(blended), &args.out)?;
-            (base.width(), base.height())
-        }
-    };
-    if ctx.json {
-        out(&serde_json::json!({
-            "identifier": args.id.as_str(),
-            "path": args.out.display().to_string(),
-            "overlay": args.overlay.as_ref().map(|p| p.display().to_string()),
-            "opacity": args.overlay.as_ref().map(|_| args.opacity),
-            "width": width,
-            "height": height,
-        })
-        .to_string());
-    } else {
-        let p = Paint(ctx.color);
-        match &args.overlay {
-            None => out(&format!(
-                "saved the heatmap of {} to {} ({width}×{height})",
-                args.id,
-                p.bold(&args.out.display().to_string())
-            )),
-            Some(original) => out(&format!(
-                "saved {} ({width}×{height}): the heatmap of {} over {} at {:.0}% opacity",
-                p.bold(&args.out.display().to_string()),
-                args.id,
-                original.display(),
-                args.opacity * 100.0
-            )),
-        }
-    }
-    Ok(Exit::Ok)
-}
 
 /// The most pixels decoded (`--overlay`, or a heatmap saved in another
 /// format): 40 megapixels, 160 MB as RGBA. The size is read from the
@@ -138,7 +40,7 @@ impl std::fmt::Display for TooManyPixels {
 
 impl std::error::Error for TooManyPixels {}
 
-fn check_pixels(what: &str, width: u32, height: u32) -> Result<(), TooManyPixels> {
+pub fn check_pixels(what: &str, width: u32, height: u32) -> Result<(), TooManyPixels> {
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(TooManyPixels {
             what: what.to_string(),
@@ -222,47 +124,9 @@ pub fn overlay_png(original: &Path, png: &[u8], opacity: f32) -> anyhow::Result<
     Ok(out)
 }
 
-fn decode_png(png: &[u8]) -> anyhow::Result<DynamicImage> {
+pub fn decode_png(png: &[u8]) -> anyhow::Result<DynamicImage> {
     image::load_from_memory_with_format(png, ImageFormat::Png)
         .context("the heatmap served is not a readable PNG")
-}
-
-/// The formats a picture can be saved in, by extension.
-const FORMATS: &str = ".png, .jpg, .jpeg, .webp, .tif, .tiff or .gif";
-
-/// Refuses, before anything is fetched, an extension no format is saved for.
-fn check_format(path: &Path) -> anyhow::Result<()> {
-    let Some(ext) = path.extension() else {
-        return Ok(());
-    };
-    let ext = ext.to_string_lossy().to_ascii_lowercase();
-    if matches!(
-        ext.as_str(),
-        "png" | "jpg" | "jpeg" | "webp" | "tif" | "tiff" | "gif"
-    ) {
-        return Ok(());
-    }
-    Err(crate::usage(format!(
-        "cannot save a picture as .{ext} ({}): use {FORMATS}",
-        path.display()
-    )))
-}
-
-fn is_png(path: &Path) -> bool {
-    matches!(ImageFormat::from_path(path), Ok(ImageFormat::Png) | Err(_))
-}
-
-/// Writes `img` whole in the format of `path`'s extension (PNG when it has
-/// none that is known); JPEG gets no alpha channel.
-fn save(img: &DynamicImage, path: &Path) -> anyhow::Result<()> {
-    let format = ImageFormat::from_path(path).unwrap_or(ImageFormat::Png);
-    crate::files::write_whole_with(path, |w| {
-        match format {
-            ImageFormat::Jpeg => DynamicImage::ImageRgb8(img.to_rgb8()).write_to(w, format)?,
-            _ => img.write_to(w, format)?,
-        }
-        Ok(())
-    })
 }
 
 /// The heatmap stretched to the original's size and laid over it: each
@@ -297,12 +161,5 @@ mod tests {
         assert_eq!(out.get_pixel(1, 1), &Rgba([100, 50, 0, 200]));
         let none = blend(&original, &heat, 0.0);
         assert_eq!(none.get_pixel(0, 0), &Rgba([0, 0, 0, 200]));
-    }
-
-    #[test]
-    fn png_unless_the_extension_says_otherwise() {
-        assert!(is_png(Path::new("a.png")));
-        assert!(is_png(Path::new("a")));
-        assert!(!is_png(Path::new("a.jpg")));
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::Args;
 use identifai::mock::{MockConfig, MockServer};
 
-use crate::Exit;
+use crate::exit::Exit;
 
 /// `identifai mock` options.
 #[derive(Debug, Args)]

@@ -6,22 +6,43 @@
 //! kind is `--kind`, or each kind's override is tried in turn (image, video,
 //! audio) until one knows the hash.
 
+use clap::Args;
 use identifai::api::types::Classification;
-use identifai::{Error, Kind};
+use identifai::{Error, Identifier, Kind};
 
-use crate::args::{ClassificationArg, OverrideArgs};
 use crate::context::Context;
+use crate::exit::{failure, Exit};
+use crate::flags::{kind_parser, parse_identifier, verdict_parser, Verdicts};
 use crate::output::Paint;
-use crate::Exit;
+
+/// The verdicts an override sets.
+const CORRECTIONS: Verdicts = [
+    ("human", "Made by a human"),
+    ("artificial", "Made by generative AI"),
+];
+
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// The file's hash (the `hash` of its result: hex SHA-256), or the
+    /// identifier of its classification (its result is fetched for the hash).
+    #[arg(value_name = "HASH|IDENTIFIER", value_parser = parse_identifier)]
+    pub target: Identifier,
+
+    /// The correct verdict.
+    #[arg(value_parser = verdict_parser(CORRECTIONS))]
+    pub classification: Classification,
+
+    /// The kind of the file (auto: from the identifier's result; for a bare
+    /// hash, image, then video, then audio, until one knows it).
+    #[arg(long, value_parser = kind_parser(), default_value = "auto")]
+    pub kind: ::std::option::Option<Kind>,
+}
 
 /// Runs the command; exits 1 when no kind knows the target.
 pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
-    let classification = match args.classification {
-        ClassificationArg::Human => Classification::Human,
-        ClassificationArg::Artificial => Classification::Artificial,
-    };
+    let classification = args.classification;
     let target = args.target.as_str();
-    let wanted = args.kind.kind();
+    let wanted = args.kind;
     // An identifier: its result gives the hash and the kind.
     let found = match wanted {
         Some(kind) => ctx.client.result_as(kind, &args.target).await,
@@ -30,7 +51,7 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
     let (hash, kinds, identifier) = match found {
         Ok(result) => {
             let Some(hash) = result.hash().map(str::to_string) else {
-                return Err(crate::failure(
+                return Err(failure(
                     "decode",
                     format!("the result of {target} has no hash to override"),
                 ));
@@ -85,7 +106,7 @@ pub async fn run(ctx: &Context, args: OverrideArgs) -> anyhow::Result<Exit> {
         }
     }
     let e = last.unwrap_or(Error::NotFound { message: None });
-    crate::classify::hint_if_mock_forgot(ctx, &e);
+    ctx.hint_if_mock_forgot(&e);
     Err(anyhow::Error::new(e).context(format!(
         "{target}: no classification or file hash of that name"
     )))
