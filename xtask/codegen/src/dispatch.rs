@@ -11,8 +11,13 @@
 //! optional argument is `None`; a form is built with its `new` (its file
 //! parts a few bytes of the first content type the spec lists).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Schema, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, ToTokens};
+use std::collections::BTreeMap;
+
+use crate::naming::snake;
+use crate::resolve::{multipart_schema, ref_name, resolve_body, resolve_parameter};
 
 /// A value of `schema` for a sample argument: its example, else its default,
 /// else the first enum value, else one made from its type (every required
@@ -726,6 +731,7 @@ pub(crate) fn call_dispatcher(spec: &OpenAPI, items: &[syn::Item]) -> Result<Tok
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::operation_entries;
     use crate::test_support::*;
 
     #[test]

@@ -10,8 +10,11 @@
 //! `$ref`'s siblings, so typify leaves such a field bare, yet the description
 //! is what the spec says of that field.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, ReferenceOr};
+use quote::ToTokens;
+use std::collections::BTreeMap;
+
+use crate::naming::rust_type_name;
 
 /// Replaces the bare-name summary (`` `Name` ``) of every struct in `items`
 /// with one made from the spec (see the module docs).

@@ -1,8 +1,16 @@
 //! The operations progenitor cannot take (multipart forms, the heatmap):
 //! form structs, options groups and `Client` methods.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Schema, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+use crate::naming::{pascal, rust_type_name, snake};
+use crate::partition::{side_errors, OwnOp};
+use crate::resolve::{
+    multipart_schema, ref_name, resolve_body, resolve_parameter, resolve_response,
+};
 
 /// An `x-options-group` member: the form and its optional non-file fields
 /// (name, type, doc).

@@ -1,8 +1,15 @@
 //! Media kinds: the per-kind code of the layer from the operations marked
 //! `x-identifai: {kind, role}`.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, ReferenceOr, Schema, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+use crate::forms::{json_success_type, own_method, Forms};
+use crate::naming::{pascal, rust_type_name};
+use crate::partition::OwnOp;
+use crate::resolve::{multipart_schema, ref_name, resolve_body, resolve_response};
 
 /// The kinds in the order `Client::result` tries them (image, then video,
 /// then audio); a kind the spec adds later comes after these, by name.

@@ -106,42 +106,30 @@ mod registry;
 mod resolve;
 mod verdicts;
 
-/// What every module of the generator imports.
-mod prelude {
-    pub(crate) use std::collections::BTreeMap;
-
-    pub(crate) use openapiv3::{
-        OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response, Schema, SchemaKind,
-        StringType, Type,
-    };
-    pub(crate) use proc_macro2::TokenStream;
-    pub(crate) use quote::{format_ident, quote, ToTokens};
-
-    pub(crate) use crate::answers::*;
-    pub(crate) use crate::dispatch::*;
-    pub(crate) use crate::docs::*;
-    pub(crate) use crate::evidence::*;
-    pub(crate) use crate::fixes::*;
-    pub(crate) use crate::forms::*;
-    pub(crate) use crate::inputs::*;
-    pub(crate) use crate::kinds::*;
-    pub(crate) use crate::laravel::*;
-    pub(crate) use crate::mocks::*;
-    pub(crate) use crate::naming::*;
-    pub(crate) use crate::open_enums::*;
-    pub(crate) use crate::operations::*;
-    pub(crate) use crate::partition::*;
-    pub(crate) use crate::php_bools::*;
-    pub(crate) use crate::preflight::*;
-    pub(crate) use crate::registry::*;
-    pub(crate) use crate::resolve::*;
-    pub(crate) use crate::verdicts::*;
-}
-
 use std::path::Path;
 
-#[allow(unused_imports)]
-use prelude::*;
+use openapiv3::{OpenAPI, ReferenceOr};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::answers::empty_answers;
+use crate::dispatch::call_dispatcher;
+use crate::docs::{ref_field_docs, type_summaries};
+use crate::evidence::evidence_into_descriptions;
+use crate::fixes::{ArrayQueryFix, CappedDecode, RequestFix};
+use crate::forms::{options_group, own_method, Forms};
+use crate::inputs::inputs_table;
+use crate::kinds::media_kinds;
+use crate::laravel::laravel_empty_maps;
+use crate::mocks::extend_httpmock;
+use crate::naming::typify_name;
+use crate::open_enums::open_enums;
+use crate::operations::operation_list;
+use crate::partition::partition;
+use crate::php_bools::php_bools;
+use crate::preflight::preflight;
+use crate::registry::conformance_registry;
+use crate::verdicts::verdict_methods;
 
 /// The generated Rust, as source text.
 #[derive(Debug, Clone)]

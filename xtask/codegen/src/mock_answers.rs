@@ -10,8 +10,7 @@
 
 use serde_json::{Map, Value};
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use quote::{format_ident, quote};
 
 /// How deep [`sample`] follows nested schemas (a self-referencing schema,
 /// such as a user whose `partner` is a user, ends there).

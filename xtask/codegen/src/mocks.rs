@@ -24,7 +24,17 @@
 //! `retry_after(seconds)`. And the list of the helpers, `OPERATION_IDS`.
 
 #[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Parameter, ReferenceOr, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+use crate::forms::{field_kind, param_type, FieldKind, Forms};
+use crate::naming::{pascal, rust_type_name, snake};
+use crate::partition::OwnOp;
+use crate::resolve::{
+    multipart_schema, ref_name, resolve_body, resolve_parameter, resolve_response,
+};
 
 /// Answers every operation can get though no published page lists them:
 /// (status, helper name, JSON body). 503 is what the backend (Laravel) and
@@ -638,6 +648,7 @@ fn undocumented_answers(content: &mut Vec<syn::Item>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::partition::partition;
     use crate::test_support::spec;
 
     const SPEC: &str = r##"

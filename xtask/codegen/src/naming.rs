@@ -1,7 +1,6 @@
 //! Rust names from spec names.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::Schema;
 
 pub(crate) fn pascal(s: &str) -> String {
     let mut out = String::new();

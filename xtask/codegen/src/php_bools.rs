@@ -1,8 +1,7 @@
 //! PHP's booleans: wherever the spec says `boolean`, `0` and `1` are `false`
 //! and `true` (a pass over the generated types).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use crate::laravel::{derives, serde_attr_has};
 
 /// The adaptor the pass wires in (`src/api/php.rs`).
 const ADAPTOR: &str = "crate::api::php::boolean";
@@ -116,6 +115,8 @@ fn path_name(ty: &syn::Type) -> Option<(String, Option<&syn::AngleBracketedGener
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
+    use std::collections::BTreeMap;
 
     fn run(file: syn::File) -> Result<Vec<syn::Item>, String> {
         let mut items = file.items;

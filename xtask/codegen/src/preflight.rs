@@ -3,8 +3,10 @@
 //! that fixes it, where progenitor would panic (`not yet implemented: media
 //! type encoding, no schema`) or typify would make a closed enum.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Schema};
+
+use crate::open_enums::find_inline_enums;
+use crate::resolve::{resolve_body, resolve_parameter, resolve_response};
 
 /// The place of an operation in errors: `GET /x/{id} (operationId get_x)`.
 fn place(method: &str, path: &str, op: &Operation) -> String {

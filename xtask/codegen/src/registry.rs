@@ -1,8 +1,12 @@
 //! The conformance registry: every component schema's Rust type by schema
 //! name, for the spec-driven tests.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, ReferenceOr};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::naming::rust_type_name;
+use crate::open_enums::OpenEnum;
 
 /// `mod conformance`: every component schema's Rust type reachable by schema
 /// name, so the spec-driven tests (the `conformance` test binary, `tests/conformance/`) cover a new
