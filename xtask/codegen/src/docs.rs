@@ -245,17 +245,9 @@ components:
     #[test]
     fn the_repo_spec_documents_image_response_status_and_verdict() {
         let generated = crate::generate(&crate::test_support::repo_spec_text(), false).unwrap();
-        let file: syn::File = syn::parse_str(&generated.api).unwrap();
-        let types = file
-            .items
-            .iter()
-            .find_map(|i| match i {
-                syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
-                _ => None,
-            })
-            .unwrap();
+        let mut file: syn::File = syn::parse_str(&generated.api).unwrap();
+        let types = crate::types_module(&mut file.items).unwrap();
         let image = types
-            .1
             .iter()
             .find_map(|i| match i {
                 syn::Item::Struct(s) if s.ident == "ImageResponse" => Some(s),

@@ -6,11 +6,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::collections::BTreeMap;
 
-use crate::naming::{pascal, rust_type_name, snake};
+use crate::naming::{component_type, pascal, snake};
 use crate::partition::{side_errors, OwnOp};
-use crate::resolve::{
-    multipart_schema, ref_name, resolve_body, resolve_parameter, resolve_response,
-};
+use crate::resolve::{multipart_schema, resolve_body, resolve_parameter, resolve_response};
 
 /// An `x-options-group` member: the form and its optional non-file fields
 /// (name, type, doc).
@@ -110,7 +108,7 @@ pub(crate) fn own_method(
             Parameter::Header { .. } => {
                 has_accept |= data.name.eq_ignore_ascii_case("accept");
                 let ident = format_ident!("{}", snake(&data.name));
-                let ty = param_type(data)?;
+                let ty = param_type(spec, data, op_id)?;
                 let name = data.name.to_ascii_lowercase();
                 args.push(quote! { #ident: Option<#ty> });
                 header_stmts.push(quote! {
@@ -146,14 +144,7 @@ pub(crate) fn own_method(
             .and_then(|m| m.schema.as_ref())
         {
             // A JSON body of a component schema, as progenitor takes it.
-            let name = ref_name(reference);
-            let schema = spec
-                .components
-                .as_ref()
-                .and_then(|c| c.schemas.get(name))
-                .and_then(|s| s.as_item())
-                .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
-            let ty = format_ident!("{}", rust_type_name(name, schema));
+            let ty = component_type(spec, reference, op_id)?;
             args.push(quote! { body: &'a types::#ty });
             body_stmt = quote! { .json(&body) };
         } else {
@@ -214,7 +205,7 @@ pub(crate) fn own_method(
                     "{op_id}: error {code} must use a $ref error schema"
                 ));
             };
-            let ty = format_ident!("{}", ref_name(reference));
+            let ty = component_type(spec, reference, op_id)?;
             let ty = quote! { types::#ty };
             match &error_type {
                 Some(t) if t.to_string() != ty.to_string() => {
@@ -292,31 +283,26 @@ pub(crate) fn json_success_type(
     if !answers_only_json(spec, op)? {
         return Ok(None);
     }
-    let mut names = std::collections::BTreeSet::new();
+    let mut refs = std::collections::BTreeSet::new();
     for (status, resp) in &op.responses.responses {
         if matches!(status, openapiv3::StatusCode::Code(200..=299)) {
             let resp = resolve_response(spec, resp)?;
             for media in resp.content.values() {
                 match &media.schema {
                     Some(ReferenceOr::Reference { reference }) => {
-                        names.insert(ref_name(reference).to_string());
+                        refs.insert(reference.clone());
                     }
                     _ => return Ok(None),
                 }
             }
         }
     }
-    let names: Vec<String> = names.into_iter().collect();
-    let [name] = &names[..] else {
+    let refs: Vec<String> = refs.into_iter().collect();
+    let [reference] = &refs[..] else {
         return Ok(None);
     };
-    let schema = spec
-        .components
-        .as_ref()
-        .and_then(|c| c.schemas.get(name))
-        .and_then(|s| s.as_item())
-        .ok_or_else(|| format!("unresolved schema {name}"))?;
-    Ok(Some(format_ident!("{}", rust_type_name(name, schema))))
+    let op_id = op.operation_id.as_deref().unwrap_or_default();
+    Ok(Some(component_type(spec, reference, op_id)?))
 }
 
 /// The Rust type of the one component schema the success responses of `op`
@@ -326,7 +312,7 @@ pub(crate) fn json_or_empty_success_type(
     spec: &OpenAPI,
     op: &Operation,
 ) -> Result<Option<syn::Ident>, String> {
-    let mut names = std::collections::BTreeSet::new();
+    let mut refs = std::collections::BTreeSet::new();
     let mut empty = false;
     for (status, resp) in &op.responses.responses {
         if !matches!(status, openapiv3::StatusCode::Code(200..=299)) {
@@ -342,23 +328,18 @@ pub(crate) fn json_or_empty_success_type(
                 Some(ReferenceOr::Reference { reference })
                     if media.starts_with("application/json") =>
                 {
-                    names.insert(ref_name(reference).to_string());
+                    refs.insert(reference.clone());
                 }
                 _ => return Ok(None),
             }
         }
     }
-    let names: Vec<String> = names.into_iter().collect();
-    let ([name], true) = (&names[..], empty) else {
+    let refs: Vec<String> = refs.into_iter().collect();
+    let ([reference], true) = (&refs[..], empty) else {
         return Ok(None);
     };
-    let schema = spec
-        .components
-        .as_ref()
-        .and_then(|c| c.schemas.get(name))
-        .and_then(|s| s.as_item())
-        .ok_or_else(|| format!("unresolved schema {name}"))?;
-    Ok(Some(format_ident!("{}", rust_type_name(name, schema))))
+    let op_id = op.operation_id.as_deref().unwrap_or_default();
+    Ok(Some(component_type(spec, reference, op_id)?))
 }
 
 /// Whether every success response of `op` has a body, all of it JSON.
@@ -381,10 +362,14 @@ pub(crate) fn answers_only_json(spec: &OpenAPI, op: &Operation) -> Result<bool, 
     Ok(any)
 }
 
-pub(crate) fn param_type(data: &openapiv3::ParameterData) -> Result<TokenStream, String> {
+pub(crate) fn param_type(
+    spec: &OpenAPI,
+    data: &openapiv3::ParameterData,
+    op_id: &str,
+) -> Result<TokenStream, String> {
     match &data.format {
         openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Reference { reference }) => {
-            let ty = format_ident!("{}", ref_name(reference));
+            let ty = component_type(spec, reference, op_id)?;
             Ok(quote! { types::#ty })
         }
         openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(s))

@@ -245,15 +245,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     syn::visit_mut::VisitMut::visit_file_mut(&mut RequestFix, &mut file);
 
     // Open enums go into progenitor's `types` module, where typify's would be.
-    let types_mod = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => Some(m),
-            _ => None,
-        })
-        .ok_or("progenitor output has no `types` module")?;
-    let content = &mut types_mod.content.as_mut().ok_or("empty `types` module")?.1;
+    let content = types_module(&mut file.items)?;
     for e in &enums {
         let item: syn::File = syn::parse2(e.tokens.clone()).map_err(|e| e.to_string())?;
         content.extend(item.items);
@@ -310,15 +302,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     // The conformance tests' dispatcher, read off every generated method.
     let calls: syn::File = syn::parse2(call_dispatcher(&spec, &file.items)?)
         .map_err(|e| format!("the generated dispatcher does not parse: {e}"))?;
-    let conformance = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "conformance" => m.content.as_mut(),
-            _ => None,
-        })
-        .ok_or("the generated code has no `conformance` module")?;
-    conformance.1.extend(calls.items);
+    module_items(&mut file.items, "conformance")?.extend(calls.items);
 
     let api = prettyplease::unparse(&file);
     let kinds: syn::File =
@@ -351,6 +335,26 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         httpmock: mock,
         mock_answers,
     })
+}
+
+/// The items of progenitor's `types` module among the generated `items`.
+pub(crate) fn types_module(items: &mut [syn::Item]) -> Result<&mut Vec<syn::Item>, String> {
+    module_items(items, "types")
+}
+
+/// The items of the inline module `name` among `items`.
+fn module_items<'a>(
+    items: &'a mut [syn::Item],
+    name: &str,
+) -> Result<&'a mut Vec<syn::Item>, String> {
+    items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == name => m.content.as_mut(),
+            _ => None,
+        })
+        .map(|(_, items)| items)
+        .ok_or_else(|| format!("the generated code has no `{name}` module"))
 }
 
 /// Runs a progenitor generation on `spec`, turning a panic (its `todo!`s and

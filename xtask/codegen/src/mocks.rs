@@ -30,11 +30,9 @@ use quote::{format_ident, quote};
 use std::collections::BTreeMap;
 
 use crate::forms::{field_kind, param_type, FieldKind, Forms};
-use crate::naming::{pascal, rust_type_name, snake};
+use crate::naming::{component_type, pascal, snake};
 use crate::partition::OwnOp;
-use crate::resolve::{
-    multipart_schema, ref_name, resolve_body, resolve_parameter, resolve_response,
-};
+use crate::resolve::{multipart_schema, resolve_body, resolve_parameter, resolve_response};
 
 /// Answers every operation can get though no published page lists them:
 /// (status, helper name, JSON body). 503 is what the backend (Laravel) and
@@ -218,7 +216,7 @@ pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result
                 });
             }
             Parameter::Header { .. } => {
-                let ty = param_type(data)?;
+                let ty = param_type(spec, data, op_id)?;
                 let name = data.name.to_ascii_lowercase();
                 let doc = format!("The header `{}` is `value`.", data.name);
                 when_fns.push(quote! {
@@ -263,7 +261,7 @@ pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result
             (None, Some(ReferenceOr::Reference { reference })) => {
                 // A JSON body of a component schema: matched whole, as
                 // progenitor's helpers match theirs.
-                let ty = format_ident!("{}", ref_name(reference));
+                let ty = component_type(spec, reference, op_id)?;
                 let ident = claim("body")?;
                 when_fns.push(quote! {
                     /// The JSON body equals `value`.
@@ -450,14 +448,7 @@ pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result
             then_fns.push(if is_json {
                 let ty = match &media.schema {
                     Some(ReferenceOr::Reference { reference }) => {
-                        let name = ref_name(reference);
-                        let schema = spec
-                            .components
-                            .as_ref()
-                            .and_then(|c| c.schemas.get(name))
-                            .and_then(|s| s.as_item())
-                            .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
-                        let ty = format_ident!("{}", rust_type_name(name, schema));
+                        let ty = component_type(spec, reference, op_id)?;
                         quote! { &types::#ty }
                     }
                     _ => quote! { &::serde_json::Value },

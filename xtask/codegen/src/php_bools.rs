@@ -274,18 +274,9 @@ mod tests {
             serde_json::json!({"type": "boolean", "default": true}),
         );
         let api = crate::generate(&doc.to_string(), false).unwrap().api;
-        let file: syn::File = syn::parse_str(&api).unwrap();
-        let types = file
-            .items
-            .iter()
-            .find_map(|i| match i {
-                syn::Item::Mod(m) if m.ident == "types" => {
-                    Some(m.content.as_ref().unwrap().1.clone())
-                }
-                _ => None,
-            })
-            .unwrap();
-        let fields = fields(&types);
+        let mut file: syn::File = syn::parse_str(&api).unwrap();
+        let types = crate::types_module(&mut file.items).unwrap();
+        let fields = fields(types);
         let with = r#"deserialize_with = "crate::api::php::boolean""#;
         for field in [
             "Flag.0",
