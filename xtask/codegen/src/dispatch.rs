@@ -478,67 +478,9 @@ pub(crate) fn call_dispatcher(spec: &OpenAPI, items: &[syn::Item]) -> Result<Tok
     let forms = form_constructors(items);
     let mut arms = Vec::new();
     for (path, method, op) in spec.operations() {
-        let Some(name) = op.operation_id.as_deref() else {
-            continue;
-        };
-        let Some(sig) = methods.get(name) else {
-            return Err(format!(
-                "{} {path} ({name}): no generated method of that name for the conformance \
-                 dispatcher",
-                method.to_uppercase()
-            ));
-        };
-        if sig.upgrade {
-            let why = format!("{name} upgrades the connection: not called by the dispatcher");
-            arms.push(quote! { #name => Err(Error::InvalidRequest(#why.to_string())), });
-            continue;
-        }
-        let (params, fields) = spec_args(spec, op)?;
-        let path_params: Vec<String> = op
-            .parameters
-            .iter()
-            .filter_map(|p| resolve_parameter(spec, p).ok())
-            .filter(|p| matches!(p, Parameter::Path { .. }))
-            .map(|p| p.parameter_data_ref().name.clone())
-            .collect();
-        let mut binds = Vec::new();
-        let mut exprs = Vec::new();
-        for (i, (ident, ty)) in sig.args.iter().enumerate() {
-            let var = format_ident!("a{}", i);
-            let (bind, expr) = bind_arg(
-                &var,
-                ident,
-                ty,
-                params.get(ident.as_str()),
-                &path_params,
-                &forms,
-                &fields,
-            )
-            .map_err(|e| format!("{name}: {e}"))?;
-            binds.push(bind);
-            exprs.push(expr);
-        }
-        let method_ident = format_ident!("{}", name);
-        let ok = if sig.ok_stream {
-            quote! { ok_stream(v).await }
-        } else {
-            quote! { ok_json(v) }
-        };
-        let err = if sig.err_stream {
-            quote! { err_stream(e).await }
-        } else {
-            quote! { err_json(e) }
-        };
-        arms.push(quote! {
-            #name => {
-                #(#binds)*
-                match client.#method_ident(#(#exprs),*).await {
-                    Ok(v) => #ok,
-                    Err(e) => Err(#err),
-                }
-            }
-        });
+        arms.extend(call_arm(spec, path, method, op, &methods, &forms)?);
     }
+    let helpers = dispatcher_helpers();
     Ok(quote! {
         /// What an operation answered through the generated client, whatever
         /// its Rust type: the status and the decoded value as JSON, or the
@@ -583,6 +525,87 @@ pub(crate) fn call_dispatcher(spec: &OpenAPI, items: &[syn::Item]) -> Result<Tok
             }
         }
 
+        #helpers
+    })
+}
+
+/// The arm of `call_operation` that calls `op` (none without an
+/// operationId).
+fn call_arm(
+    spec: &OpenAPI,
+    path: &str,
+    method: &str,
+    op: &Operation,
+    methods: &BTreeMap<String, Signature>,
+    forms: &BTreeMap<String, Vec<(String, String)>>,
+) -> Result<Option<TokenStream>, String> {
+    let Some(name) = op.operation_id.as_deref() else {
+        return Ok(None);
+    };
+    let Some(sig) = methods.get(name) else {
+        return Err(format!(
+            "{} {path} ({name}): no generated method of that name for the conformance \
+             dispatcher",
+            method.to_uppercase()
+        ));
+    };
+    if sig.upgrade {
+        let why = format!("{name} upgrades the connection: not called by the dispatcher");
+        return Ok(Some(
+            quote! { #name => Err(Error::InvalidRequest(#why.to_string())), },
+        ));
+    }
+    let (params, fields) = spec_args(spec, op)?;
+    let path_params: Vec<String> = op
+        .parameters
+        .iter()
+        .filter_map(|p| resolve_parameter(spec, p).ok())
+        .filter(|p| matches!(p, Parameter::Path { .. }))
+        .map(|p| p.parameter_data_ref().name.clone())
+        .collect();
+    let mut binds = Vec::new();
+    let mut exprs = Vec::new();
+    for (i, (ident, ty)) in sig.args.iter().enumerate() {
+        let var = format_ident!("a{}", i);
+        let (bind, expr) = bind_arg(
+            &var,
+            ident,
+            ty,
+            params.get(ident.as_str()),
+            &path_params,
+            &forms,
+            &fields,
+        )
+        .map_err(|e| format!("{name}: {e}"))?;
+        binds.push(bind);
+        exprs.push(expr);
+    }
+    let method_ident = format_ident!("{}", name);
+    let ok = if sig.ok_stream {
+        quote! { ok_stream(v).await }
+    } else {
+        quote! { ok_json(v) }
+    };
+    let err = if sig.err_stream {
+        quote! { err_stream(e).await }
+    } else {
+        quote! { err_json(e) }
+    };
+    Ok(Some(quote! {
+        #name => {
+            #(#binds)*
+            match client.#method_ident(#(#exprs),*).await {
+                Ok(v) => #ok,
+                Err(e) => Err(#err),
+            }
+        }
+    }))
+}
+
+/// The helpers `call_operation`'s arms use: sample arguments, and the
+/// answer or error of any generated method as `Called` or JSON.
+fn dispatcher_helpers() -> TokenStream {
+    quote! {
         #[allow(dead_code)]
         fn arg<T: ::serde::de::DeserializeOwned>(
             name: &str,
@@ -725,7 +748,7 @@ pub(crate) fn call_dispatcher(spec: &OpenAPI, items: &[syn::Item]) -> Result<Tok
                 Error::Custom(s) => Error::Custom(s),
             }
         }
-    })
+    }
 }
 
 #[cfg(test)]

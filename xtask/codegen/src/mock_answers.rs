@@ -356,6 +356,51 @@ fn answer_entry(
         .and_then(Value::as_object)
         .ok_or_else(|| format!("{name}: no responses"))?;
     let documented = |code: u16| responses.contains_key(&code.to_string());
+    let Success {
+        status,
+        content_type,
+        body,
+        generated,
+        schema_name,
+        items,
+    } = success_answer(doc, &name, responses)?;
+    let validation_status = [422, 400].into_iter().find(|c| documented(*c));
+    let mut inputs = parameter_inputs(doc, item, op)?;
+    let (request_content_type, sample_body) = body_inputs(doc, op, &mut inputs)?;
+    Ok(AnswerEntry {
+        operation: name,
+        status,
+        content_type,
+        body,
+        generated,
+        schema: schema_name,
+        items,
+        validation_status,
+        request_content_type,
+        inputs,
+        sample_body,
+    })
+}
+
+/// An operation's documented success answer.
+struct Success {
+    status: u16,
+    content_type: Option<String>,
+    /// The answer's body: the documented example, else the sample.
+    body: String,
+    /// The sample made from the schema (JSON answers only).
+    generated: String,
+    /// The component schema of the answer (of its items when `items`).
+    schema_name: Option<String>,
+    items: bool,
+}
+
+/// The success answer of operation `name`.
+fn success_answer(
+    doc: &Value,
+    name: &str,
+    responses: &Map<String, Value>,
+) -> Result<Success, String> {
     // The success answer: the lowest 2xx the spec documents (else 200
     // with no body).
     let mut success: Vec<(u16, &Value)> = responses
@@ -412,8 +457,18 @@ fn answer_entry(
             _ => String::new(),
         };
     }
-    let validation_status = [422, 400].into_iter().find(|c| documented(*c));
+    Ok(Success {
+        status,
+        content_type,
+        body,
+        generated,
+        schema_name,
+        items,
+    })
+}
 
+/// The query and path parameters an operation takes.
+fn parameter_inputs(doc: &Value, item: &Value, op: &Value) -> Result<Vec<InputEntry>, String> {
     let mut inputs = Vec::new();
     for p in parameters(doc, item, op)? {
         let location = match p.get("in").and_then(Value::as_str) {
@@ -446,6 +501,16 @@ fn answer_entry(
         });
     }
 
+    Ok(inputs)
+}
+
+/// The fields of an operation's request body (into `inputs`), and its
+/// content type and sample body (JSON bodies only).
+fn body_inputs(
+    doc: &Value,
+    op: &Value,
+    inputs: &mut Vec<InputEntry>,
+) -> Result<(Option<String>, Option<String>), String> {
     let mut request_content_type = None;
     let mut sample_body = None;
     if let Some(rb) = op.get("requestBody") {
@@ -519,19 +584,7 @@ fn answer_entry(
             }
         }
     }
-    Ok(AnswerEntry {
-        operation: name,
-        status,
-        content_type,
-        body,
-        generated,
-        schema: schema_name,
-        items,
-        validation_status,
-        request_content_type,
-        inputs,
-        sample_body,
-    })
+    Ok((request_content_type, sample_body))
 }
 
 /// Every operation's answer entry, sorted by operationId.
