@@ -104,6 +104,7 @@ mod php_bools;
 mod preflight;
 mod registry;
 mod resolve;
+mod samples;
 mod verdicts;
 
 use std::path::Path;
