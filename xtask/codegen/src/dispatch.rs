@@ -496,7 +496,7 @@ fn call_arm(
             ty,
             params.get(ident.as_str()),
             &path_params,
-            &forms,
+            forms,
             &fields,
         )
         .map_err(|e| format!("{name}: {e}"))?;

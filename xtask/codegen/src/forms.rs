@@ -71,8 +71,11 @@ pub(crate) fn own_method(
             None => (json_or_empty_success_type(spec, op)?, true),
         },
     };
-    let (success, errors, error_type) =
-        status_arms(spec, op, op_id, json_type.is_some(), optional)?;
+    let Arms {
+        success,
+        errors,
+        error_type,
+    } = status_arms(spec, op, op_id, json_type.is_some(), optional)?;
     let error_type = error_type.unwrap_or(quote! { () });
     let method_ident = format_ident!("{}", own.method);
     // Without an Accept parameter, an operation whose every success answer
@@ -275,6 +278,15 @@ fn body_arg(
     Ok((arg, body_stmt))
 }
 
+/// The match arms of a method's answer by status.
+struct Arms {
+    success: Vec<TokenStream>,
+    /// The documented errors'.
+    errors: Vec<TokenStream>,
+    /// The error body's type, when an error is documented.
+    error_type: Option<TokenStream>,
+}
+
 /// The match arms of a method's answer by status (success, documented
 /// errors) and the error body's type. `json`: the success answer is decoded
 /// JSON (`optional`: or no body at all).
@@ -284,7 +296,7 @@ fn status_arms(
     op_id: &str,
     json: bool,
     optional: bool,
-) -> Result<(Vec<TokenStream>, Vec<TokenStream>, Option<TokenStream>), String> {
+) -> Result<Arms, String> {
     let mut success = Vec::new();
     let mut errors = Vec::new();
     let mut error_type: Option<TokenStream> = None;
@@ -334,7 +346,11 @@ fn status_arms(
             });
         }
     }
-    Ok((success, errors, error_type))
+    Ok(Arms {
+        success,
+        errors,
+        error_type,
+    })
 }
 
 /// The Rust type of the one component schema every success response of `op`
