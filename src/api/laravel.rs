@@ -2,7 +2,7 @@
 //! `json_encode` writes an empty map as `[]`, so any value the spec types as
 //! an `object` may arrive as an empty JSON array.
 //!
-//! `build.rs` applies this once, to the generated types (see its "Laravel's
+//! `identifai-codegen` applies this once, to the generated types (see its "Laravel's
 //! empty maps" section); nothing else uses it:
 //!
 //! * every generated object type (a struct of named fields, or a newtype

@@ -2,7 +2,7 @@
 //! boolean column without a cast is an integer, so a value the spec types as
 //! `boolean` may arrive as `0` or `1`.
 //!
-//! `build.rs` applies this once, to the generated types (the generator's
+//! `identifai-codegen` applies this once, to the generated types (the generator's
 //! `php_bools` pass): every field whose type is `bool`, or `bool` inside
 //! `Option` or `Vec`, deserializes through [`boolean`]. It reads `true` and
 //! `false`, and the integers `0` and `1` as `false` and `true`; anything else

@@ -3,8 +3,7 @@
 //! nothing in it. One pass over the generated types lets the generated
 //! client refuse such an answer instead of handing it over as a result.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use crate::laravel::derives;
 
 /// Implements `crate::api::Answer` for every struct and enum of the
 /// generated types:

@@ -11,96 +11,23 @@
 //! optional argument is `None`; a form is built with its `new` (its file
 //! parts a few bytes of the first content type the spec lists).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Schema, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, ToTokens};
+use std::collections::BTreeMap;
 
-/// A value of `schema` for a sample argument: its example, else its default,
-/// else the first enum value, else one made from its type (every required
-/// property of an object, one item of an array).
+use crate::naming::snake;
+use crate::resolve::{multipart_schema, resolve_body, resolve_parameter};
+use crate::samples::{sample, Purpose};
+
+/// A sample argument of `schema`, by the one sample generator
+/// ([`Purpose::Call`]); `doc` is the spec as JSON.
 pub(crate) fn sample_json(
-    spec: &OpenAPI,
+    doc: &serde_json::Value,
     schema: &ReferenceOr<Schema>,
-    depth: usize,
 ) -> serde_json::Value {
-    use serde_json::{json, Value};
-    if depth > 16 {
-        return Value::Null;
-    }
-    let schema = match schema {
-        ReferenceOr::Item(s) => s,
-        ReferenceOr::Reference { reference } => {
-            match spec
-                .components
-                .as_ref()
-                .and_then(|c| c.schemas.get(ref_name(reference)))
-            {
-                Some(s) => return sample_json(spec, s, depth + 1),
-                None => return Value::Null,
-            }
-        }
-    };
-    let data = &schema.schema_data;
-    if let Some(example) = &data.example {
-        return example.clone();
-    }
-    if let Some(default) = &data.default {
-        return default.clone();
-    }
-    let boxed = |s: &ReferenceOr<Box<Schema>>| match s {
-        ReferenceOr::Item(b) => ReferenceOr::Item((**b).clone()),
-        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
-            reference: reference.clone(),
-        },
-    };
-    match &schema.schema_kind {
-        SchemaKind::Type(Type::String(s)) => {
-            if let Some(first) = s.enumeration.iter().flatten().next() {
-                return json!(first);
-            }
-            use openapiv3::VariantOrUnknownOrEmpty::{Item, Unknown};
-            match &s.format {
-                Item(openapiv3::StringFormat::DateTime) => json!("2024-01-02T03:04:05Z"),
-                Item(openapiv3::StringFormat::Date) => json!("2024-01-02"),
-                Unknown(f) if f == "uri" || f == "url" => json!("https://example.com/sample"),
-                Unknown(f) if f == "email" => json!("user@example.com"),
-                _ => json!("sample"),
-            }
-        }
-        SchemaKind::Type(Type::Integer(i)) => match i.enumeration.iter().flatten().next() {
-            Some(first) => json!(first),
-            None => json!(i.minimum.unwrap_or(1).max(1)),
-        },
-        SchemaKind::Type(Type::Number(_)) => json!(0.5),
-        SchemaKind::Type(Type::Boolean(_)) => json!(false),
-        SchemaKind::Type(Type::Array(a)) => match &a.items {
-            Some(items) => json!([sample_json(spec, &boxed(items), depth + 1)]),
-            None => json!([]),
-        },
-        SchemaKind::Type(Type::Object(o)) => {
-            let mut out = serde_json::Map::new();
-            for (name, prop) in &o.properties {
-                if o.required.contains(name) {
-                    out.insert(name.clone(), sample_json(spec, &boxed(prop), depth + 1));
-                }
-            }
-            Value::Object(out)
-        }
-        SchemaKind::AllOf { all_of } => {
-            let mut out = serde_json::Map::new();
-            for part in all_of {
-                match sample_json(spec, part, depth + 1) {
-                    Value::Object(m) => out.extend(m),
-                    other => return other,
-                }
-            }
-            Value::Object(out)
-        }
-        SchemaKind::OneOf { one_of: v } | SchemaKind::AnyOf { any_of: v } => match v.first() {
-            Some(first) => sample_json(spec, first, depth + 1),
-            None => Value::Null,
-        },
-        _ => json!({}),
-    }
+    let schema = serde_json::to_value(schema).unwrap_or_default();
+    sample(doc, &schema, 0, Purpose::Call).unwrap_or_default()
 }
 
 /// What the spec says of one argument: its name there, its sample value,
@@ -237,12 +164,13 @@ fn arg_key(name: &str) -> String {
 fn spec_args(spec: &OpenAPI, op: &Operation) -> Result<(SpecArgs, SpecArgs), String> {
     let mut params = BTreeMap::new();
     let mut fields = BTreeMap::new();
+    let doc = serde_json::to_value(spec).map_err(|e| format!("the spec as JSON: {e}"))?;
     for p in &op.parameters {
         let p = resolve_parameter(spec, p)?;
         let data = p.parameter_data_ref();
         let sample = match (&data.example, &data.format) {
             (Some(e), _) => e.clone(),
-            (None, openapiv3::ParameterSchemaOrContent::Schema(s)) => sample_json(spec, s, 0),
+            (None, openapiv3::ParameterSchemaOrContent::Schema(s)) => sample_json(&doc, s),
             (None, _) => serde_json::Value::Null,
         };
         params.insert(
@@ -304,7 +232,7 @@ fn spec_args(spec: &OpenAPI, op: &Operation) -> Result<(SpecArgs, SpecArgs), Str
                         arg_key(name),
                         SpecArg {
                             name: name.clone(),
-                            sample: sample_json(spec, &prop_ref, 0),
+                            sample: sample_json(&doc, &prop_ref),
                             field,
                         },
                     );
@@ -317,7 +245,7 @@ fn spec_args(spec: &OpenAPI, op: &Operation) -> Result<(SpecArgs, SpecArgs), Str
                         sample: media
                             .example
                             .clone()
-                            .unwrap_or_else(|| sample_json(spec, schema, 0)),
+                            .unwrap_or_else(|| sample_json(&doc, schema)),
                         field: FieldSample::Plain,
                     },
                 );
@@ -473,67 +401,9 @@ pub(crate) fn call_dispatcher(spec: &OpenAPI, items: &[syn::Item]) -> Result<Tok
     let forms = form_constructors(items);
     let mut arms = Vec::new();
     for (path, method, op) in spec.operations() {
-        let Some(name) = op.operation_id.as_deref() else {
-            continue;
-        };
-        let Some(sig) = methods.get(name) else {
-            return Err(format!(
-                "{} {path} ({name}): no generated method of that name for the conformance \
-                 dispatcher",
-                method.to_uppercase()
-            ));
-        };
-        if sig.upgrade {
-            let why = format!("{name} upgrades the connection: not called by the dispatcher");
-            arms.push(quote! { #name => Err(Error::InvalidRequest(#why.to_string())), });
-            continue;
-        }
-        let (params, fields) = spec_args(spec, op)?;
-        let path_params: Vec<String> = op
-            .parameters
-            .iter()
-            .filter_map(|p| resolve_parameter(spec, p).ok())
-            .filter(|p| matches!(p, Parameter::Path { .. }))
-            .map(|p| p.parameter_data_ref().name.clone())
-            .collect();
-        let mut binds = Vec::new();
-        let mut exprs = Vec::new();
-        for (i, (ident, ty)) in sig.args.iter().enumerate() {
-            let var = format_ident!("a{}", i);
-            let (bind, expr) = bind_arg(
-                &var,
-                ident,
-                ty,
-                params.get(ident.as_str()),
-                &path_params,
-                &forms,
-                &fields,
-            )
-            .map_err(|e| format!("{name}: {e}"))?;
-            binds.push(bind);
-            exprs.push(expr);
-        }
-        let method_ident = format_ident!("{}", name);
-        let ok = if sig.ok_stream {
-            quote! { ok_stream(v).await }
-        } else {
-            quote! { ok_json(v) }
-        };
-        let err = if sig.err_stream {
-            quote! { err_stream(e).await }
-        } else {
-            quote! { err_json(e) }
-        };
-        arms.push(quote! {
-            #name => {
-                #(#binds)*
-                match client.#method_ident(#(#exprs),*).await {
-                    Ok(v) => #ok,
-                    Err(e) => Err(#err),
-                }
-            }
-        });
+        arms.extend(call_arm(spec, path, method, op, &methods, &forms)?);
     }
+    let helpers = dispatcher_helpers();
     Ok(quote! {
         /// What an operation answered through the generated client, whatever
         /// its Rust type: the status and the decoded value as JSON, or the
@@ -578,6 +448,87 @@ pub(crate) fn call_dispatcher(spec: &OpenAPI, items: &[syn::Item]) -> Result<Tok
             }
         }
 
+        #helpers
+    })
+}
+
+/// The arm of `call_operation` that calls `op` (none without an
+/// operationId).
+fn call_arm(
+    spec: &OpenAPI,
+    path: &str,
+    method: &str,
+    op: &Operation,
+    methods: &BTreeMap<String, Signature>,
+    forms: &BTreeMap<String, Vec<(String, String)>>,
+) -> Result<Option<TokenStream>, String> {
+    let Some(name) = op.operation_id.as_deref() else {
+        return Ok(None);
+    };
+    let Some(sig) = methods.get(name) else {
+        return Err(format!(
+            "{} {path} ({name}): no generated method of that name for the conformance \
+             dispatcher",
+            method.to_uppercase()
+        ));
+    };
+    if sig.upgrade {
+        let why = format!("{name} upgrades the connection: not called by the dispatcher");
+        return Ok(Some(
+            quote! { #name => Err(Error::InvalidRequest(#why.to_string())), },
+        ));
+    }
+    let (params, fields) = spec_args(spec, op)?;
+    let path_params: Vec<String> = op
+        .parameters
+        .iter()
+        .filter_map(|p| resolve_parameter(spec, p).ok())
+        .filter(|p| matches!(p, Parameter::Path { .. }))
+        .map(|p| p.parameter_data_ref().name.clone())
+        .collect();
+    let mut binds = Vec::new();
+    let mut exprs = Vec::new();
+    for (i, (ident, ty)) in sig.args.iter().enumerate() {
+        let var = format_ident!("a{}", i);
+        let (bind, expr) = bind_arg(
+            &var,
+            ident,
+            ty,
+            params.get(ident.as_str()),
+            &path_params,
+            forms,
+            &fields,
+        )
+        .map_err(|e| format!("{name}: {e}"))?;
+        binds.push(bind);
+        exprs.push(expr);
+    }
+    let method_ident = format_ident!("{}", name);
+    let ok = if sig.ok_stream {
+        quote! { ok_stream(v).await }
+    } else {
+        quote! { ok_json(v) }
+    };
+    let err = if sig.err_stream {
+        quote! { err_stream(e).await }
+    } else {
+        quote! { err_json(e) }
+    };
+    Ok(Some(quote! {
+        #name => {
+            #(#binds)*
+            match client.#method_ident(#(#exprs),*).await {
+                Ok(v) => #ok,
+                Err(e) => Err(#err),
+            }
+        }
+    }))
+}
+
+/// The helpers `call_operation`'s arms use: sample arguments, and the
+/// answer or error of any generated method as `Called` or JSON.
+fn dispatcher_helpers() -> TokenStream {
+    quote! {
         #[allow(dead_code)]
         fn arg<T: ::serde::de::DeserializeOwned>(
             name: &str,
@@ -720,12 +671,13 @@ pub(crate) fn call_dispatcher(spec: &OpenAPI, items: &[syn::Item]) -> Result<Tok
                 Error::Custom(s) => Error::Custom(s),
             }
         }
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::operation_entries;
     use crate::test_support::*;
 
     #[test]
@@ -778,7 +730,7 @@ components:
             reference: "#/components/schemas/O".into(),
         };
         assert_eq!(
-            sample_json(&s, &r, 0),
+            sample_json(&serde_json::to_value(&s).unwrap(), &r),
             serde_json::json!({"c": "human", "n": 5, "when": "2024-01-02T03:04:05Z", "tags": ["t1"]})
         );
     }

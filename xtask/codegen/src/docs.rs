@@ -10,8 +10,11 @@
 //! `$ref`'s siblings, so typify leaves such a field bare, yet the description
 //! is what the spec says of that field.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, ReferenceOr};
+use quote::ToTokens;
+use std::collections::BTreeMap;
+
+use crate::naming::rust_type_name;
 
 /// Replaces the bare-name summary (`` `Name` ``) of every struct in `items`
 /// with one made from the spec (see the module docs).
@@ -242,17 +245,9 @@ components:
     #[test]
     fn the_repo_spec_documents_image_response_status_and_verdict() {
         let generated = crate::generate(&crate::test_support::repo_spec_text(), false).unwrap();
-        let file: syn::File = syn::parse_str(&generated.api).unwrap();
-        let types = file
-            .items
-            .iter()
-            .find_map(|i| match i {
-                syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
-                _ => None,
-            })
-            .unwrap();
+        let mut file: syn::File = syn::parse_str(&generated.api).unwrap();
+        let types = crate::types_module(&mut file.items).unwrap();
         let image = types
-            .1
             .iter()
             .find_map(|i| match i {
                 syn::Item::Struct(s) if s.ident == "ImageResponse" => Some(s),

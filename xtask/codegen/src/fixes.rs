@@ -1,8 +1,8 @@
 //! Fixes applied to progenitor's output (syn visitors): a matcher progenitor's
 //! httpmock helpers get wrong, and the capped body reader its client must use.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
 
 /// progenitor 0.15's httpmock helpers match an array query parameter with
 /// `value.to_string()`, which does not compile for a `Vec`. This rewrites

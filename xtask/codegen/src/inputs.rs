@@ -5,8 +5,12 @@
 //! callers that build requests from text: the CLI's `identifai api` reads
 //! it, so a new operation reaches the command line by regeneration alone.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Parameter, ReferenceOr, Schema, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::naming::pascal;
+use crate::resolve::{ref_name, resolve_body, resolve_parameter, resolve_response};
 
 /// Where an input goes in the request (the generated `InputLocation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,6 +377,7 @@ pub(crate) fn inputs_table(spec: &OpenAPI) -> Result<TokenStream, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::operation_entries;
     use crate::test_support::*;
 
     const SMALL: &str = r##"

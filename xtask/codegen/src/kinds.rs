@@ -1,8 +1,15 @@
 //! Media kinds: the per-kind code of the layer from the operations marked
 //! `x-identifai: {kind, role}`.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, ReferenceOr, Schema, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+use crate::forms::{json_success_type, own_method, Forms};
+use crate::naming::{component_type, pascal};
+use crate::partition::OwnOp;
+use crate::resolve::{multipart_schema, ref_name, resolve_body, resolve_response};
 
 /// The kinds in the order `Client::result` tries them (image, then video,
 /// then audio); a kind the spec adds later comes after these, by name.
@@ -814,21 +821,6 @@ pub(crate) fn json_ref_type(spec: &OpenAPI, op: &KindOp, list: bool) -> Result<s
             op.op_id
         )),
     }
-}
-
-pub(crate) fn component_type(
-    spec: &OpenAPI,
-    reference: &str,
-    op_id: &str,
-) -> Result<syn::Ident, String> {
-    let name = ref_name(reference);
-    let schema = spec
-        .components
-        .as_ref()
-        .and_then(|c| c.schemas.get(name))
-        .and_then(|s| s.as_item())
-        .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
-    Ok(format_ident!("{}", rust_type_name(name, schema)))
 }
 
 /// The Rust type of an operation's JSON request body (a component `$ref`,

@@ -1,8 +1,7 @@
 //! Laravel's empty maps: wherever the spec says `object`, `[]` is the empty
 //! object (a pass over the generated types).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use quote::quote;
 
 /// The decoding rule "wherever the spec says `object`, `[]` is the empty
 /// object", applied once to progenitor's (typify's) generated types:

@@ -10,187 +10,14 @@
 
 use serde_json::{Map, Value};
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use quote::{format_ident, quote};
 
-/// How deep [`sample`] follows nested schemas (a self-referencing schema,
-/// such as a user whose `partner` is a user, ends there).
-const MAX_DEPTH: usize = 6;
+use crate::samples::{deref, sample, sample_named, Purpose};
 
 /// The methods an OpenAPI path item can hold, in its order.
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
-
-/// The target of a local `$ref` (`#/components/...`).
-fn pointer<'a>(doc: &'a Value, reference: &str) -> Result<&'a Value, String> {
-    let path = reference
-        .strip_prefix('#')
-        .ok_or_else(|| format!("{reference}: only local $refs are followed"))?;
-    let path = path.replace("~1", "/").replace("~0", "~");
-    doc.pointer(&path)
-        .ok_or_else(|| format!("unresolved $ref {reference}"))
-}
-
-/// `v`, or what its `$ref` names (followed until it names no other).
-fn deref<'a>(doc: &'a Value, mut v: &'a Value) -> Result<&'a Value, String> {
-    for _ in 0..16 {
-        match v.get("$ref").and_then(Value::as_str) {
-            Some(r) => v = pointer(doc, r)?,
-            None => return Ok(v),
-        }
-    }
-    Err("a $ref chain longer than 16 links".into())
-}
-
-/// A deterministic value of `schema`: every property of an object (so that
-/// each field the schema declares is in it), else its `example` when it has
-/// one, else the first of its `enum`, `oneOf` or `anyOf`, the merge of its
-/// `allOf`, one item of an array, and a value of each scalar type that its
-/// `format` and `minimum` accept.
-pub(crate) fn sample(doc: &Value, schema: &Value, depth: usize) -> Result<Value, String> {
-    let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
-    let schema = deref(doc, schema)?;
-    let nullable = nullable || schema.get("nullable").and_then(Value::as_bool) == Some(true);
-    if depth > MAX_DEPTH {
-        return Ok(if nullable {
-            Value::Null
-        } else {
-            empty_of(schema)
-        });
-    }
-    if let Some(example) = schema
-        .get("example")
-        .filter(|_| schema.get("properties").is_none())
-    {
-        return Ok(example.clone());
-    }
-    if let Some(first) = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|e| e.iter().find(|v| !v.is_null()))
-    {
-        return Ok(first.clone());
-    }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(first) = schema
-            .get(key)
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            return sample(doc, first, depth + 1);
-        }
-    }
-    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-        let mut merged = Map::new();
-        let mut last = Value::Null;
-        for part in all {
-            match sample(doc, part, depth + 1)? {
-                Value::Object(map) => merged.extend(map),
-                other => last = other,
-            }
-        }
-        // Properties beside the allOf (rare) join the merge.
-        if let Value::Object(own) = object_sample(doc, schema, depth)? {
-            merged.extend(own);
-        }
-        return Ok(if merged.is_empty() {
-            last
-        } else {
-            Value::Object(merged)
-        });
-    }
-    let ty = schema.get("type").and_then(Value::as_str);
-    Ok(match ty {
-        Some("string") => Value::String(string_sample(schema)),
-        Some("integer") => {
-            let min = schema.get("minimum").and_then(Value::as_i64).unwrap_or(1);
-            Value::from(min.max(1))
-        }
-        Some("number") => {
-            let min = schema.get("minimum").and_then(Value::as_f64);
-            serde_json::Number::from_f64(min.unwrap_or(0.5))
-                .map(Value::Number)
-                .unwrap_or(Value::Null)
-        }
-        Some("boolean") => Value::Bool(false),
-        Some("array") => match schema.get("items") {
-            Some(items) => Value::Array(vec![sample(doc, items, depth + 1)?]),
-            None => Value::Array(Vec::new()),
-        },
-        _ => object_sample(doc, schema, depth)?,
-    })
-}
-
-/// The sample of an object schema: every property it declares.
-fn object_sample(doc: &Value, schema: &Value, depth: usize) -> Result<Value, String> {
-    let mut out = Map::new();
-    for (name, property) in schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        out.insert(name.clone(), sample_named(doc, name, property, depth + 1)?);
-    }
-    Ok(Value::Object(out))
-}
-
-/// [`sample`] of a property or field called `name`: a plain string whose
-/// name says it is a URL (`file_url`, `webhook_url`) or an email is one.
-fn sample_named(doc: &Value, name: &str, schema: &Value, depth: usize) -> Result<Value, String> {
-    let value = sample(doc, schema, depth)?;
-    let resolved = deref(doc, schema)?;
-    let plain = resolved.get("type").and_then(Value::as_str) == Some("string")
-        && resolved.get("format").is_none()
-        && resolved.get("enum").is_none()
-        && resolved.get("example").is_none();
-    let name = name.to_ascii_lowercase();
-    let format = if !plain {
-        None
-    } else if name == "url" || name.ends_with("_url") {
-        Some("uri")
-    } else if name.ends_with("email") {
-        Some("email")
-    } else {
-        None
-    };
-    Ok(match format {
-        Some(format) => Value::String(string_sample(&serde_json::json!({ "format": format }))),
-        None => value,
-    })
-}
-
-/// The least value of a schema's type, where nesting stops.
-fn empty_of(schema: &Value) -> Value {
-    match schema.get("type").and_then(Value::as_str) {
-        Some("array") => Value::Array(Vec::new()),
-        Some("string") => Value::String(string_sample(schema)),
-        Some("integer") => Value::from(1),
-        Some("boolean") => Value::Bool(false),
-        _ => Value::Object(Map::new()),
-    }
-}
-
-/// A string its `format` accepts.
-fn string_sample(schema: &Value) -> String {
-    let text = match schema.get("format").and_then(Value::as_str) {
-        Some("date-time") => "2025-01-01T00:00:00Z",
-        Some("date") => "2025-01-01",
-        Some("uri" | "url") => "https://example.com/sample.jpg",
-        Some("email") => "user@example.com",
-        Some("uuid") => "00000000-0000-4000-8000-000000000000",
-        Some("binary" | "byte") => "",
-        Some("password") => "sample-password",
-        _ => "sample",
-    };
-    let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let mut text = text.to_string();
-    while text.len() < min {
-        text.push('x');
-    }
-    text
-}
 
 /// What the generator records of one input (a query or path parameter, a
 /// field of the request body).
@@ -357,6 +184,51 @@ fn answer_entry(
         .and_then(Value::as_object)
         .ok_or_else(|| format!("{name}: no responses"))?;
     let documented = |code: u16| responses.contains_key(&code.to_string());
+    let Success {
+        status,
+        content_type,
+        body,
+        generated,
+        schema_name,
+        items,
+    } = success_answer(doc, &name, responses)?;
+    let validation_status = [422, 400].into_iter().find(|c| documented(*c));
+    let mut inputs = parameter_inputs(doc, item, op)?;
+    let (request_content_type, sample_body) = body_inputs(doc, op, &mut inputs)?;
+    Ok(AnswerEntry {
+        operation: name,
+        status,
+        content_type,
+        body,
+        generated,
+        schema: schema_name,
+        items,
+        validation_status,
+        request_content_type,
+        inputs,
+        sample_body,
+    })
+}
+
+/// An operation's documented success answer.
+struct Success {
+    status: u16,
+    content_type: Option<String>,
+    /// The answer's body: the documented example, else the sample.
+    body: String,
+    /// The sample made from the schema (JSON answers only).
+    generated: String,
+    /// The component schema of the answer (of its items when `items`).
+    schema_name: Option<String>,
+    items: bool,
+}
+
+/// The success answer of operation `name`.
+fn success_answer(
+    doc: &Value,
+    name: &str,
+    responses: &Map<String, Value>,
+) -> Result<Success, String> {
     // The success answer: the lowest 2xx the spec documents (else 200
     // with no body).
     let mut success: Vec<(u16, &Value)> = responses
@@ -394,7 +266,7 @@ fn answer_entry(
             }
         }
         let from_schema = match schema {
-            Some(schema) => Some(sample(doc, schema, 0)?),
+            Some(schema) => Some(sample(doc, schema, 0, Purpose::Answer)?),
             None => None,
         };
         if let (Some(v), true) = (&from_schema, json) {
@@ -413,8 +285,18 @@ fn answer_entry(
             _ => String::new(),
         };
     }
-    let validation_status = [422, 400].into_iter().find(|c| documented(*c));
+    Ok(Success {
+        status,
+        content_type,
+        body,
+        generated,
+        schema_name,
+        items,
+    })
+}
 
+/// The query and path parameters an operation takes.
+fn parameter_inputs(doc: &Value, item: &Value, op: &Value) -> Result<Vec<InputEntry>, String> {
     let mut inputs = Vec::new();
     for p in parameters(doc, item, op)? {
         let location = match p.get("in").and_then(Value::as_str) {
@@ -447,6 +329,16 @@ fn answer_entry(
         });
     }
 
+    Ok(inputs)
+}
+
+/// The fields of an operation's request body (into `inputs`), and its
+/// content type and sample body (JSON bodies only).
+fn body_inputs(
+    doc: &Value,
+    op: &Value,
+    inputs: &mut Vec<InputEntry>,
+) -> Result<(Option<String>, Option<String>), String> {
     let mut request_content_type = None;
     let mut sample_body = None;
     if let Some(rb) = op.get("requestBody") {
@@ -520,19 +412,7 @@ fn answer_entry(
             }
         }
     }
-    Ok(AnswerEntry {
-        operation: name,
-        status,
-        content_type,
-        body,
-        generated,
-        schema: schema_name,
-        items,
-        validation_status,
-        request_content_type,
-        inputs,
-        sample_body,
-    })
+    Ok((request_content_type, sample_body))
 }
 
 /// Every operation's answer entry, sorted by operationId.
@@ -622,6 +502,7 @@ pub(crate) fn mock_answers(spec_text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::samples::MAX_DEPTH;
     use crate::test_support::repo_spec_text;
 
     const SMALL: &str = r##"
@@ -720,6 +601,7 @@ paths:
             &doc,
             &serde_json::json!({"$ref": "#/components/schemas/User"}),
             0,
+            Purpose::Answer,
         )
         .unwrap();
         let mut depth = 0;

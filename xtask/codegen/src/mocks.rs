@@ -24,7 +24,15 @@
 //! `retry_after(seconds)`. And the list of the helpers, `OPERATION_IDS`.
 
 #[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, SchemaKind, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+use crate::forms::{field_kind, param_type, FieldKind, Forms};
+use crate::naming::{component_type, pascal, snake};
+use crate::partition::OwnOp;
+use crate::resolve::{multipart_schema, resolve_body, resolve_parameter, resolve_response};
 
 /// Answers every operation can get though no published page lists them:
 /// (status, helper name, JSON body). 503 is what the backend (Laravel) and
@@ -168,6 +176,26 @@ fn regex_escape(s: &str) -> String {
     out
 }
 
+/// The names an operation's matchers take, each once (`new` and `into_inner`
+/// are the wrappers' own).
+struct Names<'a> {
+    op_id: &'a str,
+    seen: std::collections::BTreeSet<String>,
+}
+
+impl Names<'_> {
+    fn claim(&mut self, name: &str) -> Result<syn::Ident, String> {
+        if self.seen.insert(name.to_string()) {
+            Ok(format_ident!("{}", name))
+        } else {
+            Err(format!(
+                "{}: two httpmock matchers would be named `{name}`",
+                self.op_id
+            ))
+        }
+    }
+}
+
 /// The helper types of one operation `forms` generates.
 pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result<OwnMock, String> {
     let op = &own.op;
@@ -179,302 +207,15 @@ pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result
     let then = format_ident!("{}", pascal(&format!("{op_id}_then")));
     let method = format_ident!("{}", own.method.to_uppercase());
     let path_re = path_regex(&own.path, None);
-    let mut seen = std::collections::BTreeSet::from(["new".to_string(), "into_inner".to_string()]);
-    let mut claim = |name: &str| {
-        if seen.insert(name.to_string()) {
-            Ok(format_ident!("{}", name))
-        } else {
-            Err(format!(
-                "{op_id}: two httpmock matchers would be named `{name}`"
-            ))
-        }
+    let mut names = Names {
+        op_id,
+        seen: std::collections::BTreeSet::from(["new".to_string(), "into_inner".to_string()]),
     };
-
-    let mut when_fns = Vec::new();
-    for p in &op.parameters {
-        let p = resolve_parameter(spec, p)?;
-        let data = p.parameter_data_ref();
-        let ident = claim(&snake(data.name.trim_end_matches("[]")))?;
-        match p {
-            Parameter::Path { .. } => {
-                let re = path_regex(&own.path, Some(&data.name));
-                let doc = format!("The path parameter `{}` is `value`.", data.name);
-                when_fns.push(quote! {
-                    #[doc = #doc]
-                    pub fn #ident(self, value: &str) -> Self {
-                        let re = regex::Regex::new(&format!(#re, regex::escape(value))).unwrap();
-                        Self(self.0.path_matches(re))
-                    }
-                });
-            }
-            Parameter::Header { .. } => {
-                let ty = param_type(data)?;
-                let name = data.name.to_ascii_lowercase();
-                let doc = format!("The header `{}` is `value`.", data.name);
-                when_fns.push(quote! {
-                    #[doc = #doc]
-                    pub fn #ident(self, value: #ty) -> Self {
-                        Self(self.0.header(#name, value.to_string()))
-                    }
-                });
-            }
-            Parameter::Query { .. } => {
-                let name = &data.name;
-                let doc = format!("The query parameter `{name}` is `value` (every value, in order, for an array).");
-                when_fns.push(quote! {
-                    #[doc = #doc]
-                    pub fn #ident(self, value: &[&str]) -> Self {
-                        let mut inner = self.0;
-                        for v in value {
-                            inner = inner.query_param(#name, *v);
-                        }
-                        Self(inner)
-                    }
-                });
-            }
-            _ => {
-                return Err(format!(
-                    "{op_id}: parameter {} is not supported by the httpmock generator",
-                    data.name
-                ))
-            }
-        }
-    }
-
-    let mut new_matchers = Vec::new();
-    if let Some(body) = &op.request_body {
-        let body = resolve_body(spec, body)?;
-        let json_ref = body
-            .content
-            .get("application/json")
-            .and_then(|m| m.schema.as_ref());
-        match (body.content.get("multipart/form-data"), json_ref) {
-            (Some(_), _) => {}
-            (None, Some(ReferenceOr::Reference { reference })) => {
-                // A JSON body of a component schema: matched whole, as
-                // progenitor's helpers match theirs.
-                let ty = format_ident!("{}", ref_name(reference));
-                let ident = claim("body")?;
-                when_fns.push(quote! {
-                    /// The JSON body equals `value`.
-                    pub fn #ident(self, value: &types::#ty) -> Self {
-                        Self(self.0.json_body_obj(value))
-                    }
-                });
-            }
-            _ => {
-                return Err(format!(
-                    "{op_id}: only multipart/form-data and JSON component bodies are generated here"
-                ))
-            }
-        }
-    }
-    let multipart = match &op.request_body {
-        Some(body) => resolve_body(spec, body)?.content.get("multipart/form-data"),
-        None => None,
-    };
-    if let Some(media) = multipart {
-        let schema = multipart_schema(spec, media, op_id)?;
-        let SchemaKind::Type(Type::Object(obj)) = &schema.schema_kind else {
-            return Err(format!("{op_id}: multipart schema must be an object"));
-        };
-        let mut fields = Vec::new();
-        let mut files = Vec::new();
-        for (name, prop) in &obj.properties {
-            let ReferenceOr::Item(prop) = prop else {
-                return Err(format!(
-                    "{op_id}.{name}: $ref form fields are not supported"
-                ));
-            };
-            fields.push(name.clone());
-            let field = snake(name);
-            let required = obj.required.contains(name);
-            match field_kind(op_id, name, prop, media, forms)? {
-                FieldKind::File { content_types } => {
-                    files.push(quote! { (#name, &[#(#content_types),*]) });
-                    let ident = claim(&field)?;
-                    let ct = claim(&format!("{field}_content_type"))?;
-                    let file_name = claim(&format!("{field}_file_name"))?;
-                    let doc = format!("The file part `{name}` holds exactly these bytes.");
-                    let ct_doc = format!(
-                        "The part `{name}` has this content type (parameters and case ignored)."
-                    );
-                    let fname_doc = format!("The part `{name}` has this file name.");
-                    when_fns.push(quote! {
-                        #[doc = #doc]
-                        pub fn #ident(self, content: impl AsRef<[u8]>) -> Self {
-                            let content = content.as_ref().to_vec();
-                            Self(self.0.is_true(move |req| super::form::file_is(req, #name, &content)))
-                        }
-                        #[doc = #ct_doc]
-                        pub fn #ct(self, value: &str) -> Self {
-                            let value = value.to_string();
-                            Self(self.0.is_true(move |req| super::form::content_type_is(req, #name, &value)))
-                        }
-                        #[doc = #fname_doc]
-                        pub fn #file_name(self, value: &str) -> Self {
-                            let value = value.to_string();
-                            Self(self.0.is_true(move |req| super::form::file_name_is(req, #name, &value)))
-                        }
-                    });
-                    if !required {
-                        let missing = claim(&format!("{field}_missing"))?;
-                        let doc = format!("The file part `{name}` is not sent.");
-                        when_fns.push(quote! {
-                            #[doc = #doc]
-                            pub fn #missing(self) -> Self {
-                                Self(self.0.is_true(|req| super::form::text_is(req, #name, None)))
-                            }
-                        });
-                    }
-                }
-                kind => {
-                    let ty = match kind {
-                        FieldKind::Text(t) if t.to_string() == "String" => quote! { &'a str },
-                        FieldKind::Text(t) => t,
-                        FieldKind::Enum(e) => quote! { forms::#e },
-                        FieldKind::File { .. } => unreachable!("matched above"),
-                    };
-                    let ident = claim(&field)?;
-                    let lifetime = ty.to_string().contains("'a").then(|| quote! { 'a, });
-                    if required && prop.schema_data.nullable {
-                        let doc = format!(
-                            "`Some(value)`: the field `{name}` is sent with `value` (as the \
-                             client writes it); `None`: it is sent empty (null)."
-                        );
-                        when_fns.push(quote! {
-                            #[doc = #doc]
-                            pub fn #ident<#lifetime T>(self, value: T) -> Self
-                            where
-                                T: Into<Option<#ty>>,
-                            {
-                                let value = value.into().map_or_else(String::new, |v| v.to_string());
-                                Self(self.0.is_true(move |req| super::form::text_is(req, #name, Some(&value))))
-                            }
-                        });
-                    } else if required {
-                        let doc = format!(
-                            "The field `{name}` is sent with `value` (as the client writes it)."
-                        );
-                        when_fns.push(quote! {
-                            #[doc = #doc]
-                            pub fn #ident<#lifetime>(self, value: #ty) -> Self {
-                                let value = value.to_string();
-                                Self(self.0.is_true(move |req| super::form::text_is(req, #name, Some(&value))))
-                            }
-                        });
-                    } else {
-                        let doc = format!(
-                            "`Some(value)`: the field `{name}` is sent with `value` (as the \
-                             client writes it); `None`: it is not sent."
-                        );
-                        when_fns.push(quote! {
-                            #[doc = #doc]
-                            pub fn #ident<#lifetime T>(self, value: T) -> Self
-                            where
-                                T: Into<Option<#ty>>,
-                            {
-                                let value = value.into().map(|v| v.to_string());
-                                Self(self.0.is_true(move |req| super::form::text_is(req, #name, value.as_deref())))
-                            }
-                        });
-                    }
-                }
-            }
-        }
-        let required: Vec<&String> = obj.required.iter().collect();
-        new_matchers.push(quote! {
-            .is_true(|req| super::form::conforms(req, &super::form::FormSpec {
-                required: &[#(#required),*],
-                fields: &[#(#fields),*],
-                files: &[#(#files),*],
-            }))
-        });
-    }
-
-    let mut then_fns = Vec::new();
-    let mut then_seen = std::collections::BTreeSet::new();
-    for (status, resp) in &op.responses.responses {
-        let openapiv3::StatusCode::Code(code) = status else {
-            return Err(format!("{op_id}: status ranges are not supported here"));
-        };
-        let resp = resolve_response(spec, resp)?;
-        let reason = reason(*code)
-            .ok_or_else(|| format!("{op_id}: status {code} has no standard reason phrase"))?;
-        let doc_base = format!("Answers `{code}`: {}", resp.description);
-        if resp.content.is_empty() {
-            let ident = format_ident!("{}", reason);
-            then_seen.insert(reason.clone());
-            then_fns.push(quote! {
-                #[doc = #doc_base]
-                pub fn #ident(self) -> Self {
-                    Self(self.0.status(#code))
-                }
-            });
-            continue;
-        }
-        let bare = resp
-            .content
-            .keys()
-            .position(|k| k.starts_with("application/json"))
-            .unwrap_or(0);
-        for (i, (media_type, media)) in resp.content.iter().enumerate() {
-            let name = if i == bare {
-                reason.clone()
-            } else {
-                format!("{reason}_{}", snake(media_type))
-            };
-            if !then_seen.insert(name.clone()) {
-                return Err(format!(
-                    "{op_id}: two httpmock answers would be named `{name}`"
-                ));
-            }
-            let ident = format_ident!("{}", name);
-            let doc = format!("{doc_base} (`{media_type}`)");
-            let is_json = media_type.starts_with("application/json");
-            let string_schema = matches!(
-                &media.schema,
-                Some(ReferenceOr::Item(s)) if matches!(&s.schema_kind, SchemaKind::Type(Type::String(st))
-                    if st.format != openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary))
-            );
-            then_fns.push(if is_json {
-                let ty = match &media.schema {
-                    Some(ReferenceOr::Reference { reference }) => {
-                        let name = ref_name(reference);
-                        let schema = spec
-                            .components
-                            .as_ref()
-                            .and_then(|c| c.schemas.get(name))
-                            .and_then(|s| s.as_item())
-                            .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
-                        let ty = format_ident!("{}", rust_type_name(name, schema));
-                        quote! { &types::#ty }
-                    }
-                    _ => quote! { &::serde_json::Value },
-                };
-                quote! {
-                    #[doc = #doc]
-                    pub fn #ident(self, value: #ty) -> Self {
-                        Self(self.0.status(#code).header("content-type", #media_type).json_body_obj(value))
-                    }
-                }
-            } else if string_schema || media_type.starts_with("text/") {
-                quote! {
-                    #[doc = #doc]
-                    pub fn #ident(self, value: &str) -> Self {
-                        Self(self.0.status(#code).header("content-type", #media_type).body(value))
-                    }
-                }
-            } else {
-                quote! {
-                    #[doc = #doc]
-                    pub fn #ident(self, value: impl AsRef<[u8]>) -> Self {
-                        Self(self.0.status(#code).header("content-type", #media_type).body(value))
-                    }
-                }
-            });
-        }
-    }
+    let mut when_fns = param_matchers(spec, own, op_id, &mut names)?;
+    when_fns.extend(json_body_matcher(spec, op, op_id, &mut names)?);
+    let (form_fns, new_matchers) = form_matchers(spec, op, op_id, forms, &mut names)?;
+    when_fns.extend(form_fns);
+    let then_fns = answer_fns(spec, op, op_id)?;
 
     let when_doc = format!(
         "Matches `{} {}` (`{op_id}`), generated by identifai-codegen from the spec.",
@@ -529,6 +270,342 @@ pub(crate) fn own_mock(spec: &OpenAPI, own: &OwnOp, forms: &mut Forms) -> Result
         then,
         items,
     })
+}
+
+/// The matchers of an operation's path, header and query parameters.
+fn param_matchers(
+    spec: &OpenAPI,
+    own: &OwnOp,
+    op_id: &str,
+    names: &mut Names,
+) -> Result<Vec<TokenStream>, String> {
+    let op = &own.op;
+    let mut when_fns = Vec::new();
+    for p in &op.parameters {
+        let p = resolve_parameter(spec, p)?;
+        let data = p.parameter_data_ref();
+        let ident = names.claim(&snake(data.name.trim_end_matches("[]")))?;
+        match p {
+            Parameter::Path { .. } => {
+                let re = path_regex(&own.path, Some(&data.name));
+                let doc = format!("The path parameter `{}` is `value`.", data.name);
+                when_fns.push(quote! {
+                    #[doc = #doc]
+                    pub fn #ident(self, value: &str) -> Self {
+                        let re = regex::Regex::new(&format!(#re, regex::escape(value))).unwrap();
+                        Self(self.0.path_matches(re))
+                    }
+                });
+            }
+            Parameter::Header { .. } => {
+                let ty = param_type(spec, data, op_id)?;
+                let name = data.name.to_ascii_lowercase();
+                let doc = format!("The header `{}` is `value`.", data.name);
+                when_fns.push(quote! {
+                    #[doc = #doc]
+                    pub fn #ident(self, value: #ty) -> Self {
+                        Self(self.0.header(#name, value.to_string()))
+                    }
+                });
+            }
+            Parameter::Query { .. } => {
+                let name = &data.name;
+                let doc = format!("The query parameter `{name}` is `value` (every value, in order, for an array).");
+                when_fns.push(quote! {
+                    #[doc = #doc]
+                    pub fn #ident(self, value: &[&str]) -> Self {
+                        let mut inner = self.0;
+                        for v in value {
+                            inner = inner.query_param(#name, *v);
+                        }
+                        Self(inner)
+                    }
+                });
+            }
+            _ => {
+                return Err(format!(
+                    "{op_id}: parameter {} is not supported by the httpmock generator",
+                    data.name
+                ))
+            }
+        }
+    }
+
+    Ok(when_fns)
+}
+
+/// The matcher of a JSON body of a component schema: matched whole, as
+/// progenitor's helpers match theirs.
+fn json_body_matcher(
+    spec: &OpenAPI,
+    op: &Operation,
+    op_id: &str,
+    names: &mut Names,
+) -> Result<Option<TokenStream>, String> {
+    let mut when_fns = None;
+    if let Some(body) = &op.request_body {
+        let body = resolve_body(spec, body)?;
+        let json_ref = body
+            .content
+            .get("application/json")
+            .and_then(|m| m.schema.as_ref());
+        match (body.content.get("multipart/form-data"), json_ref) {
+            (Some(_), _) => {}
+            (None, Some(ReferenceOr::Reference { reference })) => {
+                // A JSON body of a component schema: matched whole, as
+                // progenitor's helpers match theirs.
+                let ty = component_type(spec, reference, op_id)?;
+                let ident = names.claim("body")?;
+                when_fns = Some(quote! {
+                    /// The JSON body equals `value`.
+                    pub fn #ident(self, value: &types::#ty) -> Self {
+                        Self(self.0.json_body_obj(value))
+                    }
+                });
+            }
+            _ => {
+                return Err(format!(
+                    "{op_id}: only multipart/form-data and JSON component bodies are generated here"
+                ))
+            }
+        }
+    }
+    Ok(when_fns)
+}
+
+/// The matchers of a multipart body's fields, and the matcher `new` adds
+/// (the body conforms to the form's schema).
+fn form_matchers(
+    spec: &OpenAPI,
+    op: &Operation,
+    op_id: &str,
+    forms: &mut Forms,
+    names: &mut Names,
+) -> Result<(Vec<TokenStream>, Vec<TokenStream>), String> {
+    let mut when_fns = Vec::new();
+    let mut new_matchers = Vec::new();
+    let multipart = match &op.request_body {
+        Some(body) => resolve_body(spec, body)?.content.get("multipart/form-data"),
+        None => None,
+    };
+    if let Some(media) = multipart {
+        let schema = multipart_schema(spec, media, op_id)?;
+        let SchemaKind::Type(Type::Object(obj)) = &schema.schema_kind else {
+            return Err(format!("{op_id}: multipart schema must be an object"));
+        };
+        let mut fields = Vec::new();
+        let mut files = Vec::new();
+        for (name, prop) in &obj.properties {
+            let ReferenceOr::Item(prop) = prop else {
+                return Err(format!(
+                    "{op_id}.{name}: $ref form fields are not supported"
+                ));
+            };
+            fields.push(name.clone());
+            let field = snake(name);
+            let required = obj.required.contains(name);
+            match field_kind(op_id, name, prop, media, forms)? {
+                FieldKind::File { content_types } => {
+                    files.push(quote! { (#name, &[#(#content_types),*]) });
+                    let ident = names.claim(&field)?;
+                    let ct = names.claim(&format!("{field}_content_type"))?;
+                    let file_name = names.claim(&format!("{field}_file_name"))?;
+                    let doc = format!("The file part `{name}` holds exactly these bytes.");
+                    let ct_doc = format!(
+                        "The part `{name}` has this content type (parameters and case ignored)."
+                    );
+                    let fname_doc = format!("The part `{name}` has this file name.");
+                    when_fns.push(quote! {
+                        #[doc = #doc]
+                        pub fn #ident(self, content: impl AsRef<[u8]>) -> Self {
+                            let content = content.as_ref().to_vec();
+                            Self(self.0.is_true(move |req| super::form::file_is(req, #name, &content)))
+                        }
+                        #[doc = #ct_doc]
+                        pub fn #ct(self, value: &str) -> Self {
+                            let value = value.to_string();
+                            Self(self.0.is_true(move |req| super::form::content_type_is(req, #name, &value)))
+                        }
+                        #[doc = #fname_doc]
+                        pub fn #file_name(self, value: &str) -> Self {
+                            let value = value.to_string();
+                            Self(self.0.is_true(move |req| super::form::file_name_is(req, #name, &value)))
+                        }
+                    });
+                    if !required {
+                        let missing = names.claim(&format!("{field}_missing"))?;
+                        let doc = format!("The file part `{name}` is not sent.");
+                        when_fns.push(quote! {
+                            #[doc = #doc]
+                            pub fn #missing(self) -> Self {
+                                Self(self.0.is_true(|req| super::form::text_is(req, #name, None)))
+                            }
+                        });
+                    }
+                }
+                kind => when_fns.push(text_field_matcher(
+                    name,
+                    &field,
+                    kind,
+                    required,
+                    prop.schema_data.nullable,
+                    names,
+                )?),
+            }
+        }
+        let required: Vec<&String> = obj.required.iter().collect();
+        new_matchers.push(quote! {
+            .is_true(|req| super::form::conforms(req, &super::form::FormSpec {
+                required: &[#(#required),*],
+                fields: &[#(#fields),*],
+                files: &[#(#files),*],
+            }))
+        });
+    }
+
+    Ok((when_fns, new_matchers))
+}
+
+/// The matcher of a text or enum form field `name` (`field` in Rust).
+fn text_field_matcher(
+    name: &str,
+    field: &str,
+    kind: FieldKind,
+    required: bool,
+    nullable: bool,
+    names: &mut Names,
+) -> Result<TokenStream, String> {
+    let ty = match kind {
+        FieldKind::Text(t) if t.to_string() == "String" => quote! { &'a str },
+        FieldKind::Text(t) => t,
+        FieldKind::Enum(e) => quote! { forms::#e },
+        FieldKind::File { .. } => unreachable!("form_matchers matches file parts itself"),
+    };
+    let ident = names.claim(field)?;
+    let lifetime = ty.to_string().contains("'a").then(|| quote! { 'a, });
+    if required && nullable {
+        let doc = format!(
+            "`Some(value)`: the field `{name}` is sent with `value` (as the \
+             client writes it); `None`: it is sent empty (null)."
+        );
+        Ok(quote! {
+            #[doc = #doc]
+            pub fn #ident<#lifetime T>(self, value: T) -> Self
+            where
+                T: Into<Option<#ty>>,
+            {
+                let value = value.into().map_or_else(String::new, |v| v.to_string());
+                Self(self.0.is_true(move |req| super::form::text_is(req, #name, Some(&value))))
+            }
+        })
+    } else if required {
+        let doc = format!("The field `{name}` is sent with `value` (as the client writes it).");
+        Ok(quote! {
+            #[doc = #doc]
+            pub fn #ident<#lifetime>(self, value: #ty) -> Self {
+                let value = value.to_string();
+                Self(self.0.is_true(move |req| super::form::text_is(req, #name, Some(&value))))
+            }
+        })
+    } else {
+        let doc = format!(
+            "`Some(value)`: the field `{name}` is sent with `value` (as the \
+             client writes it); `None`: it is not sent."
+        );
+        Ok(quote! {
+            #[doc = #doc]
+            pub fn #ident<#lifetime T>(self, value: T) -> Self
+            where
+                T: Into<Option<#ty>>,
+            {
+                let value = value.into().map(|v| v.to_string());
+                Self(self.0.is_true(move |req| super::form::text_is(req, #name, value.as_deref())))
+            }
+        })
+    }
+}
+
+/// The `Then` helpers of an operation: one per documented status and
+/// content type.
+fn answer_fns(spec: &OpenAPI, op: &Operation, op_id: &str) -> Result<Vec<TokenStream>, String> {
+    let mut then_fns = Vec::new();
+    let mut then_seen = std::collections::BTreeSet::new();
+    for (status, resp) in &op.responses.responses {
+        let openapiv3::StatusCode::Code(code) = status else {
+            return Err(format!("{op_id}: status ranges are not supported here"));
+        };
+        let resp = resolve_response(spec, resp)?;
+        let reason = reason(*code)
+            .ok_or_else(|| format!("{op_id}: status {code} has no standard reason phrase"))?;
+        let doc_base = format!("Answers `{code}`: {}", resp.description);
+        if resp.content.is_empty() {
+            let ident = format_ident!("{}", reason);
+            then_seen.insert(reason.clone());
+            then_fns.push(quote! {
+                #[doc = #doc_base]
+                pub fn #ident(self) -> Self {
+                    Self(self.0.status(#code))
+                }
+            });
+            continue;
+        }
+        let bare = resp
+            .content
+            .keys()
+            .position(|k| k.starts_with("application/json"))
+            .unwrap_or(0);
+        for (i, (media_type, media)) in resp.content.iter().enumerate() {
+            let name = if i == bare {
+                reason.clone()
+            } else {
+                format!("{reason}_{}", snake(media_type))
+            };
+            if !then_seen.insert(name.clone()) {
+                return Err(format!(
+                    "{op_id}: two httpmock answers would be named `{name}`"
+                ));
+            }
+            let ident = format_ident!("{}", name);
+            let doc = format!("{doc_base} (`{media_type}`)");
+            let is_json = media_type.starts_with("application/json");
+            let string_schema = matches!(
+                &media.schema,
+                Some(ReferenceOr::Item(s)) if matches!(&s.schema_kind, SchemaKind::Type(Type::String(st))
+                    if st.format != openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary))
+            );
+            then_fns.push(if is_json {
+                let ty = match &media.schema {
+                    Some(ReferenceOr::Reference { reference }) => {
+                        let ty = component_type(spec, reference, op_id)?;
+                        quote! { &types::#ty }
+                    }
+                    _ => quote! { &::serde_json::Value },
+                };
+                quote! {
+                    #[doc = #doc]
+                    pub fn #ident(self, value: #ty) -> Self {
+                        Self(self.0.status(#code).header("content-type", #media_type).json_body_obj(value))
+                    }
+                }
+            } else if string_schema || media_type.starts_with("text/") {
+                quote! {
+                    #[doc = #doc]
+                    pub fn #ident(self, value: &str) -> Self {
+                        Self(self.0.status(#code).header("content-type", #media_type).body(value))
+                    }
+                }
+            } else {
+                quote! {
+                    #[doc = #doc]
+                    pub fn #ident(self, value: impl AsRef<[u8]>) -> Self {
+                        Self(self.0.status(#code).header("content-type", #media_type).body(value))
+                    }
+                }
+            });
+        }
+    }
+
+    Ok(then_fns)
 }
 
 /// The helper name of a status: its reason phrase in snake case, as
@@ -638,6 +715,7 @@ fn undocumented_answers(content: &mut Vec<syn::Item>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::partition::partition;
     use crate::test_support::spec;
 
     const SPEC: &str = r##"

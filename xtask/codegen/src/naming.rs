@@ -1,7 +1,9 @@
 //! Rust names from spec names.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Schema};
+use quote::format_ident;
+
+use crate::resolve::ref_name;
 
 pub(crate) fn pascal(s: &str) -> String {
     let mut out = String::new();
@@ -53,6 +55,23 @@ pub(crate) fn rust_type_name(name: &str, schema: &Schema) -> String {
         Some(rename) => rename.to_string(),
         None => typify_name(name),
     }
+}
+
+/// The Rust type (in `types`) of the component schema `reference` names
+/// (`#/components/schemas/X`); `op_id` is the operation the error names.
+pub(crate) fn component_type(
+    spec: &OpenAPI,
+    reference: &str,
+    op_id: &str,
+) -> Result<syn::Ident, String> {
+    let name = ref_name(reference);
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(name))
+        .and_then(|s| s.as_item())
+        .ok_or_else(|| format!("{op_id}: unresolved {reference}"))?;
+    Ok(format_ident!("{}", rust_type_name(name, schema)))
 }
 
 /// typify 0.8's `sanitize(name, Case::Pascal)`: heck's PascalCase, with `'`

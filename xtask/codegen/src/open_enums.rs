@@ -1,8 +1,11 @@
 //! Open string enums: typify's are closed, so a value a newer server sends
 //! would fail to decode; these keep it.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StringType, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::naming::{pascal, rust_type_name};
 
 pub(crate) struct OpenEnum {
     /// The component schema name.

@@ -3,8 +3,11 @@
 //! wire matrix, the tests' dispatchers), so a new operation reaches them by
 //! regeneration alone.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::OpenAPI;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::resolve::resolve_body;
 
 /// What the generator records of one operation.
 #[derive(Debug, Clone, PartialEq, Eq)]

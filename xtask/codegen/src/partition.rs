@@ -5,8 +5,9 @@
 //! [`side_errors`] status, left out of the generated match and decoded by
 //! the layer (`Error::from_api` reads it by its status).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, ReferenceOr, Response};
+
+use crate::resolve::{resolve_body, resolve_response};
 
 /// An operation generated here rather than by progenitor.
 pub(crate) struct OwnOp {

@@ -1,8 +1,7 @@
 //! PHP's booleans: wherever the spec says `boolean`, `0` and `1` are `false`
 //! and `true` (a pass over the generated types).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use crate::laravel::{derives, serde_attr_has};
 
 /// The adaptor the pass wires in (`src/api/php.rs`).
 const ADAPTOR: &str = "crate::api::php::boolean";
@@ -116,6 +115,8 @@ fn path_name(ty: &syn::Type) -> Option<(String, Option<&syn::AngleBracketedGener
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
+    use std::collections::BTreeMap;
 
     fn run(file: syn::File) -> Result<Vec<syn::Item>, String> {
         let mut items = file.items;
@@ -273,18 +274,9 @@ mod tests {
             serde_json::json!({"type": "boolean", "default": true}),
         );
         let api = crate::generate(&doc.to_string(), false).unwrap().api;
-        let file: syn::File = syn::parse_str(&api).unwrap();
-        let types = file
-            .items
-            .iter()
-            .find_map(|i| match i {
-                syn::Item::Mod(m) if m.ident == "types" => {
-                    Some(m.content.as_ref().unwrap().1.clone())
-                }
-                _ => None,
-            })
-            .unwrap();
-        let fields = fields(&types);
+        let mut file: syn::File = syn::parse_str(&api).unwrap();
+        let types = crate::types_module(&mut file.items).unwrap();
+        let fields = fields(types);
         let with = r#"deserialize_with = "crate::api::php::boolean""#;
         for field in [
             "Flag.0",

@@ -3,8 +3,10 @@
 //! that fixes it, where progenitor would panic (`not yet implemented: media
 //! type encoding, no schema`) or typify would make a closed enum.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Schema};
+
+use crate::open_enums::find_inline_enums;
+use crate::resolve::{resolve_body, resolve_parameter, resolve_response};
 
 /// The place of an operation in errors: `GET /x/{id} (operationId get_x)`.
 fn place(method: &str, path: &str, op: &Operation) -> String {
@@ -54,149 +56,197 @@ pub(crate) fn preflight(spec: &OpenAPI) -> Result<(), String> {
             ));
         }
         check_path_parameters(spec, method, path, op, &at)?;
-        for p in &op.parameters {
-            let p = resolve_parameter(spec, p).map_err(|e| format!("{at}: {e}"))?;
-            let data = p.parameter_data_ref();
-            if let openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(s)) = &data.format
-            {
-                inline_enum(s, &format!("{at}: parameter `{}`", data.name)).map_err(|where_| {
-                    let index = op
-                        .parameters
-                        .iter()
-                        .position(|q| resolve_parameter(spec, q).is_ok_and(|q| q.parameter_data_ref().name == data.name))
-                        .unwrap_or(0);
-                    format!(
-                        "{where_} is an inline string enum with no name: its type would decode \
-                         closed (an unknown value fails). Name it as a component schema with an \
-                         overlay action in openapi/overlay.yaml, then refer to it:\n{}",
-                        action(
-                            &format!("{}.parameters[{index}]", target(method, path)),
-                            "[naming] a named enum, so that it decodes open.",
-                            "schema: {$ref: '#/components/schemas/<Name>'}   # and add <Name> under $.components.schemas"
-                        )
-                    )
-                })?;
-            }
-        }
-        if let Some(body) = &op.request_body {
-            let body = resolve_body(spec, body).map_err(|e| format!("{at}: {e}"))?;
-            if body.content.len() > 1 {
-                let types: Vec<&String> = body.content.keys().collect();
-                return Err(format!(
-                    "{at}: the request body lists {} content types ({}); the generators take \
-                     one. Keep one with an overlay action in openapi/overlay.yaml:\n{}",
-                    types.len(),
-                    types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "),
+        check_parameters(spec, method, path, op, &at)?;
+        check_request_body(spec, method, path, op, &at)?;
+        check_responses(spec, method, path, op, &at, error_schema)?;
+    }
+    Ok(())
+}
+
+/// No inline string enum in a parameter's schema.
+fn check_parameters(
+    spec: &OpenAPI,
+    method: &str,
+    path: &str,
+    op: &Operation,
+    at: &str,
+) -> Result<(), String> {
+    for p in &op.parameters {
+        let p = resolve_parameter(spec, p).map_err(|e| format!("{at}: {e}"))?;
+        let data = p.parameter_data_ref();
+        if let openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(s)) = &data.format {
+            inline_enum(s, &format!("{at}: parameter `{}`", data.name)).map_err(|where_| {
+                let index = op
+                    .parameters
+                    .iter()
+                    .position(|q| resolve_parameter(spec, q).is_ok_and(|q| q.parameter_data_ref().name == data.name))
+                    .unwrap_or(0);
+                format!(
+                    "{where_} is an inline string enum with no name: its type would decode \
+                     closed (an unknown value fails). Name it as a component schema with an \
+                     overlay action in openapi/overlay.yaml, then refer to it:\n{}",
                     action(
-                        &format!("{}.requestBody", target(method, path)),
-                        "[progenitor] one request content type.",
-                        "content: {<the one to keep>: ...}   # or `remove: true` on the others' targets"
+                        &format!("{}.parameters[{index}]", target(method, path)),
+                        "[naming] a named enum, so that it decodes open.",
+                        "schema: {$ref: '#/components/schemas/<Name>'}   # and add <Name> under $.components.schemas"
                     )
-                ));
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// One request content type, with a schema, and no inline string enum in
+/// it (a form's are taken).
+fn check_request_body(
+    spec: &OpenAPI,
+    method: &str,
+    path: &str,
+    op: &Operation,
+    at: &str,
+) -> Result<(), String> {
+    if let Some(body) = &op.request_body {
+        let body = resolve_body(spec, body).map_err(|e| format!("{at}: {e}"))?;
+        if body.content.len() > 1 {
+            let types: Vec<&String> = body.content.keys().collect();
+            return Err(format!(
+                "{at}: the request body lists {} content types ({}); the generators take \
+                 one. Keep one with an overlay action in openapi/overlay.yaml:\n{}",
+                types.len(),
+                types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", "),
+                action(
+                    &format!("{}.requestBody", target(method, path)),
+                    "[progenitor] one request content type.",
+                    "content: {<the one to keep>: ...}   # or `remove: true` on the others' targets"
+                )
+            ));
+        }
+        for (ct, media) in &body.content {
+            if ct == "multipart/form-data" {
+                continue; // `forms` takes inline enums (closed: the client only sends them)
             }
-            for (ct, media) in &body.content {
-                if ct == "multipart/form-data" {
-                    continue; // `forms` takes inline enums (closed: the client only sends them)
+            let t = format!("{}.requestBody.content['{ct}']", target(method, path));
+            match &media.schema {
+                None => {
+                    return Err(format!(
+                        "{at}: the request body ({ct}) has no schema, so no type can be \
+                         generated for it. Give it one with an overlay action in \
+                         openapi/overlay.yaml:\n{}",
+                        action(
+                            &t,
+                            "[progenitor] the body's schema.",
+                            "schema: {$ref: '#/components/schemas/<Name>'}"
+                        )
+                    ))
                 }
-                let t = format!("{}.requestBody.content['{ct}']", target(method, path));
-                match &media.schema {
-                    None => {
-                        return Err(format!(
-                            "{at}: the request body ({ct}) has no schema, so no type can be \
-                             generated for it. Give it one with an overlay action in \
-                             openapi/overlay.yaml:\n{}",
-                            action(&t, "[progenitor] the body's schema.", "schema: {$ref: '#/components/schemas/<Name>'}")
-                        ))
-                    }
-                    Some(ReferenceOr::Item(s)) => inline_enum(s, &format!("{at}: request body")).map_err(|w| {
+                Some(ReferenceOr::Item(s)) => inline_enum(s, &format!("{at}: request body"))
+                    .map_err(|w| {
                         format!(
                             "{w} is an inline string enum with no name. Name it as a component \
-                             schema with an overlay action in openapi/overlay.yaml:\n{}",
-                            action(&format!("{t}.schema"), "[naming] a named enum, so that it decodes open.", "<property>: {$ref: '#/components/schemas/<Name>'}")
-                        )
-                    })?,
-                    Some(ReferenceOr::Reference { .. }) => {}
-                }
-            }
-        }
-        let mut success_schemas: Vec<(String, String)> = Vec::new();
-        for (status, resp) in &op.responses.responses {
-            let resp = resolve_response(spec, resp).map_err(|e| format!("{at}: {e}"))?;
-            for (ct, media) in &resp.content {
-                let json = ct == "application/json" || ct.starts_with("application/json;");
-                if !json {
-                    continue;
-                }
-                let t = format!(
-                    "{}.responses['{status}'].content['{ct}']",
-                    target(method, path)
-                );
-                let Some(schema) = &media.schema else {
-                    let what = if media.example.is_some() || !media.examples.is_empty() {
-                        "an example and no schema"
-                    } else {
-                        "no schema"
-                    };
-                    let suggested = if status_is_error(status) && error_schema {
-                        "schema: {$ref: '#/components/schemas/ErrorBody'}"
-                    } else {
-                        "schema: {$ref: '#/components/schemas/<Name>'}   # a schema its example validates against"
-                    };
-                    return Err(format!(
-                        "{at}: response {status} ({ct}) has {what}: the generator cannot decode \
-                         an answer without a schema (progenitor stops at it). Give it one with \
-                         an overlay action in openapi/overlay.yaml:\n{}",
-                        action(&t, "[progenitor] the answer's schema.", suggested)
-                    ));
-                };
-                if !media.encoding.is_empty() {
-                    return Err(format!(
-                        "{at}: response {status} ({ct}) declares an `encoding`, which a JSON \
-                         answer cannot use (progenitor stops at it). Drop it with an overlay \
-                         action in openapi/overlay.yaml:\n  - target: {t}.encoding\n    \
-                         description: >-\n      [progenitor] JSON has no encoding.\n    \
-                         x-evidence: {{level: published, reason: \"...\"}}\n    remove: true\n"
-                    ));
-                }
-                if let ReferenceOr::Item(s) = schema {
-                    inline_enum(s, &format!("{at}: response {status}")).map_err(|w| {
-                        format!(
-                            "{w} is an inline string enum with no name: it would decode closed \
-                             (an unknown value fails). Name it as a component schema with an \
-                             overlay action in openapi/overlay.yaml:\n{}",
+                         schema with an overlay action in openapi/overlay.yaml:\n{}",
                             action(
                                 &format!("{t}.schema"),
                                 "[naming] a named enum, so that it decodes open.",
                                 "<property>: {$ref: '#/components/schemas/<Name>'}"
                             )
                         )
-                    })?;
-                }
-                if matches!(status, openapiv3::StatusCode::Code(200..=299)) {
-                    let key = match schema {
-                        ReferenceOr::Reference { reference } => reference.clone(),
-                        ReferenceOr::Item(i) => format!("{i:?}"),
-                    };
-                    success_schemas.push((status.to_string(), key));
-                }
+                    })?,
+                Some(ReferenceOr::Reference { .. }) => {}
             }
         }
-        if let Some((first_status, first)) = success_schemas.first() {
-            if let Some((status, _)) = success_schemas.iter().find(|(_, s)| s != first) {
+    }
+    Ok(())
+}
+
+/// Every JSON answer has a schema, no `encoding`, no inline string enum,
+/// and the success answers share one schema. `error_schema`: the spec has
+/// an `ErrorBody` to suggest for an error answer.
+fn check_responses(
+    spec: &OpenAPI,
+    method: &str,
+    path: &str,
+    op: &Operation,
+    at: &str,
+    error_schema: bool,
+) -> Result<(), String> {
+    let mut success_schemas: Vec<(String, String)> = Vec::new();
+    for (status, resp) in &op.responses.responses {
+        let resp = resolve_response(spec, resp).map_err(|e| format!("{at}: {e}"))?;
+        for (ct, media) in &resp.content {
+            let json = ct == "application/json" || ct.starts_with("application/json;");
+            if !json {
+                continue;
+            }
+            let t = format!(
+                "{}.responses['{status}'].content['{ct}']",
+                target(method, path)
+            );
+            let Some(schema) = &media.schema else {
+                let what = if media.example.is_some() || !media.examples.is_empty() {
+                    "an example and no schema"
+                } else {
+                    "no schema"
+                };
+                let suggested = if status_is_error(status) && error_schema {
+                    "schema: {$ref: '#/components/schemas/ErrorBody'}"
+                } else {
+                    "schema: {$ref: '#/components/schemas/<Name>'}   # a schema its example validates against"
+                };
                 return Err(format!(
-                    "{at}: responses {first_status} and {status} answer JSON of different \
-                     schemas; the generated method answers one type. Make them one schema (a \
-                     component both refer to) with an overlay action in openapi/overlay.yaml:\n{}",
-                    action(
-                        &format!(
-                            "{}.responses['{status}'].content['application/json']",
-                            target(method, path)
-                        ),
-                        "[progenitor] one answer type for every success status.",
-                        &format!("schema: {{$ref: '<the schema of {first_status}>'}}")
-                    )
+                    "{at}: response {status} ({ct}) has {what}: the generator cannot decode \
+                     an answer without a schema (progenitor stops at it). Give it one with \
+                     an overlay action in openapi/overlay.yaml:\n{}",
+                    action(&t, "[progenitor] the answer's schema.", suggested)
+                ));
+            };
+            if !media.encoding.is_empty() {
+                return Err(format!(
+                    "{at}: response {status} ({ct}) declares an `encoding`, which a JSON \
+                     answer cannot use (progenitor stops at it). Drop it with an overlay \
+                     action in openapi/overlay.yaml:\n  - target: {t}.encoding\n    \
+                     description: >-\n      [progenitor] JSON has no encoding.\n    \
+                     x-evidence: {{level: published, reason: \"...\"}}\n    remove: true\n"
                 ));
             }
+            if let ReferenceOr::Item(s) = schema {
+                inline_enum(s, &format!("{at}: response {status}")).map_err(|w| {
+                    format!(
+                        "{w} is an inline string enum with no name: it would decode closed \
+                         (an unknown value fails). Name it as a component schema with an \
+                         overlay action in openapi/overlay.yaml:\n{}",
+                        action(
+                            &format!("{t}.schema"),
+                            "[naming] a named enum, so that it decodes open.",
+                            "<property>: {$ref: '#/components/schemas/<Name>'}"
+                        )
+                    )
+                })?;
+            }
+            if matches!(status, openapiv3::StatusCode::Code(200..=299)) {
+                let key = match schema {
+                    ReferenceOr::Reference { reference } => reference.clone(),
+                    ReferenceOr::Item(i) => format!("{i:?}"),
+                };
+                success_schemas.push((status.to_string(), key));
+            }
+        }
+    }
+    if let Some((first_status, first)) = success_schemas.first() {
+        if let Some((status, _)) = success_schemas.iter().find(|(_, s)| s != first) {
+            return Err(format!(
+                "{at}: responses {first_status} and {status} answer JSON of different \
+                 schemas; the generated method answers one type. Make them one schema (a \
+                 component both refer to) with an overlay action in openapi/overlay.yaml:\n{}",
+                action(
+                    &format!(
+                        "{}.responses['{status}'].content['application/json']",
+                        target(method, path)
+                    ),
+                    "[progenitor] one answer type for every success status.",
+                    &format!("schema: {{$ref: '<the schema of {first_status}>'}}")
+                )
+            ));
         }
     }
     Ok(())

@@ -1,7 +1,6 @@
 //! Following `$ref`s within one spec.
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use openapiv3::{OpenAPI, Parameter, ReferenceOr, RequestBody, Response, Schema};
 
 /// `r` itself, or the component of `map` (one of `spec.components`' maps)
 /// its `$ref` names; `what` names the kind in the error.

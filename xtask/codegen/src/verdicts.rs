@@ -3,8 +3,8 @@
 //! way a pipeline must, with the account's `force_classification` winning
 //! over the server's verdict (a pass over the generated types).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
 
 /// The spec's verdict type, which [`verdict_methods`]' `server_verdict`
 /// returns for every kind.
