@@ -7,13 +7,13 @@
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use identifai::{Error, Identifier};
+use identifai::{AnyResult, Error, Identifier};
 use indicatif::ProgressBar;
 
 use crate::args::{ClassifyArgs, KindArg, ResultArgs, SubmitArgs, VerdictArg};
 use crate::context::Context;
 use crate::media::{audio_options, image_options, video_options, Input, Kind};
-use crate::output::{out, summary, Notes, Paint, Record, Typed};
+use crate::output::{out, summary, Notes, Paint, Record};
 use crate::{usage, Exit, Tally};
 
 /// `identifai health`: exits 1 unless the status is `ok`.
@@ -40,7 +40,7 @@ pub struct Outcome {
     /// Its record (printed with `--json`).
     pub record: Record,
     /// The typed result, for the summary.
-    pub typed: Option<Typed>,
+    pub typed: Option<AnyResult>,
     /// Extra lines for the summary.
     pub notes: Notes,
     /// Errors to print (besides the record's own).
@@ -229,7 +229,7 @@ pub async fn classify_one(
     let waited = wait(ctx, &id, kind, args.wait.timeout).await;
     bar.finish_and_clear();
     let mut outcome = outcome_of(ctx, Some(shown.clone()), &id, kind, waited).await;
-    let Some(Typed::Image(r)) = &outcome.typed else {
+    let Some(AnyResult::Image(r)) = &outcome.typed else {
         return outcome;
     };
     match (r.has_heatmap, heatmap_out) {
@@ -465,7 +465,7 @@ pub async fn wait(
     id: &Identifier,
     kind: Kind,
     timeout: u64,
-) -> identifai::Result<Typed> {
+) -> identifai::Result<AnyResult> {
     let deadline = Context::deadline(timeout);
     match kind {
         Kind::Image => ctx
@@ -473,19 +473,19 @@ pub async fn wait(
             .wait_image(id)
             .deadline(deadline)
             .await
-            .map(Typed::Image),
+            .map(AnyResult::Image),
         Kind::Video => ctx
             .client
             .wait_video(id)
             .deadline(deadline)
             .await
-            .map(Typed::Video),
+            .map(AnyResult::Video),
         Kind::Audio => ctx
             .client
             .wait_audio(id)
             .deadline(deadline)
             .await
-            .map(Typed::Audio),
+            .map(AnyResult::Audio),
         other => {
             let (_, waited) = ctx
                 .client
@@ -500,7 +500,7 @@ pub async fn wait(
 }
 
 /// One GET of a result.
-async fn fetch(ctx: &Context, id: &Identifier, kind: Kind) -> identifai::Result<Typed> {
+async fn fetch(ctx: &Context, id: &Identifier, kind: Kind) -> identifai::Result<AnyResult> {
     ctx.client.result_as(kind, id).await
 }
 
@@ -511,7 +511,7 @@ pub async fn outcome_of(
     path: Option<String>,
     id: &Identifier,
     kind: Kind,
-    waited: identifai::Result<Typed>,
+    waited: identifai::Result<AnyResult>,
 ) -> Outcome {
     let what = path.clone().unwrap_or_else(|| id.to_string());
     match waited {
@@ -665,7 +665,7 @@ mod tests {
 
     #[test]
     fn the_summary_links_the_dashboard_only_when_told() {
-        let typed = Typed::from_json(
+        let typed = AnyResult::from_json(
             identifai::Kind::Image,
             r#"{"identifier":"x","status":"done","result_url":"https://identifai.net/d/x"}"#,
         )

@@ -9,6 +9,7 @@ use identifai::api::types::{
     AudioClip, AudioResponse, C2pa, Classification, ImageResponse, ModelResult, VideoResponse,
     VideoResultsImages,
 };
+use identifai::AnyResult;
 use serde::Serialize;
 
 /// What became of one input (or one identifier).
@@ -95,13 +96,9 @@ impl<T: Serialize> Serialize for Skip<T> {
     }
 }
 
-/// A typed result of any kind, with the server's JSON (the library's
-/// [`identifai::AnyResult`]).
-pub type Typed = identifai::AnyResult;
-
 /// The status to record: the service's, or for servers before 1.1.0 (no
 /// status) `done` once there is a verdict.
-pub fn status_text(typed: &Typed) -> String {
+pub fn status_text(typed: &AnyResult) -> String {
     match (typed.status(), typed.verdict()) {
         (Some(s), _) => s.to_string(),
         (None, Some(_)) => "done".into(),
@@ -110,10 +107,10 @@ pub fn status_text(typed: &Typed) -> String {
 }
 
 /// The `errors` text of a result.
-fn errors_of(typed: &Typed) -> Option<String> {
+fn errors_of(typed: &AnyResult) -> Option<String> {
     match typed {
-        Typed::Image(r) => r.errors.clone(),
-        Typed::Video(r) => r.errors.clone(),
+        AnyResult::Image(r) => r.errors.clone(),
+        AnyResult::Video(r) => r.errors.clone(),
         _ => typed
             .raw_value()
             .get("errors")
@@ -124,13 +121,13 @@ fn errors_of(typed: &Typed) -> Option<String> {
 
 /// Whether a result is still pending (the library's one definition:
 /// unknown statuses pend).
-pub fn is_pending(typed: &Typed) -> bool {
+pub fn is_pending(typed: &AnyResult) -> bool {
     identifai::is_pending(typed.status(), typed.verdict().is_some())
 }
 
 /// The same result with every string's control characters escaped, for a
 /// terminal (a server's `\x1b[...` is shown, never obeyed).
-fn for_terminal(typed: &Typed) -> Typed {
+fn for_terminal(typed: &AnyResult) -> AnyResult {
     fn clean(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::String(s) => *s = terminal_safe(s),
@@ -147,12 +144,12 @@ fn for_terminal(typed: &Typed) -> Typed {
     }
     let mut v = typed.raw_value();
     clean(&mut v);
-    Typed::from_json(typed.kind(), &v.to_string()).unwrap_or_else(|_| typed.clone())
+    AnyResult::from_json(typed.kind(), &v.to_string()).unwrap_or_else(|_| typed.clone())
 }
 
 impl Record {
     /// The record of a result.
-    pub fn from_result(path: Option<String>, typed: &Typed) -> Record {
+    pub fn from_result(path: Option<String>, typed: &AnyResult) -> Record {
         let errors = errors_of(typed);
         let status = status_text(typed);
         let effective = typed.effective_verdict();
@@ -380,7 +377,7 @@ pub struct Notes {
 }
 
 /// The readable summary of a result.
-pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
+pub fn summary(title: &str, typed: &AnyResult, notes: &Notes, p: Paint) -> String {
     // Every string in it may come from the server.
     let title = &terminal_safe(title);
     let typed = &for_terminal(typed);
@@ -437,15 +434,15 @@ pub fn summary(title: &str, typed: &Typed, notes: &Notes, p: Paint) -> String {
         );
     }
     let (c2pa, nsfw) = match typed {
-        Typed::Image(r) => {
+        AnyResult::Image(r) => {
             image_details(&mut out, r, p);
             (Some(r.c2pa.as_ref()), r.is_nsfw)
         }
-        Typed::Video(r) => {
+        AnyResult::Video(r) => {
             video_details(&mut out, r, p);
             (Some(r.c2pa.as_ref()), r.is_nsfw)
         }
-        Typed::Audio(r) => {
+        AnyResult::Audio(r) => {
             audio_details(&mut out, r, p);
             (None, None)
         }
