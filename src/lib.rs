@@ -155,6 +155,7 @@ pub use answer::Classified;
 pub use api::body::BodyLimits;
 pub use api::verdict::{Effective, VerdictSource};
 pub use call::{Call, CallAnswer};
+pub use client::per_kind::*;
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
 };
@@ -164,8 +165,6 @@ pub use kinds::*;
 pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM, PATIENCE};
 pub use retry::RetryConfig;
 pub use source::{check_file, Accepts, Progress, Sent, Source};
-pub use submit::{
-    ApiResult, Classify, ClassifyAudio, ClassifyImage, ClassifyVideo, MediaKind, RawResult, Receipt,
-};
+pub use submit::{Classify, Receipt};
 pub use transport::{Transport, API_KEY_HEADER, MAX_REDIRECTS};
 pub use wait::{is_pending, State, Wait, WaitAll, WaitConfig, LIST_BATCH};

@@ -28,104 +28,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::answer::Classified;
-use crate::api::types::{ErrorBody, ResponseFormat};
-use crate::api::FilePart;
+use crate::api::types::ResponseFormat;
 use crate::api::{ByteStream, ResponseValue};
 use crate::client::Client;
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
 use crate::source::{prepare, Accepts, Prepared, Progress, ProgressFn, Source};
 
-#[doc(hidden)]
-pub type ApiResult =
-    std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<ErrorBody>>;
-
-#[doc(hidden)]
-pub type RawResult =
-    std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<ErrorBody>>;
-
-use crate::kinds::*;
-
-/// What differs between media kinds. The implementations ([`Image`],
-/// [`Video`], [`Audio`], ...) are **generated** by `build.rs` from the
-/// spec's `x-identifai` operations (options group, result type, content
-/// types, size limit, the operations to call); not meant to be implemented
-/// elsewhere.
-pub trait MediaKind: Send + Sync + 'static {
-    /// The generated options struct.
-    type Options: Clone + Default + Send + Sync + std::fmt::Debug;
-    /// The result type of a classification.
-    type Output: serde::de::DeserializeOwned
-        + Default
-        + PartialEq
-        + Clone
-        + Send
-        + Sync
-        + std::fmt::Debug
-        + 'static;
-    /// Which kind this is.
-    const KIND: Kind;
-    /// The kind's name (`image`, ...).
-    const NAME: &'static str;
-    #[doc(hidden)]
-    const WHAT: &'static str;
-    /// The content types the spec's `encoding` allows for the file part.
-    const CONTENT_TYPES: &'static [&'static str];
-    /// The size limit the spec states (the default of
-    /// [`UploadLimits`](crate::UploadLimits)).
-    const MAX_BYTES: u64;
-    #[doc(hidden)]
-    const EXTENSION_FALLBACK: bool;
-    /// Whether the spec has a URL form for this kind.
-    const BY_URL: bool;
-    /// Whether the spec has a list operation for this kind (else results
-    /// are fetched one at a time).
-    const LISTS: bool;
-    /// The multipart part that carries the file.
-    const FILE_PART: &'static str;
-    #[doc(hidden)]
-    fn wrap(result: Classified<Self::Output>) -> AnyResult;
-    #[doc(hidden)]
-    fn unwrap(result: AnyResult) -> Option<Classified<Self::Output>>;
-    #[doc(hidden)]
-    fn state(result: &Self::Output) -> crate::wait::State;
-    /// The options set in `options` that the form `by_url` (else the file
-    /// upload's) does not take: a submission with any is refused before
-    /// anything is sent (the spec's forms of a kind may differ: an audio
-    /// upload takes `prevent_c2pa_forces`, an audio URL does not).
-    #[doc(hidden)]
-    fn options_not_taken(options: &Self::Options, by_url: bool) -> Vec<&'static str>;
-    #[doc(hidden)]
-    fn submit_file(
-        api: &crate::api::Client,
-        accept: ResponseFormat,
-        file: FilePart,
-        options: Self::Options,
-    ) -> impl std::future::Future<Output = ApiResult> + Send;
-    #[doc(hidden)]
-    fn submit_url(
-        api: &crate::api::Client,
-        accept: ResponseFormat,
-        url: String,
-        options: Self::Options,
-    ) -> impl std::future::Future<Output = ApiResult> + Send;
-    #[doc(hidden)]
-    fn get(
-        api: &crate::api::Client,
-        id: &str,
-    ) -> impl std::future::Future<Output = RawResult> + Send;
-    #[doc(hidden)]
-    fn list(
-        api: &crate::api::Client,
-        ids: &[String],
-    ) -> impl std::future::Future<Output = RawResult> + Send;
-    #[doc(hidden)]
-    fn override_classification(
-        api: &crate::api::Client,
-        hash: &str,
-        body: serde_json::Value,
-    ) -> impl std::future::Future<Output = Result<OverrideAnswer>> + Send;
-}
+use crate::kinds::{Image, MediaKind};
 
 /// What the upload checks take for kind `K` on `client`.
 fn accepts<K: MediaKind>(client: &Client) -> Accepts {
@@ -207,13 +117,6 @@ pub struct Classify<'c, K: MediaKind> {
     accepted: Option<AcceptedFn>,
     kind: PhantomData<K>,
 }
-
-/// An image submission.
-pub type ClassifyImage<'c> = Classify<'c, Image>;
-/// A video submission.
-pub type ClassifyVideo<'c> = Classify<'c, Video>;
-/// An audio submission.
-pub type ClassifyAudio<'c> = Classify<'c, Audio>;
 
 impl<K: MediaKind> std::fmt::Debug for Classify<'_, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -30,9 +30,9 @@
 //! # Ok::<(), identifai::Error>(())
 //! ```
 
-use crate::api::types::{ImageResponse, VideoResponse};
+use crate::api::types::{AudioResponse, ImageResponse, VideoResponse};
 use crate::error::{Error, Result};
-use crate::kinds::{AnyResult, Kind};
+use crate::kinds::{AnyResult, Audio, Image, Kind, MediaKind, Video};
 
 /// Parses a result of kind `kind` posted to a webhook, keeping its JSON
 /// (every kind the spec has, by regeneration). A body that is not JSON, or
@@ -56,9 +56,22 @@ pub fn parse(kind: Kind, body: &[u8]) -> Result<AnyResult> {
     Ok(result)
 }
 
+/// Parses a result of kind `K` (a marker type: [`Image`], [`Video`],
+/// [`Audio`], ...) posted to a webhook, as that kind's typed result.
+///
+/// ```
+/// let body = br#"{"identifier":"s1","status":"done"}"#;
+/// let result = identifai::webhook::parse_result::<identifai::Audio>(body)?;
+/// assert_eq!(result.identifier.as_deref(), Some("s1"));
+/// # Ok::<(), identifai::Error>(())
+/// ```
+pub fn parse_result<K: MediaKind>(body: &[u8]) -> Result<K::Output> {
+    serde_json::from_slice(body).map_err(|e| invalid(e, body))
+}
+
 /// Parses an image result posted to a webhook.
 pub fn parse_image_result(body: &[u8]) -> Result<ImageResponse> {
-    serde_json::from_slice(body).map_err(|e| invalid(e, body))
+    parse_result::<Image>(body)
 }
 
 fn invalid(e: serde_json::Error, body: &[u8]) -> Error {
@@ -72,7 +85,12 @@ fn invalid(e: serde_json::Error, body: &[u8]) -> Error {
 
 /// Parses a video result posted to a webhook.
 pub fn parse_video_result(body: &[u8]) -> Result<VideoResponse> {
-    serde_json::from_slice(body).map_err(|e| invalid(e, body))
+    parse_result::<Video>(body)
+}
+
+/// Parses an audio result posted to a webhook.
+pub fn parse_audio_result(body: &[u8]) -> Result<AudioResponse> {
+    parse_result::<Audio>(body)
 }
 
 #[cfg(test)]
@@ -92,6 +110,25 @@ mod tests {
             for bad in [&b"{}"[..], b"[]", b"<html>", b"\xff"] {
                 assert!(parse(kind, bad).is_err(), "{kind}: {bad:?}");
             }
+        }
+    }
+
+    #[test]
+    fn each_kind_has_its_typed_parser() {
+        let body = br#"{"identifier":"w2","status":"done"}"#;
+        let audio = parse_audio_result(body).unwrap();
+        assert_eq!(audio.identifier.as_deref(), Some("w2"));
+        assert_eq!(
+            parse_image_result(body).unwrap().identifier.as_deref(),
+            Some("w2")
+        );
+        assert_eq!(
+            parse_video_result(body).unwrap().identifier.as_deref(),
+            Some("w2")
+        );
+        for bad in [&b"<html>"[..], b"\xff", b"{\"status\": 3}"] {
+            assert!(parse_audio_result(bad).is_err(), "{bad:?}");
+            assert!(parse_result::<Audio>(bad).is_err(), "{bad:?}");
         }
     }
 }

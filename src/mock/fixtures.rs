@@ -5,7 +5,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::state::{MediaKind, Phase, Submission};
+use super::state::{Phase, Submission};
+use crate::Kind;
 
 /// The API version reported by completed analyses.
 pub(crate) const API_VERSION: &str = "1.1.0";
@@ -110,8 +111,8 @@ fn base(submission: &Submission, base_url: &str) -> Map<String, Value> {
     }
     #[allow(unreachable_patterns)]
     let kind = match submission.kind {
-        MediaKind::Image => "classification".to_string(),
-        MediaKind::Video => "classification_video".to_string(),
+        Kind::Image => "classification".to_string(),
+        Kind::Video => "classification_video".to_string(),
         other => format!("classification_{other}"),
     };
     body.insert(
@@ -165,7 +166,7 @@ fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Styl
             if style.quirks {
                 // Nothing analysed yet: PHP writes the empty results map `[]`.
                 let empty = match submission.kind {
-                    MediaKind::Video => json!({}),
+                    Kind::Video => json!({}),
                     _ => json!([]),
                 };
                 body.insert("results".into(), empty);
@@ -191,24 +192,24 @@ fn plain_body(submission: &Submission, phase: Phase, base_url: &str, style: Styl
             if opts.with_nsfw {
                 body.insert("is_nsfw".into(), json!(false));
             }
-            if matches!(submission.kind, MediaKind::Image | MediaKind::Video) {
+            if matches!(submission.kind, Kind::Image | Kind::Video) {
                 body.insert("c2pa".into(), Value::Null);
             }
             // A video has `has_heatmap` and `details` per frame only (the
             // published video page shows neither at its top level).
-            if submission.kind == MediaKind::Image {
+            if submission.kind == Kind::Image {
                 body.insert("has_heatmap".into(), json!(opts.with_heatmap));
             }
             // A kind the mock has no shape for answers the fields above and
             // the rest of its documented result (`fill_from_role`).
             #[allow(unreachable_patterns)]
             match submission.kind {
-                MediaKind::Image => image_results(submission, &mut body),
-                MediaKind::Video => video_results(submission, &mut body),
-                MediaKind::Audio => audio_results(submission, &mut body, style.listed),
+                Kind::Image => image_results(submission, &mut body),
+                Kind::Video => video_results(submission, &mut body),
+                Kind::Audio => audio_results(submission, &mut body, style.listed),
                 _ => documented_verdict(submission, &mut body),
             }
-            if submission.kind == MediaKind::Image {
+            if submission.kind == Kind::Image {
                 body.insert("details".into(), json!([]));
             }
         }
@@ -246,7 +247,7 @@ fn documented_verdict(submission: &Submission, body: &mut Map<String, Value>) {
 
 /// Fields the spec does not name, at three depths: the top level, inside
 /// every verdict, inside every frame of a video and every clip of an audio.
-fn add_unknown_fields(body: &mut Value, kind: MediaKind) {
+fn add_unknown_fields(body: &mut Value, kind: Kind) {
     let Value::Object(top) = body else { return };
     top.insert(
         "mock_extra".into(),

@@ -17,10 +17,11 @@ use super::documented::{self, DocumentedAnswer};
 use super::faults::Route;
 use super::fixtures::{classification_body, heatmap_png_for, Style};
 use super::limits::{retry_after_secs, Decision, MethodClass};
-use super::state::{MediaKind, Phase, Shared};
+use super::state::{Phase, Shared};
 use super::upload::{read_submission, rejection_response, Source, Spec};
 use super::RecordedRequest;
 use crate::api::Operation;
+use crate::Kind;
 
 type AppState = Arc<Shared>;
 
@@ -77,7 +78,7 @@ fn kind_handler(op: &'static Operation, filter: MethodFilter) -> Option<MethodRo
         .strip_suffix("_alias")
         .and_then(Operation::named)
         .unwrap_or(op);
-    let kind: MediaKind = op.kind?.parse().ok()?;
+    let kind: Kind = op.kind?.parse().ok()?;
     Some(match op.role? {
         "submit" => on(
             filter,
@@ -385,7 +386,7 @@ fn style(shared: &Shared, listed: bool) -> Style {
     }
 }
 
-fn classification(shared: &Shared, id: &str, kind: MediaKind) -> Response {
+fn classification(shared: &Shared, id: &str, kind: Kind) -> Response {
     match shared.poll(id, kind) {
         Some((submission, phase)) => json_response(
             StatusCode::OK,
@@ -401,7 +402,7 @@ fn classification(shared: &Shared, id: &str, kind: MediaKind) -> Response {
 /// [`super::MockConfig::override_status`] (200, 201 or 204 without a body);
 /// an invalid body gets Laravel's 422 (`message` and `errors` by field), 404
 /// a hash no submission of the kind has.
-async fn override_kind(shared: &Shared, kind: MediaKind, hash: &str, request: Request) -> Response {
+async fn override_kind(shared: &Shared, kind: Kind, hash: &str, request: Request) -> Response {
     let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(b) => b,
         Err(_) => return error_response(StatusCode::BAD_REQUEST, "The request body is too large."),
@@ -435,7 +436,7 @@ async fn override_kind(shared: &Shared, kind: MediaKind, hash: &str, request: Re
 
 /// The AI heatmap PNG of a finished classification that asked for one;
 /// 204 otherwise.
-fn heatmap(shared: &Shared, id: &str, kind: MediaKind) -> Response {
+fn heatmap(shared: &Shared, id: &str, kind: Kind) -> Response {
     match shared.peek(id, kind) {
         None => not_found_response(),
         Some((submission, Phase::Done)) if submission.options.with_heatmap => {
@@ -504,7 +505,7 @@ fn list_identifiers(query: &str) -> Result<Vec<String>, ()> {
     }
 }
 
-fn list_kind(shared: &Shared, kind: MediaKind, request: Request) -> Response {
+fn list_kind(shared: &Shared, kind: Kind, request: Request) -> Response {
     let query = request.uri().query().unwrap_or("");
     let ids = match list_identifiers(query) {
         Ok(ids) => ids,

@@ -12,9 +12,7 @@ use super::faults::{Fault, Route};
 use super::limits::{Decision, MethodClass, RateLimiter};
 use super::{MockConfig, MockStats, RecordedRequest};
 
-/// A submission's kind: the generated [`crate::Kind`] (image, video, audio
-/// and any kind the spec adds).
-pub(crate) use crate::Kind as MediaKind;
+use crate::Kind;
 
 /// What the caller asked for, validated and normalised.
 #[derive(Clone, Debug, Default)]
@@ -34,7 +32,7 @@ pub(crate) struct Options {
 #[derive(Clone, Debug)]
 pub(crate) struct Submission {
     pub id: String,
-    pub kind: MediaKind,
+    pub kind: Kind,
     /// SHA-256 hex of the file, or of the URL string.
     pub hash: String,
     pub name: String,
@@ -113,7 +111,7 @@ struct Inner {
     /// Mixed into identifiers of `no_cache` submissions.
     nonce: u64,
     /// Overrides by (kind, file hash).
-    overrides: HashMap<(MediaKind, String), String>,
+    overrides: HashMap<(Kind, String), String>,
 }
 
 /// State shared between the [`MockServer`](super::MockServer) handle and
@@ -250,7 +248,7 @@ impl Shared {
     /// identifier.
     pub(crate) fn submit(
         &self,
-        kind: MediaKind,
+        kind: Kind,
         source: &str,
         hash: String,
         name: String,
@@ -307,7 +305,7 @@ impl Shared {
 
     /// Counts one poll of `id` (if it is a `kind` submission) and returns a
     /// snapshot of it with the phase to show.
-    pub(crate) fn poll(&self, id: &str, kind: MediaKind) -> Option<(Submission, Phase)> {
+    pub(crate) fn poll(&self, id: &str, kind: Kind) -> Option<(Submission, Phase)> {
         let polls_until_done = self.config.polls_until_done;
         let mut inner = self.lock();
         let submission = inner.submissions.get_mut(id)?;
@@ -349,7 +347,7 @@ impl Shared {
 
     /// Records an override of the verdict of every `kind` submission of the
     /// file `hash`; `false` when no such submission exists.
-    pub(crate) fn set_override(&self, kind: MediaKind, hash: &str, classification: &str) -> bool {
+    pub(crate) fn set_override(&self, kind: Kind, hash: &str, classification: &str) -> bool {
         let mut inner = self.lock();
         let known = inner
             .submissions
@@ -366,7 +364,7 @@ impl Shared {
 
     /// A snapshot of `id` (if it is a `kind` submission) without counting a
     /// poll.
-    pub(crate) fn peek(&self, id: &str, kind: MediaKind) -> Option<(Submission, Phase)> {
+    pub(crate) fn peek(&self, id: &str, kind: Kind) -> Option<(Submission, Phase)> {
         let inner = self.lock();
         let submission = inner.submissions.get(id)?;
         if submission.kind != kind {

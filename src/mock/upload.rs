@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::routes::json_response;
-use super::state::{MediaKind, Options, Shared};
+use super::state::{Options, Shared};
+use crate::Kind;
 
 /// How far past the size limit an oversized upload is still read (and
 /// discarded) so that the client can read the 400 cleanly; beyond this the
@@ -39,14 +40,14 @@ pub(crate) enum Source {
 /// What one submission route accepts.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Spec {
-    pub kind: MediaKind,
+    pub kind: Kind,
     pub source: Source,
 }
 
 impl Spec {
     fn bool_fields(&self) -> &'static [&'static str] {
         match self.kind {
-            MediaKind::Image => &[
+            Kind::Image => &[
                 "with_morphing",
                 "with_tampering",
                 "with_heatmap",
@@ -54,7 +55,7 @@ impl Spec {
                 "prevent_c2pa_forces",
                 "with_nsfw",
             ],
-            MediaKind::Video => &[
+            Kind::Video => &[
                 "key_frames",
                 "with_tampering",
                 "with_morphing",
@@ -64,7 +65,7 @@ impl Spec {
                 "with_nsfw",
                 "ensure_face_per_frame",
             ],
-            MediaKind::Audio => &["no_cache", "prevent_c2pa_forces"],
+            Kind::Audio => &["no_cache", "prevent_c2pa_forces"],
             #[allow(unreachable_patterns)]
             _ => &["no_cache"],
         }
@@ -72,20 +73,20 @@ impl Spec {
 
     fn text_fields(&self) -> &'static [&'static str] {
         match (self.kind, self.source) {
-            (MediaKind::Image, Source::File(_)) => &["ref_id", "webhook_url"],
-            (MediaKind::Image, Source::Url) => &["file_url", "ref_id", "webhook_url"],
-            (MediaKind::Video, Source::File(_)) => {
+            (Kind::Image, Source::File(_)) => &["ref_id", "webhook_url"],
+            (Kind::Image, Source::Url) => &["file_url", "ref_id", "webhook_url"],
+            (Kind::Video, Source::File(_)) => {
                 &["ref_id", "webhook_url", "frames", "key_frames_method"]
             }
-            (MediaKind::Video, Source::Url) => &[
+            (Kind::Video, Source::Url) => &[
                 "file_url",
                 "ref_id",
                 "webhook_url",
                 "frames",
                 "key_frames_method",
             ],
-            (MediaKind::Audio, Source::File(_)) => &["ref_id", "webhook_url"],
-            (MediaKind::Audio, Source::Url) => &["file_url", "ref_id", "webhook_url"],
+            (Kind::Audio, Source::File(_)) => &["ref_id", "webhook_url"],
+            (Kind::Audio, Source::Url) => &["file_url", "ref_id", "webhook_url"],
             #[allow(unreachable_patterns)]
             (_, Source::File(_)) => &["ref_id", "webhook_url"],
             #[allow(unreachable_patterns)]
@@ -95,8 +96,8 @@ impl Spec {
 
     fn mime_allowed(&self, mime: &str) -> bool {
         match self.kind {
-            MediaKind::Image => IMAGE_TYPES.contains(&mime),
-            MediaKind::Video => mime.starts_with("video/") && mime.len() > "video/".len(),
+            Kind::Image => IMAGE_TYPES.contains(&mime),
+            Kind::Video => mime.starts_with("video/") && mime.len() > "video/".len(),
             // The MIME list of the spec's `encoding` (generated).
             #[allow(unreachable_patterns)]
             kind => kind
@@ -108,9 +109,9 @@ impl Spec {
 
     fn max_bytes(&self, shared: &Shared) -> u64 {
         match self.kind {
-            MediaKind::Image => shared.config.max_image_bytes,
-            MediaKind::Video => shared.config.max_video_bytes,
-            MediaKind::Audio => shared.config.max_audio_bytes,
+            Kind::Image => shared.config.max_image_bytes,
+            Kind::Video => shared.config.max_video_bytes,
+            Kind::Audio => shared.config.max_audio_bytes,
             #[allow(unreachable_patterns)]
             kind => kind.spec_max_bytes(),
         }
@@ -403,7 +404,7 @@ fn validate(
             );
         }
     }
-    if spec.kind == MediaKind::Video {
+    if spec.kind == Kind::Video {
         options.frames = 5;
         if let Some(frames) = text("frames") {
             match frames.trim() {

@@ -33,12 +33,11 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::answer::Classified;
-use crate::api::types::Status;
 use crate::client::Client;
 use crate::error::Result;
 use crate::identifier::Identifier;
-use crate::kinds::{AnyResult, Kind};
-use crate::submit::MediaKind;
+pub use crate::kinds::{is_pending, State};
+use crate::kinds::{AnyResult, Kind, MediaKind};
 pub(crate) use fleet::Board;
 pub(crate) use poller::Poller;
 
@@ -126,56 +125,6 @@ impl WaitConfig {
     /// After a failed round the pause is this many times the last one (at least 1).
     pub fn multiplier(&self) -> f64 {
         self.multiplier
-    }
-}
-
-/// Where a classification stands (internal).
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum State {
-    /// Finished.
-    Done,
-    /// Finished with `errored`, and the server's text.
-    Errored(String),
-    /// Not finished; the last status seen.
-    Pending(Option<Status>),
-}
-
-/// Whether a classification with `status` (and a verdict or not) is still
-/// pending: the one definition every wait uses ([`Client::wait`],
-/// [`Client::wait_all`], the command line's `classify` and `result --wait`).
-/// `new`, and any status this client does not know (`processing`, ...), are
-/// pending until the deadline; `done` and `errored` are not; no status at
-/// all (servers before 1.1.0) is pending until there is a verdict.
-///
-/// ```
-/// use identifai::{api::types::Status, is_pending};
-/// assert!(is_pending(Some(&Status::New), false));
-/// assert!(is_pending(Some(&"processing".parse().unwrap()), true));
-/// assert!(!is_pending(Some(&Status::Done), true));
-/// assert!(!is_pending(None, true));
-/// ```
-pub fn is_pending(status: Option<&Status>, has_verdict: bool) -> bool {
-    match status {
-        Some(Status::Done) | Some(Status::Errored) => false,
-        Some(_) => true,
-        None => !has_verdict,
-    }
-}
-
-/// Where a result of any kind stands, from its `status`, `errors` and
-/// whether it has a verdict (called by the generated per-kind code).
-pub(crate) fn state_of(
-    status: Option<&Status>,
-    errors: Option<&String>,
-    has_verdict: bool,
-) -> State {
-    if is_pending(status, has_verdict) {
-        return State::Pending(status.cloned());
-    }
-    match status {
-        Some(Status::Errored) => State::Errored(errors.cloned().unwrap_or_default()),
-        _ => State::Done,
     }
 }
 

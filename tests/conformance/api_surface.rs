@@ -7,6 +7,8 @@ use quote::ToTokens;
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
 /// The per-kind layer code (`identifai::Kind`, ...), generated beside it.
 const KINDS: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_kinds.rs"));
+/// Its other half, the per-kind `Client` methods and `AnyClassify`.
+const KINDS_CLIENT: &str = include_str!(concat!(env!("OUT_DIR"), "/identifai_kinds_client.rs"));
 
 fn surface() -> String {
     let file = syn::parse_file(GENERATED).expect("generated code parses");
@@ -55,6 +57,8 @@ fn surface() -> String {
     }
     let kinds = syn::parse_file(KINDS).expect("generated kinds parse");
     walk("kinds::", &kinds.items, &mut out);
+    let kinds_client = syn::parse_file(KINDS_CLIENT).expect("generated client methods parse");
+    walk("kinds::", &kinds_client.items, &mut out);
     out.sort();
     out.join("\n")
 }

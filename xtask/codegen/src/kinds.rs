@@ -1,10 +1,11 @@
 //! Media kinds: the per-kind code of the layer from the operations marked
 //! `x-identifai: {kind, role}`.
 
+use std::collections::BTreeMap;
+
 use openapiv3::{OpenAPI, Operation, ReferenceOr, Schema, SchemaKind, Type};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use std::collections::BTreeMap;
 
 use crate::forms::{json_success_type, own_method, Forms};
 use crate::naming::{component_type, pascal};
@@ -29,21 +30,58 @@ pub(crate) struct KindSpec {
     pub(crate) ops: BTreeMap<String, KindOp>,
 }
 
+/// The generated per-kind code, in two files: the bottom (`Kind`,
+/// `AnyResult`, the marker types and their trait impls, `include!`d by
+/// `src/kinds.rs`) names nothing of the client, the submissions or the
+/// waits; the top (`AnyClassify` and `impl Client`, `include!`d by
+/// `src/client.rs`) builds on them.
+pub(crate) struct KindsCode {
+    /// The bottom: `Kind`, `AnyResult`, marker types, trait impls.
+    pub(crate) kinds: TokenStream,
+    /// The top: `AnyClassify` and the `Client` methods per kind.
+    pub(crate) client: TokenStream,
+    /// The `<operation>_raw` methods of `api::Client`.
+    pub(crate) raw_methods: Vec<TokenStream>,
+}
+
+/// What one kind contributes to the generated code.
+struct KindParts {
+    /// The marker type and its trait impls.
+    item: TokenStream,
+    /// Its `Client` variant name (`Image`).
+    ident: syn::Ident,
+    /// Its result type (`ClassificationResult`).
+    output: syn::Ident,
+    /// Its override's answer type, when the spec has an override.
+    override_type: Option<TokenStream>,
+}
+
+/// `a image` / `an audio`.
+fn article(kind: &str) -> String {
+    let a = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{a} {kind}")
+}
+
 /// The per-kind code, generated from the operations the spec marks with
 /// `x-identifai: {kind: image|video|audio, role: ...}`:
 ///
 /// - a marker type per kind (`kinds::Image`, ...) implementing
-///   `crate::submit::MediaKind`: its options group (the submit form's
-///   `x-options-group`), result type (the `result` operation's 200 schema),
-///   accepted content types (the file part's `encoding`), size limit
-///   (`x-identifai.max_bytes`, else the file field's `maxLength`, else the
-///   "Maximum file size" its description states) and which operations submit,
-///   fetch, list and override;
+///   `crate::kinds::MediaKind` and its sealed plumbing: its options group
+///   (the submit form's `x-options-group`), result type (the `result`
+///   operation's 200 schema), accepted content types (the file part's
+///   `encoding`), size limit (`x-identifai.max_bytes`, else the file field's
+///   `maxLength`, else the "Maximum file size" its description states) and
+///   which operations submit, fetch, list and override;
 /// - `Kind` (every kind, in [`KIND_ORDER`]) and `AnyResult` (one variant per
 ///   kind);
 /// - `Client` methods per kind (`classify_<kind>`, `<kind>_result`,
-///   `<kind>_results`, `wait_<kind>`) and the dispatch by `Kind` the layer
-///   needs (`result`, `wait_all`, `override_classification`);
+///   `<kind>_results`, `wait_<kind>`), a `Classify<Kind>` alias per kind and
+///   the dispatch by `Kind` the layer needs (`result`, `wait_all`,
+///   `override_classification`);
 /// - and, for each `result`/`list` operation, a `<operation>_raw` method
 ///   that hands back the body undecoded, so the layer keeps the server's
 ///   JSON beside the typed value.
@@ -51,10 +89,66 @@ pub(crate) struct KindSpec {
 /// A kind needs `submit` and `result` (else the build fails, naming it);
 /// `submit_url`, `list` and `override` are used when the spec has them: a
 /// kind without a list is polled one result at a time.
-pub(crate) fn media_kinds(
-    spec: &OpenAPI,
-    forms: &mut Forms,
-) -> Result<(TokenStream, Vec<TokenStream>), String> {
+pub(crate) fn media_kinds(spec: &OpenAPI, forms: &mut Forms) -> Result<KindsCode, String> {
+    let (kinds, order) = kind_operations(spec)?;
+    let mut parts = Vec::new();
+    let mut raw_methods = Vec::new();
+    for kind in &order {
+        parts.push(kind_parts(
+            spec,
+            forms,
+            kind,
+            &kinds[kind],
+            &mut raw_methods,
+        )?);
+    }
+    if parts.is_empty() {
+        return Err("no operation carries x-identifai: the layer has no media kinds".into());
+    }
+    let override_types: Vec<&TokenStream> = parts
+        .iter()
+        .filter_map(|p| p.override_type.as_ref())
+        .collect();
+    let override_type = match override_types.first() {
+        Some(t)
+            if override_types
+                .iter()
+                .all(|o| o.to_string() == t.to_string()) =>
+        {
+            (*t).clone()
+        }
+        Some(_) => return Err("the override operations answer different schemas".into()),
+        None => quote! { ::serde_json::Value },
+    };
+    let kinds_code: TokenStream = [
+        kind_enum(&parts, &order),
+        any_result(&parts, &order),
+        quote! {
+            /// The answer of an override (the same schema for every kind).
+            pub(crate) type OverrideOutput = #override_type;
+        },
+    ]
+    .into_iter()
+    .chain(parts.iter().map(|p| p.item.clone()))
+    .collect();
+    Ok(KindsCode {
+        kinds: quote! {
+            // The media kinds of the API and their per-kind code, generated
+            // from the operations the spec marks with `x-identifai`. Layer
+            // code: `src/kinds.rs` includes it, outside `api`.
+            #[allow(unused_imports)]
+            use crate::api::{forms, types};
+
+            #kinds_code
+        },
+        client: client_code(&parts, &order, &override_type),
+        raw_methods,
+    })
+}
+
+/// The operations of every kind by role, and the kinds in [`KIND_ORDER`]
+/// (then the others by name).
+fn kind_operations(spec: &OpenAPI) -> Result<(BTreeMap<String, KindSpec>, Vec<String>), String> {
     let mut kinds: BTreeMap<String, KindSpec> = BTreeMap::new();
     for (path, item) in &spec.paths.paths {
         let ReferenceOr::Item(item) = item else {
@@ -112,562 +206,606 @@ pub(crate) fn media_kinds(
             .filter(|k| !KIND_ORDER.contains(&k.as_str()))
             .cloned(),
     );
+    Ok((kinds, order))
+}
 
-    let mut items = Vec::new();
-    let mut raw_methods = Vec::new();
-    let mut variants = Vec::new();
-    let mut kind_strs = Vec::new();
-    let mut outputs = Vec::new();
-    let mut override_types = Vec::new();
-    for kind in &order {
-        let k = &kinds[kind];
-        let need = |role: &str| {
-            k.ops.get(role).ok_or_else(|| {
-                format!("kind {kind}: no operation with x-identifai role `{role}` in the spec")
-            })
-        };
-        // `submit` and `result` make a kind; a URL form, a list and an
-        // override are used when the spec has them.
-        let submit = need("submit")?;
-        let result = need("result")?;
-        let submit_url = k.ops.get("submit_url");
-        let list = k.ops.get("list");
-        let ident = format_ident!("{}", pascal(kind));
-        let what = format!(
-            "{} {kind}",
-            if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                "an"
-            } else {
-                "a"
-            }
-        );
-
-        // The file form: its part, content types, options group and limit.
-        let (file_field, content_types, group, max_bytes) = file_form(spec, kind, submit)?;
-        if let Some(submit_url) = submit_url {
-            let (_, url_group) = form_group(spec, submit_url)?;
-            if url_group.as_deref() != Some(group.as_str()) {
-                return Err(format!(
-                    "kind {kind}: {} and {} must share one x-options-group",
-                    submit.op_id, submit_url.op_id
-                ));
-            }
-        }
-        let form = format_ident!("{}Form", pascal(&submit.op_id));
-        let submit_fn = format_ident!("{}", submit.op_id);
-        let konst = format_ident!("{}_CONTENT_TYPES", file_field.to_ascii_uppercase());
-        let group_ident = format_ident!("{}", group);
-        // `infer` tells every image format apart by content; video and
-        // audio containers it may not, so there the file name may tell.
-        let extension_fallback = !content_types.iter().all(|t| t.starts_with("image/"));
-
-        let output = json_ref_type(spec, result, false)?;
-        if let Some(list) = list {
-            let list_output = json_ref_type(spec, list, true)?;
-            if output != list_output {
-                return Err(format!(
-                    "kind {kind}: {} answers items of another type than {}",
-                    list.op_id, result.op_id
-                ));
-            }
-        }
-        check_pollable(spec, result)?;
-        let get_raw = format_ident!("{}_raw", result.op_id);
-        for op in std::iter::once(result).chain(list) {
-            let own = OwnOp {
-                path: op.path.clone(),
-                method: op.method,
-                op: op.op.clone(),
-            };
-            raw_methods.push(own_method(
-                spec,
-                &own,
-                forms,
-                Some(&format!("{}_raw", op.op_id)),
-            )?);
-        }
-        let by_url = submit_url.is_some();
-        let lists = list.is_some();
-        let file_part = file_field.clone();
-        // Without a URL form or a list the layer never calls these (it
-        // checks `BY_URL` / `LISTS` first); they answer a typed refusal.
-        let (submit_url_body, url_options) = match submit_url {
-            Some(u) => {
-                let url_form = format_ident!("{}Form", pascal(&u.op_id));
-                let f = format_ident!("{}", u.op_id);
-                (
-                    quote! {
-                        let form = forms::#url_form::new(url).with_options(options);
-                        api.#f(Some(accept), form).await
-                    },
-                    quote! { forms::#url_form::options_not_taken(options) },
-                )
-            }
-            None => {
-                let reason = format!("the spec has no URL submission for {kind}s");
-                (
-                    quote! {
-                        let _ = (api, accept, url, options);
-                        Err(::progenitor_client::Error::InvalidRequest(#reason.into()))
-                    },
-                    quote! { forms::#form::options_not_taken(options) },
-                )
-            }
-        };
-        let list_body = match list {
-            Some(l) => {
-                let f = format_ident!("{}_raw", l.op_id);
-                quote! { api.#f(ids).await }
-            }
-            None => {
-                let reason = format!("the spec has no list operation for {kind}s");
-                quote! {
-                    let _ = (api, ids);
-                    Err(::progenitor_client::Error::InvalidRequest(#reason.into()))
-                }
-            }
-        };
-        let override_body = match k.ops.get("override") {
-            Some(o) => {
-                let f = format_ident!("{}", o.op_id);
-                let body = json_body_type(spec, o)?;
-                let answer = json_ref_type(spec, o, false)?;
-                // An override that may answer without a body (204) answers
-                // `Option` of its JSON type (`None`: stored, nothing said).
-                override_types.push(if json_success_type(spec, &o.op)?.is_some() {
-                    quote! { types::#answer }
-                } else {
-                    quote! { ::std::option::Option<types::#answer> }
-                });
-                quote! {
-                    let body: types::#body = ::serde_json::from_value(body).map_err(|e| {
-                        crate::error::InputError::InvalidSetting { setting: "classification", reason: e.to_string() }
-                    })?;
-                    match api.#f(hash, &body).await {
-                        Ok(v) => Ok(v.into_inner()),
-                        Err(e) => Err(crate::Error::from_api(e).await),
-                    }
-                }
-            }
-            None => {
-                let reason = format!("the spec has no override operation for {kind}s");
-                quote! {
-                    let _ = (api, hash, body);
-                    Err(crate::error::InputError::InvalidSetting { setting: "kind", reason: #reason.into() }.into())
-                }
-            }
-        };
-
-        let op_line = |o: &KindOp| format!("`{} {}`", o.method.to_uppercase(), o.path);
-        let kind_doc = format!(
-            "{}s: {} (file){}, results from {}{}. \
-             Generated from the spec's `x-identifai` operations.",
-            pascal(kind),
-            op_line(submit),
-            submit_url
-                .map(|u| format!(", {} (URL)", op_line(u)))
-                .unwrap_or_else(|| ", no URL submission".into()),
-            op_line(result),
-            list.map(|l| format!(" and {}", op_line(l)))
-                .unwrap_or_else(|| " (one at a time: the spec has no list)".into()),
-        );
-        let max_doc = format!("{max_bytes} bytes: the limit the spec states for {kind}s.");
-        items.push(quote! {
-            #[doc = #kind_doc]
-            #[derive(Debug)]
-            pub enum #ident {}
-
-            impl crate::submit::MediaKind for #ident {
-                type Options = forms::#group_ident;
-                type Output = types::#output;
-                const KIND: Kind = Kind::#ident;
-                const NAME: &'static str = #kind;
-                const WHAT: &'static str = #what;
-                const CONTENT_TYPES: &'static [&'static str] = forms::#form::#konst;
-                #[doc = #max_doc]
-                const MAX_BYTES: u64 = #max_bytes;
-                const EXTENSION_FALLBACK: bool = #extension_fallback;
-                const BY_URL: bool = #by_url;
-                const LISTS: bool = #lists;
-                const FILE_PART: &'static str = #file_part;
-                fn wrap(result: crate::answer::Classified<Self::Output>) -> AnyResult {
-                    AnyResult::#ident(result)
-                }
-                fn unwrap(result: AnyResult) -> Option<crate::answer::Classified<Self::Output>> {
-                    #[allow(unreachable_patterns)]
-                    match result { AnyResult::#ident(r) => Some(r), _ => None }
-                }
-                fn state(result: &Self::Output) -> crate::wait::State {
-                    crate::wait::state_of(result.status.as_ref(), result.errors.as_ref(), result.verdict.is_some())
-                }
-                fn options_not_taken(options: &Self::Options, by_url: bool) -> Vec<&'static str> {
-                    if by_url {
-                        #url_options
-                    } else {
-                        forms::#form::options_not_taken(options)
-                    }
-                }
-                async fn submit_file(
-                    api: &crate::api::Client,
-                    accept: types::ResponseFormat,
-                    file: crate::api::FilePart,
-                    options: Self::Options,
-                ) -> crate::submit::ApiResult {
-                    let form = forms::#form::new(file).with_options(options);
-                    api.#submit_fn(Some(accept), form).await
-                }
-                async fn submit_url(
-                    api: &crate::api::Client,
-                    accept: types::ResponseFormat,
-                    url: ::std::string::String,
-                    options: Self::Options,
-                ) -> crate::submit::ApiResult {
-                    #submit_url_body
-                }
-                async fn get(api: &crate::api::Client, id: &str) -> crate::submit::RawResult {
-                    api.#get_raw(id).await
-                }
-                async fn list(api: &crate::api::Client, ids: &[::std::string::String]) -> crate::submit::RawResult {
-                    #list_body
-                }
-                async fn override_classification(
-                    api: &crate::api::Client,
-                    hash: &str,
-                    body: ::serde_json::Value,
-                ) -> crate::Result<OverrideAnswer> {
-                    #override_body
-                }
-            }
-        });
-        variants.push(ident);
-        kind_strs.push(kind.clone());
-        outputs.push(output);
-    }
-    if variants.is_empty() {
-        return Err("no operation carries x-identifai: the layer has no media kinds".into());
-    }
-    let override_type = match override_types.first() {
-        Some(t)
-            if override_types
-                .iter()
-                .all(|o| o.to_string() == t.to_string()) =>
-        {
-            t.clone()
-        }
-        Some(_) => return Err("the override operations answer different schemas".into()),
-        None => quote! { ::serde_json::Value },
+/// One kind's marker type and trait impls, after checking what the layer
+/// needs of its operations; its `_raw` methods go to `raw_methods`.
+fn kind_parts(
+    spec: &OpenAPI,
+    forms: &mut Forms,
+    kind: &str,
+    k: &KindSpec,
+    raw_methods: &mut Vec<TokenStream>,
+) -> Result<KindParts, String> {
+    let need = |role: &str| {
+        k.ops.get(role).ok_or_else(|| {
+            format!("kind {kind}: no operation with x-identifai role `{role}` in the spec")
+        })
     };
+    // `submit` and `result` make a kind; a URL form, a list and an
+    // override are used when the spec has them.
+    let submit = need("submit")?;
+    let result = need("result")?;
+    let submit_url = k.ops.get("submit_url");
+    let list = k.ops.get("list");
+    let ident = format_ident!("{}", pascal(kind));
+
+    // The file form: its part, content types, options group and limit.
+    let (file_field, content_types, group, max_bytes) = file_form(spec, kind, submit)?;
+    if let Some(submit_url) = submit_url {
+        let (_, url_group) = form_group(spec, submit_url)?;
+        if url_group.as_deref() != Some(group.as_str()) {
+            return Err(format!(
+                "kind {kind}: {} and {} must share one x-options-group",
+                submit.op_id, submit_url.op_id
+            ));
+        }
+    }
+    let output = json_ref_type(spec, result, false)?;
+    if let Some(list) = list {
+        let list_output = json_ref_type(spec, list, true)?;
+        if output != list_output {
+            return Err(format!(
+                "kind {kind}: {} answers items of another type than {}",
+                list.op_id, result.op_id
+            ));
+        }
+    }
+    check_pollable(spec, result)?;
+    for op in std::iter::once(result).chain(list) {
+        let own = OwnOp {
+            path: op.path.clone(),
+            method: op.method,
+            op: op.op.clone(),
+        };
+        raw_methods.push(own_method(
+            spec,
+            &own,
+            forms,
+            Some(&format!("{}_raw", op.op_id)),
+        )?);
+    }
+    let (override_body, override_type) = override_code(spec, kind, k.ops.get("override"))?;
+    let form = format_ident!("{}Form", pascal(&submit.op_id));
+    let (submit_url_body, url_options) = submit_url_code(kind, &form, submit_url);
+    let list_body = list_code(kind, list);
+    let public = public_impl(
+        kind,
+        &ident,
+        &output,
+        &group,
+        &form,
+        &file_field,
+        max_bytes,
+        k,
+    );
+    let submit_fn = format_ident!("{}", submit.op_id);
+    let get_raw = format_ident!("{}_raw", result.op_id);
+    let what = article(kind);
+    let group_ident = format_ident!("{}", group);
+    // `infer` tells every image format apart by content; video and
+    // audio containers it may not, so there the file name may tell.
+    let extension_fallback = !content_types.iter().all(|t| t.starts_with("image/"));
+    let item = quote! {
+        #public
+
+        impl sealed::Plumbing for #ident {
+            const WHAT: &'static str = #what;
+            const EXTENSION_FALLBACK: bool = #extension_fallback;
+            fn wrap(result: crate::answer::Classified<types::#output>) -> AnyResult {
+                AnyResult::#ident(result)
+            }
+            fn unwrap(result: AnyResult) -> Option<crate::answer::Classified<types::#output>> {
+                #[allow(unreachable_patterns)]
+                match result { AnyResult::#ident(r) => Some(r), _ => None }
+            }
+            fn state(result: &types::#output) -> State {
+                state_of(result.status.as_ref(), result.errors.as_ref(), result.verdict.is_some())
+            }
+            fn options_not_taken(options: &forms::#group_ident, by_url: bool) -> Vec<&'static str> {
+                if by_url {
+                    #url_options
+                } else {
+                    forms::#form::options_not_taken(options)
+                }
+            }
+            async fn submit_file(
+                api: &crate::api::Client,
+                accept: types::ResponseFormat,
+                file: crate::api::FilePart,
+                options: forms::#group_ident,
+            ) -> ApiResult {
+                let form = forms::#form::new(file).with_options(options);
+                api.#submit_fn(Some(accept), form).await
+            }
+            async fn submit_url(
+                api: &crate::api::Client,
+                accept: types::ResponseFormat,
+                url: ::std::string::String,
+                options: forms::#group_ident,
+            ) -> ApiResult {
+                #submit_url_body
+            }
+            async fn get(api: &crate::api::Client, id: &str) -> ApiResult {
+                api.#get_raw(id).await
+            }
+            async fn list(api: &crate::api::Client, ids: &[::std::string::String]) -> ApiResult {
+                #list_body
+            }
+            async fn override_classification(
+                api: &crate::api::Client,
+                hash: &str,
+                body: ::serde_json::Value,
+            ) -> crate::Result<OverrideOutput> {
+                #override_body
+            }
+        }
+    };
+    Ok(KindParts {
+        item,
+        ident,
+        output,
+        override_type,
+    })
+}
+
+/// A kind's marker type and its public `MediaKind` impl.
+#[allow(clippy::too_many_arguments)]
+fn public_impl(
+    kind: &str,
+    ident: &syn::Ident,
+    output: &syn::Ident,
+    group: &str,
+    form: &syn::Ident,
+    file_field: &str,
+    max_bytes: u64,
+    k: &KindSpec,
+) -> TokenStream {
+    let op_line = |role: &str| {
+        k.ops
+            .get(role)
+            .map(|o| format!("`{} {}`", o.method.to_uppercase(), o.path))
+    };
+    let kind_doc = format!(
+        "{}s: {} (file){}, results from {}{}. \
+         Generated from the spec's `x-identifai` operations.",
+        pascal(kind),
+        op_line("submit").unwrap_or_default(),
+        op_line("submit_url")
+            .map(|u| format!(", {u} (URL)"))
+            .unwrap_or_else(|| ", no URL submission".into()),
+        op_line("result").unwrap_or_default(),
+        op_line("list")
+            .map(|l| format!(" and {l}"))
+            .unwrap_or_else(|| " (one at a time: the spec has no list)".into()),
+    );
+    let max_doc = format!("{max_bytes} bytes: the limit the spec states for {kind}s.");
+    let group = format_ident!("{}", group);
+    let konst = format_ident!("{}_CONTENT_TYPES", file_field.to_ascii_uppercase());
+    let by_url = k.ops.contains_key("submit_url");
+    let lists = k.ops.contains_key("list");
+    quote! {
+        #[doc = #kind_doc]
+        #[derive(Debug)]
+        pub enum #ident {}
+
+        impl MediaKind for #ident {
+            type Options = forms::#group;
+            type Output = types::#output;
+            const KIND: Kind = Kind::#ident;
+            const NAME: &'static str = #kind;
+            const CONTENT_TYPES: &'static [&'static str] = forms::#form::#konst;
+            #[doc = #max_doc]
+            const MAX_BYTES: u64 = #max_bytes;
+            const BY_URL: bool = #by_url;
+            const LISTS: bool = #lists;
+            const FILE_PART: &'static str = #file_field;
+        }
+    }
+}
+
+/// The URL submission's body and the options it does not take; without a
+/// URL form the layer never calls it (it checks `BY_URL` first): a typed
+/// refusal.
+fn submit_url_code(
+    kind: &str,
+    form: &syn::Ident,
+    submit_url: Option<&KindOp>,
+) -> (TokenStream, TokenStream) {
+    match submit_url {
+        Some(u) => {
+            let url_form = format_ident!("{}Form", pascal(&u.op_id));
+            let f = format_ident!("{}", u.op_id);
+            (
+                quote! {
+                    let form = forms::#url_form::new(url).with_options(options);
+                    api.#f(Some(accept), form).await
+                },
+                quote! { forms::#url_form::options_not_taken(options) },
+            )
+        }
+        None => {
+            let reason = format!("the spec has no URL submission for {kind}s");
+            (
+                quote! {
+                    let _ = (api, accept, url, options);
+                    Err(::progenitor_client::Error::InvalidRequest(#reason.into()))
+                },
+                quote! { forms::#form::options_not_taken(options) },
+            )
+        }
+    }
+}
+
+/// The list call's body; without a list the layer never calls it (it
+/// checks `LISTS` first): a typed refusal.
+fn list_code(kind: &str, list: Option<&KindOp>) -> TokenStream {
+    match list {
+        Some(l) => {
+            let f = format_ident!("{}_raw", l.op_id);
+            quote! { api.#f(ids).await }
+        }
+        None => {
+            let reason = format!("the spec has no list operation for {kind}s");
+            quote! {
+                let _ = (api, ids);
+                Err(::progenitor_client::Error::InvalidRequest(#reason.into()))
+            }
+        }
+    }
+}
+
+/// The override call's body, and its answer type when the spec has one.
+fn override_code(
+    spec: &OpenAPI,
+    kind: &str,
+    over: Option<&KindOp>,
+) -> Result<(TokenStream, Option<TokenStream>), String> {
+    let Some(o) = over else {
+        let reason = format!("the spec has no override operation for {kind}s");
+        return Ok((
+            quote! {
+                let _ = (api, hash, body);
+                Err(crate::error::InputError::InvalidSetting { setting: "kind", reason: #reason.into() }.into())
+            },
+            None,
+        ));
+    };
+    let f = format_ident!("{}", o.op_id);
+    let body = json_body_type(spec, o)?;
+    let answer = json_ref_type(spec, o, false)?;
+    // An override that may answer without a body (204) answers `Option` of
+    // its JSON type (`None`: stored, nothing said).
+    let ty = if json_success_type(spec, &o.op)?.is_some() {
+        quote! { types::#answer }
+    } else {
+        quote! { ::std::option::Option<types::#answer> }
+    };
+    Ok((
+        quote! {
+            let body: types::#body = ::serde_json::from_value(body).map_err(|e| {
+                crate::error::InputError::InvalidSetting { setting: "classification", reason: e.to_string() }
+            })?;
+            match api.#f(hash, &body).await {
+                Ok(v) => Ok(v.into_inner()),
+                Err(e) => Err(crate::Error::from_api(e).await),
+            }
+        },
+        Some(ty),
+    ))
+}
+
+/// `Kind`: one variant per kind, with what the spec says of each.
+fn kind_enum(parts: &[KindParts], order: &[String]) -> TokenStream {
+    let variants: Vec<&syn::Ident> = parts.iter().map(|p| &p.ident).collect();
+    let variant_docs: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
     let count = variants.len();
-    let classify_fns: Vec<syn::Ident> = kind_strs
-        .iter()
-        .map(|k| format_ident!("classify_{}", k))
-        .collect();
-    let result_fns: Vec<syn::Ident> = kind_strs
-        .iter()
-        .map(|k| format_ident!("{}_result", k))
-        .collect();
-    let results_fns: Vec<syn::Ident> = kind_strs
-        .iter()
-        .map(|k| format_ident!("{}_results", k))
-        .collect();
-    let wait_fns: Vec<syn::Ident> = kind_strs
-        .iter()
-        .map(|k| format_ident!("wait_{}", k))
-        .collect();
-    let as_fns: Vec<syn::Ident> = kind_strs
-        .iter()
-        .map(|k| format_ident!("as_{}", k))
-        .collect();
-    let into_fns: Vec<syn::Ident> = kind_strs
-        .iter()
-        .map(|k| format_ident!("into_{}", k))
-        .collect();
-    let classify_docs: Vec<String> = kind_strs.iter().map(|k| format!("Starts {} submission: a path, bytes, a reader, a stream or a URL, checked before anything is sent.", if k.starts_with(['a','e','i','o','u']) { format!("an {k}") } else { format!("a {k}") })).collect();
-    let result_docs: Vec<String> = kind_strs.iter().map(|k| format!("The current result of {k} classification `id` (one GET, no waiting), typed and with the server's JSON.")).collect();
-    let results_docs: Vec<String> = kind_strs.iter().map(|k| format!("The current results of 1 to 100 {k} classifications, in one GET. Identifiers the server does not know are left out of the answer.")).collect();
-    let wait_docs: Vec<String> = kind_strs.iter().map(|k| format!("Waits for {k} classification `id` to finish; `.await` the returned wait, after tuning it if needed.")).collect();
-    let as_docs: Vec<String> = kind_strs
+    quote! {
+        /// A media kind of the API. Generated from the spec's `x-identifai`
+        /// operations, in the order [`crate::Client::result`] tries them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Kind {
+            #( #[doc = #variant_docs] #variants, )*
+        }
+
+        impl Kind {
+            /// Every kind, in the order [`crate::Client::result`] tries them.
+            pub const ALL: [Kind; #count] = [#(Kind::#variants),*];
+
+            /// The kind's name (`image`, ...).
+            pub fn as_str(&self) -> &'static str {
+                match self { #( Kind::#variants => #order, )* }
+            }
+
+            /// The size limit the spec states for this kind, in bytes.
+            pub fn spec_max_bytes(&self) -> u64 {
+                match self { #( Kind::#variants => <#variants as MediaKind>::MAX_BYTES, )* }
+            }
+
+            /// The content types the spec allows for this kind's file part.
+            pub fn content_types(&self) -> &'static [&'static str] {
+                match self { #( Kind::#variants => <#variants as MediaKind>::CONTENT_TYPES, )* }
+            }
+
+            /// Whether the spec has a URL form for this kind
+            /// (else only files are sent).
+            pub fn takes_urls(&self) -> bool {
+                match self { #( Kind::#variants => <#variants as MediaKind>::BY_URL, )* }
+            }
+
+            /// Whether the spec has a list operation for this kind
+            /// (else its results are fetched one at a time).
+            pub fn lists(&self) -> bool {
+                match self { #( Kind::#variants => <#variants as MediaKind>::LISTS, )* }
+            }
+
+            /// The multipart part that carries this kind's file.
+            pub fn file_part(&self) -> &'static str {
+                match self { #( Kind::#variants => <#variants as MediaKind>::FILE_PART, )* }
+            }
+
+            /// The kind's position in [`Kind::ALL`].
+            pub fn index(&self) -> usize {
+                Self::ALL.iter().position(|k| k == self).unwrap_or(0)
+            }
+        }
+
+        impl ::std::fmt::Display for Kind {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for Kind {
+            type Err = ::std::string::String;
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                match s {
+                    #( #order => Ok(Kind::#variants), )*
+                    other => Err(format!("unknown media kind `{other}` (one of: {})", [#(#order),*].join(", "))),
+                }
+            }
+        }
+    }
+}
+
+/// `AnyResult`: a result of any kind, one variant per kind.
+fn any_result(parts: &[KindParts], order: &[String]) -> TokenStream {
+    let variants: Vec<&syn::Ident> = parts.iter().map(|p| &p.ident).collect();
+    let outputs: Vec<&syn::Ident> = parts.iter().map(|p| &p.output).collect();
+    let variant_docs: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
+    let as_fns: Vec<syn::Ident> = order.iter().map(|k| format_ident!("as_{}", k)).collect();
+    let into_fns: Vec<syn::Ident> = order.iter().map(|k| format_ident!("into_{}", k)).collect();
+    let as_docs: Vec<String> = order
         .iter()
         .map(|k| format!("The {k} result, if this is one."))
         .collect();
-    let variant_docs: Vec<String> = kind_strs.iter().map(|k| format!("`{k}`")).collect();
-    Ok((
-        quote! {
-            // The media kinds of the API and their per-kind code, generated
-            // from the operations the spec marks with `x-identifai`. Layer
-            // code: `src/kinds.rs` includes it, outside `api`.
-                #[allow(unused_imports)]
-                use crate::api::{forms, types};
+    quote! {
+        /// A result of any kind, typed, with the server's JSON. Returned by
+        /// [`crate::Client::result`] and [`crate::Client::wait_all`].
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub enum AnyResult {
+            #( #[doc = #variant_docs] #variants(crate::answer::Classified<types::#outputs>), )*
+        }
 
-                /// A media kind of the API. Generated from the spec's `x-identifai`
-                /// operations, in the order [`crate::Client::result`] tries them.
-                #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-                #[non_exhaustive]
-                pub enum Kind {
-                    #( #[doc = #variant_docs] #variants, )*
+        impl AnyResult {
+            /// Decodes `json` as a result of `kind`, keeping the text as its raw JSON.
+            pub fn from_json(kind: Kind, json: &str) -> ::serde_json::Result<AnyResult> {
+                match kind { #( Kind::#variants => crate::answer::Classified::from_json(json).map(AnyResult::#variants), )* }
+            }
+
+            /// Which kind this is.
+            pub fn kind(&self) -> Kind {
+                match self { #( AnyResult::#variants(_) => Kind::#variants, )* }
+            }
+
+            /// The JSON the server sent, verbatim.
+            pub fn raw(&self) -> &::serde_json::value::RawValue {
+                match self { #( AnyResult::#variants(r) => r.raw(), )* }
+            }
+
+            /// The JSON the server sent, as a value.
+            pub fn raw_value(&self) -> ::serde_json::Value {
+                match self { #( AnyResult::#variants(r) => r.raw_value(), )* }
+            }
+
+            /// The classification's identifier, when the answer has one.
+            pub fn identifier(&self) -> Option<&str> {
+                match self { #( AnyResult::#variants(r) => r.identifier.as_deref(), )* }
+            }
+
+            /// The file's SHA-256 (what overrides take), when the answer has one.
+            pub fn hash(&self) -> Option<&str> {
+                match self { #( AnyResult::#variants(r) => r.hash.as_deref(), )* }
+            }
+
+            /// The classification's status, when the answer has one.
+            pub fn status(&self) -> Option<&types::Status> {
+                match self { #( AnyResult::#variants(r) => r.status.as_ref(), )* }
+            }
+
+            /// The server's default verdict, when there is one: the same
+            /// [`types::Verdict`] as the typed results' `server_verdict()`.
+            /// See [`Self::effective_verdict`] for the one to act on.
+            pub fn verdict(&self) -> Option<::std::borrow::Cow<'_, types::Verdict>> {
+                match self { #( AnyResult::#variants(r) => r.server_verdict(), )* }
+            }
+
+            /// The classification the account forced with an override, if any.
+            pub fn forced_classification(&self) -> Option<&types::Classification> {
+                match self { #( AnyResult::#variants(r) => r.forced_classification(), )* }
+            }
+
+            /// The verdict to act on: the account's forced classification when
+            /// there is one, else the server's verdict.
+            pub fn effective_verdict(&self) -> Option<crate::Effective> {
+                match self { #( AnyResult::#variants(r) => r.effective_verdict(), )* }
+            }
+
+            #(
+                #[doc = #as_docs]
+                pub fn #as_fns(&self) -> Option<&crate::answer::Classified<types::#outputs>> {
+                    #[allow(unreachable_patterns)]
+                    match self { AnyResult::#variants(r) => Some(r), _ => None }
                 }
 
-                impl Kind {
-                    /// Every kind, in the order [`crate::Client::result`] tries them.
-                    pub const ALL: [Kind; #count] = [#(Kind::#variants),*];
+                #[doc = #as_docs]
+                pub fn #into_fns(self) -> Option<crate::answer::Classified<types::#outputs>> {
+                    #[allow(unreachable_patterns)]
+                    match self { AnyResult::#variants(r) => Some(r), _ => None }
+                }
+            )*
 
-                    /// The kind's name (`image`, ...).
-                    pub fn as_str(&self) -> &'static str {
-                        match self { #( Kind::#variants => #kind_strs, )* }
-                    }
+            pub(crate) fn state(&self) -> State {
+                use sealed::Plumbing;
+                match self { #( AnyResult::#variants(r) => #variants::state(r), )* }
+            }
+        }
 
-                    /// The size limit the spec states for this kind, in bytes.
-                    pub fn spec_max_bytes(&self) -> u64 {
-                        use crate::submit::MediaKind;
-                        match self { #( Kind::#variants => <#variants as MediaKind>::MAX_BYTES, )* }
-                    }
+        impl ::serde::Serialize for AnyResult {
+            /// The server's JSON, verbatim.
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                self.raw().serialize(s)
+            }
+        }
+    }
+}
 
-                    /// The content types the spec allows for this kind's file part.
-                    pub fn content_types(&self) -> &'static [&'static str] {
-                        use crate::submit::MediaKind;
-                        match self { #( Kind::#variants => <#variants as MediaKind>::CONTENT_TYPES, )* }
-                    }
+/// The top half: a `Classify<Kind>` alias per kind, `AnyClassify` and the
+/// `Client` methods per kind and by `Kind`.
+fn client_code(parts: &[KindParts], order: &[String], override_type: &TokenStream) -> TokenStream {
+    let variants: Vec<&syn::Ident> = parts.iter().map(|p| &p.ident).collect();
+    let outputs: Vec<&syn::Ident> = parts.iter().map(|p| &p.output).collect();
+    let variant_docs: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
+    let fns = |f: &dyn Fn(&str) -> String| -> Vec<syn::Ident> {
+        order.iter().map(|k| format_ident!("{}", f(k))).collect()
+    };
+    let classify_fns = fns(&|k| format!("classify_{k}"));
+    let result_fns = fns(&|k| format!("{k}_result"));
+    let results_fns = fns(&|k| format!("{k}_results"));
+    let wait_fns = fns(&|k| format!("wait_{k}"));
+    let aliases: Vec<syn::Ident> = fns(&|k| format!("Classify{}", pascal(k)));
+    let alias_docs: Vec<String> = order
+        .iter()
+        .map(|k| format!("{} submission.", pascal(&article(k))))
+        .collect();
+    let classify_docs: Vec<String> = order.iter().map(|k| format!("Starts {} submission: a path, bytes, a reader, a stream or a URL, checked before anything is sent.", article(k))).collect();
+    let result_docs: Vec<String> = order.iter().map(|k| format!("The current result of {k} classification `id` (one GET, no waiting), typed and with the server's JSON.")).collect();
+    let results_docs: Vec<String> = order.iter().map(|k| format!("The current results of 1 to 100 {k} classifications, in one GET. Identifiers the server does not know are left out of the answer.")).collect();
+    let wait_docs: Vec<String> = order.iter().map(|k| format!("Waits for {k} classification `id` to finish; `.await` the returned wait, after tuning it if needed.")).collect();
+    quote! {
+        // The client's per-kind methods, generated from the operations the
+        // spec marks with `x-identifai`: `src/client.rs` includes it.
+        #[allow(unused_imports)]
+        use crate::api::types;
+        use crate::kinds::{AnyResult, Kind, #(#variants),*};
 
-                    /// Whether the spec has a URL form for this kind
-                    /// (else only files are sent).
-                    pub fn takes_urls(&self) -> bool {
-                        use crate::submit::MediaKind;
-                        match self { #( Kind::#variants => <#variants as MediaKind>::BY_URL, )* }
-                    }
+        #(
+            #[doc = #alias_docs]
+            pub type #aliases<'c> = crate::submit::Classify<'c, #variants>;
+        )*
 
-                    /// Whether the spec has a list operation for this kind
-                    /// (else its results are fetched one at a time).
-                    pub fn lists(&self) -> bool {
-                        use crate::submit::MediaKind;
-                        match self { #( Kind::#variants => <#variants as MediaKind>::LISTS, )* }
-                    }
+        /// A submission of a kind chosen at run time, from
+        /// [`crate::Client::classify_as`]: the same calls as
+        /// [`crate::Classify`], with options left at their defaults.
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum AnyClassify<'c> {
+            #( #[doc = #variant_docs] #variants(crate::submit::Classify<'c, #variants>), )*
+        }
 
-                    /// The multipart part that carries this kind's file.
-                    pub fn file_part(&self) -> &'static str {
-                        use crate::submit::MediaKind;
-                        match self { #( Kind::#variants => <#variants as MediaKind>::FILE_PART, )* }
-                    }
+        impl AnyClassify<'_> {
+            /// Which kind is submitted.
+            pub fn kind(&self) -> Kind {
+                match self { #( AnyClassify::#variants(_) => Kind::#variants, )* }
+            }
 
-                    /// The kind's position in [`Kind::ALL`].
-                    pub fn index(&self) -> usize {
-                        Self::ALL.iter().position(|k| k == self).unwrap_or(0)
-                    }
+            /// See [`crate::Classify::response_format`].
+            pub fn response_format(self, format: types::ResponseFormat) -> Self {
+                match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.response_format(format)), )* }
+            }
+
+            /// See [`crate::Classify::on_progress`].
+            pub fn on_progress(self, f: impl Fn(crate::Progress) + Send + Sync + 'static) -> Self {
+                match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.on_progress(f)), )* }
+            }
+
+            /// See [`crate::Classify::on_accepted`].
+            pub fn on_accepted(self, f: impl Fn(&crate::Receipt) -> ::std::io::Result<()> + Send + Sync + 'static) -> Self {
+                match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.on_accepted(f)), )* }
+            }
+
+            /// See [`crate::Classify::send`].
+            pub async fn send(self) -> crate::Result<crate::Identifier> {
+                match self { #( AnyClassify::#variants(c) => c.send().await, )* }
+            }
+
+            /// See [`crate::Classify::send_receipt`].
+            pub async fn send_receipt(self) -> crate::Result<crate::Receipt> {
+                match self { #( AnyClassify::#variants(c) => c.send_receipt().await, )* }
+            }
+
+            /// See [`crate::Classify::wait`]: the result as an [`AnyResult`].
+            pub async fn wait(self) -> crate::Result<AnyResult> {
+                match self { #( AnyClassify::#variants(c) => c.wait().await.map(AnyResult::#variants), )* }
+            }
+        }
+
+        impl crate::Client {
+            /// Starts a submission of kind `kind` (chosen at run time):
+            /// `classify_as(Kind::Image, source)` is
+            /// `classify_image(source)`, options left at their defaults.
+            pub fn classify_as(&self, kind: Kind, source: impl Into<crate::Source>) -> AnyClassify<'_> {
+                match kind { #( Kind::#variants => AnyClassify::#variants(self.#classify_fns(source)), )* }
+            }
+
+            #(
+                #[doc = #classify_docs]
+                pub fn #classify_fns(&self, source: impl Into<crate::Source>) -> crate::submit::Classify<'_, #variants> {
+                    crate::submit::Classify::new(self, source.into())
                 }
 
-                impl ::std::fmt::Display for Kind {
-                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
+                #[doc = #result_docs]
+                pub async fn #result_fns(&self, id: &crate::Identifier) -> crate::Result<crate::answer::Classified<types::#outputs>> {
+                    self.result_of::<#variants>(id).await
                 }
 
-                impl ::std::str::FromStr for Kind {
-                    type Err = ::std::string::String;
-                    fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
-                        match s {
-                            #( #kind_strs => Ok(Kind::#variants), )*
-                            other => Err(format!("unknown media kind `{other}` (one of: {})", [#(#kind_strs),*].join(", "))),
-                        }
-                    }
+                #[doc = #results_docs]
+                pub async fn #results_fns(&self, ids: &[crate::Identifier]) -> crate::Result<Vec<crate::answer::Classified<types::#outputs>>> {
+                    self.results_of::<#variants>(ids).await
                 }
 
-                /// The answer of an override (the same schema for every kind).
-                pub type OverrideAnswer = #override_type;
-
-                /// A result of any kind, typed, with the server's JSON. Returned by
-                /// [`crate::Client::result`] and [`crate::Client::wait_all`].
-                #[derive(Clone, Debug, PartialEq)]
-                #[non_exhaustive]
-                pub enum AnyResult {
-                    #( #[doc = #variant_docs] #variants(crate::answer::Classified<types::#outputs>), )*
+                #[doc = #wait_docs]
+                pub fn #wait_fns(&self, id: &crate::Identifier) -> crate::wait::Wait<'_, #variants> {
+                    crate::wait::Wait::new(self, id)
                 }
+            )*
 
-                impl AnyResult {
-                    /// Decodes `json` as a result of `kind`, keeping the text as its raw JSON.
-                    pub fn from_json(kind: Kind, json: &str) -> ::serde_json::Result<AnyResult> {
-                        match kind { #( Kind::#variants => crate::answer::Classified::from_json(json).map(AnyResult::#variants), )* }
-                    }
+            /// The current result of `id` as kind `kind` (one GET).
+            pub async fn result_as(&self, kind: Kind, id: &crate::Identifier) -> crate::Result<AnyResult> {
+                match kind { #( Kind::#variants => self.result_of::<#variants>(id).await.map(AnyResult::#variants), )* }
+            }
 
-                    /// Which kind this is.
-                    pub fn kind(&self) -> Kind {
-                        match self { #( AnyResult::#variants(_) => Kind::#variants, )* }
-                    }
+            /// The current results of 1 to 100 classifications of kind `kind` (one GET).
+            pub async fn results_as(&self, kind: Kind, ids: &[crate::Identifier]) -> crate::Result<Vec<AnyResult>> {
+                match kind { #( Kind::#variants => Ok(self.results_of::<#variants>(ids).await?.into_iter().map(AnyResult::#variants).collect()), )* }
+            }
 
-                    /// The JSON the server sent, verbatim.
-                    pub fn raw(&self) -> &::serde_json::value::RawValue {
-                        match self { #( AnyResult::#variants(r) => r.raw(), )* }
-                    }
-
-                    /// The JSON the server sent, as a value.
-                    pub fn raw_value(&self) -> ::serde_json::Value {
-                        match self { #( AnyResult::#variants(r) => r.raw_value(), )* }
-                    }
-
-                    /// The classification's identifier, when the answer has one.
-                    pub fn identifier(&self) -> Option<&str> {
-                        match self { #( AnyResult::#variants(r) => r.identifier.as_deref(), )* }
-                    }
-
-                    /// The file's SHA-256 (what overrides take), when the answer has one.
-                    pub fn hash(&self) -> Option<&str> {
-                        match self { #( AnyResult::#variants(r) => r.hash.as_deref(), )* }
-                    }
-
-                    /// The classification's status, when the answer has one.
-                    pub fn status(&self) -> Option<&types::Status> {
-                        match self { #( AnyResult::#variants(r) => r.status.as_ref(), )* }
-                    }
-
-                    /// The server's default verdict, when there is one: the same
-                    /// [`types::Verdict`] as the typed results' `server_verdict()`.
-                    /// See [`Self::effective_verdict`] for the one to act on.
-                    pub fn verdict(&self) -> Option<::std::borrow::Cow<'_, types::Verdict>> {
-                        match self { #( AnyResult::#variants(r) => r.server_verdict(), )* }
-                    }
-
-                    /// The classification the account forced with an override, if any.
-                    pub fn forced_classification(&self) -> Option<&types::Classification> {
-                        match self { #( AnyResult::#variants(r) => r.forced_classification(), )* }
-                    }
-
-                    /// The verdict to act on: the account's forced classification when
-                    /// there is one, else the server's verdict.
-                    pub fn effective_verdict(&self) -> Option<crate::Effective> {
-                        match self { #( AnyResult::#variants(r) => r.effective_verdict(), )* }
-                    }
-
-                    #(
-                        #[doc = #as_docs]
-                        pub fn #as_fns(&self) -> Option<&crate::answer::Classified<types::#outputs>> {
-                            #[allow(unreachable_patterns)]
-                            match self { AnyResult::#variants(r) => Some(r), _ => None }
-                        }
-
-                        #[doc = #as_docs]
-                        pub fn #into_fns(self) -> Option<crate::answer::Classified<types::#outputs>> {
-                            #[allow(unreachable_patterns)]
-                            match self { AnyResult::#variants(r) => Some(r), _ => None }
-                        }
-                    )*
-
-                    pub(crate) fn state(&self) -> crate::wait::State {
-                        use crate::submit::MediaKind;
-                        match self { #( AnyResult::#variants(r) => #variants::state(r), )* }
-                    }
-                }
-
-                impl ::serde::Serialize for AnyResult {
-                    /// The server's JSON, verbatim.
-                    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
-                        self.raw().serialize(s)
-                    }
-                }
-
-                #(#items)*
-
-                /// A submission of a kind chosen at run time, from
-                /// [`crate::Client::classify_as`]: the same calls as
-                /// [`crate::Classify`], with options left at their defaults.
-                #[derive(Debug)]
-                #[non_exhaustive]
-                pub enum AnyClassify<'c> {
-                    #( #[doc = #variant_docs] #variants(crate::submit::Classify<'c, #variants>), )*
-                }
-
-                impl AnyClassify<'_> {
-                    /// Which kind is submitted.
-                    pub fn kind(&self) -> Kind {
-                        match self { #( AnyClassify::#variants(_) => Kind::#variants, )* }
-                    }
-
-                    /// See [`crate::Classify::response_format`].
-                    pub fn response_format(self, format: types::ResponseFormat) -> Self {
-                        match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.response_format(format)), )* }
-                    }
-
-                    /// See [`crate::Classify::on_progress`].
-                    pub fn on_progress(self, f: impl Fn(crate::Progress) + Send + Sync + 'static) -> Self {
-                        match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.on_progress(f)), )* }
-                    }
-
-                    /// See [`crate::Classify::on_accepted`].
-                    pub fn on_accepted(self, f: impl Fn(&crate::Receipt) -> ::std::io::Result<()> + Send + Sync + 'static) -> Self {
-                        match self { #( AnyClassify::#variants(c) => AnyClassify::#variants(c.on_accepted(f)), )* }
-                    }
-
-                    /// See [`crate::Classify::send`].
-                    pub async fn send(self) -> crate::Result<crate::Identifier> {
-                        match self { #( AnyClassify::#variants(c) => c.send().await, )* }
-                    }
-
-                    /// See [`crate::Classify::send_receipt`].
-                    pub async fn send_receipt(self) -> crate::Result<crate::Receipt> {
-                        match self { #( AnyClassify::#variants(c) => c.send_receipt().await, )* }
-                    }
-
-                    /// See [`crate::Classify::wait`]: the result as an [`AnyResult`].
-                    pub async fn wait(self) -> crate::Result<AnyResult> {
-                        use crate::submit::MediaKind;
-                        match self { #( AnyClassify::#variants(c) => c.wait().await.map(#variants::wrap), )* }
-                    }
-                }
-
-                impl crate::Client {
-                    /// Starts a submission of kind `kind` (chosen at run time):
-                    /// `classify_as(Kind::Image, source)` is
-                    /// `classify_image(source)`, options left at their defaults.
-                    pub fn classify_as(&self, kind: Kind, source: impl Into<crate::Source>) -> AnyClassify<'_> {
-                        match kind { #( Kind::#variants => AnyClassify::#variants(self.#classify_fns(source)), )* }
-                    }
-
-                    #(
-                        #[doc = #classify_docs]
-                        pub fn #classify_fns(&self, source: impl Into<crate::Source>) -> crate::submit::Classify<'_, #variants> {
-                            crate::submit::Classify::new(self, source.into())
-                        }
-
-                        #[doc = #result_docs]
-                        pub async fn #result_fns(&self, id: &crate::Identifier) -> crate::Result<crate::answer::Classified<types::#outputs>> {
-                            self.result_of::<#variants>(id).await
-                        }
-
-                        #[doc = #results_docs]
-                        pub async fn #results_fns(&self, ids: &[crate::Identifier]) -> crate::Result<Vec<crate::answer::Classified<types::#outputs>>> {
-                            self.results_of::<#variants>(ids).await
-                        }
-
-                        #[doc = #wait_docs]
-                        pub fn #wait_fns(&self, id: &crate::Identifier) -> crate::wait::Wait<'_, #variants> {
-                            crate::wait::Wait::new(self, id)
-                        }
-                    )*
-
-                    /// The current result of `id` as kind `kind` (one GET).
-                    pub async fn result_as(&self, kind: Kind, id: &crate::Identifier) -> crate::Result<AnyResult> {
-                        use crate::submit::MediaKind;
-                        match kind { #( Kind::#variants => self.result_of::<#variants>(id).await.map(#variants::wrap), )* }
-                    }
-
-                    /// The current results of 1 to 100 classifications of kind `kind` (one GET).
-                    pub async fn results_as(&self, kind: Kind, ids: &[crate::Identifier]) -> crate::Result<Vec<AnyResult>> {
-                        use crate::submit::MediaKind;
-                        match kind { #( Kind::#variants => Ok(self.results_of::<#variants>(ids).await?.into_iter().map(#variants::wrap).collect()), )* }
-                    }
-
-                    /// Overrides the verdict of the `kind` file whose SHA-256 is `hash`
-                    /// (the `hash` of its result, not its identifier): later answers
-                    /// carry `classification` as their `force_classification`.
-                    pub async fn override_classification(
-                        &self,
-                        kind: Kind,
-                        hash: &str,
-                        classification: types::Classification,
-                    ) -> crate::Result<OverrideAnswer> {
-                        match kind { #( Kind::#variants => self.override_of::<#variants>(hash, classification).await, )* }
-                    }
-                }
-        },
-        raw_methods,
-    ))
+            /// Overrides the verdict of the `kind` file whose SHA-256 is `hash`
+            /// (the `hash` of its result, not its identifier): later answers
+            /// carry `classification` as their `force_classification`.
+            pub async fn override_classification(
+                &self,
+                kind: Kind,
+                hash: &str,
+                classification: types::Classification,
+            ) -> crate::Result<#override_type> {
+                match kind { #( Kind::#variants => self.override_of::<#variants>(hash, classification).await, )* }
+            }
+        }
+    }
 }
 
 /// The submit form of a kind: its file field, that field's content types,

@@ -140,8 +140,10 @@ pub struct Generated {
     /// crate outside `crate::api`.
     pub api: String,
     /// The per-kind layer code (`include!`d by `src/kinds.rs`): `Kind`,
-    /// `AnyResult`, the kinds' marker types and their `Client` methods.
+    /// `AnyResult`, the kinds' marker types and their trait impls.
     pub kinds: String,
+    /// The per-kind `Client` methods (`include!`d by `src/client.rs`).
+    pub kinds_client: String,
     /// The typed httpmock helpers of every operation, when asked for.
     pub httpmock: Option<String>,
     /// The MockServer's documented answer of every operation (`ANSWERS`,
@@ -153,6 +155,8 @@ pub struct Generated {
 pub const API_FILE: &str = "identifai_api.rs";
 /// See [`API_FILE`].
 pub const KINDS_FILE: &str = "identifai_kinds.rs";
+/// See [`API_FILE`].
+pub const KINDS_CLIENT_FILE: &str = "identifai_kinds_client.rs";
 /// See [`API_FILE`].
 pub const HTTPMOCK_FILE: &str = "identifai_httpmock.rs";
 /// See [`API_FILE`].
@@ -175,6 +179,8 @@ pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), Str
     std::fs::write(out_dir.join(API_FILE), generated.api)
         .map_err(|e| format!("writing generated code: {e}"))?;
     std::fs::write(out_dir.join(KINDS_FILE), generated.kinds)
+        .map_err(|e| format!("writing generated kinds: {e}"))?;
+    std::fs::write(out_dir.join(KINDS_CLIENT_FILE), generated.kinds_client)
         .map_err(|e| format!("writing generated kinds: {e}"))?;
     if let Some(mock) = generated.httpmock {
         std::fs::write(out_dir.join(HTTPMOCK_FILE), mock)
@@ -264,8 +270,8 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     for op in &own_ops {
         methods.push(own_method(&spec, op, &mut forms, None)?);
     }
-    let (kinds_mod, raw_methods) = media_kinds(&spec, &mut forms)?;
-    methods.extend(raw_methods);
+    let kinds_code = media_kinds(&spec, &mut forms)?;
+    methods.extend(kinds_code.raw_methods);
     let groups = std::mem::take(&mut forms.groups);
     for (group, members) in &groups {
         forms.items.push(options_group(group, members)?);
@@ -306,9 +312,13 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     module_items(&mut file.items, "conformance")?.extend(calls.items);
 
     let api = prettyplease::unparse(&file);
-    let kinds: syn::File =
-        syn::parse2(kinds_mod).map_err(|e| format!("generated kinds do not parse: {e}"))?;
-    let kinds = prettyplease::unparse(&kinds);
+    let unparse = |tokens| -> Result<String, String> {
+        let file: syn::File =
+            syn::parse2(tokens).map_err(|e| format!("generated kinds do not parse: {e}"))?;
+        Ok(prettyplease::unparse(&file))
+    };
+    let kinds = unparse(kinds_code.kinds)?;
+    let kinds_client = unparse(kinds_code.client)?;
 
     // The typed httpmock helpers, for the `mock` feature only: progenitor's
     // for its operations, `mocks`' for the ones generated here (multipart
@@ -333,6 +343,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     Ok(Generated {
         api,
         kinds,
+        kinds_client,
         httpmock: mock,
         mock_answers,
     })
