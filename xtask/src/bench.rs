@@ -68,11 +68,13 @@ pub fn parse(rest: &[String]) -> Result<Options> {
     Ok(o)
 }
 
-fn cargo() -> String {
+/// The cargo that runs this xtask (`$CARGO`), else the one on the PATH.
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+/// The workspace's target directory (`$CARGO_TARGET_DIR`, else `target/`).
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))

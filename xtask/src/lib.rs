@@ -9,6 +9,7 @@
 //! * [`mutate`]: check that the conformance tests catch a client that drifted
 //!   from the spec; [`added_kind`]: that a kind the spec adds reaches
 //!   everything by regeneration alone.
+//! * [`surface`]: the crate's whole public API, pinned in `tests/public-api.txt`.
 
 pub mod added_kind;
 pub mod bench;
@@ -18,6 +19,7 @@ pub mod merge;
 pub mod mutate;
 pub mod overlay;
 pub mod spec;
+pub mod surface;
 pub mod vendor;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use xtask::{bench, mutate, repo_root, spec, vendor};
+use xtask::{bench, mutate, repo_root, spec, surface, vendor};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -36,6 +36,10 @@ commands:
       add two pages of a new kind and an operation, regenerate by the documented steps
       and require the tests, the mock and the command line to cover them with no
       edit. --addition: that last proof alone.
+  surface [--check]
+      Write the crate's whole public API (every feature; from rustdoc's JSON,
+      built with RUSTC_BOOTSTRAP=1) to tests/public-api.txt, one item a line.
+      --check writes nothing and fails, showing the difference, if it changed.
   bench [--quick] [--write] [--debug] [--only N] [--cold]
       Run the benchmarks (benches/client.rs in release, and the build benchmark)
       and write BENCHMARKS.md. --quick: small sizes, no build benchmark, seconds;
@@ -107,6 +111,11 @@ fn main() -> ExitCode {
             Some("--addition") if rest.len() == 1 => mutate::run_addition(&repo_root()),
             Some(flag) => Err(anyhow!("unknown option {flag:?} for `mutate`")),
             None => mutate::run(&repo_root()),
+        },
+        Some((cmd, rest)) if cmd == "surface" => match rest {
+            [] => surface::run(&repo_root(), false),
+            [flag] if flag == "--check" => surface::run(&repo_root(), true),
+            _ => Err(anyhow!("`surface` takes only --check")),
         },
         Some((cmd, rest)) if cmd == "bench" => {
             bench::parse(rest).and_then(|opts| bench::run(&repo_root(), &opts))
