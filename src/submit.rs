@@ -56,6 +56,7 @@ pub trait MediaKind: Send + Sync + 'static {
     type Options: Clone + Default + Send + Sync + std::fmt::Debug;
     /// The result type of a classification.
     type Output: serde::de::DeserializeOwned
+        + crate::api::Answer
         + Default
         + PartialEq
         + Clone
