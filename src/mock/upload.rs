@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::routes::json_response;
 use super::state::{MediaKind, Options, Shared};
+use super::wire::json_response;
 
 /// How far past the size limit an oversized upload is still read (and
 /// discarded) so that the client can read the 400 cleanly; beyond this the
