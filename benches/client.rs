@@ -1809,7 +1809,7 @@ fn latency_run(
 ) {
     let server = latency_mock(scale);
     // A fresh Redis per run: the last run's send times must not pace this one.
-    let redis = (workers > 1).then(|| RedisServer::try_start().ok().expect("redis-server"));
+    let redis = (workers > 1).then(|| RedisServer::try_start().expect("redis-server"));
     let dirs: Vec<_> = (0..workers)
         .map(|w| media_dir(each, seed + 1000 * w as u32, videos))
         .collect();
