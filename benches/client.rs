@@ -33,6 +33,11 @@ use identifai::mock::{MockConfig, MockServer};
 use identifai::{Client, RateLimits, RetryConfig, Source, WaitConfig};
 use serde_json::{json, Value};
 
+// The tests' Redis helper, the one way this repository starts Redis.
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
+
 const MIB: u64 = 1024 * 1024;
 
 struct Mode {
@@ -1217,49 +1222,6 @@ fn decode(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
 
 // ---------------------------------------------------------------- 5. fleet
 
-/// A `redis-server` of the bench's own on a free loopback port, stopped
-/// on drop; `None` when `redis-server` is not installed.
-struct RedisServer {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let redis = Self { child, port };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(redis);
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        None
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn unix_micros() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1388,7 +1350,7 @@ fn fleet(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
     };
     let total = (workers * each) as usize;
     let bound = earliest(total - 1, 1, 30) * scale;
-    let Some(redis) = RedisServer::start() else {
+    let Some(redis) = RedisServer::try_start().ok() else {
         eprintln!("[bench]   no redis-server: fleet skipped");
         let _ = writeln!(
             out,
@@ -1847,7 +1809,7 @@ fn latency_run(
 ) {
     let server = latency_mock(scale);
     // A fresh Redis per run: the last run's send times must not pace this one.
-    let redis = (workers > 1).then(|| RedisServer::start().expect("redis-server"));
+    let redis = (workers > 1).then(|| RedisServer::try_start().expect("redis-server"));
     let dirs: Vec<_> = (0..workers)
         .map(|w| media_dir(each, seed + 1000 * w as u32, videos))
         .collect();
@@ -1915,7 +1877,7 @@ fn latency(mode: &Mode, out: &mut String, summary: &mut Vec<String>) {
         } else {
             (0.1, 10, &[1, 10, 100, 300], 25, 100)
         };
-    let redis = RedisServer::start().map(drop).is_some();
+    let redis = RedisServer::try_start().ok().map(drop).is_some();
     let mut measured: Vec<Measured> = Vec::new();
     let workers = 4;
     let fleet_n = workers * fleet_each;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use crate::api::Answer;
 use crate::error::{Error, Result};
 
 /// A typed value together with the JSON text it was decoded from.
@@ -31,33 +32,25 @@ use crate::error::{Error, Result};
 /// assert_eq!(serde_json::to_string(&result).unwrap(), body);
 /// ```
 ///
-/// [`raw_text`](Self::raw_text) is the same JSON as a `&str`.
-///
-/// The answer is parsed once, into the typed value: the text is kept as it
-/// came (the answer's own buffer, not a copy: a result of a list answer
-/// shares the list's), and turned into a [`RawValue`] only the first time
-/// [`raw`](Self::raw) (or `Serialize`) asks for one. Cloning is cheap for
-/// the text (a reference count), a copy for the value.
+/// [`raw_text`](Self::raw_text) is the same JSON as a `&str`. The text is
+/// the answer's own buffer, shared, not copied; cloning copies the value only.
 #[derive(Clone)]
 pub struct Classified<T> {
     value: T,
-    /// The JSON text: a valid JSON document, since `value` was decoded
-    /// from it (`serde_json` checks the syntax of the fields it skips and
-    /// that nothing follows the value).
+    /// The JSON text `value` was decoded from (so valid JSON).
     text: Text,
-    /// `text` as a [`RawValue`], made on first use.
+    /// `text` as a [`RawValue`], made on first use (most callers never ask).
     raw: OnceLock<Box<RawValue>>,
 }
 
-/// UTF-8 text in a shared [`Bytes`] buffer: an answer's body, or a slice of
-/// it, kept without a copy.
+/// UTF-8 text in a shared [`Bytes`] buffer (an answer's body or a slice of
+/// it), so a result keeps its raw JSON without a copy.
 #[derive(Clone)]
 struct Text(Bytes);
 
 impl Text {
-    /// `bytes`, given with `text`: the same memory seen as a `&str`, which
-    /// is what proves it UTF-8 (so no second check is made). Should the two
-    /// ever differ, `text` is copied instead.
+    /// `bytes` when it is the memory of `text` (which proves it UTF-8), else
+    /// a copy of `text`.
     fn shared(bytes: Bytes, text: &str) -> Self {
         if bytes.as_ptr() == text.as_ptr() && bytes.len() == text.len() {
             Text(bytes)
@@ -66,14 +59,9 @@ impl Text {
         }
     }
 
-    /// `body` as a buffer of its own, at most twice its size (what a `Vec`
-    /// grown by pushing may have): as it is when nothing else holds its
-    /// memory and no more than that lies past it (a body read in several
-    /// chunks, joined by the reader), else a copy.
-    /// A body read in one chunk is a slice of the connection's read buffer
-    /// (hyper's, 8 KiB or more, grown for large answers); keeping that
-    /// slice would keep the whole buffer alive for as long as the result,
-    /// and it may be unique by then (hyper moved on to a new buffer).
+    /// `body` kept as is when it owns its buffer and the buffer is at most
+    /// twice its size, else copied: a slice of hyper's read buffer would
+    /// keep the whole buffer alive as long as the result.
     fn detached(body: Bytes) -> Bytes {
         match body.try_into_mut() {
             Ok(own) if own.capacity() <= 2 * own.len() => own.freeze(),
@@ -87,10 +75,8 @@ impl Text {
     }
 
     fn as_str(&self) -> &str {
-        // SAFETY: a `Text` is only made from bytes that are a `&str`'s
-        // (`shared` checks it is the same memory, `copied` copies one,
-        // `decode_one` wraps a body `json_text` accepted whole), and
-        // `Bytes` is immutable.
+        // SAFETY: every constructor takes bytes already checked as UTF-8
+        // (`shared`, `copied`, `decode_one` after `json_text`); `Bytes` is immutable.
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 }
@@ -104,8 +90,8 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Classified<T> {
     }
 }
 
-/// `text` as an owned [`RawValue`]. `text` is valid JSON (a `Classified`
-/// was decoded from it); were it not, `null` stands in rather than a panic.
+/// `text` (valid JSON: a value was decoded from it) as a [`RawValue`];
+/// `null` rather than a panic should it not be.
 fn raw_of(text: String) -> Box<RawValue> {
     RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
@@ -162,14 +148,13 @@ impl<T> Classified<T> {
     }
 }
 
-impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
+impl<T: DeserializeOwned + Answer> Classified<T> {
     /// Decodes `json` into `T`, keeping the text.
     ///
     /// An answer that carries none of `T`'s fields is an error, not an
-    /// empty result: every field of a result type is optional (answers
-    /// from before v1.1.0 lack some), so `{}`, Laravel's `[]` for an empty
-    /// map, or an object of unknown fields alone would otherwise decode as
-    /// a result with nothing in it.
+    /// empty result, by the generated client's rule ([`Answer`]): `{}`,
+    /// Laravel's `[]` for an empty map, or an object of unknown fields alone
+    /// would otherwise decode as a result with nothing in it.
     ///
     /// ```
     /// use identifai::{api::types::VideoResponse, Classified};
@@ -211,7 +196,7 @@ impl<T: DeserializeOwned + Default + PartialEq> Classified<T> {
     /// `json` decoded into `T`, refused when it has none of `T`'s fields.
     fn typed(json: &str) -> serde_json::Result<T> {
         let value: T = serde_json::from_str(json)?;
-        if value == T::default() {
+        if value.is_empty_answer() {
             return Err(crate::api::body::none_of_the_fields::<T>());
         }
         Ok(value)
@@ -244,18 +229,15 @@ impl<T> serde::Serialize for Classified<T> {
     }
 }
 
-/// Decodes one answer body into a [`Classified<T>`]: the one place the raw
-/// text of a result is captured. `status` and `content_type` only feed the
-/// error when the body does not decode.
-pub(crate) fn decode_one<T: DeserializeOwned + Default + PartialEq>(
+/// Decodes one answer body into a [`Classified<T>`], keeping the body as its
+/// raw text; `status` and `content_type` go into the error if it fails.
+pub(crate) fn decode_one<T: DeserializeOwned + Answer>(
     status: u16,
     content_type: Option<&str>,
     body: Bytes,
 ) -> Result<Classified<T>> {
     let body = Text::detached(body);
-    // The body is checked and decoded while borrowed, then moved into the
-    // result whole: no second handle on it (cloning a `Bytes` that owns a
-    // `Vec` allocates its shared header).
+    // Decoded while borrowed, then moved in: no clone of the `Bytes`.
     let value = crate::api::body::json_text(&body).and_then(Classified::<T>::typed);
     match value {
         Ok(value) => Ok(Classified {
@@ -269,9 +251,8 @@ pub(crate) fn decode_one<T: DeserializeOwned + Default + PartialEq>(
 }
 
 /// Decodes a list answer (a JSON array) into one [`Classified<T>`] per
-/// element, each keeping its own raw text: a slice of the answer's buffer,
-/// so the buffer lives as long as any of the results.
-pub(crate) fn decode_list<T: DeserializeOwned + Default + PartialEq>(
+/// element, each keeping its slice of the answer's buffer as its raw text.
+pub(crate) fn decode_list<T: DeserializeOwned + Answer>(
     status: u16,
     content_type: Option<&str>,
     body: Bytes,
@@ -279,8 +260,7 @@ pub(crate) fn decode_list<T: DeserializeOwned + Default + PartialEq>(
     let body = Text::detached(body);
     let fail = |e: &dyn std::fmt::Display| Error::decode(Some(status), content_type, e, &body);
     let text = crate::api::body::json_text(&body).map_err(|e| fail(&e))?;
-    // One scan splits the array (borrowed, no copy); each element is then
-    // decoded once, keeping its slice of the text.
+    // Split the array without copying, then decode each element once.
     let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| fail(&e))?;
     items
         .into_iter()
@@ -291,10 +271,9 @@ pub(crate) fn decode_list<T: DeserializeOwned + Default + PartialEq>(
         .collect()
 }
 
-/// Reads a generated `*_raw` operation's answer whole, through the
-/// transport's one capped reader ([`crate::api::body::read_stream`]: the JSON cap
-/// of [`crate::BodyLimits`] and the idle timeout apply), and hands status,
-/// content type and body to `decode`.
+/// Reads a generated `*_raw` operation's answer whole through the capped
+/// reader (JSON cap and idle timeout apply) and hands status, content type
+/// and body to `decode`.
 pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
     answer: std::result::Result<
         crate::api::ResponseValue<crate::api::ByteStream>,
@@ -308,14 +287,14 @@ pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
     }
 }
 
-/// [`read_answer`] for an answer already known to be a success of the
-/// operation (a submission's, whose errors are handled by its retry loop).
+/// [`read_answer`] for an answer already known to be a success (a
+/// submission's: its retry loop handled the errors).
 pub(crate) async fn read_whole<R>(
     answer: crate::api::ResponseValue<crate::api::ByteStream>,
     decode: impl FnOnce(u16, Option<&str>, Bytes) -> Result<R>,
 ) -> Result<R> {
     let status = answer.status().as_u16();
-    // A handle on the header's bytes (no copy), read only if needed.
+    // Cloned before the body is consumed; read only if decoding fails.
     let content_type = answer.headers().get(reqwest::header::CONTENT_TYPE).cloned();
     let body = crate::api::body::read_stream(answer.into_inner())
         .await

@@ -76,10 +76,9 @@ impl CallAnswer {
 
     /// Whether the answer says it is JSON (`application/json`, `+json`).
     pub fn is_json(&self) -> bool {
-        self.content_type.as_deref().is_some_and(|t| {
-            let essence = t.split(';').next().unwrap_or(t).trim();
-            essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
-        })
+        self.content_type
+            .as_deref()
+            .is_some_and(crate::api::is_json_type)
     }
 
     /// The body as sent.

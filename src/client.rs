@@ -265,8 +265,8 @@ impl Client {
         let path = path.as_ref().to_path_buf();
         let context = format!("writing the heatmap to {}", path.display());
         let written = tokio::task::spawn_blocking(move || write_whole(&path, &png))
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         written.map_err(|e| Error::Io {
             context,
             source: Arc::new(e),

@@ -87,15 +87,7 @@ impl Identifier {
     /// # Ok::<(), identifai::Error>(())
     /// ```
     pub fn from_response(content_type: Option<&str>, body: &[u8]) -> Result<Self, Error> {
-        let says_json = content_type.is_some_and(|ct| {
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        });
+        let says_json = content_type.is_some_and(crate::api::is_json_type);
         let from_json = || -> Option<Result<Self, Error>> {
             #[derive(serde::Deserialize)]
             struct Body {

@@ -30,6 +30,7 @@ pub trait MediaKind: sealed::Plumbing {
     type Options: Clone + Default + Send + Sync + std::fmt::Debug;
     /// The result type of a classification.
     type Output: serde::de::DeserializeOwned
+        + crate::api::Answer
         + Default
         + PartialEq
         + Clone

@@ -19,12 +19,7 @@ use crate::error::{Error, InputError};
 /// aliases sniffers and systems use for the audio formats the API takes.
 fn same_type(a: &str, b: &str) -> bool {
     fn canonical(mime: &str) -> String {
-        let lower = mime
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let lower = crate::api::mime_essence(mime);
         let Some((ty, sub)) = lower.split_once('/') else {
             return lower;
         };

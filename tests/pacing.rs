@@ -133,97 +133,6 @@ async fn a_request_queued_in_the_pacer_past_the_idle_timeout_is_not_cut() {
 
 // ------------------------------------------------------------------ fleet
 
-/// A `redis-server` of the test's own on a free loopback port, stopped on
-/// drop. `None` (the test says it skips) when `redis-server` is not
-/// installed, except under `CI=true`, where that is a failure.
-#[cfg(feature = "redis")]
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-}
-
-#[cfg(feature = "redis")]
-impl Redis {
-    fn start(test: &str) -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = match Self::spawn(port) {
-            Ok(c) => c,
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("{test}: redis-server is needed in CI: {e}")
-            }
-            Err(e) => {
-                eprintln!("{test}: SKIPPED: no redis-server ({e}); `apt-get install redis-server`");
-                return None;
-            }
-        };
-        let redis = Self { child, port };
-        redis.wait_listening();
-        Some(redis)
-    }
-
-    fn spawn(port: u16) -> std::io::Result<std::process::Child> {
-        std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-    }
-
-    fn wait_listening(&self) {
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        panic!("redis-server did not listen on {} within 5 s", self.port);
-    }
-
-    /// Stops the server (its data is gone: no persistence).
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// A new server on the same port, empty.
-    fn start_again(&mut self) {
-        self.child = Self::spawn(self.port).expect("redis-server started once already");
-        self.wait_listening();
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// `redis-cli` with `args`: its output.
-    fn cli(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Every key Redis holds.
-    fn keys(&self) -> String {
-        self.cli(&["--scan"])
-    }
-}
-
-#[cfg(feature = "redis")]
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The fleet tests' mock: 20x faster than real time, not the 100x of the
 /// other tests, for the control's sake: 4 lone pacers (each waiting for
 /// its last POST's answer) overrun the key only if the mock, a debug build
@@ -277,7 +186,7 @@ async fn fleet(
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_sharing_a_redis_pacer_meets_no_429() {
-    let Some(redis) = Redis::start("a_fleet_sharing_a_redis_pacer_meets_no_429") else {
+    let Some(redis) = RedisServer::start("a_fleet_sharing_a_redis_pacer_meets_no_429") else {
         return;
     };
     let server = fleet_mock();
@@ -309,7 +218,8 @@ async fn a_fleet_sharing_a_redis_pacer_meets_no_429() {
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_key_pace_apart_through_one_redis() {
-    let Some(redis) = Redis::start("two_servers_on_one_key_pace_apart_through_one_redis") else {
+    let Some(redis) = RedisServer::start("two_servers_on_one_key_pace_apart_through_one_redis")
+    else {
         return;
     };
     let (a, b) = (fleet_mock(), fleet_mock());
@@ -353,7 +263,7 @@ async fn two_servers_on_one_key_pace_apart_through_one_redis() {
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_through_redis_polls_as_one() {
-    let Some(redis) = Redis::start("a_fleet_through_redis_polls_as_one") else {
+    let Some(redis) = RedisServer::start("a_fleet_through_redis_polls_as_one") else {
         return;
     };
     let server = MockServer::start_with(
@@ -423,7 +333,8 @@ async fn a_fleet_through_redis_polls_as_one() {
 #[cfg(feature = "redis")]
 #[test]
 fn a_leader_that_dies_hands_the_polling_over_after_its_lease() {
-    let Some(redis) = Redis::start("a_leader_that_dies_hands_the_polling_over_after_its_lease")
+    let Some(redis) =
+        RedisServer::start("a_leader_that_dies_hands_the_polling_over_after_its_lease")
     else {
         return;
     };

@@ -58,6 +58,7 @@ mod runtime;
 pub(crate) mod verdict;
 
 pub use body::{decode_json, Answer};
+pub(crate) use parts::{is_json_type, mime_essence};
 pub use parts::{mime_matches, FilePart, PartError};
 pub(crate) use runtime::undecoded;
 pub use runtime::{BoxFuture, Hooks, Layer};

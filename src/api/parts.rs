@@ -138,6 +138,23 @@ impl FilePart {
     }
 }
 
+/// A content type's essence: its type and subtype, lower-cased, without
+/// parameters (`Image/PNG; q=1` is `image/png`); the one parser of the crate.
+pub(crate) fn mime_essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether a content type says JSON: `application/json` or a `+json` type.
+pub(crate) fn is_json_type(content_type: &str) -> bool {
+    let essence = mime_essence(content_type);
+    essence == "application/json" || essence.ends_with("+json")
+}
+
 /// Whether content type `mime` matches `pattern` (`video/*`, `image/png`,
 /// `*/*`); parameters (`; charset=...`) and case are ignored.
 ///
@@ -148,14 +165,7 @@ impl FilePart {
 /// assert!(!mime_matches("video/*", "application/octet-stream"));
 /// ```
 pub fn mime_matches(pattern: &str, mime: &str) -> bool {
-    let essence = |s: &str| {
-        s.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    };
-    let (pattern, mime) = (essence(pattern), essence(mime));
+    let (pattern, mime) = (mime_essence(pattern), mime_essence(mime));
     match pattern.split_once('/') {
         Some(("*", "*")) => mime.contains('/'),
         Some((ty, "*")) => mime

@@ -631,6 +631,11 @@ impl Session {
                     v.get("identifier")
                 ));
             }
+            // A finished classification has a verdict: what a user acts on.
+            let is_done = v.get("status").and_then(Value::as_str) == Some("done");
+            if is_done && v.get("verdict").is_none_or(Value::is_null) {
+                problems.push("$.verdict: `done` without a verdict".to_owned());
+            }
             if let Some(c) = v.pointer("/verdict/confidence").and_then(Value::as_f64) {
                 if !(0.0..=1.0).contains(&c) {
                     problems.push(format!("$.verdict.confidence: {c} is outside 0..=1"));

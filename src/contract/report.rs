@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use super::schema::{infer, jsonpath, Drift, DriftKind, Spec, PHP_BOOL};
+use super::schema::{infer, jsonpath, Drift, DriftKind, Spec, EVIDENCE, PHP_BOOL};
 use super::Budget;
 
 /// How a check ended.
@@ -248,7 +248,7 @@ impl Report {
             })
             .map(|mut action| {
                 // What backs the action: what the run saw, on no page.
-                action["x-evidence"] = json!({
+                action[EVIDENCE] = json!({
                     "level": "none",
                     "reason": format!("seen by `identifai contract` against {}; no page shows it", self.target),
                 });

@@ -121,11 +121,11 @@ impl Drift {
 /// PHP's `0`/`1` (what a drift overlay adds): then those are no drift.
 pub const PHP_BOOL: &str = "x-php-bool";
 
-/// The extension `cargo xtask spec` writes on every element the overlay
+/// The extension the overlay engine writes on every element an action
 /// touched: `{level: published | analogy | none, reason}`.
-pub const EVIDENCE: &str = "x-evidence";
+pub const EVIDENCE: &str = identifai_overlay::evidence::KEY;
 /// The same, for an element's `required` list.
-pub const EVIDENCE_REQUIRED: &str = "x-evidence-required";
+pub const EVIDENCE_REQUIRED: &str = identifai_overlay::evidence::KEY_REQUIRED;
 
 /// `ev` when its level is below `published`.
 fn below_published(ev: Option<&Value>) -> Option<&Value> {
@@ -548,119 +548,32 @@ impl Spec {
         }
     }
 
-    /// Applies Overlay 1.0 actions (YAML text with an `actions` list, or
-    /// just the list) to this document, as `cargo xtask spec` does:
-    /// `update` deep-merges into an object and appends to an array;
-    /// `remove: true` deletes. Targets are JSONPath of plain segments
-    /// (`$.a.b`, `$['a']`, `$.a[0]`), which is what
-    /// [`super::Report::drift_overlay`] writes. Returns how many applied.
+    /// Applies an Overlay 1.0 document (YAML text; or just its list of
+    /// actions) to this document with the engine `cargo xtask spec` uses
+    /// (`identifai-overlay`), so both read an overlay the same way: `update`
+    /// deep-merges into an object and appends to an array, `remove: true`
+    /// deletes, every action needs a `description` and an `x-evidence`
+    /// (which it writes on what it touches), and a target that matches
+    /// nothing is an error. [`super::Report::drift_overlay`] writes such a
+    /// document. Returns how many actions applied.
     pub fn apply_overlay(&mut self, overlay: &str) -> Result<usize, String> {
         let parsed: Value =
             serde_yaml_ng::from_str(overlay).map_err(|e| format!("the overlay: {e}"))?;
-        let actions = match &parsed {
-            Value::Array(a) => a.clone(),
-            Value::Object(o) => o
-                .get("actions")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-            _ => return Err("the overlay has no actions".into()),
+        // A bare list of actions gets the header the engine requires.
+        let parsed = match parsed {
+            Value::Array(actions) => serde_json::json!({
+                "overlay": "1.0.0",
+                "info": { "title": "actions", "version": "1.0.0" },
+                "actions": actions,
+            }),
+            other => other,
         };
-        for (i, action) in actions.iter().enumerate() {
-            let target = action
-                .get("target")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("action {i} has no target"))?;
-            let steps = parse_jsonpath(target)?;
-            let pointer: String = steps.iter().map(|s| format!("/{}", escape(s))).collect();
-            if action.get("remove").and_then(Value::as_bool) == Some(true) {
-                let (last, parent) = steps
-                    .split_last()
-                    .ok_or_else(|| format!("action {i}: cannot remove the root"))?;
-                let parent: String = parent.iter().map(|s| format!("/{}", escape(s))).collect();
-                match self.doc.pointer_mut(&parent) {
-                    Some(Value::Object(m)) => {
-                        m.remove(last);
-                    }
-                    Some(Value::Array(a)) => {
-                        if let Ok(idx) = last.parse::<usize>() {
-                            if idx < a.len() {
-                                a.remove(idx);
-                            }
-                        }
-                    }
-                    _ => return Err(format!("action {i}: {target} matches nothing")),
-                }
-                continue;
-            }
-            let update = action
-                .get("update")
-                .ok_or_else(|| format!("action {i} has neither update nor remove"))?;
-            let node = self
-                .doc
-                .pointer_mut(&pointer)
-                .ok_or_else(|| format!("action {i}: {target} matches nothing"))?;
-            match (node, update) {
-                (Value::Object(t), Value::Object(u)) => deep_merge(t, u),
-                (Value::Array(t), Value::Array(u)) => t.extend(u.iter().cloned()),
-                (Value::Array(t), u) => t.push(u.clone()),
-                _ => return Err(format!("action {i}: cannot update {target} with that")),
-            }
-        }
-        Ok(actions.len())
+        // On error the engine may have changed part of the document: work on a copy.
+        let mut doc = self.doc.clone();
+        let applied = identifai_overlay::apply(&mut doc, &parsed).map_err(|e| format!("{e:#}"))?;
+        self.doc = doc;
+        Ok(applied)
     }
-}
-
-fn deep_merge(target: &mut Map<String, Value>, update: &Map<String, Value>) {
-    for (k, v) in update {
-        match (target.get_mut(k), v) {
-            (Some(Value::Object(old)), Value::Object(new)) => deep_merge(old, new),
-            _ => {
-                target.insert(k.clone(), v.clone());
-            }
-        }
-    }
-}
-
-/// `$.a.b['c d'][0]` -> `["a", "b", "c d", "0"]`.
-fn parse_jsonpath(path: &str) -> Result<Vec<String>, String> {
-    let bad = || format!("unsupported JSONPath {path:?}");
-    let mut rest = path.strip_prefix('$').ok_or_else(bad)?;
-    let mut steps = Vec::new();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix("['") {
-            let mut name = String::new();
-            let mut chars = r.char_indices();
-            let end = loop {
-                match chars.next() {
-                    Some((_, '\\')) => name.push(chars.next().ok_or_else(bad)?.1),
-                    Some((i, '\'')) => break i,
-                    Some((_, c)) => name.push(c),
-                    None => return Err(bad()),
-                }
-            };
-            rest = r[end + 1..].strip_prefix(']').ok_or_else(bad)?;
-            steps.push(name);
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').ok_or_else(bad)?;
-            let idx = &r[..end];
-            if idx.is_empty() || !idx.chars().all(|c| c.is_ascii_digit()) {
-                return Err(bad());
-            }
-            steps.push(idx.to_owned());
-            rest = &r[end + 1..];
-        } else if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            if end == 0 {
-                return Err(bad());
-            }
-            steps.push(r[..end].to_owned());
-            rest = &r[end..];
-        } else {
-            return Err(bad());
-        }
-    }
-    Ok(steps)
 }
 
 /// The JSONPath (`$.components.schemas.X['properties']`) of a JSON pointer
@@ -864,14 +777,17 @@ mod tests {
         let s = spec();
         let (ptr, _) = s.response_schema("health", 200).unwrap();
         let path = jsonpath(s.document(), &ptr);
-        let steps = parse_jsonpath(&path).unwrap();
-        let back: String = steps.iter().map(|x| format!("/{}", escape(x))).collect();
-        assert_eq!(back, ptr);
         assert_eq!(
-            parse_jsonpath("$.a['b c'][0]['d\\'e']").unwrap(),
-            vec!["a", "b c", "0", "d'e"]
+            identifai_overlay::pointers(s.document(), &path).unwrap(),
+            vec![ptr]
         );
-        assert!(parse_jsonpath("$..a").is_err());
-        assert!(parse_jsonpath("a").is_err());
+        let doc = json!({"a": {"b c": [{"d'e": 1}]}});
+        let path = jsonpath(&doc, "/a/b c/0/d'e");
+        assert_eq!(path, "$.a['b c'][0]['d\\'e']");
+        assert_eq!(
+            identifai_overlay::pointers(&doc, &path).unwrap(),
+            vec!["/a/b c/0/d'e"]
+        );
+        assert!(identifai_overlay::pointers(&doc, "a").is_err());
     }
 }

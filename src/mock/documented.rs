@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use crate::api::{Operation, OPERATIONS};
 
-use super::routes::{form_decode, json_response};
+use super::wire::{form_decode, json_response};
 
 /// Where an input of an operation is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -148,13 +148,7 @@ pub mod form {
     /// Whether field `name` is sent with this content type (parameters and
     /// case ignored).
     pub fn content_type_is(req: &HttpMockRequest, name: &str, value: &str) -> bool {
-        let essence = |s: &str| {
-            s.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        };
+        let essence = crate::api::mime_essence;
         part(req, name)
             .and_then(|p| p.content_type)
             .is_some_and(|ct| essence(&ct) == essence(value))
@@ -168,12 +162,10 @@ pub mod form {
     /// Parses a `multipart/form-data` body with the boundary of
     /// `content_type`.
     pub fn parse(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-        let mut params = content_type.split(';');
-        let essence = params.next()?.trim();
-        if !essence.eq_ignore_ascii_case("multipart/form-data") {
+        if crate::api::mime_essence(content_type) != "multipart/form-data" {
             return None;
         }
-        let boundary = params.find_map(|p| {
+        let boundary = content_type.split(';').skip(1).find_map(|p| {
             let (k, v) = p.split_once('=')?;
             k.trim()
                 .eq_ignore_ascii_case("boundary")

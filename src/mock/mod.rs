@@ -63,6 +63,7 @@ mod limits;
 mod routes;
 mod state;
 mod upload;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};

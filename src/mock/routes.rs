@@ -19,6 +19,7 @@ use super::fixtures::{classification_body, heatmap_png_for, Style};
 use super::limits::{retry_after_secs, Decision, MethodClass};
 use super::state::{Phase, Shared};
 use super::upload::{read_submission, rejection_response, Source, Spec};
+use super::wire::{form_decode, json_response};
 use super::RecordedRequest;
 use crate::api::Operation;
 use crate::Kind;
@@ -132,17 +133,6 @@ fn kind_handler(op: &'static Operation, filter: MethodFilter) -> Option<MethodRo
         ),
         _ => return None,
     })
-}
-
-/// A JSON answer.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 /// Laravel's answer to input that fails validation (the spec's 422
@@ -452,29 +442,6 @@ fn heatmap(shared: &Shared, id: &str, kind: Kind) -> Response {
             response
         }
     }
-}
-
-/// Decodes one `application/x-www-form-urlencoded` component.
-pub(crate) fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len()
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit() =>
-            {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
-                out.push(u8::from_str_radix(hex, 16).unwrap_or(0));
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The identifiers of a list query, PHP style: `identifiers[]=A` (also

@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::routes::json_response;
 use super::state::{Options, Shared};
+use super::wire::json_response;
 use crate::Kind;
 
 /// How far past the size limit an oversized upload is still read (and
@@ -214,17 +214,6 @@ fn url_name(url: &str) -> String {
         .to_string()
 }
 
-/// The MIME type of a part, lower-cased and without parameters.
-fn essence(content_type: Option<&str>) -> String {
-    content_type
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 /// Reads and validates a submission. Errors are the bodies of the 400
 /// answers to send.
 pub(crate) async fn read_submission(
@@ -248,7 +237,9 @@ pub(crate) async fn read_submission(
             let name = field.name().unwrap_or("").to_string();
             let is_file_field = matches!(spec.source, Source::File(f) if f == name);
             if is_file_field {
-                let mime_ok = spec.mime_allowed(&essence(field.content_type()));
+                let mime_ok = spec.mime_allowed(&crate::api::mime_essence(
+                    field.content_type().unwrap_or(""),
+                ));
                 let file_name = field.file_name().map(str::to_string);
                 let first = upload.is_none();
                 let mut hasher = Sha256::new();

@@ -273,6 +273,43 @@ async fn a_changed_type_fails_and_names_the_field() {
     );
 }
 
+/// An earlier image (named by identifier) whose result is `done` without a verdict.
+const NO_VERDICT_ID: &str = "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_done_result_without_a_verdict_fails() {
+    let mock = MockServer::start_with(MockConfig::default().with_rate_limits(None));
+    let body = format!(
+        r#"{{"identifier":"{NO_VERDICT_ID}","status":"done","api_version":"1.1.0","errors":null,"has_heatmap":false}}"#
+    );
+    // One answer finds its kind (an image), the other is its result.
+    mock.inject_times(
+        Route::GetImageClassification,
+        Fault::new(200, "application/json", body),
+        2,
+    );
+    let report = run(
+        ContractConfig::new(Target::server(mock.base_url(), mock.api_key()))
+            .with_budget(Budget::NOTHING)
+            .with_identifiers(vec![identifai::Identifier::new(NO_VERDICT_ID).unwrap()]),
+    )
+    .await;
+    let text = report.to_text();
+    let result = report
+        .checks
+        .iter()
+        .find(|c| c.name.starts_with("result of"))
+        .expect(&text);
+    let Outcome::Failed(problems) = &result.outcome else {
+        panic!("the result check passed: {text}")
+    };
+    assert_eq!(problems.len(), 1, "{text}");
+    assert!(
+        problems[0].contains("$.verdict: `done` without a verdict"),
+        "{problems:?}"
+    );
+}
+
 /// A server whose result answers write `unknown` as 2: no boolean, PHP's
 /// or other.
 fn not_a_boolean_server() -> MockServer {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use identifai::mock::{MockConfig, MockServer};
 use identifai::{Client, Pacer, RateLimits, RetryConfig, Source};
 
-use super::{builder, png, Redis};
+use super::{builder, png, RedisServer};
 
 /// A client of `server` pacing through the Redis at `url`, under the
 /// server's limits.
@@ -24,7 +24,7 @@ fn redis_client(server: &MockServer, url: &str, retry: RetryConfig) -> Client {
 }
 
 /// The key of the POST send times in Redis.
-fn post_log(redis: &Redis) -> String {
+fn post_log(redis: &RedisServer) -> String {
     redis
         .keys()
         .lines()
@@ -34,7 +34,7 @@ fn post_log(redis: &Redis) -> String {
 }
 
 /// Redis's clock, in microseconds.
-fn redis_time(redis: &Redis) -> i64 {
+fn redis_time(redis: &RedisServer) -> i64 {
     let out = redis.cli(&["TIME"]);
     let mut parts = out.split_whitespace().map(|p| p.parse::<i64>().unwrap());
     let (s, us) = (parts.next().unwrap(), parts.next().unwrap());
@@ -46,7 +46,7 @@ fn redis_time(redis: &Redis) -> i64 {
 /// nothing happened, retries off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blip_between_requests_costs_no_request() {
-    let Some(redis) = Redis::start("a_blip_between_requests_costs_no_request") else {
+    let Some(redis) = RedisServer::start("a_blip_between_requests_costs_no_request") else {
         return;
     };
     let server = MockServer::start_with(MockConfig::default().with_time_scale(0.05));
@@ -79,7 +79,7 @@ async fn a_blip_between_requests_costs_no_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_second_redis_restart_mid_batch_loses_no_file_and_meets_no_429() {
     let Some(mut redis) =
-        Redis::start("a_two_second_redis_restart_mid_batch_loses_no_file_and_meets_no_429")
+        RedisServer::start("a_two_second_redis_restart_mid_batch_loses_no_file_and_meets_no_429")
     else {
         return;
     };
@@ -131,7 +131,8 @@ async fn a_two_second_redis_restart_mid_batch_loses_no_file_and_meets_no_429() {
 /// within the retry budget: the request waits for it and goes out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_back_within_the_budget_costs_no_request() {
-    let Some(mut redis) = Redis::start("a_redis_back_within_the_budget_costs_no_request") else {
+    let Some(mut redis) = RedisServer::start("a_redis_back_within_the_budget_costs_no_request")
+    else {
         return;
     };
     redis.stop();
@@ -158,7 +159,8 @@ async fn a_redis_back_within_the_budget_costs_no_request() {
 /// upload waits one window (3 s here), not 10 minutes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_clock_stepped_back_stalls_no_longer_than_one_window() {
-    let Some(redis) = Redis::start("a_redis_clock_stepped_back_stalls_no_longer_than_one_window")
+    let Some(redis) =
+        RedisServer::start("a_redis_clock_stepped_back_stalls_no_longer_than_one_window")
     else {
         return;
     };

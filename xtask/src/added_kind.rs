@@ -22,7 +22,7 @@
 //!   whose `other` line shows `watermark`, a field of the new result that no
 //!   hand-written code names.
 //!
-//! The made-up operation [`crate::mutate::ADDED_OPERATION`] (a raw
+//! The made-up operation [`ADDED_OPERATION`] (a raw
 //! operation of no kind) is added in the same copy, through its own overlay
 //! action, so one extra build proves both.
 
@@ -41,6 +41,62 @@ pub const SUBMIT: &str = "classify_document";
 pub const RESULT: &str = "get_document_classification";
 /// The field of the new result no hand-written code names.
 pub const UNNAMED_FIELD: &str = "watermark";
+
+/// The operation the scratch-spec proof adds (a copy of
+/// `get_image_classification` at a new path, without `x-identifai`): named
+/// so that no real page would add it (a real new page, for instance a text
+/// classification, must not collide with it).
+pub const ADDED_OPERATION: &str = "get_xtask_mutate_probe";
+const ADDED_PATH: &str = "/api/xtask_mutate_probe/{identifier}";
+
+/// The overlay (Overlay 1.0, applied by `crate::overlay`) that adds
+/// [`ADDED_OPERATION`] to `doc`.
+pub fn added_operation_overlay(doc: &Value) -> Result<Value> {
+    let mut op = doc
+        .pointer("/paths/~1api~1classification~1{identifier}/get")
+        .cloned()
+        .ok_or_else(|| anyhow!("the spec has no GET /api/classification/{{identifier}}"))?;
+    let obj = op.as_object_mut().ok_or_else(|| anyhow!("not an object"))?;
+    obj.remove("x-identifai");
+    obj.insert("operationId".into(), ADDED_OPERATION.into());
+    obj.insert(
+        "summary".into(),
+        "A made-up operation (added by xtask mutate)".into(),
+    );
+    Ok(serde_json::json!({
+        "overlay": "1.0.0",
+        "info": { "title": "xtask mutate: an added operation", "version": "1" },
+        "actions": [{
+            "target": "$.paths",
+            "description": "[mutation] a new operation: the wire matrix, robustness, the API surface and the mock must cover it by regeneration alone",
+            "update": { ADDED_PATH: { "get": op } },
+            "x-evidence": { "level": "none", "reason": "a made-up operation, to test the tests" },
+        }],
+    }))
+}
+
+/// The coverage lines a run on the added operation must print for it.
+pub const COVERAGE: &[&str] = &["WIRE-MATRIX", "ROBUSTNESS", "MOCK-ROUTE", "MOCK-FAULT"];
+
+/// The coverage lines ([`COVERAGE`]) that name operation `op`.
+pub fn covered(text: &str, op: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            COVERAGE.iter().any(|p| {
+                l.strip_prefix(p)
+                    .and_then(|r| r.strip_prefix(' '))
+                    .is_some_and(|r| {
+                        r.starts_with(&format!("{op}:")) || r.starts_with(&format!("{op} "))
+                    })
+            })
+        })
+        .map(str::to_string)
+        .collect();
+    out.dedup();
+    out
+}
 
 const SUBMIT_PATH: &str = "/api/classification_document";
 const RESULT_PATH: &str = "/api/classification_document/{identifier}";
@@ -413,9 +469,9 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
         &log,
     )?;
     let mut shown = Vec::new();
-    for op in [SUBMIT, RESULT, crate::mutate::ADDED_OPERATION] {
-        let lines = crate::mutate::covered(&tests, op);
-        for prefix in crate::mutate::COVERAGE {
+    for op in [SUBMIT, RESULT, ADDED_OPERATION] {
+        let lines = covered(&tests, op);
+        for prefix in COVERAGE {
             if !lines.iter().any(|l| l.starts_with(prefix)) {
                 bail!(
                     "{op} is missing from the {prefix} lines (see {})",
@@ -512,7 +568,7 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
 /// The overlay action of the made-up raw operation, as YAML list text.
 fn probe_action(root: &Path) -> Result<String> {
     let doc = crate::spec::read_yaml(&root.join("openapi/identifai.yaml"))?;
-    let overlay = crate::mutate::added_operation_overlay(&doc)?;
+    let overlay = added_operation_overlay(&doc)?;
     let actions = serde_yaml_ng::to_string(&overlay["actions"])?;
     Ok(actions
         .lines()
@@ -542,5 +598,36 @@ mod tests {
         );
         let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
         assert_eq!(doc["actions"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn the_added_operation_applies_through_the_overlay() {
+        let doc =
+            crate::spec::read_yaml(&crate::repo_root().join("openapi/identifai.yaml")).unwrap();
+        let mut added = doc.clone();
+        let overlay = added_operation_overlay(&doc).unwrap();
+        assert_eq!(crate::overlay::apply(&mut added, &overlay).unwrap(), 1);
+        let op = &added["paths"][ADDED_PATH]["get"];
+        assert_eq!(op["operationId"], ADDED_OPERATION);
+        assert!(op.get("x-identifai").is_none());
+        let count = |d: &Value| d["paths"].as_object().unwrap().len();
+        assert_eq!(count(&added), count(&doc) + 1);
+    }
+
+    #[test]
+    fn coverage_lines_name_only_that_operation() {
+        let text = "WIRE-MATRIX get_xtask_mutate_probe: 14 answers\n\
+                    WIRE-MATRIX get_xtask_mutate_probe_alias: 3 answers\n\
+                    ROBUSTNESS get_xtask_mutate_probe: 8 fixed answers\n\
+                    MOCK-ROUTE get_xtask_mutate_probe -> Operation(\"get_xtask_mutate_probe\")\n\
+                    test x ... ok\n";
+        assert_eq!(
+            covered(text, "get_xtask_mutate_probe"),
+            vec![
+                "WIRE-MATRIX get_xtask_mutate_probe: 14 answers",
+                "ROBUSTNESS get_xtask_mutate_probe: 8 fixed answers",
+                "MOCK-ROUTE get_xtask_mutate_probe -> Operation(\"get_xtask_mutate_probe\")",
+            ]
+        );
     }
 }

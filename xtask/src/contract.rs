@@ -1,6 +1,7 @@
-//! `cargo xtask contract`: the contract checks (`tests/contract.rs`)
-//! against the live service when `IDENTIFAI_API_KEY` is set, otherwise
-//! against the built-in `MockServer` (said on stderr).
+//! `cargo xtask contract`: the contract checks of `identifai::contract`,
+//! run by the `identifai contract` command, against the live service when
+//! `IDENTIFAI_API_KEY` is set, otherwise against the built-in `MockServer`
+//! (said on stderr).
 
 use std::process::Command;
 
@@ -22,22 +23,32 @@ pub fn run(root: &std::path::Path) -> Result<()> {
         );
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "test",
-            "--package",
-            "identifai",
-            "--features",
-            "mock",
-            "--test",
-            "contract",
-            "--",
-            "--nocapture",
-        ])
-        .env("IDENTIFAI_CONTRACT_LIVE", if live { "1" } else { "0" })
+    let mut cmd = Command::new(cargo);
+    // `--all-features`: the build `cargo test --all-features` made already
+    // (the command needs feature `cli`; another feature set rebuilds the crate).
+    cmd.current_dir(root).args([
+        "run",
+        "--quiet",
+        "--package",
+        "identifai",
+        "--all-features",
+        "--bin",
+        "identifai",
+        "--",
+    ]);
+    if !live {
+        cmd.arg("--mock");
+    }
+    cmd.arg("contract");
+    // The image the live run submits by URL, when not the default.
+    if let Ok(url) = std::env::var("IDENTIFAI_CONTRACT_IMAGE_URL") {
+        if live && !url.trim().is_empty() {
+            cmd.args(["--image-url", url.trim()]);
+        }
+    }
+    let status = cmd
         .status()
-        .context("running cargo test --test contract")?;
+        .context("running the identifai contract command")?;
     if !status.success() {
         bail!("contract checks failed");
     }

@@ -14,13 +14,16 @@
 pub mod added_kind;
 pub mod bench;
 pub mod contract;
-pub mod evidence;
 pub mod merge;
 pub mod mutate;
-pub mod overlay;
 pub mod spec;
 pub mod surface;
 pub mod vendor;
+
+// The overlay engine and its evidence rules are a crate of their own, which
+// the library's contract checks use too.
+pub use identifai_overlay as overlay;
+pub use identifai_overlay::evidence;
 
 use std::path::{Path, PathBuf};
 

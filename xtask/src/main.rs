@@ -27,8 +27,9 @@ commands:
       Merge openapi/upstream/*.yaml, apply openapi/overlay.yaml and write
       openapi/identifai.yaml. --check fails if the committed file is stale.
   contract
-      Run the contract checks (tests/contract.rs) against IDENTIFAI_BASE_URL with
-      IDENTIFAI_API_KEY; without a key, against the built-in MockServer.
+      Run the contract checks (identifai::contract, through `identifai contract`)
+      against IDENTIFAI_BASE_URL with IDENTIFAI_API_KEY (the image by URL:
+      IDENTIFAI_CONTRACT_IMAGE_URL); without a key, against the built-in MockServer.
   mutate [--addition]
       Run the conformance tests (the conformance binary's examples and roundtrip modules)
       against mutated copies of openapi/identifai.yaml (IDENTIFAI_SPEC); fails

@@ -10,7 +10,7 @@
 //! fail. The unmutated copy must pass first, so a failure means the mutation.
 //!
 //! Last, [`crate::added_kind::prove`]: in a scratch copy of the checkout,
-//! two published pages of a new kind and [`ADDED_OPERATION`] (a raw
+//! two published pages of a new kind and [`crate::added_kind::ADDED_OPERATION`] (a raw
 //! operation added through an overlay action), the regeneration steps of ARCHITECTURE.md,
 //! and the build: the wire matrix, robustness, the examples, the mock and
 //! the command line must cover them with no test or source edit. That one
@@ -22,6 +22,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
+
+use crate::added_kind::ADDED_OPERATION;
 
 /// One way a spec can drift from the client.
 pub struct Mutation {
@@ -92,62 +94,6 @@ pub const MUTATIONS: &[Mutation] = &[
         },
     },
 ];
-
-/// The operation the scratch-spec proof adds (a copy of
-/// `get_image_classification` at a new path, without `x-identifai`): named
-/// so that no real page would add it (a real new page, for instance a text
-/// classification, must not collide with it).
-pub const ADDED_OPERATION: &str = "get_xtask_mutate_probe";
-const ADDED_PATH: &str = "/api/xtask_mutate_probe/{identifier}";
-
-/// The overlay (Overlay 1.0, applied by `crate::overlay`) that adds
-/// [`ADDED_OPERATION`] to `doc`.
-pub fn added_operation_overlay(doc: &Value) -> Result<Value> {
-    let mut op = doc
-        .pointer("/paths/~1api~1classification~1{identifier}/get")
-        .cloned()
-        .ok_or_else(|| anyhow!("the spec has no GET /api/classification/{{identifier}}"))?;
-    let obj = op.as_object_mut().ok_or_else(|| anyhow!("not an object"))?;
-    obj.remove("x-identifai");
-    obj.insert("operationId".into(), ADDED_OPERATION.into());
-    obj.insert(
-        "summary".into(),
-        "A made-up operation (added by xtask mutate)".into(),
-    );
-    Ok(serde_json::json!({
-        "overlay": "1.0.0",
-        "info": { "title": "xtask mutate: an added operation", "version": "1" },
-        "actions": [{
-            "target": "$.paths",
-            "description": "[mutation] a new operation: the wire matrix, robustness, the API surface and the mock must cover it by regeneration alone",
-            "update": { ADDED_PATH: { "get": op } },
-            "x-evidence": { "level": "none", "reason": "a made-up operation, to test the tests" },
-        }],
-    }))
-}
-
-/// The coverage lines a run on the added operation must print for it.
-pub const COVERAGE: &[&str] = &["WIRE-MATRIX", "ROBUSTNESS", "MOCK-ROUTE", "MOCK-FAULT"];
-
-/// The coverage lines ([`COVERAGE`]) that name operation `op`.
-pub fn covered(text: &str, op: &str) -> Vec<String> {
-    let mut out: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| {
-            COVERAGE.iter().any(|p| {
-                l.strip_prefix(p)
-                    .and_then(|r| r.strip_prefix(' '))
-                    .is_some_and(|r| {
-                        r.starts_with(&format!("{op}:")) || r.starts_with(&format!("{op} "))
-                    })
-            })
-        })
-        .map(str::to_string)
-        .collect();
-    out.dedup();
-    out
-}
 
 fn at<'a>(doc: &'a mut Value, pointer: &str) -> Result<&'a mut Value> {
     doc.pointer_mut(pointer)
@@ -341,37 +287,6 @@ CONFORMANCE-FAIL roundtrip Verdict: does not decode
         assert_eq!(
             o.summaries,
             vec!["CONFORMANCE-FAIL roundtrip Verdict: does not decode"]
-        );
-    }
-
-    #[test]
-    fn the_added_operation_applies_through_the_overlay() {
-        let doc =
-            crate::spec::read_yaml(&crate::repo_root().join("openapi/identifai.yaml")).unwrap();
-        let mut added = doc.clone();
-        let overlay = added_operation_overlay(&doc).unwrap();
-        assert_eq!(crate::overlay::apply(&mut added, &overlay).unwrap(), 1);
-        let op = &added["paths"][ADDED_PATH]["get"];
-        assert_eq!(op["operationId"], ADDED_OPERATION);
-        assert!(op.get("x-identifai").is_none());
-        let count = |d: &Value| d["paths"].as_object().unwrap().len();
-        assert_eq!(count(&added), count(&doc) + 1);
-    }
-
-    #[test]
-    fn coverage_lines_name_only_that_operation() {
-        let text = "WIRE-MATRIX get_xtask_mutate_probe: 14 answers\n\
-                    WIRE-MATRIX get_xtask_mutate_probe_alias: 3 answers\n\
-                    ROBUSTNESS get_xtask_mutate_probe: 8 fixed answers\n\
-                    MOCK-ROUTE get_xtask_mutate_probe -> Operation(\"get_xtask_mutate_probe\")\n\
-                    test x ... ok\n";
-        assert_eq!(
-            covered(text, "get_xtask_mutate_probe"),
-            vec![
-                "WIRE-MATRIX get_xtask_mutate_probe: 14 answers",
-                "ROBUSTNESS get_xtask_mutate_probe: 8 fixed answers",
-                "MOCK-ROUTE get_xtask_mutate_probe -> Operation(\"get_xtask_mutate_probe\")",
-            ]
         );
     }
 

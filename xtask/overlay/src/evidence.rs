@@ -13,7 +13,7 @@
 //!   its own shows it.
 //! * `none`: no page shows it (the reason says why the spec has it anyway).
 //!
-//! [`crate::overlay::apply`] refuses an action without a valid one, and
+//! [`crate::apply`] refuses an action without a valid one, and
 //! writes it into the spec as `x-evidence: {level, reason}` on the elements
 //! the action touches ([`mark`]): the schemas, properties, operations,
 //! parameters and responses its `update` adds or changes, or the element its

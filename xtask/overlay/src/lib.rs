@@ -38,6 +38,12 @@
 //!   misspelt `update` cannot be silently ignored;
 //! * every action declares what backs it (`x-evidence`, see
 //!   [`crate::evidence`]), which is written on the elements it touches.
+//!
+//! `cargo xtask spec` builds `openapi/identifai.yaml` with it, and
+//! `identifai::contract::Spec::apply_overlay` applies a drift overlay with it,
+//! so the two can never disagree on what an overlay means.
+
+pub mod evidence;
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
@@ -152,6 +158,21 @@ fn parse_action(action: &Value) -> Result<(&str, &str, Op<'_>)> {
     Ok((target, description, op))
 }
 
+/// The JSON pointers (`/paths/~1api~1health/get`) of the distinct nodes
+/// `target` matches in `doc`, in query order; an error if `target` is no
+/// valid JSONPath.
+pub fn pointers(doc: &Value, target: &str) -> Result<Vec<String>> {
+    Ok(locate(doc, target)?
+        .iter()
+        .map(|loc| {
+            keys(loc)
+                .iter()
+                .map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1")))
+                .collect()
+        })
+        .collect())
+}
+
 /// Evaluates `target` on `doc`; returns the distinct matched locations in query order.
 fn locate(doc: &Value, target: &str) -> Result<Vec<Vec<Step>>> {
     let path =
@@ -255,7 +276,13 @@ fn remove_node(doc: &mut Value, loc: &[Step]) -> Result<()> {
         bail!("cannot remove the document root");
     };
     let removed = match (node_mut(doc, parent)?, last) {
-        (Value::Object(map), Step::Key(k)) => map.shift_remove(k).is_some(),
+        // `retain` keeps the order of the other keys with serde_json's
+        // `preserve_order` (as `shift_remove` does) and builds without it.
+        (Value::Object(map), Step::Key(k)) => {
+            let before = map.len();
+            map.retain(|key, _| key != k);
+            map.len() < before
+        }
         (Value::Array(arr), Step::Index(i)) if *i < arr.len() => {
             arr.remove(*i);
             true
