@@ -14,8 +14,8 @@ use crate::identifier::Identifier;
 use crate::kinds::Image;
 use crate::kinds::UploadLimits;
 use crate::kinds::{AnyResult, Kind, OverrideAnswer};
-use crate::pacing::{Pacer, RateLimits};
-use crate::retry::RetryConfig;
+use crate::transport::pacing::{Pacer, RateLimits};
+use crate::transport::retry::RetryConfig;
 use crate::submit::MediaKind;
 use crate::transport::Transport;
 use crate::wait::{Wait, WaitAll, WaitConfig};
@@ -329,7 +329,7 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     upload_timeout: Option<Duration>,
     idle_timeout: Option<Option<Duration>>,
-    body_limits: Option<crate::api::body::BodyLimits>,
+    body_limits: Option<crate::transport::BodyLimits>,
     user_agent: Option<String>,
     retry: Option<RetryConfig>,
     rate_limits: Option<Option<RateLimits>>,
@@ -419,7 +419,7 @@ impl ClientBuilder {
     /// How much of an answer is read at most (default
     /// [`BodyLimits::default`](crate::BodyLimits): 16 MiB of JSON, 64 MiB of
     /// heatmap, 1 MiB of error body). Past it: [`Error::AnswerTooLarge`].
-    pub fn body_limits(mut self, limits: crate::api::body::BodyLimits) -> Self {
+    pub fn body_limits(mut self, limits: crate::transport::BodyLimits) -> Self {
         self.body_limits = Some(limits);
         self
     }
@@ -515,7 +515,7 @@ impl ClientBuilder {
         #[cfg(feature = "redis")]
         let board = limits
             .and(pacer_spec.shared_spec())
-            .and_then(|s| s.as_any().downcast_ref::<crate::pacing_redis::RedisSpec>())
+            .and_then(|s| s.as_any().downcast_ref::<crate::transport::pacing::redis::RedisSpec>())
             .map(|r| crate::wait::Board::new(r.connection(), key.expose_secret(), &base));
         #[cfg(not(feature = "redis"))]
         let board = None;

@@ -7,6 +7,11 @@ use std::time::Duration;
 
 use crate::api::types::{ErrorBody, Status};
 
+mod fault;
+pub(crate) mod refusals;
+
+pub(crate) use fault::{fault_of, BodyFault};
+
 /// The largest body snippet an error keeps.
 const SNIPPET: usize = 200;
 
@@ -582,24 +587,24 @@ impl Error {
 
     pub(crate) fn transport(e: reqwest::Error) -> Self {
         // A limit the transport enforced gets its own variant.
-        match crate::api::body::fault_of(&e) {
-            Some(crate::api::body::BodyFault::TooLarge { what, cap, status }) => {
+        match fault_of(&e) {
+            Some(BodyFault::TooLarge { what, cap, status }) => {
                 return Error::AnswerTooLarge {
                     status: Some(status),
                     what,
                     cap,
                 };
             }
-            Some(crate::api::body::BodyFault::Idle { after }) => {
+            Some(BodyFault::Idle { after }) => {
                 return Error::IdleTimeout { after }
             }
-            Some(crate::api::body::BodyFault::UploadCut { cause }) => {
+            Some(BodyFault::UploadCut { cause }) => {
                 return Error::UploadInterrupted { reason: cause }
             }
-            Some(crate::api::body::BodyFault::Pacer { cause }) => {
+            Some(BodyFault::Pacer { cause }) => {
                 return Error::Pacer { message: cause }
             }
-            Some(crate::api::body::BodyFault::Refused {
+            Some(BodyFault::Refused {
                 refusals,
                 over,
                 retry_after,
@@ -613,7 +618,7 @@ impl Error {
                 }
             }
             // A deadline stays a transport error (`is_timeout`).
-            Some(crate::api::body::BodyFault::Deadline { .. }) | None => {}
+            Some(BodyFault::Deadline { .. }) | None => {}
         }
         // reqwest errors carry the URL; ours never has the key in it (the key
         // travels in a header), but strip the query anyway.
@@ -676,11 +681,11 @@ impl Error {
             404 => Error::NotFound { message },
             429 => {
                 // What the transport noted of the request's 429s, if any.
-                let seen = crate::retry::noted(headers).unwrap_or_default();
+                let seen = refusals::noted(headers).unwrap_or_default();
                 Error::RateLimited {
                     // Zero or a date in the past names no time to wait for.
-                    retry_after: match crate::retry::hint(headers) {
-                        crate::retry::Hint::After(d) => Some(d),
+                    retry_after: match refusals::hint(headers) {
+                        refusals::Hint::After(d) => Some(d),
                         _ => None,
                     },
                     message,
@@ -741,11 +746,13 @@ impl Error {
                 Self::from_status(status, &headers, &body)
             }
             E2::InvalidResponsePayload(bytes, e) => {
-                // Left by the generated code's decoder in this same poll
-                // (see `crate::api::remember_undecoded`).
-                let (status, headers) = match crate::api::undecoded(&bytes) {
-                    Some((s, h)) => (Some(s), h),
-                    None => (None, reqwest::header::HeaderMap::new()),
+                // The generated decoder keeps the answer's status and headers in the error.
+                let (status, headers, e) = match crate::api::Undecodable::from_json_error(e) {
+                    Ok(raw) => {
+                        let (status, headers, cause) = raw.into_parts();
+                        (Some(status.as_u16()), headers, cause)
+                    }
+                    Err(e) => (None, reqwest::header::HeaderMap::new(), e),
                 };
                 match status {
                     // An error status whose body is not the documented JSON (an
