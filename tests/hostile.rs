@@ -519,7 +519,15 @@ async fn an_undecodable_answer_keeps_its_status_on_any_thread() {
         );
     });
     let c = client(&raw.url()).build().unwrap();
-    let e = c.api().health().await.unwrap_err();
+    let e = c
+        .api()
+        .get_image_classification("abc-123")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, identifai::api::Error::InvalidResponsePayload(..)),
+        "{e:?}"
+    );
     let err = std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .build()
