@@ -14,9 +14,9 @@ use crate::identifier::Identifier;
 use crate::kinds::Image;
 use crate::kinds::UploadLimits;
 use crate::kinds::{AnyResult, Kind, OverrideAnswer};
+use crate::submit::MediaKind;
 use crate::transport::pacing::{Pacer, RateLimits};
 use crate::transport::retry::RetryConfig;
-use crate::submit::MediaKind;
 use crate::transport::Transport;
 use crate::wait::{Wait, WaitAll, WaitConfig};
 
@@ -515,7 +515,10 @@ impl ClientBuilder {
         #[cfg(feature = "redis")]
         let board = limits
             .and(pacer_spec.shared_spec())
-            .and_then(|s| s.as_any().downcast_ref::<crate::transport::pacing::redis::RedisSpec>())
+            .and_then(|s| {
+                s.as_any()
+                    .downcast_ref::<crate::transport::pacing::redis::RedisSpec>()
+            })
             .map(|r| crate::wait::Board::new(r.connection(), key.expose_secret(), &base));
         #[cfg(not(feature = "redis"))]
         let board = None;

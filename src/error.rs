@@ -595,15 +595,11 @@ impl Error {
                     cap,
                 };
             }
-            Some(BodyFault::Idle { after }) => {
-                return Error::IdleTimeout { after }
-            }
+            Some(BodyFault::Idle { after }) => return Error::IdleTimeout { after },
             Some(BodyFault::UploadCut { cause }) => {
                 return Error::UploadInterrupted { reason: cause }
             }
-            Some(BodyFault::Pacer { cause }) => {
-                return Error::Pacer { message: cause }
-            }
+            Some(BodyFault::Pacer { cause }) => return Error::Pacer { message: cause },
             Some(BodyFault::Refused {
                 refusals,
                 over,

@@ -243,7 +243,10 @@ fn json_io_error(e: std::io::Error) -> serde_json::Error {
     struct Failing(Option<std::io::Error>);
     impl std::io::Read for Failing {
         fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-            Err(self.0.take().unwrap_or_else(|| std::io::ErrorKind::Other.into()))
+            Err(self
+                .0
+                .take()
+                .unwrap_or_else(|| std::io::ErrorKind::Other.into()))
         }
     }
     match serde_json::from_reader::<_, serde::de::IgnoredAny>(Failing(Some(e))) {

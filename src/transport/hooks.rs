@@ -9,10 +9,10 @@ use reqwest::header::HeaderValue;
 use reqwest::Method;
 
 use super::body::{answer_late, reqwest_error, Activity, Guarded, Tracked};
-use crate::error::{chain, fault_of, BodyFault};
 use super::redirects::Resend;
 use super::{Transport, API_KEY_HEADER};
 use crate::api;
+use crate::error::{chain, fault_of, BodyFault};
 
 impl api::Layer for Transport {
     fn pre(&self, request: &mut reqwest::Request, info: &OperationInfo) {

@@ -165,8 +165,6 @@ impl From<Transport> for api::Hooks {
 }
 
 impl Transport {
-    /// Tells the pacer of requests of `method` sent at `times`, before this
-    /// client existed (see [`crate::Client::note_posts_sent`]).
     /// The spacing at which GETs can go on for ever under the pacer's
     /// limits (zero without a pacer).
     pub(crate) fn steady_get_spacing(&self) -> Duration {
@@ -176,6 +174,8 @@ impl Transport {
             .map_or(Duration::ZERO, |gate| gate.steady_get_spacing())
     }
 
+    /// Tells the pacer of requests of `method` sent at `times`, before this
+    /// client existed (see [`crate::Client::note_posts_sent`]).
     pub(crate) fn seed_pacer(&self, method: &reqwest::Method, times: &[std::time::Instant]) {
         if let Some(gate) = &self.inner.pacer {
             gate.seed(method, times);

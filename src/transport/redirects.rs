@@ -7,10 +7,10 @@ use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
 
 use super::body::Activity;
-use crate::error::BodyFault;
 use super::hooks::{cold_error, Limits};
 use super::pacing::Unready;
 use super::{Transport, API_KEY_HEADER, MAX_REDIRECTS};
+use crate::error::BodyFault;
 
 impl Transport {
     /// Sends `request`, following redirects of body-less requests by hand:

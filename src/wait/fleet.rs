@@ -263,7 +263,11 @@ const COLLECT_CHUNK: usize = 1000;
 
 #[cfg(feature = "redis")]
 impl Board {
-    pub(crate) fn new(conn: crate::transport::pacing::redis::Conn, api_key: &str, base_url: &str) -> Self {
+    pub(crate) fn new(
+        conn: crate::transport::pacing::redis::Conn,
+        api_key: &str,
+        base_url: &str,
+    ) -> Self {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(api_key.as_bytes());
@@ -400,7 +404,9 @@ impl Board {
     ) -> Result<(), crate::transport::pacing::PacerError> {
         match *self {}
     }
-    pub(crate) async fn pending(&self) -> Result<Vec<String>, crate::transport::pacing::PacerError> {
+    pub(crate) async fn pending(
+        &self,
+    ) -> Result<Vec<String>, crate::transport::pacing::PacerError> {
         match *self {}
     }
     pub(crate) async fn deliver(
@@ -415,7 +421,8 @@ impl Board {
     pub(crate) async fn collect(
         &self,
         _: &[String],
-    ) -> Result<(Vec<Option<Delivery>>, Option<Failing>), crate::transport::pacing::PacerError> {
+    ) -> Result<(Vec<Option<Delivery>>, Option<Failing>), crate::transport::pacing::PacerError>
+    {
         match *self {}
     }
 }

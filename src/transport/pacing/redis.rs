@@ -46,10 +46,10 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::api::BoxFuture;
 use super::{
     Class, Pacer, PacerError, SharedSpec, SharedStore, HEADROOM, PATIENCE, STORE_RETRY_MAX,
 };
+use crate::api::BoxFuture;
 
 /// The longest the pacer waits for Redis (connecting or answering).
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
