@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-/// Why a body read or an upload stopped (the source of the
-/// `reqwest::Error` it surfaces as; `identifai::Error` maps each to its own
-/// variant).
+/// Why a body read, an upload or a request stopped.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum BodyFault {

@@ -37,8 +37,9 @@ pub(crate) fn boxed(fault: BodyFault) -> BoxError {
 }
 
 /// A `reqwest::Error` whose cause is `fault`: what the transport returns
-/// when it ends a request itself (idle, upload cut). reqwest has no public
-/// constructor, so this reads a one-item body that fails with `fault`.
+/// when it ends a request itself (idle, upload cut). Made by reading a
+/// one-item body that fails with `fault`: progenitor's `exec` hook must
+/// return a `reqwest::Result`, and `reqwest::Error` has no public constructor.
 pub(crate) async fn reqwest_error(fault: BodyFault) -> reqwest::Error {
     let body = reqwest::Body::wrap_stream(futures::stream::once(async move {
         Err::<Bytes, BoxError>(boxed(fault))
