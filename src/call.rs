@@ -389,16 +389,12 @@ impl Client {
         if !call.uploads() {
             return self.call_once(call).await;
         }
-        let run = self.transport().upload_run();
-        let mut refused = None;
+        let mut uploads = self.transport().uploads(true);
         loop {
-            let attempt = crate::retry::within(run.clone(), self.call_once(call));
-            let err = match attempt.await {
+            match uploads.attempt(self.call_once(call)).await {
                 Ok(answer) => return Ok(answer),
-                Err(e) => e,
-            };
-            let delay = crate::submit::after_failed_upload(&run, err, true, &mut refused)?;
-            tokio::time::sleep(delay).await;
+                Err(e) => uploads.failed(e).await?,
+            }
         }
     }
 

@@ -12,8 +12,8 @@ use crate::api::types::{Classification, HealthStatus, ImageResponse};
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
 use crate::kinds::{AnyResult, Image, Kind, MediaKind, OverrideOutput, UploadLimits};
-use crate::pacing::{Pacer, RateLimits};
-use crate::retry::RetryConfig;
+use crate::transport::pacing::{Pacer, RateLimits};
+use crate::transport::retry::RetryConfig;
 use crate::transport::Transport;
 use crate::wait::{Wait, WaitAll, WaitConfig};
 
@@ -354,7 +354,7 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     upload_timeout: Option<Duration>,
     idle_timeout: Option<Option<Duration>>,
-    body_limits: Option<crate::api::body::BodyLimits>,
+    body_limits: Option<crate::transport::BodyLimits>,
     user_agent: Option<String>,
     retry: Option<RetryConfig>,
     rate_limits: Option<Option<RateLimits>>,
@@ -444,7 +444,7 @@ impl ClientBuilder {
     /// How much of an answer is read at most (default
     /// [`BodyLimits::default`](crate::BodyLimits): 16 MiB of JSON, 64 MiB of
     /// heatmap, 1 MiB of error body). Past it: [`Error::AnswerTooLarge`].
-    pub fn body_limits(mut self, limits: crate::api::body::BodyLimits) -> Self {
+    pub fn body_limits(mut self, limits: crate::transport::BodyLimits) -> Self {
         self.body_limits = Some(limits);
         self
     }
@@ -540,7 +540,10 @@ impl ClientBuilder {
         #[cfg(feature = "redis")]
         let board = limits
             .and(pacer_spec.shared_spec())
-            .and_then(|s| s.as_any().downcast_ref::<crate::pacing_redis::RedisSpec>())
+            .and_then(|s| {
+                s.as_any()
+                    .downcast_ref::<crate::transport::pacing::redis::RedisSpec>()
+            })
             .map(|r| crate::wait::Board::new(r.connection(), key.expose_secret(), &base));
         #[cfg(not(feature = "redis"))]
         let board = None;

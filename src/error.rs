@@ -7,6 +7,11 @@ use std::time::Duration;
 
 use crate::api::types::{ErrorBody, Status};
 
+mod fault;
+pub(crate) mod refusals;
+
+pub(crate) use fault::{fault_of, BodyFault};
+
 /// The largest body snippet an error keeps.
 const SNIPPET: usize = 200;
 
@@ -392,12 +397,19 @@ impl Error {
     pub fn redacted(text: &str, key: &secrecy::SecretString) -> String {
         use secrecy::ExposeSecret;
         let key = key.expose_secret();
-        if key.len() < crate::api::body::MIN_SCRUB_LEN {
+        if key.len() < MIN_SCRUB_LEN {
             return text.to_string();
         }
-        text.replace(key, crate::api::body::REDACTED)
+        text.replace(key, REDACTED)
     }
 }
+
+/// The text that replaces the API key wherever a server sends it back (in
+/// answers as they stream in, and in [`Error::redacted`]).
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+/// Keys shorter than this are not scrubbed (every `k` of a text would be).
+pub(crate) const MIN_SCRUB_LEN: usize = 6;
 
 /// A 429's message: the old one-refusal text, or how many over how long.
 fn rate_limited_text(
@@ -610,24 +622,20 @@ impl Error {
 
     pub(crate) fn transport(e: reqwest::Error) -> Self {
         // A limit the transport enforced gets its own variant.
-        match crate::api::body::fault_of(&e) {
-            Some(crate::api::body::BodyFault::TooLarge { what, cap, status }) => {
+        match fault_of(&e) {
+            Some(BodyFault::TooLarge { what, cap, status }) => {
                 return Error::AnswerTooLarge {
                     status: Some(status),
                     what,
                     cap,
                 };
             }
-            Some(crate::api::body::BodyFault::Idle { after }) => {
-                return Error::IdleTimeout { after }
-            }
-            Some(crate::api::body::BodyFault::UploadCut { cause }) => {
+            Some(BodyFault::Idle { after }) => return Error::IdleTimeout { after },
+            Some(BodyFault::UploadCut { cause }) => {
                 return Error::UploadInterrupted { reason: cause }
             }
-            Some(crate::api::body::BodyFault::Pacer { cause }) => {
-                return Error::Pacer { message: cause }
-            }
-            Some(crate::api::body::BodyFault::Refused {
+            Some(BodyFault::Pacer { cause }) => return Error::Pacer { message: cause },
+            Some(BodyFault::Refused {
                 refusals,
                 over,
                 retry_after,
@@ -641,7 +649,7 @@ impl Error {
                 }
             }
             // A deadline stays a transport error (`is_timeout`).
-            Some(crate::api::body::BodyFault::Deadline { .. }) | None => {}
+            Some(BodyFault::Deadline { .. }) | None => {}
         }
         // reqwest errors carry the URL; ours never has the key in it (the key
         // travels in a header), but strip the query anyway.
@@ -704,11 +712,11 @@ impl Error {
             404 => Error::NotFound { message },
             429 => {
                 // What the transport noted of the request's 429s, if any.
-                let seen = crate::retry::noted(headers).unwrap_or_default();
+                let seen = refusals::noted(headers).unwrap_or_default();
                 Error::RateLimited {
                     // Zero or a date in the past names no time to wait for.
-                    retry_after: match crate::retry::hint(headers) {
-                        crate::retry::Hint::After(d) => Some(d),
+                    retry_after: match refusals::hint(headers) {
+                        refusals::Hint::After(d) => Some(d),
                         _ => None,
                     },
                     message,
@@ -769,11 +777,13 @@ impl Error {
                 Self::from_status(status, &headers, &body)
             }
             E2::InvalidResponsePayload(bytes, e) => {
-                // Left by the generated code's decoder in this same poll
-                // (see `crate::api::remember_undecoded`).
-                let (status, headers) = match crate::api::undecoded(&bytes) {
-                    Some((s, h)) => (Some(s), h),
-                    None => (None, reqwest::header::HeaderMap::new()),
+                // The generated decoder keeps the answer's status and headers in the error.
+                let (status, headers, e) = match crate::api::Undecodable::from_json_error(e) {
+                    Ok(raw) => {
+                        let (status, headers, cause) = raw.into_parts();
+                        (Some(status.as_u16()), headers, cause)
+                    }
+                    Err(e) => (None, reqwest::header::HeaderMap::new(), e),
                 };
                 match status {
                     // An error status whose body is not the documented JSON (an

@@ -129,10 +129,6 @@ mod kinds;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
-mod pacing;
-#[cfg(feature = "redis")]
-mod pacing_redis;
-mod retry;
 mod source;
 mod submit;
 mod transport;
@@ -152,7 +148,6 @@ pub struct ReadmeDoctests;
 pub struct ConformanceDoctests;
 
 pub use answer::Classified;
-pub use api::body::BodyLimits;
 pub use api::verdict::{Effective, VerdictSource};
 pub use call::{Call, CallAnswer};
 pub use client::per_kind::*;
@@ -162,9 +157,10 @@ pub use client::{
 pub use error::{Error, FieldErrors, InputError, MaybeErrorBody, Result};
 pub use identifier::Identifier;
 pub use kinds::*;
-pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM, PATIENCE};
-pub use retry::RetryConfig;
 pub use source::{check_file, Accepts, Progress, Sent, Source};
 pub use submit::{Classify, Receipt};
-pub use transport::{Transport, API_KEY_HEADER, MAX_REDIRECTS};
+pub use transport::{
+    BodyLimits, Pacer, PacerError, RateLimits, RetryConfig, Transport, API_KEY_HEADER, HEADROOM,
+    MAX_REDIRECTS, PATIENCE,
+};
 pub use wait::{is_pending, State, Wait, WaitAll, WaitConfig, LIST_BATCH};

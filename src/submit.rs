@@ -7,7 +7,7 @@
 //! connection that could not be opened, is retried: a file with its body
 //! rebuilt (the file reopened, at most
 //! [`RetryConfig::max_upload_resends`](crate::RetryConfig::max_upload_resends)
-//! times on 429s) under the transport's refusal policy ([`crate::retry`]),
+//! times on 429s) under the transport's refusal policy (`transport::retry`),
 //! a URL by the transport itself. Nothing that the server may have
 //! processed is ever sent twice.
 //!
@@ -252,11 +252,8 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                 file.hash_what_is_sent();
             }
             let can_resend = file.can_resend();
-            // One run for every upload of the file: the transport counts its
-            // 429s and says when it may go again.
-            let run = client.transport().upload_run();
-            // The last 429: the cause, should a later upload fail without an answer.
-            let mut refused: Option<Error> = None;
+            // One run for every upload of the file (the one retry policy).
+            let mut uploads = client.transport().uploads(can_resend);
             loop {
                 let Some(part) = file.part(self.progress.as_ref()).await? else {
                     // A reader is never retried (can_resend is false), so this is the first use.
@@ -272,7 +269,7 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                     part,
                     self.options.clone(),
                 );
-                let err = match crate::retry::within(run.clone(), upload).await {
+                let err = match uploads.attempt(upload).await {
                     Ok(answer) => {
                         let identifier = identifier_of(answer).await?;
                         return Ok(Receipt {
@@ -282,10 +279,7 @@ impl<'c, K: MediaKind> Classify<'c, K> {
                     }
                     Err(e) => Error::from_api(e).await,
                 };
-                match after_failed_upload(&run, err, can_resend, &mut refused) {
-                    Ok(delay) => tokio::time::sleep(delay).await,
-                    Err(e) => return Err(e),
-                }
+                uploads.failed(err).await?;
             }
         };
         let receipt = tracing::Instrument::instrument(fut, span.clone()).await?;
@@ -309,61 +303,6 @@ impl<K: MediaKind> Classify<'_, K> {
         }
         crate::wait::Wait::<K>::new(client, &receipt.identifier).await
     }
-}
-
-/// After a failed attempt of an upload: how long to wait before sending the
-/// file again, or the error to return. The one policy of every upload
-/// (`Classify` and `Client::call`): a 429 the transport says may be waited
-/// out, a connection that failed or an upload cut before the server had it
-/// all; `refused` keeps the last 429, the cause should a later attempt fail
-/// without an answer.
-pub(crate) fn after_failed_upload(
-    run: &crate::retry::SharedRun,
-    err: Error,
-    can_resend: bool,
-    refused: &mut Option<Error>,
-) -> Result<std::time::Duration> {
-    if let Error::RateLimited { .. } = &err {
-        // Set by the transport when this 429 may be waited out.
-        let wait = crate::retry::lock(run).take_resend();
-        return match wait {
-            Some(wait) if can_resend => {
-                tracing::debug!(
-                    delay_ms = wait.as_millis() as u64,
-                    "upload refused (429): sent again after the wait"
-                );
-                *refused = Some(err);
-                Ok(wait)
-            }
-            _ => Err(err),
-        };
-    }
-    // Retry only what the server cannot have processed: a connection that
-    // failed, an upload cut before the server had it all (an early answer,
-    // a stalled upload).
-    let unsent = match &err {
-        Error::Transport(e) => e.is_connect(),
-        Error::UploadInterrupted { .. } => true,
-        _ => false,
-    };
-    let delay = if unsent && can_resend {
-        crate::retry::lock(run).next_delay(None)
-    } else {
-        None
-    };
-    let Some(delay) = delay else {
-        // Failed without an answer after a 429: that 429 is the cause.
-        let answerless = matches!(
-            err,
-            Error::Transport(_) | Error::IdleTimeout { .. } | Error::UploadInterrupted { .. }
-        );
-        return Err(match refused.take() {
-            Some(cause) if answerless => cause,
-            _ => err,
-        });
-    };
-    tracing::debug!(error = %err, delay_ms = delay.as_millis() as u64, "submission retried");
-    Ok(delay)
 }
 
 /// The identifier in a submission's answer (JSON or text), read through

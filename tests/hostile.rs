@@ -506,6 +506,44 @@ async fn a_429_then_a_silent_server_ends_with_the_429() {
 }
 
 #[tokio::test]
+async fn an_undecodable_answer_keeps_its_status_on_any_thread() {
+    // A proxy's HTML 429 to the generated client: its status and headers
+    // travel in the error, so mapping it on another thread still sees them.
+    let raw = Raw::start(|_, head, r| {
+        drain(head, r);
+        respond(
+            r,
+            "429 Too Many Requests",
+            "content-type: text/html\r\nretry-after: 7\r\n",
+            "<html><body><h1>429 Too Many Requests</h1></body></html>",
+        );
+    });
+    let c = client(&raw.url()).build().unwrap();
+    let e = c
+        .api()
+        .get_image_classification("abc-123")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, identifai::api::Error::InvalidResponsePayload(..)),
+        "{e:?}"
+    );
+    let err = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(Error::from_api(e))
+    })
+    .join()
+    .unwrap();
+    let Error::RateLimited { retry_after, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*retry_after, Some(Duration::from_secs(7)));
+    assert_eq!(err.status(), Some(429));
+}
+
+#[tokio::test]
 async fn an_upload_refused_then_stalled_ends_with_the_429() {
     // The upload sent again after a 429 meets a server that stops reading
     // it (idle timeout): the error is the 429, not "upload interrupted".

@@ -10,9 +10,10 @@
 //! - [`Hooks`], the client's hooks state, which hands every request to a
 //!   [`Layer`] (the crate's transport is one);
 //! - [`FilePart`] and [`PartError`], the file parts of the forms;
-//! - the capped body reader and JSON decode the generated code calls, and
-//!   [`Answer`], which refuses an answer that carries none of its type's
-//!   fields;
+//! - the body reader and JSON decode the generated code calls (an answer
+//!   that does not decode keeps its status and headers in the error:
+//!   [`Undecodable`]), and [`Answer`], which refuses an answer that carries
+//!   none of its type's fields;
 //! - `types::PartnerPricings::plans`, the pricing plans as one list whether
 //!   the server sent a list or an object of them;
 //! - [`crate::Effective`], what the generated `effective_verdict()` methods
@@ -57,10 +58,9 @@ mod runtime;
 #[warn(missing_docs, clippy::all)]
 pub(crate) mod verdict;
 
-pub use body::{decode_json, Answer};
+pub use body::{decode_json, Answer, Undecodable};
 pub(crate) use parts::{is_json_type, mime_essence};
 pub use parts::{mime_matches, FilePart, PartError};
-pub(crate) use runtime::undecoded;
 pub use runtime::{BoxFuture, Hooks, Layer};
 
 include!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));

@@ -153,7 +153,7 @@ impl Failing {
 /// The fleet's shared pending identifiers and answers (in Redis).
 #[cfg(feature = "redis")]
 pub(crate) struct Board {
-    conn: crate::pacing_redis::Conn,
+    conn: crate::transport::pacing::redis::Conn,
     leader: String,
     round: String,
     pending: String,
@@ -255,7 +255,7 @@ return out
 }
 
 #[cfg(feature = "redis")]
-type BoardResult<T> = std::result::Result<T, crate::pacing::PacerError>;
+type BoardResult<T> = std::result::Result<T, crate::transport::pacing::PacerError>;
 
 /// Answers collected in one call at most (Lua's `unpack` has a limit).
 #[cfg(feature = "redis")]
@@ -263,7 +263,11 @@ const COLLECT_CHUNK: usize = 1000;
 
 #[cfg(feature = "redis")]
 impl Board {
-    pub(crate) fn new(conn: crate::pacing_redis::Conn, api_key: &str, base_url: &str) -> Self {
+    pub(crate) fn new(
+        conn: crate::transport::pacing::redis::Conn,
+        api_key: &str,
+        base_url: &str,
+    ) -> Self {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(api_key.as_bytes());
@@ -390,17 +394,19 @@ impl Board {
         _: &str,
         _: Duration,
         _: bool,
-    ) -> Result<(bool, Option<Duration>), crate::pacing::PacerError> {
+    ) -> Result<(bool, Option<Duration>), crate::transport::pacing::PacerError> {
         match *self {}
     }
     pub(crate) async fn register(
         &self,
         _: &[String],
         _: Duration,
-    ) -> Result<(), crate::pacing::PacerError> {
+    ) -> Result<(), crate::transport::pacing::PacerError> {
         match *self {}
     }
-    pub(crate) async fn pending(&self) -> Result<Vec<String>, crate::pacing::PacerError> {
+    pub(crate) async fn pending(
+        &self,
+    ) -> Result<Vec<String>, crate::transport::pacing::PacerError> {
         match *self {}
     }
     pub(crate) async fn deliver(
@@ -408,14 +414,15 @@ impl Board {
         _: &[(String, Delivery)],
         _: &[String],
         _: Option<&Failing>,
-    ) -> Result<(), crate::pacing::PacerError> {
+    ) -> Result<(), crate::transport::pacing::PacerError> {
         match *self {}
     }
     #[allow(clippy::type_complexity)]
     pub(crate) async fn collect(
         &self,
         _: &[String],
-    ) -> Result<(Vec<Option<Delivery>>, Option<Failing>), crate::pacing::PacerError> {
+    ) -> Result<(Vec<Option<Delivery>>, Option<Failing>), crate::transport::pacing::PacerError>
+    {
         match *self {}
     }
 }

@@ -17,7 +17,7 @@
 //! **Faults.** A connection that fails is dropped and a new one made (at
 //! once, once, if it was an old one: a blip costs nothing); the pacer asks
 //! a failing Redis again within the request's retry budget
-//! ([`crate::pacing::STORE_RETRY_MAX`] apart at most).
+//! ([`crate::transport::pacing::STORE_RETRY_MAX`] apart at most).
 //!
 //! **The clock** is Redis's `TIME` plus an offset kept in `...:clock`, so
 //! that it never goes back: when Redis's clock steps back, the store's
@@ -46,10 +46,10 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::api::BoxFuture;
-use crate::pacing::{
+use super::{
     Class, Pacer, PacerError, SharedSpec, SharedStore, HEADROOM, PATIENCE, STORE_RETRY_MAX,
 };
+use crate::api::BoxFuture;
 
 /// The longest the pacer waits for Redis (connecting or answering).
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);

@@ -18,6 +18,9 @@
 //! `redis`, in Redis, shared by every process on one key ([`Pacer::redis`]).
 //! `health` is not rate limited and is not paced.
 
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -240,7 +243,7 @@ enum StoreSpec {
     Shared(Arc<dyn SharedSpec>),
 }
 
-/// Where a shared store is (implemented by `pacing_redis`): opened per API
+/// Where a shared store is (implemented by `redis`): opened per API
 /// key when a client is built.
 #[cfg(feature = "redis")]
 pub(crate) trait SharedSpec: std::fmt::Debug + Send + Sync {
@@ -252,7 +255,7 @@ pub(crate) trait SharedSpec: std::fmt::Debug + Send + Sync {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
-/// Send times kept outside this process (implemented by `pacing_redis`).
+/// Send times kept outside this process (implemented by `redis`).
 #[cfg(feature = "redis")]
 pub(crate) trait SharedStore: Send + Sync {
     /// Takes a slot of `class` if one is free now: `(0, slot number)`

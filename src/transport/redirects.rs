@@ -1,0 +1,218 @@
+//! Redirects followed by hand: the key is dropped as soon as a hop leaves
+//! the origin it was meant for (reqwest only strips `Authorization`).
+
+use std::time::Duration;
+
+use reqwest::header::LOCATION;
+use reqwest::{Method, StatusCode};
+
+use super::body::Activity;
+use super::hooks::{cold_error, Limits};
+use super::pacing::Unready;
+use super::{Transport, API_KEY_HEADER, MAX_REDIRECTS};
+use crate::error::BodyFault;
+
+impl Transport {
+    /// Sends `request`, following redirects of body-less requests by hand:
+    /// the key is dropped as soon as the target's origin differs from the
+    /// one it was meant for (reqwest only strips `Authorization`). Every hop
+    /// waits its turn under the rate limits (when `paced`), and at most
+    /// [`MAX_REDIRECTS`] are followed: the last redirect is then handed back
+    /// as it is. `template` is a copy of `request` (none for a streamed
+    /// body): a redirect's request is made from it, only when one comes.
+    /// No wait for the pacer, and no hop, outlives `limits`' deadlines.
+    pub(super) async fn send(
+        &self,
+        client: &reqwest::Client,
+        mut request: Box<reqwest::Request>,
+        template: Option<&Resend>,
+        paced: bool,
+        limits: &Limits,
+        activity: &Activity,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut hops = 0;
+        // The template of the hops after the first.
+        let mut hop_template: Option<Box<Resend>> = None;
+        // Every hop gets this attempt's timeout, cut to the deadline.
+        let timeout = request.timeout().copied();
+        loop {
+            let pacer = self.inner.pacer.as_ref().filter(|_| paced);
+            let mut ticket = None;
+            if let Some(pacer) = pacer {
+                // Time in the pacer's queue is not idle time.
+                let _queued = activity.queued();
+                match Box::pin(pacer.ready(request.method(), limits.wait_until)).await {
+                    Ok(t) => ticket = t,
+                    Err(Unready::Budget) => {
+                        let what =
+                            "the retry budget ran out waiting for room under the rate limits";
+                        return Err(cold_error(limits.spent(what)).await);
+                    }
+                    Err(Unready::Pacer(e)) => {
+                        return Err(cold_error(BodyFault::Pacer { cause: e.0 }).await)
+                    }
+                }
+            }
+            if let Some(until) = limits.attempt_until {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    let what = "the retry budget ran out before the request could be sent";
+                    return Err(cold_error(limits.spent(what)).await);
+                }
+                *request.timeout_mut() = Some(timeout.map_or(left, |d| d.min(left)));
+            }
+            activity.touch();
+            let sent = client.execute(*request).await;
+            if let (Some(pacer), Some(ticket)) = (pacer, ticket) {
+                // The server had the request by the time its answer came:
+                // count it from then (an upper bound of when the server
+                // counted it), so that a slow first connection never lets a
+                // later request in early.
+                Box::pin(pacer.seen(ticket, std::time::Instant::now())).await;
+            }
+            let response = sent?;
+            activity.touch();
+            let status = response.status();
+            let base = hop_template.as_deref().or(template);
+            let (Some(base), true, true) = (base, status.is_redirection(), hops < MAX_REDIRECTS)
+            else {
+                return Ok(response);
+            };
+            let Some(target) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| base.url().join(l).ok())
+            else {
+                return Ok(response);
+            };
+            let Some(mut next) = base.request() else {
+                return Ok(response);
+            };
+            hops += 1;
+            if !matches!(
+                status,
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            ) {
+                *next.method_mut() = Method::GET;
+            }
+            if target.origin() != next.url().origin() {
+                next.headers_mut().remove(API_KEY_HEADER);
+                tracing::debug!(to = %target.origin().ascii_serialization(), "cross-origin redirect: API key dropped");
+            }
+            *next.url_mut() = target;
+            *next.timeout_mut() = timeout;
+            let Some(copy) = Resend::of(&next) else {
+                return Ok(response);
+            };
+            hop_template = Some(Box::new(copy));
+            *request = next;
+        }
+    }
+}
+
+/// The largest body of a request that is not an upload read into memory
+/// so that it can be sent again (a submission by URL, a partner call: a
+/// multipart form of a few fields).
+const RESEND_BUFFER: u64 = 64 * 1024;
+
+/// Whether `request` has a small streamed body (`Content-Length` at most
+/// [`RESEND_BUFFER`]) to read into memory, so that it can be cloned.
+pub(super) fn needs_buffer(request: &reqwest::Request) -> bool {
+    let streamed = request.body().is_some_and(|b| b.as_bytes().is_none());
+    streamed
+        && request
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n <= RESEND_BUFFER)
+}
+
+/// Reads the request's streamed body into memory (see [`needs_buffer`]).
+pub(super) async fn buffer_body(request: &mut reqwest::Request) {
+    let Some(body) = request.body_mut().take() else {
+        return;
+    };
+    let mut body = std::pin::pin!(body);
+    let mut bytes = bytes::BytesMut::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| http_body::Body::poll_frame(body.as_mut(), cx)).await
+    {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    bytes.extend_from_slice(&data);
+                }
+            }
+            // A form made in memory does not fail; should one, the request
+            // goes out with what was read and fails on its length.
+            Err(_) => break,
+        }
+    }
+    *request.body_mut() = Some(reqwest::Body::from(bytes.freeze()));
+}
+
+/// What a request is sent again from, for a retry or a redirect hop.
+///
+/// A body-less request (every GET) is kept as its method, URL, headers,
+/// version and timeout: cheaper than `reqwest::Request::try_clone`, which
+/// also copies reqwest's extensions map (a map and a box per request, for
+/// the timeout alone). The request is made from them only when a retry or
+/// a hop happens. A request with a body that can be cloned is kept whole.
+pub(super) enum Resend {
+    Parts {
+        method: Method,
+        url: reqwest::Url,
+        headers: reqwest::header::HeaderMap,
+        version: reqwest::Version,
+        timeout: Option<Duration>,
+    },
+    Whole(reqwest::Request),
+}
+
+impl Resend {
+    /// `None` for a body that cannot be cloned (a streamed upload).
+    pub(super) fn of(request: &reqwest::Request) -> Option<Resend> {
+        if request.body().is_some() {
+            return request.try_clone().map(Resend::Whole);
+        }
+        Some(Resend::Parts {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: request.headers().clone(),
+            version: request.version(),
+            timeout: request.timeout().copied(),
+        })
+    }
+
+    /// The URL the request goes to.
+    pub(super) fn url(&self) -> &reqwest::Url {
+        match self {
+            Resend::Parts { url, .. } => url,
+            Resend::Whole(r) => r.url(),
+        }
+    }
+
+    /// The request, made anew.
+    pub(super) fn request(&self) -> Option<reqwest::Request> {
+        match self {
+            Resend::Parts {
+                method,
+                url,
+                headers,
+                version,
+                timeout,
+            } => {
+                let mut request = reqwest::Request::new(method.clone(), url.clone());
+                *request.headers_mut() = headers.clone();
+                *request.version_mut() = *version;
+                if timeout.is_some() {
+                    *request.timeout_mut() = *timeout;
+                }
+                Some(request)
+            }
+            Resend::Whole(r) => r.try_clone(),
+        }
+    }
+}
