@@ -9,7 +9,7 @@ use reqwest::header::HeaderValue;
 use reqwest::Method;
 
 use super::body::{answer_late, reqwest_error, Activity, Guarded, Tracked};
-use super::redirects::Resend;
+use super::resend::Resend;
 use super::{Transport, API_KEY_HEADER};
 use crate::api;
 use crate::error::{chain, fault_of, BodyFault};

@@ -23,6 +23,7 @@ pub(crate) mod body;
 mod hooks;
 pub(crate) mod pacing;
 mod redirects;
+mod resend;
 pub(crate) mod retry;
 
 pub use body::BodyLimits;

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 
 use super::super::hooks::{boxed_in_place, cold_error, is_upload, Limits};
 use super::super::pacing::Class;
-use super::super::redirects::{buffer_body, needs_buffer, Resend};
+use super::super::resend::{buffer_body, needs_buffer, Resend};
 use super::super::Transport;
 use super::{current_upload, lock, retryable_get_status, within, Run, SharedRun};
 use crate::error::refusals::{hint, note, retry_after, Summary};
