@@ -364,6 +364,11 @@ fn impl_lines(
         let self_ty = names.ty(&i["for"]);
         match i["trait"].as_object() {
             None => {
+                // An inherent impl's own bounds apply to all its methods.
+                let bounds = format!("{generics}{}", names.where_clause(&i["generics"]));
+                if !bounds.is_empty() {
+                    out.insert(format!("impl{bounds} {self_ty}"));
+                }
                 for m in i["items"].as_array().into_iter().flatten() {
                     if let Some(m) = index.get(&id_key(m)) {
                         if m["visibility"] == "public" {
