@@ -169,7 +169,10 @@ pub fn render(doc: &Value) -> Result<Vec<String>> {
 /// declares the item (0), implements a trait for it (1) or is a member (2).
 fn sort_key(line: &str) -> (String, u8, String) {
     let (about, rank) = match line.strip_prefix("impl") {
-        Some(rest) => (rest.rsplit(" for ").next().unwrap_or(rest), 1),
+        Some(rest) => match rest.rsplit_once(" for ") {
+            Some((_, ty)) => (ty, 1),
+            None => (skip_generics(rest), 1),
+        },
         None if line.contains("pub struct ")
             || line.contains("pub enum ")
             || line.contains("pub trait ")
@@ -192,6 +195,27 @@ fn sort_key(line: &str) -> (String, u8, String) {
         })
         .unwrap_or_default();
     (path, rank, line.to_string())
+}
+
+/// `rest` past a leading `<...>` (an inherent impl's own generics).
+fn skip_generics(rest: &str) -> &str {
+    if !rest.starts_with('<') {
+        return rest;
+    }
+    let mut depth = 0;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &rest[i + 1..];
+                }
+            }
+            _ => {}
+        }
+    }
+    rest
 }
 
 fn id_key(id: &Value) -> String {
