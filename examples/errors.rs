@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use identifai::api::forms::{Frames, ImageOptions};
 use identifai::mock::{Fault, Route};
-use identifai::{Client, Error, Identifier, InputError, RetryConfig, Source, UploadLimits};
+use identifai::{Client, Error, Identifier, InputError, config::RetryConfig, Source, config::UploadLimits};
 
 /// What an application would do with each kind of error.
 fn advice(e: &Error) -> &'static str {
@@ -225,7 +225,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     show(
         "a wait past its deadline",
-        client.wait(&id).deadline(Duration::ZERO).await,
+        client.wait_image(&id).deadline(Duration::ZERO).await,
     );
 
     if let Some(server) = target.server() {

@@ -14,7 +14,7 @@
 //!     .options(ImageOptions::new().with_heatmap(true))
 //!     .send()
 //!     .await?;
-//! let result = client.wait(&id).await?;
+//! let result = client.wait_image(&id).await?;
 //! if let Some(verdict) = &result.verdict {
 //!     println!("{}: {} ({:.0}%)", id, verdict.classification, verdict.confidence * 100.0);
 //! }
@@ -32,7 +32,7 @@
 //!   [`Client::classify_audio`] take a [`Source`] (a path, bytes, a reader
 //!   or a URL) and give a [`Classify`]: `.send()` for the [`Identifier`],
 //!   `.wait()` for the result.
-//! - Results: [`Client::wait`] ([`Wait`], with a deadline), many at once
+//! - Results: [`Client::wait_image`] ([`Wait`], with a deadline), many at once
 //!   with [`Client::wait_all`] ([`WaitAll`]); [`Client::result`] for one of
 //!   any kind, [`Client::heatmap`] and [`Client::save_heatmap`] for the
 //!   heatmap. Results are [`Classified`]: the typed answer plus the server's
@@ -74,7 +74,7 @@
 //!   depending on `Accept`; [`Identifier::from_response`] reads either, by
 //!   content type, with a fallback when the content type lies. Exactly one
 //!   `Accept` header is ever sent.
-//! - **Waiting** with backoff and a deadline ([`Client::wait`]), and for many
+//! - **Waiting** with backoff and a deadline ([`Client::wait_image`]), and for many
 //!   at once, of any kinds, through each kind's list endpoint
 //!   ([`Client::wait_all`]); [`Client::result`] finds a result's kind.
 //! - **Whole answers**: results keep the server's JSON beside the typed value
@@ -111,7 +111,7 @@
 #![cfg_attr(not(feature = "mock"), doc = "[`mock`]: #features")]
 #![cfg_attr(feature = "contract", doc = "[`contract`]: crate::contract")]
 #![cfg_attr(not(feature = "contract"), doc = "[`contract`]: #features")]
-#![cfg_attr(feature = "redis", doc = "[`Pacer::redis`]: crate::Pacer::redis")]
+#![cfg_attr(feature = "redis", doc = "[`Pacer::redis`]: crate::config::Pacer::redis")]
 #![cfg_attr(not(feature = "redis"), doc = "[`Pacer::redis`]: #features")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -120,12 +120,13 @@ mod answer;
 pub mod api;
 mod call;
 mod client;
+pub mod config;
 #[cfg(feature = "contract")]
 #[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
 pub mod contract;
 mod error;
 mod identifier;
-mod kinds;
+pub mod kinds;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -150,17 +151,12 @@ pub struct ConformanceDoctests;
 pub use answer::Classified;
 pub use api::verdict::{Effective, VerdictSource};
 pub use call::{Call, CallAnswer};
-pub use client::per_kind::*;
-pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
-};
-pub use error::{Error, FieldErrors, InputError, MaybeErrorBody, Result};
+pub use client::per_kind::AnyClassify;
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, FieldErrors, InputError, Result};
 pub use identifier::Identifier;
-pub use kinds::*;
-pub use source::{check_file, Accepts, Progress, Sent, Source};
+pub use kinds::{AnyResult, Kind};
+pub use source::{Progress, Sent, Source};
 pub use submit::{Classify, Receipt};
-pub use transport::{
-    BodyLimits, Pacer, PacerError, RateLimits, RetryConfig, Transport, API_KEY_HEADER, HEADROOM,
-    MAX_REDIRECTS, PATIENCE,
-};
-pub use wait::{is_pending, State, Wait, WaitAll, WaitConfig, LIST_BATCH};
+pub use transport::Transport;
+pub use wait::{Wait, WaitAll};

@@ -61,7 +61,7 @@ pub fn parse(kind: Kind, body: &[u8]) -> Result<AnyResult> {
 ///
 /// ```
 /// let body = br#"{"identifier":"s1","status":"done"}"#;
-/// let result = identifai::webhook::parse_result::<identifai::Audio>(body)?;
+/// let result = identifai::webhook::parse_result::<identifai::kinds::Audio>(body)?;
 /// assert_eq!(result.identifier.as_deref(), Some("s1"));
 /// # Ok::<(), identifai::Error>(())
 /// ```

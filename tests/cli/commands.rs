@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::{bare, cli};
 use assert_cmd::Command;
 use identifai::mock::{MockConfig, MockServer};
-use identifai::RateLimits;
+use identifai::config::RateLimits;
 use predicates::prelude::*;
 use serde_json::Value;
 

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::RateLimits;
+use identifai::config::RateLimits;
 use serde_json::Value;
 
 /// Time runs 20 times faster than the published limits, on both sides.

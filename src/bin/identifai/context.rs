@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, Error, Pacer, RateLimits, RetryConfig, WaitConfig};
+use identifai::{Client, Error, config::Pacer, config::RateLimits, config::RetryConfig, config::WaitConfig};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use secrecy::{ExposeSecret, SecretString};
 
