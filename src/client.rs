@@ -301,7 +301,7 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use identifai::{Client, Pacer, RateLimits, RetryConfig, UploadLimits, WaitConfig};
+/// use identifai::{Client, config::Pacer, config::RateLimits, config::RetryConfig, config::UploadLimits, config::WaitConfig};
 ///
 /// let client = Client::builder()
 ///     .api_key("my-api-key") // or .from_env(): IDENTIFAI_API_KEY, IDENTIFAI_BASE_URL

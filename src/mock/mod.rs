@@ -86,7 +86,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// getters named after the setting):
 ///
 /// ```
-/// use identifai::{mock::MockConfig, RateLimits};
+/// use identifai::{mock::MockConfig, config::RateLimits};
 ///
 /// let config = MockConfig::default()
 ///     .with_polls_until_done(0)
