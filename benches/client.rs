@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use identifai::api::types::ImageResponse;
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, config::RateLimits, config::RetryConfig, Source, config::WaitConfig};
+use identifai::{config::RateLimits, config::RetryConfig, config::WaitConfig, Client, Source};
 use serde_json::{json, Value};
 
 // The tests' Redis helper, the one way this repository starts Redis.

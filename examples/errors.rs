@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use identifai::api::forms::{Frames, ImageOptions};
 use identifai::mock::{Fault, Route};
-use identifai::{Client, Error, Identifier, InputError, config::RetryConfig, Source, config::UploadLimits};
+use identifai::{
+    config::RetryConfig, config::UploadLimits, Client, Error, Identifier, InputError, Source,
+};
 
 /// What an application would do with each kind of error.
 fn advice(e: &Error) -> &'static str {

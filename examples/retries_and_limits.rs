@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use identifai::api::forms::ImageOptions;
 use identifai::mock::{Fault, Route};
-use identifai::{Client, Identifier, config::RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Identifier, Source};
 
 /// Images per burst.
 const BURST: u32 = 4;

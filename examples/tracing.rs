@@ -76,7 +76,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     )?;
     let key = match target.server() {
         Some(server) => server.api_key().to_string(),
-        None => std::env::var(identifai::ClientBuilder::ENV_API_KEY)?.trim().to_string(),
+        None => std::env::var(identifai::ClientBuilder::ENV_API_KEY)?
+            .trim()
+            .to_string(),
     };
     let client = target.client()?;
     // The client's Debug is safe to log: the key shows as [REDACTED].

@@ -11,7 +11,7 @@ use crate::answer::Classified;
 use crate::api::types::{Classification, HealthStatus};
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
-use crate::kinds::{AnyResult, Kind, MediaKind, OverrideOutput};
+use crate::kind::{AnyResult, Kind, MediaKind, OverrideOutput};
 use crate::source::UploadLimits;
 use crate::transport::pacing::{Pacer, RateLimits};
 use crate::transport::retry::RetryConfig;
@@ -545,7 +545,9 @@ impl ClientBuilder {
             Some(self.upload_timeout.unwrap_or(Duration::from_secs(1800))),
             crate::transport::Settings {
                 bodies: self.body_limits.unwrap_or_default(),
-                idle_timeout: self.idle_timeout.unwrap_or(Some(Self::DEFAULT_IDLE_TIMEOUT)),
+                idle_timeout: self
+                    .idle_timeout
+                    .unwrap_or(Some(Self::DEFAULT_IDLE_TIMEOUT)),
             },
         );
         Ok(Client {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::types::{ErrorBody, Status};
+use crate::api::MaybeErrorBody;
 
 mod fault;
 pub(crate) mod refusals;
@@ -853,25 +854,6 @@ fn lenient_error_body(body: &[u8]) -> Option<ErrorBody> {
         }
     }
     Some(out)
-}
-
-/// The error body types of the generated operations (`ErrorBody`, or `()`
-/// where the spec documents none).
-pub trait MaybeErrorBody {
-    /// The body, if the operation has one.
-    fn into_body(self) -> Option<ErrorBody>;
-}
-
-impl MaybeErrorBody for ErrorBody {
-    fn into_body(self) -> Option<ErrorBody> {
-        Some(self)
-    }
-}
-
-impl MaybeErrorBody for () {
-    fn into_body(self) -> Option<ErrorBody> {
-        None
-    }
 }
 
 /// A server's message as one line of at most [`SNIPPET`] characters.

@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use identifai::{config::BodyLimits, Client, Error, Identifier, InputError, config::RateLimits, config::RetryConfig};
+use identifai::{
+    config::BodyLimits, config::RateLimits, config::RetryConfig, Client, Error, Identifier,
+    InputError,
+};
 
 /// A key that must never come out anywhere.
 const KEY: &str = "sk-hostile-5e1f-NEVER-SHOW-9c7a";

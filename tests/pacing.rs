@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Error, config::RateLimits, config::RetryConfig, Source};
+use identifai::{config::RateLimits, config::RetryConfig, Error, Source};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,7 +277,10 @@ async fn a_fleet_through_redis_polls_as_one() {
         let client = builder(&server)
             .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(0.05)))
             .pacer(identifai::config::Pacer::redis(&url).unwrap())
-            .wait(identifai::config::WaitConfig::default().with_initial_interval(Duration::from_millis(50)))
+            .wait(
+                identifai::config::WaitConfig::default()
+                    .with_initial_interval(Duration::from_millis(50)),
+            )
             .build()
             .unwrap();
         let mut ids = Vec::new();
@@ -348,7 +351,10 @@ fn a_leader_that_dies_hands_the_polling_over_after_its_lease() {
         builder(&server)
             .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(0.05)))
             .pacer(identifai::config::Pacer::redis(&url).unwrap())
-            .wait(identifai::config::WaitConfig::default().with_initial_interval(Duration::from_millis(50)))
+            .wait(
+                identifai::config::WaitConfig::default()
+                    .with_initial_interval(Duration::from_millis(50)),
+            )
             .build()
             .unwrap()
     };

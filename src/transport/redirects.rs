@@ -74,8 +74,11 @@ impl Transport {
             activity.touch();
             let status = response.status();
             let base = hop_template.as_deref().or(template);
-            let (Some(base), true, true) = (base, status.is_redirection(), hops < Transport::MAX_REDIRECTS)
-            else {
+            let (Some(base), true, true) = (
+                base,
+                status.is_redirection(),
+                hops < Transport::MAX_REDIRECTS,
+            ) else {
                 return Ok(response);
             };
             let Some(target) = response

@@ -36,8 +36,8 @@ use crate::answer::Classified;
 use crate::client::Client;
 use crate::error::Result;
 use crate::identifier::Identifier;
-pub(crate) use crate::kinds::State;
-use crate::kinds::{AnyResult, Kind, MediaKind};
+pub(crate) use crate::kind::State;
+use crate::kind::{AnyResult, Kind, MediaKind};
 pub(crate) use fleet::Board;
 pub(crate) use poller::Poller;
 
@@ -139,7 +139,7 @@ impl WaitConfig {
 ///
 /// A classification is pending while its `status` is `new` or one this
 /// client does not know (or, from servers before 1.1.0, while it has no
-/// `status` and no verdict yet; see [`is_pending`]); it ends `done` (the
+/// `status` and no verdict yet; see [`is_pending`](crate::kinds::is_pending)); it ends `done` (the
 /// result) or `errored` (an
 /// [`Error::ClassificationErrored`](crate::Error::ClassificationErrored)
 /// with the server's text). Every wait of a client joins one poller, which

@@ -33,7 +33,7 @@ use crate::api::types::Status;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
-use crate::kinds::{AnyResult, Kind};
+use crate::kind::{AnyResult, Kind};
 use crate::wait::fleet::{Delivery, Failing, Timing};
 use crate::wait::{Board, State, WaitConfig};
 
@@ -718,7 +718,7 @@ async fn round(client: &Client, poller: &Poller) -> (Option<Error>, u32) {
 
 /// The pause after a round that failed: the last one times the multiplier,
 /// up to the longest.
-fn next_pause(config: &crate::config::WaitConfig, pause: Duration) -> Duration {
+fn next_pause(config: &WaitConfig, pause: Duration) -> Duration {
     let m = config.multiplier();
     let m = if m.is_finite() && m >= 1.0 { m } else { 1.0 };
     pause

@@ -2,7 +2,7 @@
 //! cases run against a loopback mock that counts every request.
 
 use crate::support::*;
-use identifai::{Client, Error, Identifier, InputError, Source, config::UploadLimits};
+use identifai::{config::UploadLimits, Client, Error, Identifier, InputError, Source};
 
 /// What a case must fail with.
 type Check = fn(&InputError) -> bool;

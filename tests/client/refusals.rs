@@ -12,7 +12,7 @@ use crate::support::*;
 use identifai::api::forms::SavePartnerUserForm;
 use identifai::api::types::Classification;
 use identifai::mock::{Fault, MockConfig, MockServer, Route};
-use identifai::{Client, Error, Kind, config::RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Kind, Source};
 
 /// The default policy on the mock's clock: a 1.2 s budget, 429 steps from
 /// 20 ms to 600 ms, a meaningless `Retry-After` worth 600 ms, the breaker

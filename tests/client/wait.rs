@@ -112,8 +112,11 @@ async fn dropping_the_wait_cancels_it() {
         .send()
         .await
         .unwrap();
-    let out =
-        tokio::time::timeout(Duration::from_millis(200), client.wait_image(&id).into_future()).await;
+    let out = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.wait_image(&id).into_future(),
+    )
+    .await;
     assert!(out.is_err(), "still waiting when dropped");
     let polls = server.stats().route(Route::GetImageClassification);
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use identifai::api::conformance::CalledBody;
 use identifai::api::forms::{ImageOptions, VideoOptions};
-use identifai::{Client, Error, Identifier, config::RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Identifier, Source};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Value};

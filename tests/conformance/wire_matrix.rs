@@ -19,7 +19,7 @@ use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
 use identifai::api::forms::{Frames, ImageOptions, VideoOptions};
 use identifai::api::{self, types};
-use identifai::{Client, Error, Identifier, config::RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Identifier, Source};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

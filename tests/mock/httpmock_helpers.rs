@@ -15,7 +15,7 @@ use identifai::api::types::{
     PartnerUserPage, PartnerUserResponse, ResponseFormat, Status, VideoResponse,
 };
 use identifai::mock::httpmock::{MockServerExt, OPERATION_IDS};
-use identifai::{Client, Error, Identifier, Kind, config::RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Identifier, Kind, Source};
 
 use crate::support::{self, ID};
 

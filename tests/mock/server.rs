@@ -6,8 +6,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use identifai::mock::{Fault, MockConfig, MockServer, Route};
 use identifai::config::RateLimits;
+use identifai::mock::{Fault, MockConfig, MockServer, Route};
 use reqwest::multipart::{Form, Part};
 use reqwest::{header, Client, StatusCode};
 use serde_json::Value;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, config::RateLimits, config::RetryConfig, config::WaitConfig};
+use identifai::{config::RateLimits, config::RetryConfig, config::WaitConfig, Client};
 
 /// How much faster than real time the rate-limited tests run (100x: the
 /// one-second window is 10 ms). The client paces under exactly these

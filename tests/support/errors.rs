@@ -86,12 +86,16 @@ pub async fn every_error() -> Vec<Error> {
     {
         // A shared pacer that cannot be reached: neither the API key nor the
         // Redis password shows.
-        let pacer = identifai::config::Pacer::redis("redis://:hunter2-DO-NOT-LEAK@127.0.0.1:9").unwrap();
+        let pacer =
+            identifai::config::Pacer::redis("redis://:hunter2-DO-NOT-LEAK@127.0.0.1:9").unwrap();
         // Asked again until the budget is spent: a short one.
         let unpaced = builder(&server)
             .api_key(KEY)
             .pacer(pacer)
-            .retry(identifai::config::RetryConfig::default().with_max_elapsed(Duration::from_millis(300)))
+            .retry(
+                identifai::config::RetryConfig::default()
+                    .with_max_elapsed(Duration::from_millis(300)),
+            )
             .build()
             .unwrap();
         let err = unpaced.result(&ID.parse().unwrap()).await.unwrap_err();
