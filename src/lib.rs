@@ -32,9 +32,9 @@
 //!   [`Client::classify_audio`] take a [`Source`] (a path, bytes, a reader
 //!   or a URL) and give a [`Classify`]: `.send()` for the [`Identifier`],
 //!   `.wait()` for the result.
-//! - Results: [`Client::wait_image`] and the other kinds' ([`Wait`], with a deadline), many at once
-//!   with [`Client::wait_all`] ([`WaitAll`]); [`Client::result`] for one of
-//!   any kind, [`Client::heatmap`] and [`Client::save_heatmap`] for the
+//! - Results: [`Client::wait_image`], `wait_video`, `wait_audio` ([`Wait`],
+//!   with a deadline), many at once with [`Client::wait_all`] ([`WaitAll`]);
+//!   [`Client::result`] for one of any kind, [`Client::heatmap`] and [`Client::save_heatmap`] for the
 //!   heatmap. Results are [`Classified`]: the typed answer plus the server's
 //!   JSON ([`Classified::raw`]).
 //! - Errors: one [`Error`] for everything, with an example of matching it.
