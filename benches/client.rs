@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use identifai::api::types::ImageResponse;
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, RateLimits, RetryConfig, Source, WaitConfig};
+use identifai::{config::RateLimits, config::RetryConfig, config::WaitConfig, Client, Source};
 use serde_json::{json, Value};
 
 // The tests' Redis helper, the one way this repository starts Redis.
@@ -890,7 +890,7 @@ fn earliest(k: usize, per_second: usize, per_minute: usize) -> f64 {
 fn one_batch(n: usize, scale: f64, paced: bool) -> (f64, u64, usize, u64, u64) {
     let server = MockServer::start_with(
         MockConfig::default()
-            .with_rate_limits(paced.then_some(identifai::RateLimits::PUBLISHED))
+            .with_rate_limits(paced.then_some(identifai::config::RateLimits::PUBLISHED))
             .with_time_scale(scale)
             .with_polls_until_done(1),
     );
@@ -1239,9 +1239,9 @@ fn child_fleet(args: &[String]) {
     let worker: u32 = args[4].parse().unwrap();
     let n: u32 = args[5].parse().unwrap();
     let pacer = if pacer == "local" {
-        identifai::Pacer::local()
+        identifai::config::Pacer::local()
     } else {
-        identifai::Pacer::redis(pacer).unwrap()
+        identifai::config::Pacer::redis(pacer).unwrap()
     };
     let client = Client::builder()
         .api_key(key)
@@ -1295,7 +1295,7 @@ fn fleet_run(workers: u32, each: u32, scale: f64, pacer: &str) -> FleetRun {
     use std::io::BufRead;
     let server = MockServer::start_with(
         MockConfig::default()
-            .with_rate_limits(Some(identifai::RateLimits::PUBLISHED))
+            .with_rate_limits(Some(identifai::config::RateLimits::PUBLISHED))
             .with_time_scale(scale),
     );
     let exe = std::env::current_exe().unwrap();
@@ -1453,9 +1453,9 @@ fn child_oldwait(args: &[String]) {
     let (dir, out) = (Path::new(&args[4]), Path::new(&args[5]));
     // The CLI's own settings at `--rate-scale scale`.
     let pacer = if pacer == "local" {
-        identifai::Pacer::local()
+        identifai::config::Pacer::local()
     } else {
-        identifai::Pacer::redis(pacer).unwrap()
+        identifai::config::Pacer::redis(pacer).unwrap()
     };
     let retry = RetryConfig::default().scaled(scale);
     let budget = retry.max_elapsed().max(Duration::from_secs(5));
@@ -1505,7 +1505,7 @@ fn child_oldwait(args: &[String]) {
                         let r = client.image_result(&id).await?;
                         (r.status.clone(), r.verdict.is_some())
                     };
-                    if !identifai::is_pending(status.as_ref(), verdict) {
+                    if !identifai::kinds::is_pending(status.as_ref(), verdict) {
                         let status = status.map_or("done".into(), |s| s.to_string());
                         return Ok::<_, identifai::Error>((id, status));
                     }

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use identifai::api::forms::{Frames, ImageOptions};
 use identifai::mock::{Fault, Route};
-use identifai::{Client, Error, Identifier, InputError, RetryConfig, Source, UploadLimits};
+use identifai::{
+    config::RetryConfig, config::UploadLimits, Client, Error, Identifier, InputError, Source,
+};
 
 /// What an application would do with each kind of error.
 fn advice(e: &Error) -> &'static str {
@@ -225,7 +227,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     show(
         "a wait past its deadline",
-        client.wait(&id).deadline(Duration::ZERO).await,
+        client.wait_image(&id).deadline(Duration::ZERO).await,
     );
 
     if let Some(server) = target.server() {

@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("submitted {} -> {id}", path.display());
 
     // Polls with backoff until `done` (an `errored` classification is an Err).
-    let result = client.wait(&id).await?;
+    let result = client.wait_image(&id).await?;
 
     match &result.verdict {
         Some(v) => println!(

@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .classify_image(Source::path(common::media("sample.jpg")))
         .send()
         .await?;
-    client.wait(&first).await?;
+    client.wait_image(&first).await?;
 
     let api: &identifai::api::Client = client.api();
 

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use identifai::api::forms::ImageOptions;
 use identifai::mock::{Fault, Route};
-use identifai::{Client, Identifier, RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Identifier, Source};
 
 /// Images per burst.
 const BURST: u32 = 4;
@@ -189,7 +189,7 @@ async fn report<T: std::fmt::Debug>(
 
 /// The first submission still finishes normally after all that.
 async fn wait_done(client: &Client, id: &Identifier) -> identifai::Result<()> {
-    let result = client.wait(id).await?;
+    let result = client.wait_image(id).await?;
     println!(
         "\n{:.12}… finished: {}",
         id.as_str(),

@@ -76,7 +76,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     )?;
     let key = match target.server() {
         Some(server) => server.api_key().to_string(),
-        None => std::env::var(identifai::ENV_API_KEY)?.trim().to_string(),
+        None => std::env::var(identifai::ClientBuilder::ENV_API_KEY)?
+            .trim()
+            .to_string(),
     };
     let client = target.client()?;
     // The client's Debug is safe to log: the key shows as [REDACTED].
@@ -87,7 +89,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .options(ImageOptions::new().with_heatmap(true))
         .send()
         .await?;
-    let result = client.wait(&id).await?;
+    let result = client.wait_image(&id).await?;
     tracing::info!(identifier = %id, verdict = ?result.verdict.as_ref().map(|v| &v.classification), "classified");
     let heatmap = client.heatmap(&id).await?;
     tracing::info!(bytes = heatmap.map_or(0, |h| h.len()), "heatmap fetched");

@@ -31,7 +31,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use identifai::mock::MockConfig;
-use identifai::{Source, UploadLimits};
+use identifai::{config::UploadLimits, Source};
 
 const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;

@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .options(ImageOptions::new().webhook_url("https://example.com/hooks/identifai"))
         .send()
         .await?;
-    let polled = client.wait(&id).await?.into_inner();
+    let polled = client.wait_image(&id).await?.into_inner();
     println!("\npolled {id} (webhook requested, not waited for):");
     print_result(&polled);
 

@@ -274,7 +274,7 @@ pub(crate) fn decode_list<T: DeserializeOwned + Answer>(
 /// Reads a generated `*_raw` operation's answer whole through the capped
 /// reader (JSON cap and idle timeout apply) and hands status, content type
 /// and body to `decode`.
-pub(crate) async fn read_answer<R, E: crate::error::MaybeErrorBody>(
+pub(crate) async fn read_answer<R, E: crate::api::MaybeErrorBody>(
     answer: std::result::Result<
         crate::api::ResponseValue<crate::api::ByteStream>,
         progenitor_client::Error<E>,

@@ -182,7 +182,7 @@ impl Call {
     ) -> Result<Self> {
         let input = self.input(name, true)?;
         let path = path.into();
-        crate::source::check_file(&path)?;
+        crate::Source::check_file(&path)?;
         if self.values.iter().any(|(i, _)| std::ptr::eq(*i, input)) {
             return Err(invalid(
                 input.name,
@@ -301,7 +301,7 @@ impl Call {
             let Value::File { path, content_type } = value else {
                 continue;
             };
-            let len = crate::source::check_file(path)?;
+            let len = crate::Source::check_file(path)?;
             let file = tokio::fs::File::open(path)
                 .await
                 .map_err(|e| InputError::Unreadable {

@@ -8,23 +8,15 @@ use bytes::Bytes;
 use secrecy::SecretString;
 
 use crate::answer::Classified;
-use crate::api::types::{Classification, HealthStatus, ImageResponse};
+use crate::api::types::{Classification, HealthStatus};
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
-use crate::kinds::{AnyResult, Image, Kind, MediaKind, OverrideOutput, UploadLimits};
+use crate::kind::{AnyResult, Kind, MediaKind, OverrideOutput};
+use crate::source::UploadLimits;
 use crate::transport::pacing::{Pacer, RateLimits};
 use crate::transport::retry::RetryConfig;
 use crate::transport::Transport;
-use crate::wait::{Wait, WaitAll, WaitConfig};
-
-/// The production base URL.
-pub const DEFAULT_BASE_URL: &str = "https://backend.identifai.net";
-/// The environment variable read for the API key.
-pub const ENV_API_KEY: &str = "IDENTIFAI_API_KEY";
-/// The environment variable read for the base URL.
-pub const ENV_BASE_URL: &str = "IDENTIFAI_BASE_URL";
-/// The default idle timeout ([`ClientBuilder::idle_timeout`]).
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::wait::{WaitAll, WaitConfig};
 
 /// The identifAI client. Cheap to clone; clones share the connection pool
 /// and the rate-limit pacing. Its `Debug` never shows the API key.
@@ -122,7 +114,7 @@ impl Client {
     /// in the server's windows, so a resumed run that knows when it sent
     /// (the command line's `batch` journals it) starts paced as the server
     /// sees it, not with an empty minute. Times over a minute old change
-    /// nothing. With [`Pacer::redis`](crate::Pacer) the shared store knows
+    /// nothing. With [`Pacer::redis`](crate::config::Pacer) the shared store knows
     /// them already, and this does nothing.
     pub fn note_posts_sent(&self, times: &[std::time::SystemTime]) {
         let (now, wall) = (std::time::Instant::now(), std::time::SystemTime::now());
@@ -157,19 +149,6 @@ impl Client {
         Err(last.unwrap_or(Error::NotFound { message: None }))
     }
 
-    /// The current results of 1 to 100 image classifications, in one GET
-    /// (same as [`image_results`](Self::image_results)).
-    pub async fn results(&self, ids: &[Identifier]) -> Result<Vec<Classified<ImageResponse>>> {
-        self.image_results(ids).await
-    }
-
-    /// Waits for an image classification to finish (same as
-    /// [`wait_image`](Self::wait_image)); `.await` the returned [`Wait`],
-    /// after tuning it if needed.
-    pub fn wait(&self, id: &Identifier) -> Wait<'_, Image> {
-        Wait::new(self, id)
-    }
-
     /// Waits for many classifications at once, of any kinds, polling each
     /// kind's list endpoint with 100 identifiers per request. One result
     /// per identifier given, in order.
@@ -191,7 +170,7 @@ impl Client {
         &self,
         ids: &[Identifier],
     ) -> Result<Vec<Classified<K::Output>>> {
-        if ids.is_empty() || ids.len() > crate::wait::LIST_BATCH {
+        if ids.is_empty() || ids.len() > WaitConfig::LIST_BATCH {
             return Err(InputError::IdentifierCount { count: ids.len() }.into());
         }
         if !K::LISTS {
@@ -322,7 +301,7 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use identifai::{Client, Pacer, RateLimits, RetryConfig, UploadLimits, WaitConfig};
+/// use identifai::{Client, config::Pacer, config::RateLimits, config::RetryConfig, config::UploadLimits, config::WaitConfig};
 ///
 /// let client = Client::builder()
 ///     .api_key("my-api-key") // or .from_env(): IDENTIFAI_API_KEY, IDENTIFAI_BASE_URL
@@ -374,6 +353,16 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// The production base URL: the default of [`base_url`](Self::base_url).
+    pub const DEFAULT_BASE_URL: &'static str = "https://backend.identifai.net";
+    /// The environment variable [`Client::from_env`] reads for the API key.
+    pub const ENV_API_KEY: &'static str = "IDENTIFAI_API_KEY";
+    /// The environment variable [`Client::from_env`] reads for the base URL.
+    pub const ENV_BASE_URL: &'static str = "IDENTIFAI_BASE_URL";
+    /// The default of [`idle_timeout`](Self::idle_timeout): 30 s without a
+    /// byte of an answer ends the request.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
     /// The API key, sent in `X-Api-Key`.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(SecretString::from(key.into()));
@@ -384,21 +373,21 @@ impl ClientBuilder {
     /// set already.
     pub fn from_env(mut self) -> Self {
         if self.api_key.is_none() {
-            if let Ok(key) = std::env::var(ENV_API_KEY) {
+            if let Ok(key) = std::env::var(Self::ENV_API_KEY) {
                 if !key.trim().is_empty() {
                     self.api_key = Some(SecretString::from(key.trim().to_string()));
                 }
             }
         }
         if self.base_url.is_none() {
-            self.base_url = std::env::var(ENV_BASE_URL)
+            self.base_url = std::env::var(Self::ENV_BASE_URL)
                 .ok()
                 .filter(|u| !u.trim().is_empty());
         }
         self
     }
 
-    /// The base URL (default [`DEFAULT_BASE_URL`]).
+    /// The base URL (default [`DEFAULT_BASE_URL`](Self::DEFAULT_BASE_URL)).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -442,7 +431,7 @@ impl ClientBuilder {
     }
 
     /// How much of an answer is read at most (default
-    /// [`BodyLimits::default`](crate::BodyLimits): 16 MiB of JSON, 64 MiB of
+    /// [`BodyLimits::default`](crate::config::BodyLimits): 16 MiB of JSON, 64 MiB of
     /// heatmap, 1 MiB of error body). Past it: [`Error::AnswerTooLarge`].
     pub fn body_limits(mut self, limits: crate::transport::BodyLimits) -> Self {
         self.body_limits = Some(limits);
@@ -516,7 +505,7 @@ impl ClientBuilder {
         }
         let base = self
             .base_url
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+            .unwrap_or_else(|| Self::DEFAULT_BASE_URL.to_string());
         let base = check_base_url(&base, self.allow_insecure_http)?;
         #[cfg(all(feature = "rustls", not(feature = "rustls-aws-lc")))]
         install_ring_provider();
@@ -556,7 +545,9 @@ impl ClientBuilder {
             Some(self.upload_timeout.unwrap_or(Duration::from_secs(1800))),
             crate::transport::Settings {
                 bodies: self.body_limits.unwrap_or_default(),
-                idle_timeout: self.idle_timeout.unwrap_or(Some(DEFAULT_IDLE_TIMEOUT)),
+                idle_timeout: self
+                    .idle_timeout
+                    .unwrap_or(Some(Self::DEFAULT_IDLE_TIMEOUT)),
             },
         );
         Ok(Client {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::types::{ErrorBody, Status};
+use crate::api::MaybeErrorBody;
 
 mod fault;
 pub(crate) mod refusals;
@@ -73,7 +74,7 @@ pub enum Error {
     },
     #[cfg_attr(
         feature = "redis",
-        doc = "The shared pacer (e.g. Redis, [`crate::Pacer::redis`]) could not be"
+        doc = "The shared pacer (e.g. Redis, [`crate::config::Pacer::redis`]) could not be"
     )]
     #[cfg_attr(
         not(feature = "redis"),
@@ -86,10 +87,10 @@ pub enum Error {
         message: String,
     },
     /// 429: too many requests, after the retries allowed by
-    /// [`crate::RetryConfig`]; or not sent at all, because the client's
+    /// [`crate::config::RetryConfig`]; or not sent at all, because the client's
     /// breaker is open (`breaker_open`: the server refused
-    /// [`crate::RetryConfig::breaker_refusals`] requests in a row over
-    /// [`crate::RetryConfig::breaker_window`]). [`Error::is_retryable`]:
+    /// [`crate::config::RetryConfig::breaker_refusals`] requests in a row over
+    /// [`crate::config::RetryConfig::breaker_window`]). [`Error::is_retryable`]:
     /// yes, after `retry_after`.
     #[error("{}", rate_limited_text(*.refusals, *.over, *.breaker_open, .retry_after, .message))]
     #[non_exhaustive]
@@ -175,7 +176,7 @@ pub enum Error {
         /// The start of the body.
         snippet: String,
     },
-    /// An answer went past its cap ([`crate::BodyLimits`]): the client
+    /// An answer went past its cap ([`crate::config::BodyLimits`]): the client
     /// stopped reading there.
     #[error("answer too large (status {}): the {what} is over the {} cap (see ClientBuilder::body_limits)", .status.map(|s| s.to_string()).unwrap_or_else(|| "?".into()), size_text(*.cap))]
     AnswerTooLarge {
@@ -287,7 +288,7 @@ pub enum InputError {
         what: String,
         /// Its size in bytes.
         size: u64,
-        /// The limit in bytes ([`crate::UploadLimits`]).
+        /// The limit in bytes ([`crate::config::UploadLimits`]).
         max: u64,
     },
     /// The media's type is unknown or not one the endpoint takes.
@@ -532,7 +533,7 @@ impl Error {
     /// Whether trying again later may succeed (429, 5xx, transport errors).
     ///
     /// The client already retried what it safely could, within its budget
-    /// ([`crate::RetryConfig`]). For [`Error::RateLimited`], "later" means
+    /// ([`crate::config::RetryConfig`]). For [`Error::RateLimited`], "later" means
     /// after its `retry_after`: while the breaker is open, a request sent
     /// sooner fails the same way at once (nothing is sent, nothing is
     /// charged).
@@ -565,11 +566,11 @@ impl Error {
     /// | `timeout` | a wait's deadline, the idle timeout, a transport timeout |
     /// | `network` | connection, TLS, an upload cut short |
     /// | `decode` | an answer not as the spec says |
-    /// | `answer_too_large` | an answer over its [`crate::BodyLimits`] cap |
+    /// | `answer_too_large` | an answer over its [`crate::config::BodyLimits`] cap |
     /// | `pacer` | the shared pacer (Redis) unreachable |
     /// | `io` | a local file could not be read or written |
     /// | `file_not_found`, `not_a_file`, `unreadable`, `empty` | the input file |
-    /// | `too_large` | the input is over its [`crate::UploadLimits`] limit |
+    /// | `too_large` | the input is over its [`crate::config::UploadLimits`] limit |
     /// | `unsupported_type` | the input's type is not one the endpoint takes |
     /// | `invalid_url` | a media URL that is not an absolute http(s) URL |
     /// | `invalid_identifier` | an identifier that cannot be one |
@@ -853,25 +854,6 @@ fn lenient_error_body(body: &[u8]) -> Option<ErrorBody> {
         }
     }
     Some(out)
-}
-
-/// The error body types of the generated operations (`ErrorBody`, or `()`
-/// where the spec documents none).
-pub trait MaybeErrorBody {
-    /// The body, if the operation has one.
-    fn into_body(self) -> Option<ErrorBody>;
-}
-
-impl MaybeErrorBody for ErrorBody {
-    fn into_body(self) -> Option<ErrorBody> {
-        Some(self)
-    }
-}
-
-impl MaybeErrorBody for () {
-    fn into_body(self) -> Option<ErrorBody> {
-        None
-    }
 }
 
 /// A server's message as one line of at most [`SNIPPET`] characters.

@@ -14,7 +14,7 @@
 //!     .options(ImageOptions::new().with_heatmap(true))
 //!     .send()
 //!     .await?;
-//! let result = client.wait(&id).await?;
+//! let result = client.wait_image(&id).await?;
 //! if let Some(verdict) = &result.verdict {
 //!     println!("{}: {} ({:.0}%)", id, verdict.classification, verdict.confidence * 100.0);
 //! }
@@ -32,9 +32,9 @@
 //!   [`Client::classify_audio`] take a [`Source`] (a path, bytes, a reader
 //!   or a URL) and give a [`Classify`]: `.send()` for the [`Identifier`],
 //!   `.wait()` for the result.
-//! - Results: [`Client::wait`] ([`Wait`], with a deadline), many at once
-//!   with [`Client::wait_all`] ([`WaitAll`]); [`Client::result`] for one of
-//!   any kind, [`Client::heatmap`] and [`Client::save_heatmap`] for the
+//! - Results: [`Client::wait_image`], `wait_video`, `wait_audio` ([`Wait`],
+//!   with a deadline), many at once with [`Client::wait_all`] ([`WaitAll`]);
+//!   [`Client::result`] for one of any kind, [`Client::heatmap`] and [`Client::save_heatmap`] for the
 //!   heatmap. Results are [`Classified`]: the typed answer plus the server's
 //!   JSON ([`Classified::raw`]).
 //! - Errors: one [`Error`] for everything, with an example of matching it.
@@ -45,21 +45,24 @@
 //!
 //! ## How it is put together
 //!
-//! Every item has one path: the layer's items are at the crate root, the
-//! generated client and its types under [`api`], and each feature has its
-//! module.
+//! Every item has one path: what most programs name is at the crate root,
+//! the client's settings under [`config`], the per-kind items under
+//! [`kinds`], the generated client and its types under [`api`], and each
+//! feature has its module.
 //!
 //! | path | what it is |
 //! |---|---|
 //! | [`api`] | the client **generated** from identifAI's API description (`openapi/identifai.yaml`): every operation ([`api::Client`]), every type ([`api::types`]), the forms' options ([`api::forms`]) |
 //! | [`Client`], [`ClientBuilder`] | the hand-written layer: configuration, submissions, results, heatmaps |
-//! | [`Source`], [`Classify`], [`UploadLimits`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
+//! | [`Source`], [`Classify`], [`AnyClassify`] | checked, streamed submissions from paths, bytes, readers or URLs; the media kinds ([`Kind`], generated) |
+//! | [`kinds`] | per kind: the marker types (`kinds::Image`, ...) of the sealed [`kinds::MediaKind`], the submission aliases (`kinds::ClassifyImage`, ...), [`kinds::is_pending`] |
 //! | [`Classified`], [`AnyResult`] | whole answers: the typed value + the server's JSON |
 //! | [`Effective`], [`VerdictSource`] | the verdict to act on: an account's override wins (`effective_verdict()` on every result, frame and clip) |
-//! | [`Wait`], [`WaitAll`], [`WaitConfig`] | polling until done, one or many at once |
+//! | [`Wait`], [`WaitAll`] | polling until done, one or many at once |
 //! | [`Error`], [`InputError`] | one error enum for everything |
 //! | [`Call`], [`CallAnswer`] | any operation by name, its inputs given as text (what `identifai api` sends) |
-//! | [`RetryConfig`], [`RateLimits`], [`Pacer`], [`BodyLimits`], [`Transport`] | retries, pacing under the published rate limits, body caps, the key and redirects |
+//! | [`config`] | the settings, each with its default: [`config::RetryConfig`], [`config::RateLimits`], [`config::Pacer`], [`config::WaitConfig`], [`config::UploadLimits`], [`config::BodyLimits`] |
+//! | [`Transport`] | what every request goes through: the key, redirects, retries, pacing, body caps |
 //! | [`webhook`] | parsing webhook bodies |
 //! | [`mock`] | (feature `mock`) a fake identifAI server for tests, and typed httpmock helpers |
 //! | [`contract`] | (feature `contract`) contract checks of a server against the embedded spec, for your CI |
@@ -74,7 +77,7 @@
 //!   depending on `Accept`; [`Identifier::from_response`] reads either, by
 //!   content type, with a fallback when the content type lies. Exactly one
 //!   `Accept` header is ever sent.
-//! - **Waiting** with backoff and a deadline ([`Client::wait`]), and for many
+//! - **Waiting** with backoff and a deadline ([`Client::wait_image`]), and for many
 //!   at once, of any kinds, through each kind's list endpoint
 //!   ([`Client::wait_all`]); [`Client::result`] finds a result's kind.
 //! - **Whole answers**: results keep the server's JSON beside the typed value
@@ -83,7 +86,7 @@
 //!   work does not meet 429s; **retries** of 429/502/503/504 and connection
 //!   failures with jittered backoff honouring `Retry-After`, within a hard
 //!   time budget. Consecutive 429s back off exponentially, and a breaker
-//!   stops sending while the server refuses everything ([`RetryConfig`]).
+//!   stops sending while the server refuses everything ([`config::RetryConfig`]).
 //!   A POST is only retried when the server cannot have processed it.
 //! - **Checks before sending**: file exists, type and size allowed,
 //!   identifier safe in a path, URL is http(s). See [`error::InputError`].
@@ -111,7 +114,10 @@
 #![cfg_attr(not(feature = "mock"), doc = "[`mock`]: #features")]
 #![cfg_attr(feature = "contract", doc = "[`contract`]: crate::contract")]
 #![cfg_attr(not(feature = "contract"), doc = "[`contract`]: #features")]
-#![cfg_attr(feature = "redis", doc = "[`Pacer::redis`]: crate::Pacer::redis")]
+#![cfg_attr(
+    feature = "redis",
+    doc = "[`Pacer::redis`]: crate::config::Pacer::redis"
+)]
 #![cfg_attr(not(feature = "redis"), doc = "[`Pacer::redis`]: #features")]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -120,12 +126,14 @@ mod answer;
 pub mod api;
 mod call;
 mod client;
+pub mod config;
 #[cfg(feature = "contract")]
 #[cfg_attr(docsrs, doc(cfg(feature = "contract")))]
 pub mod contract;
 mod error;
 mod identifier;
-mod kinds;
+mod kind;
+pub mod kinds;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -150,17 +158,12 @@ pub struct ConformanceDoctests;
 pub use answer::Classified;
 pub use api::verdict::{Effective, VerdictSource};
 pub use call::{Call, CallAnswer};
-pub use client::per_kind::*;
-pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_IDLE_TIMEOUT, ENV_API_KEY, ENV_BASE_URL,
-};
-pub use error::{Error, FieldErrors, InputError, MaybeErrorBody, Result};
+pub use client::per_kind::AnyClassify;
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, FieldErrors, InputError, Result};
 pub use identifier::Identifier;
-pub use kinds::*;
-pub use source::{check_file, Accepts, Progress, Sent, Source};
+pub use kind::{AnyResult, Kind};
+pub use source::{Progress, Sent, Source};
 pub use submit::{Classify, Receipt};
-pub use transport::{
-    BodyLimits, Pacer, PacerError, RateLimits, RetryConfig, Transport, API_KEY_HEADER, HEADROOM,
-    MAX_REDIRECTS, PATIENCE,
-};
-pub use wait::{is_pending, State, Wait, WaitAll, WaitConfig, LIST_BATCH};
+pub use transport::Transport;
+pub use wait::{Wait, WaitAll};

@@ -1,5 +1,5 @@
 //! What the user hands in to classify ([`Source`]), the checks made before
-//! anything is sent (existence, size under [`UploadLimits`](crate::UploadLimits), content type),
+//! anything is sent (existence, size under [`UploadLimits`](crate::config::UploadLimits), content type),
 //! and the preparation of the file part the generated forms send.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::api::{mime_matches, FilePart};
 use crate::error::{Error, InputError};
+use crate::kind::Kind;
 
 /// Whether two concrete content types name the same format under different
 /// spellings: an `x-` prefix (`audio/x-wav`, `audio/x-flac`) and the few
@@ -47,7 +48,7 @@ const CHUNK: usize = 256 * 1024;
 /// Files are streamed from disk while they are sent, never read whole; a
 /// reader is streamed too. Before anything is sent the media is checked:
 /// it exists, is a regular file, is not empty, is under the size limit
-/// ([`UploadLimits`](crate::UploadLimits)), and its type (told from its first bytes, or for
+/// ([`UploadLimits`](crate::config::UploadLimits)), and its type (told from its first bytes, or for
 /// videos from its extension) is one the endpoint takes.
 ///
 /// ```
@@ -95,6 +96,32 @@ impl std::fmt::Debug for Source {
 }
 
 impl Source {
+    /// Checks that `path` is a regular file, from its metadata alone (nothing
+    /// is opened, so a FIFO, a device or a socket cannot block): its size, or
+    /// a typed error. Everything that reads a local file for content checks it
+    /// first: submissions (each attempt), and the command line's list files,
+    /// hashing and type sniffing.
+    ///
+    /// ```
+    /// use identifai::{InputError, Source};
+    /// assert!(matches!(Source::check_file("/dev/zero".as_ref()), Err(InputError::NotAFile { .. })));
+    /// assert!(matches!(Source::check_file("/no/such/file".as_ref()), Err(InputError::FileNotFound { .. })));
+    /// ```
+    pub fn check_file(path: &Path) -> Result<u64, InputError> {
+        let shown = path.display().to_string();
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => Ok(m.len()),
+            Ok(_) => Err(InputError::NotAFile { path: shown }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(InputError::FileNotFound { path: shown })
+            }
+            Err(e) => Err(InputError::Unreadable {
+                path: shown,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
     /// A file on disk, streamed while it is sent.
     pub fn path(path: impl Into<PathBuf>) -> Self {
         Self {
@@ -212,9 +239,8 @@ pub struct Progress {
 pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// What a file submission needs to know about the endpoint (internal).
-#[doc(hidden)]
 #[derive(Debug)]
-pub struct Accepts {
+pub(crate) struct Accepts {
     /// "image" / "video", for messages.
     pub(crate) what: &'static str,
     /// Content types from the spec's `encoding`.
@@ -302,7 +328,7 @@ impl PreparedFile {
         let stream: ByteStream = match &mut self.origin {
             Origin::Path(path) => {
                 // Checked again before each attempt: it may have been replaced.
-                check_file(path)?;
+                Source::check_file(path)?;
                 let file = tokio::fs::File::open(&*path)
                     .await
                     .map_err(|e| unreadable(path, &e))?;
@@ -380,32 +406,6 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Checks that `path` is a regular file, from its metadata alone (nothing
-/// is opened, so a FIFO, a device or a socket cannot block): its size, or
-/// a typed error. Everything that reads a local file for content checks it
-/// first: submissions (each attempt), and the command line's list files,
-/// hashing and type sniffing.
-///
-/// ```
-/// use identifai::{check_file, InputError};
-/// assert!(matches!(check_file("/dev/zero".as_ref()), Err(InputError::NotAFile { .. })));
-/// assert!(matches!(check_file("/no/such/file".as_ref()), Err(InputError::FileNotFound { .. })));
-/// ```
-pub fn check_file(path: &Path) -> Result<u64, InputError> {
-    let shown = path.display().to_string();
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => Ok(m.len()),
-        Ok(_) => Err(InputError::NotAFile { path: shown }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(InputError::FileNotFound { path: shown })
-        }
-        Err(e) => Err(InputError::Unreadable {
-            path: shown,
-            reason: e.to_string(),
-        }),
-    }
-}
-
 fn unreadable(path: &Path, e: &std::io::Error) -> Error {
     InputError::Unreadable {
         path: path.display().to_string(),
@@ -422,7 +422,7 @@ pub(crate) async fn prepare(source: Source, accepts: &Accepts) -> Result<Prepare
         SourceKind::Url(url) => return Ok(Prepared::Url(check_url(&url)?)),
         SourceKind::Path(path) => {
             let shown = path.display().to_string();
-            let size = check_file(&path)?;
+            let size = Source::check_file(&path)?;
             let mut head = Vec::with_capacity(SNIFF_LEN);
             let file = tokio::fs::File::open(&path)
                 .await
@@ -542,4 +542,54 @@ fn check_url(raw: &str) -> Result<String, Error> {
         return Err(bad("no host").into());
     }
     Ok(url.to_string())
+}
+
+/// Size limits checked before an upload. By default each kind's limit is
+/// the one the spec states (generated: 50 MB for images and audio, 5 GB for
+/// videos).
+///
+/// ```
+/// use identifai::Kind;
+/// let limits = identifai::config::UploadLimits::default().with_max_video_bytes(1 << 30);
+/// assert_eq!(limits.max_image_bytes(), 50 * 1024 * 1024);
+/// assert_eq!(limits.max_bytes(Kind::Video), 1 << 30);
+/// # let _ = limits;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Per kind (by [`Kind::index`]); `None`: the spec's limit.
+    max: [Option<u64>; Kind::ALL.len()],
+}
+
+impl UploadLimits {
+    /// The largest file of kind `kind` sent.
+    pub fn with_max_bytes(mut self, kind: Kind, n: u64) -> Self {
+        self.max[kind.index()] = Some(n);
+        self
+    }
+
+    /// The largest image sent.
+    pub fn with_max_image_bytes(self, n: u64) -> Self {
+        self.with_max_bytes(Kind::Image, n)
+    }
+
+    /// The largest video sent.
+    pub fn with_max_video_bytes(self, n: u64) -> Self {
+        self.with_max_bytes(Kind::Video, n)
+    }
+
+    /// The limit of kind `kind`, in bytes.
+    pub fn max_bytes(&self, kind: Kind) -> u64 {
+        self.max[kind.index()].unwrap_or_else(|| kind.spec_max_bytes())
+    }
+
+    /// The image limit in bytes.
+    pub fn max_image_bytes(&self) -> u64 {
+        self.max_bytes(Kind::Image)
+    }
+
+    /// The video limit in bytes.
+    pub fn max_video_bytes(&self) -> u64 {
+        self.max_bytes(Kind::Video)
+    }
 }

@@ -6,7 +6,7 @@
 //! [`Identifier`] whatever format the server answers in. A 429, or a
 //! connection that could not be opened, is retried: a file with its body
 //! rebuilt (the file reopened, at most
-//! [`RetryConfig::max_upload_resends`](crate::RetryConfig::max_upload_resends)
+//! [`RetryConfig::max_upload_resends`](crate::config::RetryConfig::max_upload_resends)
 //! times on 429s) under the transport's refusal policy (`transport::retry`),
 //! a URL by the transport itself. Nothing that the server may have
 //! processed is ever sent twice.
@@ -35,7 +35,7 @@ use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
 use crate::source::{prepare, Accepts, Prepared, Progress, ProgressFn, Source};
 
-use crate::kinds::{Image, MediaKind};
+use crate::kind::{Image, MediaKind};
 
 /// What the upload checks take for kind `K` on `client`.
 fn accepts<K: MediaKind>(client: &Client) -> Accepts {
@@ -72,7 +72,7 @@ pub struct Receipt {
 /// [`Identifier`] whatever format the server answers in. A 429, or a
 /// connection that could not be opened, is retried (a file is reopened and
 /// sent again, at most
-/// [`RetryConfig::max_upload_resends`](crate::RetryConfig::max_upload_resends)
+/// [`RetryConfig::max_upload_resends`](crate::config::RetryConfig::max_upload_resends)
 /// times on 429s); nothing that the server may have processed is ever sent
 /// twice.
 ///
@@ -96,7 +96,7 @@ pub struct Receipt {
 ///     .options(ImageOptions::new().with_heatmap(true).ref_id("upload-42"))
 ///     .send()
 ///     .await?;
-/// let result = client.wait(&id).await?;
+/// let result = client.wait_image(&id).await?;
 /// if let Some(verdict) = &result.verdict {
 ///     println!("{id}: {} ({:.0}%)", verdict.classification, verdict.confidence * 100.0);
 /// }
@@ -290,7 +290,7 @@ impl<'c, K: MediaKind> Classify<'c, K> {
 
 impl<K: MediaKind> Classify<'_, K> {
     /// Sends the media and waits for its result with the client's
-    /// [`WaitConfig`](crate::WaitConfig).
+    /// [`WaitConfig`](crate::config::WaitConfig).
     pub async fn wait(self) -> Result<Classified<K::Output>> {
         let client = self.client;
         let accepted = self.accepted.clone();

@@ -32,7 +32,7 @@
 
 use crate::api::types::{AudioResponse, ImageResponse, VideoResponse};
 use crate::error::{Error, Result};
-use crate::kinds::{AnyResult, Audio, Image, Kind, MediaKind, Video};
+use crate::kind::{AnyResult, Audio, Image, Kind, MediaKind, Video};
 
 /// Parses a result of kind `kind` posted to a webhook, keeping its JSON
 /// (every kind the spec has, by regeneration). A body that is not JSON, or
@@ -61,7 +61,7 @@ pub fn parse(kind: Kind, body: &[u8]) -> Result<AnyResult> {
 ///
 /// ```
 /// let body = br#"{"identifier":"s1","status":"done"}"#;
-/// let result = identifai::webhook::parse_result::<identifai::Audio>(body)?;
+/// let result = identifai::webhook::parse_result::<identifai::kinds::Audio>(body)?;
 /// assert_eq!(result.identifier.as_deref(), Some("s1"));
 /// # Ok::<(), identifai::Error>(())
 /// ```

@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use identifai::{BodyLimits, Client, Error, Identifier, InputError, RateLimits, RetryConfig};
+use identifai::{
+    config::BodyLimits, config::RateLimits, config::RetryConfig, Client, Error, Identifier,
+    InputError,
+};
 
 /// A key that must never come out anywhere.
 const KEY: &str = "sk-hostile-5e1f-NEVER-SHOW-9c7a";
@@ -687,7 +690,7 @@ async fn a_server_echoing_the_key_never_gets_it_into_an_error_or_result() {
     seen.push(format!("{ok:?}"));
     let e = c.image_result(&id()).await.unwrap_err();
     seen.push(format!("{e} {e:?}"));
-    let e = c.wait(&id()).await.unwrap_err();
+    let e = c.wait_image(&id()).await.unwrap_err();
     assert!(matches!(e, Error::ClassificationErrored { .. }), "{e:?}");
     seen.push(format!("{e} {e:?}"));
     for text in &seen {
@@ -712,7 +715,7 @@ async fn unknown_statuses_are_pending_for_every_wait() {
     });
     let c = client(&raw.url())
         .wait(
-            identifai::WaitConfig::default()
+            identifai::config::WaitConfig::default()
                 .with_deadline(Duration::from_millis(600))
                 .with_initial_interval(Duration::from_millis(50))
                 .with_max_interval(Duration::from_millis(100))
@@ -720,7 +723,7 @@ async fn unknown_statuses_are_pending_for_every_wait() {
         )
         .build()
         .unwrap();
-    let e = c.wait(&id()).await.unwrap_err();
+    let e = c.wait_image(&id()).await.unwrap_err();
     assert!(matches!(e, Error::WaitTimeout { .. }), "{e:?}");
     let all = c.wait_all([id()]).await;
     assert!(

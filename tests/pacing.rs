@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Error, RateLimits, RetryConfig, Source};
+use identifai::{config::RateLimits, config::RetryConfig, Error, Source};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +86,7 @@ async fn polling_many_waits_at_once_stays_under_the_get_limits() {
         .into_iter()
         .map(|id| {
             let client = client.clone();
-            tokio::spawn(async move { client.wait(&id).await })
+            tokio::spawn(async move { client.wait_image(&id).await })
         })
         .collect();
     for w in waits {
@@ -150,7 +150,7 @@ fn fleet_mock() -> identifai::mock::MockServer {
 #[cfg(feature = "redis")]
 async fn fleet(
     server: &identifai::mock::MockServer,
-    pacer: impl Fn() -> identifai::Pacer,
+    pacer: impl Fn() -> identifai::config::Pacer,
     retry: RetryConfig,
     workers: u32,
     each: u32,
@@ -160,7 +160,7 @@ async fn fleet(
         let scale = server.config().time_scale();
         let client = builder(server)
             .rate_limits(Some(
-                identifai::RateLimits::PUBLISHED.with_time_scale(scale),
+                identifai::config::RateLimits::PUBLISHED.with_time_scale(scale),
             ))
             .pacer(pacer())
             .retry(retry.clone())
@@ -193,7 +193,7 @@ async fn a_fleet_sharing_a_redis_pacer_meets_no_429() {
     let url = redis.url();
     let results = fleet(
         &server,
-        || identifai::Pacer::redis(&url).unwrap(),
+        || identifai::config::Pacer::redis(&url).unwrap(),
         RetryConfig::disabled(),
         4,
         10,
@@ -227,7 +227,7 @@ async fn two_servers_on_one_key_pace_apart_through_one_redis() {
     let url = redis.url();
     let send = |server: &identifai::mock::MockServer, n: u32| {
         let client = builder(server)
-            .pacer(identifai::Pacer::redis(&url).unwrap())
+            .pacer(identifai::config::Pacer::redis(&url).unwrap())
             .build()
             .unwrap();
         async move {
@@ -276,8 +276,11 @@ async fn a_fleet_through_redis_polls_as_one() {
     for w in 0..3u32 {
         let client = builder(&server)
             .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(0.05)))
-            .pacer(identifai::Pacer::redis(&url).unwrap())
-            .wait(identifai::WaitConfig::default().with_initial_interval(Duration::from_millis(50)))
+            .pacer(identifai::config::Pacer::redis(&url).unwrap())
+            .wait(
+                identifai::config::WaitConfig::default()
+                    .with_initial_interval(Duration::from_millis(50)),
+            )
             .build()
             .unwrap();
         let mut ids = Vec::new();
@@ -347,8 +350,11 @@ fn a_leader_that_dies_hands_the_polling_over_after_its_lease() {
     let make = || {
         builder(&server)
             .rate_limits(Some(RateLimits::PUBLISHED.with_time_scale(0.05)))
-            .pacer(identifai::Pacer::redis(&url).unwrap())
-            .wait(identifai::WaitConfig::default().with_initial_interval(Duration::from_millis(50)))
+            .pacer(identifai::config::Pacer::redis(&url).unwrap())
+            .wait(
+                identifai::config::WaitConfig::default()
+                    .with_initial_interval(Duration::from_millis(50)),
+            )
             .build()
             .unwrap()
     };
@@ -361,7 +367,7 @@ fn a_leader_that_dies_hands_the_polling_over_after_its_lease() {
     let id_a = first
         .block_on(a.classify_image(Source::bytes("a.png", png(1))).send())
         .unwrap();
-    first.spawn(async move { a.wait(&id_a).await });
+    first.spawn(async move { a.wait_image(&id_a).await });
     let mut token = String::new();
     for _ in 0..100 {
         token = leader_token();
@@ -378,7 +384,7 @@ fn a_leader_that_dies_hands_the_polling_over_after_its_lease() {
         .unwrap();
     let wait = second.spawn({
         let (b, id_b) = (b.clone(), id_b.clone());
-        async move { b.wait(&id_b).deadline(Duration::from_secs(10)).await }
+        async move { b.wait_image(&id_b).deadline(Duration::from_secs(10)).await }
     });
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(leader_token(), token, "the second follows");
@@ -397,7 +403,7 @@ async fn the_same_fleet_pacing_alone_meets_429s_and_still_loses_nothing() {
     let server = fleet_mock();
     let results = fleet(
         &server,
-        identifai::Pacer::local,
+        identifai::config::Pacer::local,
         RetryConfig::disabled(),
         4,
         10,
@@ -411,7 +417,7 @@ async fn the_same_fleet_pacing_alone_meets_429s_and_still_loses_nothing() {
 
     let server = fleet_mock();
     let retry = RetryConfig::default().with_initial_backoff(std::time::Duration::from_millis(10));
-    let results = fleet(&server, identifai::Pacer::local, retry, 4, 10).await;
+    let results = fleet(&server, identifai::config::Pacer::local, retry, 4, 10).await;
     for r in &results {
         assert!(r.is_ok(), "a 429 never ends a submission early: {r:?}");
     }
@@ -434,7 +440,7 @@ async fn an_unreachable_redis_is_a_typed_error_once_the_budget_is_spent() {
         .port();
     let budget = Duration::from_secs(1);
     let client = builder(&server)
-        .pacer(identifai::Pacer::redis(&format!("redis://127.0.0.1:{port}")).unwrap())
+        .pacer(identifai::config::Pacer::redis(&format!("redis://127.0.0.1:{port}")).unwrap())
         .retry(RetryConfig::default().with_max_elapsed(budget))
         .build()
         .expect("the URL is only parsed at build time");
@@ -456,7 +462,7 @@ async fn an_unreachable_redis_is_a_typed_error_once_the_budget_is_spent() {
     assert!(took >= budget / 2, "{took:?}");
     assert!(took < Duration::from_secs(30), "{took:?}");
     assert_eq!(server.stats().requests, 0, "nothing sent unpaced");
-    assert!(identifai::Pacer::redis("http://127.0.0.1:6379").is_err());
+    assert!(identifai::config::Pacer::redis("http://127.0.0.1:6379").is_err());
 }
 
 #[cfg(feature = "redis")]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, ClientBuilder, RateLimits, WaitConfig};
+use identifai::{config::RateLimits, config::WaitConfig, Client, ClientBuilder};
 
 /// How much faster than real time the mock's rate-limit windows run.
 pub const MOCK_TIME_SCALE: f64 = 0.05;
@@ -42,10 +42,11 @@ impl Target {
     /// The real service when `IDENTIFAI_API_KEY` is set, else a mock
     /// started with `config`.
     pub fn from_env_or(config: MockConfig) -> Result<Self, Box<dyn Error>> {
-        let has_key = std::env::var(identifai::ENV_API_KEY).is_ok_and(|key| !key.trim().is_empty());
+        let has_key = std::env::var(identifai::ClientBuilder::ENV_API_KEY)
+            .is_ok_and(|key| !key.trim().is_empty());
         if has_key {
-            let base = std::env::var(identifai::ENV_BASE_URL)
-                .unwrap_or_else(|_| identifai::DEFAULT_BASE_URL.to_string());
+            let base = std::env::var(identifai::ClientBuilder::ENV_BASE_URL)
+                .unwrap_or_else(|_| identifai::ClientBuilder::DEFAULT_BASE_URL.to_string());
             eprintln!("[example] IDENTIFAI_API_KEY is set: using the identifAI service at {base}");
             Ok(Target::Service)
         } else {
@@ -75,8 +76,8 @@ impl Target {
     pub fn base_url(&self) -> String {
         match self {
             Target::Mock(server) => server.base_url(),
-            Target::Service => std::env::var(identifai::ENV_BASE_URL)
-                .unwrap_or_else(|_| identifai::DEFAULT_BASE_URL.to_string()),
+            Target::Service => std::env::var(identifai::ClientBuilder::ENV_BASE_URL)
+                .unwrap_or_else(|_| identifai::ClientBuilder::DEFAULT_BASE_URL.to_string()),
         }
     }
 

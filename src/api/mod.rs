@@ -65,6 +65,26 @@ pub use runtime::{BoxFuture, Hooks, Layer};
 
 include!(concat!(env!("OUT_DIR"), "/identifai_api.rs"));
 
+/// The error body types of the generated operations (`ErrorBody`, or `()`
+/// where the spec documents none): what [`Error::from_api`](crate::Error::from_api)
+/// reads.
+pub trait MaybeErrorBody {
+    /// The body, if the operation has one.
+    fn into_body(self) -> Option<types::ErrorBody>;
+}
+
+impl MaybeErrorBody for types::ErrorBody {
+    fn into_body(self) -> Option<types::ErrorBody> {
+        Some(self)
+    }
+}
+
+impl MaybeErrorBody for () {
+    fn into_body(self) -> Option<types::ErrorBody> {
+        None
+    }
+}
+
 /// An error body with nothing in it, to fill in with struct update syntax
 /// (`ErrorBody { error: Some("Unauthorized".into()), ..Default::default() }`),
 /// as the httpmock helpers' error answers take one. Written by hand rather

@@ -1006,7 +1006,7 @@ impl Session {
             v.set_sensitive(true);
             request
                 .headers_mut()
-                .insert(crate::transport::API_KEY_HEADER, v);
+                .insert(crate::Transport::API_KEY_HEADER, v);
         }
         let response = api
             .exec(request, &info)

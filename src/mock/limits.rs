@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::RateLimits;
+use crate::config::RateLimits;
 
 /// Which published limit a request counts against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -86,7 +86,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// getters named after the setting):
 ///
 /// ```
-/// use identifai::{mock::MockConfig, RateLimits};
+/// use identifai::{mock::MockConfig, config::RateLimits};
 ///
 /// let config = MockConfig::default()
 ///     .with_polls_until_done(0)
@@ -115,7 +115,7 @@ pub struct MockConfig {
     /// disables that window), or `None` to disable rate limiting. Their
     /// windows are scaled by [`MockConfig::time_scale`]; `RateLimits::time_scale`
     /// is not used by the mock.
-    rate_limits: Option<crate::RateLimits>,
+    rate_limits: Option<crate::config::RateLimits>,
     /// Multiplies every rate-limit window and processing time, and the
     /// delay and `Retry-After` of injected faults ([`Fault`]): `1.0` is
     /// real time, `0.01` makes the windows 100 times shorter (10 ms and
@@ -206,7 +206,7 @@ impl MockConfig {
         Some(min + (max - min).mul_f64(fraction))
     }
     /// Per-key rate limits, or `None`.
-    pub fn rate_limits(&self) -> Option<crate::RateLimits> {
+    pub fn rate_limits(&self) -> Option<crate::config::RateLimits> {
         self.rate_limits
     }
     /// Multiplies every rate-limit window (1.0: real time).
@@ -293,7 +293,7 @@ impl MockConfig {
         self
     }
     /// Sets [`MockConfig::rate_limits`]: per-key rate limits, or `None`.
-    pub fn with_rate_limits(mut self, rate_limits: Option<crate::RateLimits>) -> Self {
+    pub fn with_rate_limits(mut self, rate_limits: Option<crate::config::RateLimits>) -> Self {
         self.rate_limits = rate_limits;
         self
     }
@@ -336,7 +336,7 @@ impl Default for MockConfig {
             forbidden_keys: vec!["mock-forbidden-key".to_string()],
             polls_until_done: 1,
             processing_time: None,
-            rate_limits: Some(crate::RateLimits::PUBLISHED),
+            rate_limits: Some(crate::config::RateLimits::PUBLISHED),
             time_scale: 1.0,
             retry_after: true,
             max_image_bytes: 50 * 1024 * 1024,
@@ -579,7 +579,7 @@ impl MockServer {
             .base_url(self.base_url())
             .rate_limits(pacing)
             .wait(
-                crate::WaitConfig::default()
+                crate::config::WaitConfig::default()
                     .with_initial_interval(tick)
                     .with_max_interval(tick * 5),
             )

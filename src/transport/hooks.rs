@@ -10,7 +10,7 @@ use reqwest::Method;
 
 use super::body::{answer_late, reqwest_error, Activity, Guarded, Tracked};
 use super::resend::Resend;
-use super::{Transport, API_KEY_HEADER};
+use super::Transport;
 use crate::api;
 use crate::error::{chain, fault_of, BodyFault};
 
@@ -19,7 +19,9 @@ impl api::Layer for Transport {
         let t = self;
         if api::API_KEY_OPERATIONS.contains(&info.operation_id) {
             if let Some(key) = &t.inner.key_header {
-                request.headers_mut().insert(API_KEY_HEADER, key.clone());
+                request
+                    .headers_mut()
+                    .insert(Transport::API_KEY_HEADER, key.clone());
             }
         }
         // The upload timeout for sending a file; everything else (an

@@ -27,18 +27,12 @@ mod resend;
 pub(crate) mod retry;
 
 pub use body::BodyLimits;
-pub use pacing::{Pacer, PacerError, RateLimits, HEADROOM, PATIENCE};
+pub use pacing::{Pacer, PacerError, RateLimits};
 pub use retry::RetryConfig;
 
 use body::KeyFinder;
 use pacing::{Class, SharedGate};
 use retry::{Refusals, Run};
-
-/// The header that carries the API key.
-pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
-
-/// Redirects followed at most, per request.
-pub const MAX_REDIRECTS: usize = 10;
 
 /// Shared per-client state used by the request hooks. Cheap to clone; its
 /// `Debug` never shows the key.
@@ -48,13 +42,13 @@ pub const MAX_REDIRECTS: usize = 10;
 ///
 /// - the API key goes into `X-Api-Key` for the operations that need it (not
 ///   `health`), and the request gets its timeout (a longer one for uploads);
-/// - the request waits for the [`Pacer`](crate::Pacer), then goes out with
-///   redirects followed by hand ([`MAX_REDIRECTS`]), so the key never
+/// - the request waits for the [`Pacer`](crate::config::Pacer), then goes out with
+///   redirects followed by hand ([`MAX_REDIRECTS`](Self::MAX_REDIRECTS)), so the key never
 ///   reaches another origin; 429s, 5xx and connection failures follow the
-///   one policy of [`RetryConfig`](crate::RetryConfig) (backoff, the
+///   one policy of [`RetryConfig`](crate::config::RetryConfig) (backoff, the
 ///   breaker, the hard time budget);
 /// - the answer's body is read under the client's caps
-///   ([`BodyLimits`](crate::BodyLimits)) and idle timeout, with the key
+///   ([`BodyLimits`](crate::config::BodyLimits)) and idle timeout, with the key
 ///   scrubbed from it; one that fails to decode is reported with its status
 ///   and headers.
 #[derive(Clone)]
@@ -101,6 +95,13 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
+    /// The header that carries the API key (`X-Api-Key`).
+    pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+
+    /// Redirects followed at most, per request (10); the key is never sent
+    /// to another origin.
+    pub const MAX_REDIRECTS: usize = 10;
+
     /// A transport that sends `api_key` (if any) in `X-Api-Key`, with no
     /// pacing, no retries and no timeouts of its own (the default body caps
     /// of [`BodyLimits`] and the breaker of [`RetryConfig`] still apply):

@@ -8,7 +8,7 @@ use super::body::Activity;
 use super::hooks::{cold_error, Limits};
 use super::pacing::Unready;
 use super::resend::Resend;
-use super::{Transport, API_KEY_HEADER, MAX_REDIRECTS};
+use super::Transport;
 use crate::error::BodyFault;
 
 impl Transport {
@@ -16,7 +16,7 @@ impl Transport {
     /// the key is dropped as soon as the target's origin differs from the
     /// one it was meant for (reqwest only strips `Authorization`). Every hop
     /// waits its turn under the rate limits (when `paced`), and at most
-    /// [`MAX_REDIRECTS`] are followed: the last redirect is then handed back
+    /// [`MAX_REDIRECTS`](Transport::MAX_REDIRECTS) are followed: the last redirect is then handed back
     /// as it is. `template` is a copy of `request` (none for a streamed
     /// body): a redirect's request is made from it, only when one comes.
     /// No wait for the pacer, and no hop, outlives `limits`' deadlines.
@@ -73,8 +73,11 @@ impl Transport {
             activity.touch();
             let status = response.status();
             let base = hop_template.as_deref().or(template);
-            let (Some(base), true, true) = (base, status.is_redirection(), hops < MAX_REDIRECTS)
-            else {
+            let (Some(base), true, true) = (
+                base,
+                status.is_redirection(),
+                hops < Transport::MAX_REDIRECTS,
+            ) else {
                 return Ok(response);
             };
             let Some(target) = response
@@ -96,7 +99,7 @@ impl Transport {
                 *next.method_mut() = Method::GET;
             }
             if target.origin() != next.url().origin() {
-                next.headers_mut().remove(API_KEY_HEADER);
+                next.headers_mut().remove(Transport::API_KEY_HEADER);
                 tracing::debug!(to = %target.origin().ascii_serialization(), "cross-origin redirect: API key dropped");
             }
             *next.url_mut() = target;

@@ -29,7 +29,7 @@
 //!   `Retry-After` at all: the step alone.
 //!
 //! The wait also holds every request of that method on the client's pacer
-//! (fleet-wide with [`crate::Pacer::redis`]), so that others wait for room
+//! (fleet-wide with [`crate::config::Pacer::redis`]), so that others wait for room
 //! too. A file is uploaded again at most [`RetryConfig::max_upload_resends`]
 //! times on 429s (each costs a whole upload).
 //!
@@ -75,7 +75,7 @@ pub(crate) use run::Uploads;
 ///
 /// ```
 /// use std::time::Duration;
-/// use identifai::RetryConfig;
+/// use identifai::config::RetryConfig;
 /// let patient = RetryConfig::default().with_max_attempts(8).with_max_elapsed(Duration::from_secs(600));
 /// let never = RetryConfig::disabled();
 /// assert_eq!(never.max_attempts(), 1);
@@ -228,11 +228,6 @@ impl RetryConfig {
             *d = Duration::try_from_secs_f64(d.as_secs_f64() * factor).unwrap_or(Duration::MAX);
         }
         self
-    }
-
-    /// Attempts in all.
-    pub fn attempts(&self) -> u32 {
-        self.max_attempts
     }
 
     /// Whether anything is retried.

@@ -1,5 +1,5 @@
 //! One poller for a fleet (feature `redis`): the processes whose pacer is
-//! in Redis ([`crate::Pacer::redis`]) share their pending identifiers
+//! in Redis ([`crate::config::Pacer::redis`]) share their pending identifiers
 //! there; one of them, the leader, polls them all through the list
 //! endpoints and hands every finished answer back through Redis. Four
 //! processes on one key then cost the GETs of one, and each result reaches
@@ -26,7 +26,7 @@
 
 use std::time::Duration;
 
-/// The fleet's timing, in poll intervals ([`crate::WaitConfig::initial_interval`],
+/// The fleet's timing, in poll intervals ([`crate::config::WaitConfig::initial_interval`],
 /// 1 s by default), so that a time-scaled run scales it too.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Timing {

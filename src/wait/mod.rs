@@ -1,4 +1,4 @@
-//! Waiting for results: [`Client::wait`] (images), [`Client::wait_video`],
+//! Waiting for results: [`Client::wait_image`] (images), [`Client::wait_video`],
 //! [`Client::wait_audio`] (one per kind, generated), [`Client::wait_all`]
 //! (many, of any kinds).
 //!
@@ -11,7 +11,7 @@
 //! endpoint, 100 a request, once per [`WaitConfig::initial_interval`] (1 s by
 //! default): a result is handed over about one interval after it is done,
 //! and a thousand waits cost ten requests a round, not a thousand. With a
-//! pacer in Redis ([`crate::Pacer::redis`]) the processes of a fleet poll as
+//! pacer in Redis ([`crate::config::Pacer::redis`]) the processes of a fleet poll as
 //! one: one polls for all and hands the answers back through Redis. Past its
 //! deadline a wait ends with [`Error::WaitTimeout`](crate::Error::WaitTimeout).
 //! Dropping the future cancels the wait.
@@ -19,7 +19,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! # async fn demo(client: identifai::Client, id: identifai::Identifier) -> identifai::Result<()> {
-//! let result = client.wait(&id).deadline(Duration::from_secs(60)).await?;
+//! let result = client.wait_image(&id).deadline(Duration::from_secs(60)).await?;
 //! # Ok(()) }
 //! ```
 
@@ -36,8 +36,8 @@ use crate::answer::Classified;
 use crate::client::Client;
 use crate::error::Result;
 use crate::identifier::Identifier;
-pub use crate::kinds::{is_pending, State};
-use crate::kinds::{AnyResult, Kind, MediaKind};
+pub(crate) use crate::kind::State;
+use crate::kind::{AnyResult, Kind, MediaKind};
 pub(crate) use fleet::Board;
 pub(crate) use poller::Poller;
 
@@ -55,7 +55,7 @@ pub(crate) use poller::Poller;
 ///
 /// ```
 /// use std::time::Duration;
-/// let patient = identifai::WaitConfig::default().with_deadline(Duration::from_secs(3600));
+/// let patient = identifai::config::WaitConfig::default().with_deadline(Duration::from_secs(3600));
 /// assert_eq!(patient.deadline(), Duration::from_secs(3600));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +82,10 @@ impl Default for WaitConfig {
 }
 
 impl WaitConfig {
+    /// Identifiers per list request in [`Client::wait_all`](crate::Client::wait_all)
+    /// and the `*_results` calls: 100, the API's maximum.
+    pub const LIST_BATCH: usize = 100;
+
     /// Gives up after `d`.
     pub fn with_deadline(mut self, d: Duration) -> Self {
         self.deadline = d;
@@ -128,14 +132,14 @@ impl WaitConfig {
     }
 }
 
-/// A wait for one classification; `.await` it. Built by [`Client::wait`]
+/// A wait for one classification; `.await` it. Built by [`Client::wait_image`]
 /// (images), [`Client::wait_video`], [`Client::wait_audio`] (one per kind),
 /// or [`Classify::wait`](crate::Classify::wait) right after a submission;
 /// for many at once, of any kinds, see [`Client::wait_all`].
 ///
 /// A classification is pending while its `status` is `new` or one this
 /// client does not know (or, from servers before 1.1.0, while it has no
-/// `status` and no verdict yet; see [`is_pending`]); it ends `done` (the
+/// `status` and no verdict yet; see [`is_pending`](crate::kinds::is_pending)); it ends `done` (the
 /// result) or `errored` (an
 /// [`Error::ClassificationErrored`](crate::Error::ClassificationErrored)
 /// with the server's text). Every wait of a client joins one poller, which
@@ -159,7 +163,7 @@ impl WaitConfig {
 /// # let photo = Source::bytes("photo.png", identifai::mock::heatmap_png());
 /// // `client` talks to the built-in mock here (feature `mock`).
 /// let id = client.classify_image(photo).send().await?;
-/// let result = client.wait(&id).deadline(Duration::from_secs(60)).await?;
+/// let result = client.wait_image(&id).deadline(Duration::from_secs(60)).await?;
 /// assert_eq!(result.identifier.as_deref(), Some(id.as_str()));
 /// assert!(result.verdict.is_some());
 /// # Ok(()) }
@@ -251,9 +255,6 @@ pub struct WaitAll<'c> {
     kind: Option<Kind>,
     config: WaitConfig,
 }
-
-/// Identifiers per list request (the API's maximum).
-pub const LIST_BATCH: usize = 100;
 
 impl<'c> WaitAll<'c> {
     pub(crate) fn new(client: &'c Client, ids: Vec<Identifier>) -> Self {

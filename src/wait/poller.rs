@@ -3,7 +3,7 @@
 //! round per poll interval ([`WaitConfig::initial_interval`], 1 s by
 //! default). A result reaches its waiters within about one interval of being
 //! done, however many waits there are, and N waits cost N/100 GETs a round,
-//! not N. [`Client::wait`], [`Client::wait_all`] and `Classify::wait` all go
+//! not N. [`Client::wait_image`], [`Client::wait_all`] and `Classify::wait` all go
 //! through it.
 //!
 //! The rounds run in a task spawned on the first wait and ending when
@@ -12,14 +12,14 @@
 //! followed by a longer pause, growing by [`WaitConfig::multiplier`] up to
 //! [`WaitConfig::max_interval`]; each waiter keeps its own deadline.
 //!
-//! With a pacer in Redis ([`crate::Pacer::redis`]) the processes of a fleet
+//! With a pacer in Redis ([`crate::config::Pacer::redis`]) the processes of a fleet
 //! poll as one: see `fleet.rs`. The leader's rounds are these rounds, over
 //! its own identifiers and the fleet's; the others collect their answers.
 //!
-//! [`WaitConfig::initial_interval`]: crate::WaitConfig::initial_interval
-//! [`WaitConfig::multiplier`]: crate::WaitConfig::multiplier
-//! [`WaitConfig::max_interval`]: crate::WaitConfig::max_interval
-//! [`Client::wait`]: crate::Client::wait
+//! [`WaitConfig::initial_interval`]: crate::config::WaitConfig::initial_interval
+//! [`WaitConfig::multiplier`]: crate::config::WaitConfig::multiplier
+//! [`WaitConfig::max_interval`]: crate::config::WaitConfig::max_interval
+//! [`Client::wait_image`]: crate::Client::wait_image
 //! [`Client::wait_all`]: crate::Client::wait_all
 
 use std::collections::HashMap;
@@ -33,9 +33,9 @@ use crate::api::types::Status;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
-use crate::kinds::{AnyResult, Kind};
+use crate::kind::{AnyResult, Kind};
 use crate::wait::fleet::{Delivery, Failing, Timing};
-use crate::wait::{Board, State, LIST_BATCH};
+use crate::wait::{Board, State, WaitConfig};
 
 /// The client's poller (one per [`Client`] and its clones).
 #[derive(Default)]
@@ -642,7 +642,7 @@ async fn round(client: &Client, poller: &Poller) -> (Option<Error>, u32) {
             })
             .map(|(id, _)| id.clone())
             .collect();
-        for chunk in ids.chunks(LIST_BATCH) {
+        for chunk in ids.chunks(WaitConfig::LIST_BATCH) {
             requests += 1;
             match client.results_as(kind, chunk).await {
                 Ok(results) => {
@@ -718,7 +718,7 @@ async fn round(client: &Client, poller: &Poller) -> (Option<Error>, u32) {
 
 /// The pause after a round that failed: the last one times the multiplier,
 /// up to the longest.
-fn next_pause(config: &crate::WaitConfig, pause: Duration) -> Duration {
+fn next_pause(config: &WaitConfig, pause: Duration) -> Duration {
     let m = config.multiplier();
     let m = if m.is_finite() && m >= 1.0 { m } else { 1.0 };
     pause

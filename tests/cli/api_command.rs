@@ -8,8 +8,8 @@
 use crate::{bare, cli};
 use assert_cmd::Command;
 use identifai::api::OPERATIONS;
+use identifai::config::RateLimits;
 use identifai::mock::{MockConfig, MockServer};
-use identifai::RateLimits;
 use serde_json::{json, Value};
 
 /// A key that must never be printed.

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::{bare, cli};
 use assert_cmd::Command;
+use identifai::config::RateLimits;
 use identifai::mock::{MockConfig, MockServer};
-use identifai::RateLimits;
 use predicates::prelude::*;
 use serde_json::Value;
 

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use identifai::config::RateLimits;
 use identifai::mock::{MockConfig, MockServer};
-use identifai::RateLimits;
 use serde_json::Value;
 
 /// Time runs 20 times faster than the published limits, on both sides.

@@ -2,7 +2,7 @@
 //! cases run against a loopback mock that counts every request.
 
 use crate::support::*;
-use identifai::{Client, Error, Identifier, InputError, Source, UploadLimits};
+use identifai::{config::UploadLimits, Client, Error, Identifier, InputError, Source};
 
 /// What a case must fail with.
 type Check = fn(&InputError) -> bool;
@@ -215,7 +215,7 @@ async fn every_bad_input_is_refused_before_sending() {
     );
     case!(
         "no identifiers for the list",
-        client.results(&[]),
+        client.image_results(&[]),
         |e| matches!(e, InputError::IdentifierCount { count: 0 })
     );
     let many: Vec<Identifier> = (0..101)
@@ -223,7 +223,7 @@ async fn every_bad_input_is_refused_before_sending() {
         .collect();
     case!(
         "101 identifiers for the list",
-        client.results(&many),
+        client.image_results(&many),
         |e| matches!(e, InputError::IdentifierCount { count: 101 })
     );
     cases.push((

@@ -10,7 +10,7 @@ use identifai::api::forms::{AudioOptions, SavePartnerUserForm};
 use identifai::api::types::{Classification, PartnerUserResponse};
 use identifai::mock::httpmock::{MockServer as HttpMock, MockServerExt};
 use identifai::mock::{Fault, MockConfig, Route};
-use identifai::{Client, Error, InputError, Kind, RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, InputError, Kind, Source};
 use serde_json::json;
 
 /// A client of an httpmock server: no pacing, no retries.

@@ -12,7 +12,7 @@ use crate::support::*;
 use identifai::api::forms::SavePartnerUserForm;
 use identifai::api::types::Classification;
 use identifai::mock::{Fault, MockConfig, MockServer, Route};
-use identifai::{Client, Error, Kind, RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Kind, Source};
 
 /// The default policy on the mock's clock: a 1.2 s budget, 429 steps from
 /// 20 ms to 600 ms, a meaningless `Retry-After` worth 600 ms, the breaker
@@ -137,7 +137,7 @@ async fn an_override_meeting_a_429_succeeds_after_it() {
         .send()
         .await
         .unwrap();
-    let result = client.wait(&id).await.unwrap();
+    let result = client.wait_image(&id).await.unwrap();
     let hash = result.hash.clone().expect("a done result has its hash");
     // Another process's classify took the second: one 429.
     server.inject(
@@ -345,7 +345,7 @@ async fn a_wait_whose_polls_are_refused_to_its_deadline_ends_with_the_429() {
     );
     // Past the (scaled) retry budget, before the breaker's window.
     let err = client
-        .wait(&id)
+        .wait_image(&id)
         .deadline(Duration::from_secs(3))
         .await
         .unwrap_err();

@@ -297,7 +297,7 @@ async fn audio_from_every_source_kind_is_checked_sent_and_classified() {
 }
 
 fn client_limits_audio() -> u64 {
-    identifai::UploadLimits::default().max_bytes(identifai::Kind::Audio)
+    identifai::config::UploadLimits::default().max_bytes(identifai::Kind::Audio)
 }
 
 #[tokio::test]
@@ -315,7 +315,7 @@ async fn a_receipt_hashes_exactly_what_was_sent() {
     let sent = receipt.sent.expect("a file's receipt says what was sent");
     assert_eq!(sent.bytes, png(8801).len() as u64);
     // The server's `hash` is the SHA-256 of the bytes it received.
-    let result = client.wait(&receipt.identifier).await.unwrap();
+    let result = client.wait_image(&receipt.identifier).await.unwrap();
     assert_eq!(result.hash.as_deref(), Some(sent.sha256_hex().as_str()));
     // A URL sends no file: nothing to hash.
     let by_url = client
@@ -372,7 +372,7 @@ async fn a_saved_heatmap_is_the_served_png_written_whole() {
         .send()
         .await
         .unwrap();
-    client.wait(&id).await.unwrap();
+    client.wait_image(&id).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.heatmap.png");
     std::fs::write(&path, b"an older file").unwrap();

@@ -87,7 +87,7 @@ async fn the_deadline_ends_the_wait_with_a_timeout() {
         .await
         .unwrap();
     let err = client
-        .wait(&id)
+        .wait_image(&id)
         .deadline(Duration::from_millis(300))
         .await
         .unwrap_err();
@@ -112,8 +112,11 @@ async fn dropping_the_wait_cancels_it() {
         .send()
         .await
         .unwrap();
-    let out =
-        tokio::time::timeout(Duration::from_millis(200), client.wait(&id).into_future()).await;
+    let out = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.wait_image(&id).into_future(),
+    )
+    .await;
     assert!(out.is_err(), "still waiting when dropped");
     let polls = server.stats().route(Route::GetImageClassification);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -139,7 +142,7 @@ async fn rate_limited_polls_are_survived_with_and_without_retry_after() {
         Fault::too_many_attempts(Some(1)),
     );
     server.inject(Route::ListClassifications, Fault::service_unavailable(None));
-    let result = client.wait(&id).await.unwrap();
+    let result = client.wait_image(&id).await.unwrap();
     assert_eq!(result.status, Some(Status::Done));
     assert_eq!(server.stats().faults_served, 3);
 }
@@ -419,7 +422,7 @@ async fn many_waits_on_one_client_share_list_requests() {
     }
     server.reset_stats();
     // Thirty separate waits, as thirty tasks of a pipeline would make them.
-    let waits = ids.iter().map(|id| client.wait(id).into_future());
+    let waits = ids.iter().map(|id| client.wait_image(id).into_future());
     for result in futures::future::join_all(waits).await {
         assert_eq!(result.unwrap().status, Some(Status::Done));
     }
@@ -441,7 +444,7 @@ async fn a_wait_joined_late_is_served_by_the_next_round() {
     let client = builder(&server)
         .rate_limits(None)
         .wait(
-            identifai::WaitConfig::default()
+            identifai::config::WaitConfig::default()
                 .with_deadline(Duration::from_secs(30))
                 .with_initial_interval(Duration::from_millis(300)),
         )
@@ -460,12 +463,12 @@ async fn a_wait_joined_late_is_served_by_the_next_round() {
     server.reset_stats();
     let early = tokio::spawn({
         let client = client.clone();
-        async move { client.wait(&first).await }
+        async move { client.wait_image(&first).await }
     });
     while server.stats().route(Route::ListClassifications) < 1 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let late = client.wait(&second).await.unwrap();
+    let late = client.wait_image(&second).await.unwrap();
     assert_eq!(late.status, Some(Status::Done));
     assert_eq!(early.await.unwrap().unwrap().status, Some(Status::Done));
     // The late one joined the rounds already running: 4 rounds for the
@@ -491,7 +494,7 @@ async fn an_html_page_served_with_200_on_a_poll_is_waited_out_like_a_503() {
         "<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>",
     );
     server.inject_times(Route::ListClassifications, page, 3);
-    let result = client.wait(&id).await.unwrap();
+    let result = client.wait_image(&id).await.unwrap();
     assert_eq!(result.status, Some(Status::Done));
     assert_eq!(server.stats().faults_served, 3);
 }

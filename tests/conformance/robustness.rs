@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use identifai::api::conformance::CalledBody;
 use identifai::api::forms::{ImageOptions, VideoOptions};
-use identifai::{Client, Error, Identifier, RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Identifier, Source};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Value};
@@ -527,7 +527,7 @@ async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
         "get_video_classification" => typed(client.video_result(&id).await, |v| {
             Success::Decoded(v.json(), None)
         }),
-        "list_image_classifications" => typed(client.results(&ids).await, |v| {
+        "list_image_classifications" => typed(client.image_results(&ids).await, |v| {
             Success::Decoded(v.json(), None)
         }),
         "get_image_heatmap" => typed(client.heatmap(&id).await, Success::Heatmap),

@@ -19,7 +19,7 @@ use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
 use identifai::api::forms::{Frames, ImageOptions, VideoOptions};
 use identifai::api::{self, types};
-use identifai::{Client, Error, Identifier, RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Identifier, Source};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -707,7 +707,7 @@ async fn call(client: &Client, op: &str) -> Outcome {
         ),
         "get_image_classification" => typed(client.image_result(&id).await, |r| image_summary(r)),
         "get_video_classification" => typed(client.video_result(&id).await, |r| video_summary(r)),
-        "list_image_classifications" => typed(client.results(&ids).await, |v| {
+        "list_image_classifications" => typed(client.image_results(&ids).await, |v| {
             list_summary(&v.iter().map(|r| r.value().clone()).collect::<Vec<_>>())
         }),
         "get_image_heatmap" => typed(client.heatmap(&id).await, heatmap_summary),

@@ -520,7 +520,7 @@ async fn laravel_style_error_bodies_keep_their_messages() {
         .build()
         .unwrap();
     let id: identifai::Identifier = "abc".parse().unwrap();
-    let err = client.results(&[id]).await.unwrap_err();
+    let err = client.image_results(&[id]).await.unwrap_err();
     let identifai::Error::Validation { message, fields } = &err else {
         panic!("{err:?}")
     };

@@ -15,7 +15,7 @@ use identifai::api::types::{
     PartnerUserPage, PartnerUserResponse, ResponseFormat, Status, VideoResponse,
 };
 use identifai::mock::httpmock::{MockServerExt, OPERATION_IDS};
-use identifai::{Client, Error, Identifier, Kind, RetryConfig, Source};
+use identifai::{config::RetryConfig, Client, Error, Identifier, Kind, Source};
 
 use crate::support::{self, ID};
 
@@ -114,7 +114,7 @@ async fn typed_helpers_script_the_json_operations() {
     let r = c.image_result(&"abc".parse().unwrap()).await.unwrap();
     assert_eq!(r.status, Some(Status::New));
     let wanted: Vec<Identifier> = ids.iter().map(|i| i.parse().unwrap()).collect();
-    let rs = c.results(&wanted).await.unwrap();
+    let rs = c.image_results(&wanted).await.unwrap();
     assert_eq!(rs.len(), 1);
     health.assert();
     one.assert();

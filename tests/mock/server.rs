@@ -6,8 +6,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
+use identifai::config::RateLimits;
 use identifai::mock::{Fault, MockConfig, MockServer, Route};
-use identifai::RateLimits;
 use reqwest::multipart::{Form, Part};
 use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
@@ -1158,7 +1158,7 @@ async fn injected_faults_run_on_the_servers_clock() {
     let client = server
         .client_builder()
         .request_timeout(Duration::from_secs(5))
-        .retry(identifai::RetryConfig::default().with_max_elapsed(Duration::from_secs(5)))
+        .retry(identifai::config::RetryConfig::default().with_max_elapsed(Duration::from_secs(5)))
         .build()
         .unwrap();
     let id = client

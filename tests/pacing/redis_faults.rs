@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, Pacer, RateLimits, RetryConfig, Source};
+use identifai::{config::Pacer, config::RateLimits, config::RetryConfig, Client, Source};
 
 use super::{builder, png, RedisServer};
 

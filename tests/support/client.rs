@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, RateLimits, RetryConfig, WaitConfig};
+use identifai::{config::RateLimits, config::RetryConfig, config::WaitConfig, Client};
 
 /// How much faster than real time the rate-limited tests run (100x: the
 /// one-second window is 10 ms). The client paces under exactly these
 /// compressed limits: its headroom and its patience for an answer are
-/// absolute (`identifai::HEADROOM`, `PATIENCE`), so no relative
+/// absolute (`identifai::config::RateLimits::HEADROOM`, `PATIENCE`), so no relative
 /// slack and no cap on the compression are needed.
 pub const SCALE: f64 = 0.01;
 

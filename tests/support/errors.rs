@@ -46,7 +46,7 @@ pub async fn every_error() -> Vec<Error> {
         .await
         .unwrap();
     errors.push(
-        good.wait(&id)
+        good.wait_image(&id)
             .deadline(std::time::Duration::from_millis(50))
             .await
             .unwrap_err(),
@@ -62,7 +62,7 @@ pub async fn every_error() -> Vec<Error> {
         ),
     ] {
         let strict = builder(&server)
-            .retry(identifai::RetryConfig::disabled())
+            .retry(identifai::config::RetryConfig::disabled())
             .build()
             .unwrap();
         server.inject(Route::GetImageClassification, fault);
@@ -78,7 +78,7 @@ pub async fn every_error() -> Vec<Error> {
     let closed = Client::builder()
         .api_key(KEY)
         .base_url("http://127.0.0.1:9")
-        .retry(identifai::RetryConfig::disabled())
+        .retry(identifai::config::RetryConfig::disabled())
         .build()
         .unwrap();
     errors.push(closed.health().await.unwrap_err()); // transport
@@ -86,12 +86,16 @@ pub async fn every_error() -> Vec<Error> {
     {
         // A shared pacer that cannot be reached: neither the API key nor the
         // Redis password shows.
-        let pacer = identifai::Pacer::redis("redis://:hunter2-DO-NOT-LEAK@127.0.0.1:9").unwrap();
+        let pacer =
+            identifai::config::Pacer::redis("redis://:hunter2-DO-NOT-LEAK@127.0.0.1:9").unwrap();
         // Asked again until the budget is spent: a short one.
         let unpaced = builder(&server)
             .api_key(KEY)
             .pacer(pacer)
-            .retry(identifai::RetryConfig::default().with_max_elapsed(Duration::from_millis(300)))
+            .retry(
+                identifai::config::RetryConfig::default()
+                    .with_max_elapsed(Duration::from_millis(300)),
+            )
             .build()
             .unwrap();
         let err = unpaced.result(&ID.parse().unwrap()).await.unwrap_err();

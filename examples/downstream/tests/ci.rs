@@ -4,7 +4,7 @@
 use identifai::api::types::{ErrorBody, HealthResponse, HealthStatus, IdentifierResponse};
 use identifai::contract::{run, ContractConfig, Target};
 use identifai::mock::httpmock::{MockServer, MockServerExt};
-use identifai::{Error, RetryConfig};
+use identifai::{config::RetryConfig, Error};
 
 const ID: &str = "8d64370a87b820cc1cf620338f5c898bab37439c9a405f32d9eaffc50c4f27b0";
 const PNG: &[u8] =

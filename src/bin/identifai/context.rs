@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use identifai::mock::{MockConfig, MockServer};
-use identifai::{Client, Error, Pacer, RateLimits, RetryConfig, WaitConfig};
+use identifai::{
+    config::Pacer, config::RateLimits, config::RetryConfig, config::WaitConfig, Client, Error,
+};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use secrecy::{ExposeSecret, SecretString};
 

@@ -130,7 +130,7 @@ pub fn kind_of_extension(path: &Path) -> Option<Kind> {
 /// Image, video or audio by the file's first bytes.
 pub fn sniff(path: &Path) -> Option<Kind> {
     // Only a regular file is opened: a FIFO or a device would block.
-    identifai::check_file(path).ok()?;
+    identifai::Source::check_file(path).ok()?;
     let mut head = Vec::with_capacity(8192);
     std::fs::File::open(path)
         .ok()?
@@ -302,7 +302,7 @@ pub fn audio_options(a: &SubmitArgs, by_url: bool) -> (AudioOptions, Vec<&'stati
 pub async fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
     use tokio::io::AsyncReadExt;
-    identifai::check_file(path).map_err(std::io::Error::other)?;
+    identifai::Source::check_file(path).map_err(std::io::Error::other)?;
     let mut file = tokio::fs::File::open(path).await?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];

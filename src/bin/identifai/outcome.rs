@@ -169,7 +169,7 @@ fn official(ctx: &Context) -> bool {
 
 /// The rule of [`official`]: not `--mock`, and the default base URL.
 fn is_official(mock: bool, base_url: &str) -> bool {
-    !mock && base_url.trim_end_matches('/') == identifai::DEFAULT_BASE_URL
+    !mock && base_url.trim_end_matches('/') == identifai::ClientBuilder::DEFAULT_BASE_URL
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ fn errors_of(typed: &AnyResult, raw: &Value) -> Option<String> {
 /// Whether a result is still pending (the library's one definition:
 /// unknown statuses pend).
 pub fn is_pending(typed: &AnyResult) -> bool {
-    identifai::is_pending(typed.status(), typed.verdict().is_some())
+    identifai::kinds::is_pending(typed.status(), typed.verdict().is_some())
 }
 
 impl Record {

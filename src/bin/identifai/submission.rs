@@ -113,7 +113,7 @@ fn first_warning(kind: Kind, ignored: &[&'static str], by_url: bool) -> bool {
 
 /// Sends `c`: hashing what goes out only when asked (a 5 GB video is
 /// hashed for nothing otherwise).
-async fn sent<K: identifai::MediaKind>(
+async fn sent<K: identifai::kinds::MediaKind>(
     c: identifai::Classify<'_, K>,
     hash: bool,
 ) -> identifai::Result<(Identifier, Option<identifai::Sent>)> {

@@ -5,7 +5,7 @@
 /// `ClientBuilder::idle_timeout`.
 ///
 /// ```
-/// let limits = identifai::BodyLimits::default().with_max_json_bytes(4 << 20);
+/// let limits = identifai::config::BodyLimits::default().with_max_json_bytes(4 << 20);
 /// assert_eq!(limits.max_json_bytes(), 4 << 20);
 /// assert_eq!(limits.max_heatmap_bytes(), 64 << 20);
 /// ```

@@ -5,12 +5,12 @@
 //! windows of each method the way the server counts them: it keeps the send
 //! times of the last requests, and a request goes out at the earliest time
 //! at which every trailing window holds fewer than its limit, plus
-//! [`HEADROOM`] (an absolute margin for clock and network jitter, so the
+//! [`HEADROOM`](RateLimits::HEADROOM) (an absolute margin for clock and network jitter, so the
 //! pacing is exact at any time scale). A batch of 30 submissions therefore
 //! goes out one per second, the 31st one minute after the first.
 //!
 //! A 429 slows the whole key, not only that request: the wait the refusal
-//! policy gives it (its `Retry-After` at least; see [`crate::RetryConfig`])
+//! policy gives it (its `Retry-After` at least; see [`crate::config::RetryConfig`])
 //! holds every request of that method until it passes.
 //!
 //! Where the send times live is the [`Pacer`]: in the process (the
@@ -25,23 +25,15 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The margin added to every window: a request goes out at least this long
-/// after the request that leaves the window for it. Absolute, not relative
-/// to the window, so it holds at compressed time scales too.
-pub const HEADROOM: Duration = Duration::from_millis(5);
-
-/// How long, at least, the pacer waits for the answer of the request that
-/// leaves a window before it stops counting on that answer (and counts the
-/// request from when it was sent): one more window, but never less than
-/// this, so that a compressed time scale does not turn a slow answer on a
-/// loaded machine into a 429.
-pub const PATIENCE: Duration = Duration::from_millis(500);
+// Short names for the pacing margins, defined on [`RateLimits`].
+pub(crate) const HEADROOM: Duration = RateLimits::HEADROOM;
+pub(crate) const PATIENCE: Duration = RateLimits::PATIENCE;
 
 /// The rate limits the client paces itself under.
 ///
 /// ```
 /// use std::time::Duration;
-/// use identifai::RateLimits;
+/// use identifai::config::RateLimits;
 /// let published = RateLimits::PUBLISHED;
 /// assert_eq!(
 ///     published.post_windows(),
@@ -66,6 +58,18 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
+    /// The margin added to every window: a request goes out at least this
+    /// long after the request that leaves the window for it (5 ms). Absolute,
+    /// not relative to the window, so it holds at compressed time scales too.
+    pub const HEADROOM: Duration = Duration::from_millis(5);
+
+    /// How long, at least, the pacer waits for the answer of the request
+    /// that leaves a window before it stops counting on that answer (and
+    /// counts the request from when it was sent): one more window, but never
+    /// less than this (500 ms), so that a compressed time scale does not turn
+    /// a slow answer on a loaded machine into a 429.
+    pub const PATIENCE: Duration = Duration::from_millis(500);
+
     /// The limits identifAI publishes.
     pub const PUBLISHED: RateLimits = RateLimits {
         posts_per_second: 1,
@@ -210,9 +214,9 @@ impl Class {
 /// [`ClientBuilder::rate_limits`](crate::ClientBuilder::rate_limits)): it
 /// keeps the send times of the last requests, and a request goes out at the
 /// earliest time at which every trailing window holds fewer than its limit,
-/// plus [`HEADROOM`]. A batch of 30 submissions therefore goes out one per
+/// plus [`HEADROOM`](RateLimits::HEADROOM). A batch of 30 submissions therefore goes out one per
 /// second, the 31st one minute after the first. A 429 slows the whole key,
-/// not only that request (see [`RetryConfig`](crate::RetryConfig)).
+/// not only that request (see [`RetryConfig`](crate::config::RetryConfig)).
 /// `health` is not rate limited and is not paced.
 ///
 /// The send times live in the process (the default; clones of a
@@ -224,7 +228,7 @@ impl Class {
 /// ```
 /// let client = identifai::Client::builder()
 ///     .api_key("my-api-key")
-///     .pacer(identifai::Pacer::local())
+///     .pacer(identifai::config::Pacer::local())
 ///     .build()?;
 /// # let _ = client;
 /// # Ok::<(), identifai::Error>(())
@@ -642,7 +646,7 @@ fn limited(limit: u32) -> bool {
 
 /// The earliest time at or after `now` (and `hold`) at which one more
 /// request fits every window of `log` (sorted send times), with
-/// [`HEADROOM`].
+/// [`HEADROOM`](RateLimits::HEADROOM).
 fn earliest(
     log: impl Iterator<Item = (Instant, bool)>,
     n: usize,

@@ -295,7 +295,7 @@ impl Pacer {
     /// the limits. Only the URL is checked here; the connection is made at
     /// the first request. A connection that fails is replaced, and a Redis
     /// that cannot be reached is asked again (a few times a second) until
-    /// the request's retry budget ([`crate::RetryConfig::with_max_elapsed`])
+    /// the request's retry budget ([`crate::config::RetryConfig::with_max_elapsed`])
     /// is spent: only then does the request fail, unsent, with
     /// [`crate::Error::Pacer`] (never silent local pacing). A Redis that
     /// restarts empty gets back the send times of the clients waiting on
@@ -304,7 +304,7 @@ impl Pacer {
     ///
     /// The clients' waits share the same Redis: one client of the fleet
     /// polls every client's pending identifiers and hands the answers back
-    /// through it (see [`crate::WaitConfig`]).
+    /// through it (see [`crate::config::WaitConfig`]).
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(url: &str) -> crate::Result<Self> {
         Ok(Pacer::shared(RedisSpec::parse(url)?))

@@ -70,7 +70,7 @@ fn article(kind: &str) -> String {
 /// `x-identifai: {kind: image|video|audio, role: ...}`:
 ///
 /// - a marker type per kind (`kinds::Image`, ...) implementing
-///   `crate::kinds::MediaKind` and its sealed plumbing: its options group
+///   `crate::kind::MediaKind` and its sealed plumbing: its options group
 ///   (the submit form's `x-options-group`), result type (the `result`
 ///   operation's 200 schema), accepted content types (the file part's
 ///   `encoding`), size limit (`x-identifai.max_bytes`, else the file field's
@@ -700,7 +700,7 @@ fn client_code(parts: &[KindParts], order: &[String], override_type: &TokenStrea
         // spec marks with `x-identifai`: `src/client.rs` includes it.
         #[allow(unused_imports)]
         use crate::api::types;
-        use crate::kinds::{AnyResult, Kind, #(#variants),*};
+        use crate::kind::{AnyResult, Kind, #(#variants),*};
 
         #(
             #[doc = #alias_docs]

@@ -607,7 +607,8 @@ const MAX_LIST: u64 = 64 * 1024 * 1024;
 /// must be a regular file of at most [`MAX_LIST`] bytes (checked before it
 /// is opened: a FIFO would block).
 fn read_list(path: &Path) -> anyhow::Result<Vec<Input>> {
-    let size = identifai::check_file(path).map_err(|e| usage(format!("the list file: {e}")))?;
+    let size =
+        identifai::Source::check_file(path).map_err(|e| usage(format!("the list file: {e}")))?;
     if size > MAX_LIST {
         return Err(usage(format!(
             "the list file {} is {:.1} MiB, over the {} MiB limit",

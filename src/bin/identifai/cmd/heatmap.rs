@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, args: HeatmapArgs) -> anyhow::Result<Exit> {
             (hw, hh)
         }
         Some(original) => {
-            identifai::check_file(original)?;
+            identifai::Source::check_file(original)?;
             let base = decode_limited(original)?;
             check_pixels("the heatmap served", hw, hh)?;
             let heat = decode_png(&png)?;
