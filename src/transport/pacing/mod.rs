@@ -20,6 +20,10 @@
 
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+/// The tests' one `redis-server` helper, for `redis`'s own unit tests.
+#[cfg(all(test, feature = "redis"))]
+#[path = "../../../tests/support/redis_server.rs"]
+mod test_redis;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

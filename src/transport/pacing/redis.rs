@@ -770,65 +770,13 @@ fn micros(d: Duration) -> u64 {
 mod tests {
     use super::*;
 
-    struct Redis {
-        child: std::process::Child,
-        port: u16,
-    }
+    use crate::transport::pacing::test_redis::RedisServer as Redis;
 
-    impl Redis {
-        fn start(test: &str) -> Option<Self> {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let child = std::process::Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn();
-            let child = match child {
-                Ok(c) => c,
-                Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                    panic!("{test}: redis-server is needed in CI: {e}")
-                }
-                Err(e) => {
-                    eprintln!("{test}: SKIPPED: no redis-server ({e})");
-                    return None;
-                }
-            };
-            let redis = Self { child, port };
-            for _ in 0..200 {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Some(redis);
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            panic!("{test}: redis-server did not listen on {port} within 5 s");
-        }
-
-        fn store(&self) -> RedisStore {
-            RedisSpec::parse(&format!("redis://127.0.0.1:{}", self.port))
-                .unwrap()
-                .open("test-key", "http://127.0.0.1:1")
-        }
-
-        fn cli(&self, args: &[&str]) -> String {
-            let out = std::process::Command::new("redis-cli")
-                .args(["-p", &self.port.to_string()])
-                .args(args)
-                .output()
-                .expect("redis-cli");
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-    }
-
-    impl Drop for Redis {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+    /// The store of test `redis`, on the test's own server.
+    fn store_on(redis: &Redis) -> RedisStore {
+        RedisSpec::parse(&redis.url())
+            .unwrap()
+            .open("test-key", "http://127.0.0.1:1")
     }
 
     /// 5 POSTs a minute.
@@ -855,7 +803,7 @@ mod tests {
         else {
             return;
         };
-        let store = redis.store();
+        let store = store_on(&redis);
         fill(&store).await;
         step(&redis, &store, TEN_MINUTES);
         let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
@@ -869,14 +817,17 @@ mod tests {
         else {
             return;
         };
-        let store = redis.store();
+        let store = store_on(&redis);
         fill(&store).await;
         step(&redis, &store, &format!("-{TEN_MINUTES}"));
         let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
         assert_eq!(seq, 0);
         assert!(wait <= WINDOWS[0].0 + HEADROOM, "{wait:?}");
         // A client that never read the clock before is told the same.
-        let (wait, _) = redis.store().reserve(Class::Post, &WINDOWS).await.unwrap();
+        let (wait, _) = store_on(&redis)
+            .reserve(Class::Post, &WINDOWS)
+            .await
+            .unwrap();
         assert!(wait <= WINDOWS[0].0 + HEADROOM, "{wait:?}");
     }
 
@@ -885,7 +836,7 @@ mod tests {
         let Some(redis) = Redis::start("no_wait_is_longer_than_the_longest_window") else {
             return;
         };
-        let store = redis.store();
+        let store = store_on(&redis);
         store.hold(Class::Post, Duration::from_secs(600)).await;
         let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
         assert_eq!(seq, 0, "held");
@@ -904,14 +855,14 @@ mod tests {
         else {
             return;
         };
-        let store = redis.store();
+        let store = store_on(&redis);
         fill(&store).await;
         assert_eq!(redis.cli(&["FLUSHALL"]).trim(), "OK");
         let (wait, seq) = store.reserve(Class::Post, &WINDOWS).await.unwrap();
         assert_eq!(seq, 0, "a slot past the 5 of the minute");
         assert!(wait > Duration::ZERO && wait <= RESTORE_GRACE, "{wait:?}");
         // A client with no slots of its own waits the grace too.
-        let other = redis.store();
+        let other = store_on(&redis);
         let (wait, seq) = other.reserve(Class::Post, &WINDOWS).await.unwrap();
         assert_eq!(seq, 0);
         assert!(wait > Duration::ZERO && wait <= RESTORE_GRACE, "{wait:?}");
