@@ -11,6 +11,9 @@
 //! This module names nothing of the client, the submissions or the waits.
 
 use crate::answer::Classified;
+/// The one `Kind` is generated at the bottom of `api` (so the generated
+/// types name it too); its per-kind methods are generated below.
+pub use crate::api::kind::Kind;
 use crate::api::types::{ErrorBody, ResponseFormat, Status};
 use crate::api::{ByteStream, FilePart, ResponseValue};
 

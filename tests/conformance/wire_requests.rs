@@ -741,7 +741,7 @@ async fn overrides_post_the_classification_as_json_to_the_hash() {
         .into_inner()
         .expect("a 200 carries the override");
         assert_eq!(out.hash, hash);
-        assert_eq!(out.type_, types::MediaKind::from(kind));
+        assert_eq!(out.type_, kind.parse::<identifai::Kind>().unwrap());
         assert_eq!(out.classification, types::Classification::Artificial);
         let req = only(&seen);
         assert_common(

@@ -11,7 +11,7 @@ use identifai::api::forms::{
 };
 use identifai::api::types::{
     AudioResponse, Classification, ErrorBody, HealthResponse, HealthStatus, IdentifierResponse,
-    ImageResponse, MediaKind, OverrideRequest, OverrideResponse, PartnerPricing, PartnerPricings,
+    ImageResponse, OverrideRequest, OverrideResponse, PartnerPricing, PartnerPricings,
     PartnerUserPage, PartnerUserResponse, ResponseFormat, Status, VideoResponse,
 };
 use identifai::mock::httpmock::{MockServerExt, OPERATION_IDS};
@@ -133,7 +133,7 @@ async fn typed_helpers_script_the_new_json_operations() {
         then.ok(&OverrideResponse {
             classification: Classification::Human,
             hash: hash.into(),
-            type_: MediaKind::Video,
+            type_: Kind::Video,
         });
     });
     let ids = vec!["v1".to_string(), "v2".to_string()];
@@ -156,7 +156,7 @@ async fn typed_helpers_script_the_new_json_operations() {
         .unwrap()
         .into_inner()
         .unwrap();
-    assert_eq!(out.type_, MediaKind::Video);
+    assert_eq!(out.type_, Kind::Video);
     // A different body does not match the scripted one.
     let other = OverrideRequest {
         classification: Classification::Artificial,
@@ -623,7 +623,7 @@ async fn overrides_of_images_and_audio() {
         then.ok(&OverrideResponse {
             classification: Classification::Artificial,
             hash: hash.into(),
-            type_: MediaKind::Image,
+            type_: Kind::Image,
         });
     });
     let audio = server.override_audio_classification(|when, then| {
@@ -636,7 +636,7 @@ async fn overrides_of_images_and_audio() {
         .await
         .unwrap()
         .expect("a 200 carries the override");
-    assert_eq!(out.type_, MediaKind::Image);
+    assert_eq!(out.type_, Kind::Image);
     let err = c
         .override_classification(Kind::Audio, hash, Classification::Human)
         .await

@@ -121,7 +121,7 @@ pub(crate) fn media_kinds(spec: &OpenAPI, forms: &mut Forms) -> Result<KindsCode
         None => quote! { ::serde_json::Value },
     };
     let kinds_code: TokenStream = [
-        kind_enum(&parts, &order),
+        kind_methods(&parts),
         any_result(&parts, &order),
         quote! {
             /// The answer of an override (the same schema for every kind).
@@ -144,6 +144,11 @@ pub(crate) fn media_kinds(spec: &OpenAPI, forms: &mut Forms) -> Result<KindsCode
         client: client_code(&parts, &order, &override_type),
         raw_methods,
     })
+}
+
+/// The kinds in [`KIND_ORDER`] (then the others by name).
+pub(crate) fn kind_order(spec: &OpenAPI) -> Result<Vec<String>, String> {
+    kind_operations(spec).map(|(_, order)| order)
 }
 
 /// The operations of every kind by role, and the kinds in [`KIND_ORDER`]
@@ -496,29 +501,12 @@ fn override_code(
     ))
 }
 
-/// `Kind`: one variant per kind, with what the spec says of each.
-fn kind_enum(parts: &[KindParts], order: &[String]) -> TokenStream {
+/// What the spec says of each kind, as methods of `Kind` (the enum itself
+/// is generated into the API module: [`crate::kind_enum`]).
+fn kind_methods(parts: &[KindParts]) -> TokenStream {
     let variants: Vec<&syn::Ident> = parts.iter().map(|p| &p.ident).collect();
-    let variant_docs: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
-    let count = variants.len();
     quote! {
-        /// A media kind of the API. Generated from the spec's `x-identifai`
-        /// operations, in the order [`crate::Client::result`] tries them.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum Kind {
-            #( #[doc = #variant_docs] #variants, )*
-        }
-
         impl Kind {
-            /// Every kind, in the order [`crate::Client::result`] tries them.
-            pub const ALL: [Kind; #count] = [#(Kind::#variants),*];
-
-            /// The kind's name (`image`, ...).
-            pub fn as_str(&self) -> &'static str {
-                match self { #( Kind::#variants => #order, )* }
-            }
-
             /// The size limit the spec states for this kind, in bytes.
             pub fn spec_max_bytes(&self) -> u64 {
                 match self { #( Kind::#variants => <#variants as MediaKind>::MAX_BYTES, )* }
@@ -544,27 +532,6 @@ fn kind_enum(parts: &[KindParts], order: &[String]) -> TokenStream {
             /// The multipart part that carries this kind's file.
             pub fn file_part(&self) -> &'static str {
                 match self { #( Kind::#variants => <#variants as MediaKind>::FILE_PART, )* }
-            }
-
-            /// The kind's position in [`Kind::ALL`].
-            pub fn index(&self) -> usize {
-                Self::ALL.iter().position(|k| k == self).unwrap_or(0)
-            }
-        }
-
-        impl ::std::fmt::Display for Kind {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::std::str::FromStr for Kind {
-            type Err = ::std::string::String;
-            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
-                match s {
-                    #( #order => Ok(Kind::#variants), )*
-                    other => Err(format!("unknown media kind `{other}` (one of: {})", [#(#order),*].join(", "))),
-                }
             }
         }
     }

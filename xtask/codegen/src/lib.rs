@@ -92,6 +92,7 @@ mod evidence;
 mod fixes;
 mod forms;
 mod inputs;
+mod kind_enum;
 mod kinds;
 mod laravel;
 mod mock_answers;
@@ -120,6 +121,7 @@ use crate::evidence::evidence_into_descriptions;
 use crate::fixes::{ArrayQueryFix, CappedDecode, RequestFix};
 use crate::forms::{options_group, own_method, Forms};
 use crate::inputs::inputs_table;
+use crate::kind_enum::{kind_enum, KIND_PATH};
 use crate::kinds::media_kinds;
 use crate::laravel::laravel_empty_maps;
 use crate::mocks::extend_httpmock;
@@ -208,7 +210,9 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     let spec = parse(spec_text)?;
     preflight(&spec)?;
 
-    let enums = open_enums(&spec)?;
+    // The one `Kind`, which the spec's kind enum (if marked) becomes.
+    let kind = kind_enum(&spec)?;
+    let enums = open_enums(&spec, kind.schema.as_deref())?;
     let (progenitor_spec, own_ops) = partition(&spec)?;
 
     let mut settings = progenitor_impl::GenerationSettings::default();
@@ -243,6 +247,17 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
             .into_iter(),
         );
     }
+    if let Some(schema) = &kind.schema {
+        settings.with_replacement(
+            typify_name(schema),
+            KIND_PATH,
+            [
+                progenitor_impl::TypeImpl::Display,
+                progenitor_impl::TypeImpl::FromStr,
+            ]
+            .into_iter(),
+        );
+    }
     let tokens = unpanicked(&progenitor_spec, "progenitor", |spec| {
         progenitor_impl::Generator::new(&settings).generate_tokens(spec)
     })?;
@@ -263,7 +278,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     verdict_methods(content)?;
     type_summaries(&spec, content);
     ref_field_docs(spec_text, &spec, content)?;
-    let registry = conformance_registry(&spec, content, &enums)?;
+    let registry = conformance_registry(&spec, content, &enums, &kind)?;
 
     let mut forms = Forms::default();
     let mut methods = Vec::new();
@@ -279,6 +294,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
     let form_items = forms.items;
     let secured = secured_operations(&spec);
     let operations = operation_list(&spec)?;
+    let kind_tokens = &kind.tokens;
     let inputs = inputs_table(&spec)?;
     let own: syn::File = syn::parse2(quote! {
         /// The operations whose spec `security` asks for the API key; the
@@ -297,6 +313,8 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
         impl Client {
             #(#methods)*
         }
+
+        #kind_tokens
 
         #operations
 
@@ -514,11 +532,14 @@ mod tests {
             .filter(|s| !s.starts_with("crate::api::"))
             .collect();
         assert!(outside.is_empty(), "{outside:?}");
+        // The one `Kind` is at the bottom (`api::kind`); its per-kind
+        // methods are in the layer's file.
+        assert!(generated.api.contains("pub enum Kind {"));
         let kinds: syn::File = syn::parse_str(&generated.kinds).unwrap();
         assert!(kinds
             .items
             .iter()
-            .any(|i| matches!(i, syn::Item::Enum(e) if e.ident == "Kind")));
+            .any(|i| matches!(i, syn::Item::Impl(b) if quote::ToTokens::to_token_stream(&b.self_ty).to_string() == "Kind")));
         // The capped reader replaces progenitor-client's whole-body read.
         assert!(!generated.api.contains("ResponseValue::from_response"));
         assert!(!generated.api.contains("ResponseValue::stream"));

@@ -15,10 +15,11 @@ pub(crate) struct OpenEnum {
     pub(crate) tokens: TokenStream,
 }
 
-/// One open enum per named string enum of `components.schemas`; and a check
-/// that no response schema hides an inline string enum (those would be
-/// generated closed: name them in the overlay).
-pub(crate) fn open_enums(spec: &OpenAPI) -> Result<Vec<OpenEnum>, String> {
+/// One open enum per named string enum of `components.schemas` but `kinds`
+/// (the spec's kind enum, which is `Kind`); and a check that no response
+/// schema hides an inline string enum (those would be generated closed:
+/// name them in the overlay).
+pub(crate) fn open_enums(spec: &OpenAPI, kinds: Option<&str>) -> Result<Vec<OpenEnum>, String> {
     let mut out = Vec::new();
     let Some(components) = &spec.components else {
         return Ok(out);
@@ -27,6 +28,9 @@ pub(crate) fn open_enums(spec: &OpenAPI) -> Result<Vec<OpenEnum>, String> {
         let ReferenceOr::Item(schema) = schema else {
             continue;
         };
+        if Some(name.as_str()) == kinds {
+            continue;
+        }
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(StringType { enumeration, .. }))
                 if !enumeration.is_empty() =>
@@ -220,7 +224,7 @@ components:
 
     #[test]
     fn a_named_string_enum_becomes_an_open_enum_keeping_unknown_values() {
-        let enums = open_enums(&spec(SPEC)).unwrap();
+        let enums = open_enums(&spec(SPEC), None).unwrap();
         assert_eq!(enums.len(), 1);
         assert_eq!(
             (enums[0].name.as_str(), enums[0].ident.as_str()),
@@ -254,7 +258,7 @@ components:
             r##"state: {$ref: "#/components/schemas/State"}"##,
             "state: {type: string, enum: [a, b]}",
         ));
-        let e = open_enums(&s).err().unwrap();
+        let e = open_enums(&s, None).err().unwrap();
         assert!(e.starts_with("Job.state is an inline string enum"), "{e}");
     }
 }
