@@ -11,6 +11,7 @@
 mod support;
 
 mod api_surface;
+mod calls;
 mod examples;
 mod forward_compat;
 mod module_cycles;
