@@ -486,12 +486,11 @@ enum Success {
 
 type Outcome = Result<Success, String>;
 
-/// Calls `op` once through the one dispatcher of the conformance tests
-/// ([`crate::calls::call`]); the outcome, and the layer's error if it
-/// gave one.
-async fn call(client: &Client, op: &str) -> (Outcome, Option<Error>) {
+/// The outcome of a call through the one dispatcher of the conformance
+/// tests ([`calls::call`]), and the layer's error if it gave one.
+fn outcome_of(answer: calls::Answer) -> (Outcome, Option<Error>) {
     let json = |v: serde_json::Result<Value>| v.expect("a decoded value re-encodes");
-    match calls::call(client, op).await {
+    match answer {
         Ok(returned) => (
             Ok(match returned {
                 Returned::Health(_) => Success::Health,
@@ -756,11 +755,12 @@ fn any_answer_to_any_operation_is_an_error_or_a_sane_value() {
         let fixed = fixed_replies();
         for reply in &fixed {
             server.set(reply.to_bytes());
-            let (outcome, error) = rt.block_on(async {
-                tokio::time::timeout(Duration::from_secs(10), call(&client, op))
+            let outcome = rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), calls::call(&client, op))
                     .await
                     .unwrap_or_else(|_| panic!("{op}: no answer within 10 s"))
             });
+            let (outcome, error) = outcome_of(outcome);
             if let Err(why) = judge(op, reply, &outcome, error.as_ref()) {
                 panic!(
                     "{op} / status {} / {:?}: {why}",
@@ -777,11 +777,12 @@ fn any_answer_to_any_operation_is_an_error_or_a_sane_value() {
     };
     proptest!(config, |(op in select(ops.clone()), reply in reply())| {
         server.set(reply.to_bytes());
-        let (outcome, error) = rt.block_on(async {
-            tokio::time::timeout(Duration::from_secs(10), call(&client, &op))
+        let outcome = rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), calls::call(&client, &op))
                 .await
                 .unwrap_or_else(|_| panic!("{op}: no answer within 10 s (request timeout is 3 s)"))
         });
+        let (outcome, error) = outcome_of(outcome);
         let kind = match (&outcome, &error) {
             (Ok(_), _) => "Ok".to_string(),
             (Err(_), Some(e)) => format!("Err({})", format!("{e:?}").split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default()),

@@ -442,12 +442,12 @@ struct Outcome {
     stream: bool,
 }
 
-/// The outcome of calling `op` once: what the one dispatcher
-/// ([`crate::calls::call`]) gave back, summarised. The layer's answers
-/// read `Ok: ...` or `Err(Variant): Display`; the generated client's (an
+/// The outcome of a call of `op`: what the one dispatcher
+/// ([`calls::call`]) gave back, summarised. The layer's answers read
+/// `Ok: ...` or `Err(Variant): Display`; the generated client's (an
 /// operation of no kind) `Ok (raw, status): ...` or `raw ...`.
-async fn call(client: &Client, op: &str) -> Outcome {
-    let (summary, ok, error, stream) = match calls::call(client, op).await {
+async fn outcome_of(op: &str, answer: calls::Answer) -> Outcome {
+    let (summary, ok, error, stream) = match answer {
         Ok(returned) => {
             let stream = matches!(
                 &returned,
@@ -907,7 +907,8 @@ async fn run(
             then.body(a.body.clone());
         })
         .await;
-    let outcome = tokio::time::timeout(Duration::from_secs(20), call(client, op))
+    let call = async { outcome_of(op, calls::call(client, op).await).await };
+    let outcome = tokio::time::timeout(Duration::from_secs(20), call)
         .await
         .unwrap_or_else(|_| panic!("{op} / {}: no outcome within 20 s", answer.label));
     let requests = seen.lock().unwrap().clone();
