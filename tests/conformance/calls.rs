@@ -71,7 +71,7 @@ pub type Answer = Result<Returned, Failed>;
 /// in the spec: the sample identifier for every path parameter (the hash
 /// for an override's), two identifiers for a list, and a partner user's
 /// fields.
-pub fn sample(name: &str) -> Option<Value> {
+fn sample(name: &str) -> Option<Value> {
     match name {
         "identifier" => Some(json!(ID)),
         "hash" => Some(json!(HASH)),
@@ -113,6 +113,10 @@ fn ids() -> (Identifier, Vec<Identifier>) {
 
 /// An operation of kind `kind` with role `role`, through the layer's call
 /// for that role (a role the layer has no call for: the generated one).
+/// The layer's call is this operation's: no two operations share a kind
+/// and role (`api_surface::every_kind_and_role_names_one_operation`; the
+/// alias paths carry no `x-identifai`, so go through the generated
+/// dispatcher).
 async fn by_role(client: &Client, op: &api::Operation, kind: Kind, role: &str) -> Answer {
     let (id, ids) = ids();
     match role {
