@@ -10,24 +10,21 @@
 //! multipart parts). A few outcomes are also asserted outright, so a wrong
 //! snapshot cannot be accepted by mistake.
 
-use crate::support::{mp3_sample, mp4_sample, png_sample, ID, PNG_SIGNATURE};
+use crate::calls::{self, Failed, Returned};
+use crate::support::PNG_SIGNATURE;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
-use identifai::api::forms::{Frames, ImageOptions, VideoOptions};
 use identifai::api::{self, types};
-use identifai::{config::RetryConfig, Client, Error, Identifier, Source};
+use identifai::{config::RetryConfig, AnyResult, Client, Error};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 const KEY: &str = "test-key-SECRET";
-const SECOND_ID: &str = "second-id";
-/// A file's SHA-256 (`hash` of a result), what an override names.
-const HASH: &str = "862bb7de43b131a38b64753269d643443a21069a04ab66a56c9818956f590cb9";
 
 // ---------------------------------------------------------------------------
 // The spec
@@ -432,7 +429,7 @@ fn undocumented(documented: &[Answer], object_200: bool) -> Vec<Answer> {
 }
 
 // ---------------------------------------------------------------------------
-// Calling an operation
+// Calling an operation, and its outcome
 // ---------------------------------------------------------------------------
 
 /// The outcome of one call: a summary for the snapshot, and the typed error
@@ -445,36 +442,59 @@ struct Outcome {
     stream: bool,
 }
 
-/// A streamed body of the generated client: status and bytes, or the error.
-async fn raw_stream(
-    r: Result<api::ResponseValue<api::ByteStream>, api::Error<types::ErrorBody>>,
-) -> Outcome {
-    match r {
-        Ok(v) => {
-            use futures::TryStreamExt;
-            let status = v.status().as_u16();
-            let body: Vec<u8> = v
-                .into_inner()
-                .into_inner()
-                .try_fold(Vec::new(), |mut acc, b| async move {
-                    acc.extend_from_slice(&b);
-                    Ok(acc)
+/// The outcome of a call of `op`: what the one dispatcher
+/// ([`calls::call`]) gave back, summarised. The layer's answers read
+/// `Ok: ...` or `Err(Variant): Display`; the generated client's (an
+/// operation of no kind) `Ok (raw, status): ...` or `raw ...`.
+async fn outcome_of(op: &str, answer: calls::Answer) -> Outcome {
+    let (summary, ok, error, stream) = match answer {
+        Ok(returned) => {
+            let stream = matches!(
+                &returned,
+                Returned::Raw(api::conformance::Called {
+                    body: api::conformance::CalledBody::Bytes(_),
+                    ..
                 })
-                .await
-                .unwrap_or_default();
-            Outcome {
-                summary: format!("Ok (raw, {status}): {:?}", snippet(&body)),
-                ok: true,
-                error: None,
-                stream: true,
-            }
+            );
+            (returned_summary(op, &returned), true, None, stream)
         }
-        Err(e) => Outcome {
-            summary: raw_error(e).await,
-            ok: false,
-            error: None,
-            stream: false,
-        },
+        Err(Failed::Layer(e)) => (format!("Err({}): {e}", variant(&e)), false, Some(e), false),
+        Err(Failed::Raw(e)) => (raw_error(*e).await, false, None, false),
+    };
+    Outcome {
+        summary,
+        ok,
+        error,
+        stream,
+    }
+}
+
+fn returned_summary(op: &str, returned: &Returned) -> String {
+    match returned {
+        Returned::Health(h) => format!("Ok: health {h}"),
+        Returned::Identifier(i) => format!("Ok: identifier {i}"),
+        Returned::Result(r) => format!("Ok: {}", result_summary(r)),
+        Returned::Results(v) => {
+            let items: Vec<String> = v.iter().map(result_summary).collect();
+            format!("Ok: {}", items_summary(&items))
+        }
+        Returned::Override(o) => format!("Ok: {}", override_summary(o)),
+        Returned::Heatmap(h) => format!("Ok: {}", heatmap_summary(h)),
+        Returned::Raw(called) => {
+            let what = match &called.body {
+                api::conformance::CalledBody::Json(v) => raw_json_summary(op, called.status, v),
+                api::conformance::CalledBody::Bytes(b) => format!(
+                    "{} bytes{}",
+                    b.len(),
+                    if b.starts_with(PNG_SIGNATURE) {
+                        ", a PNG"
+                    } else {
+                        ""
+                    }
+                ),
+            };
+            format!("Ok (raw, {}): {what}", called.status)
+        }
     }
 }
 
@@ -487,21 +507,34 @@ fn variant(e: &Error) -> String {
         .to_string()
 }
 
-fn typed<T>(r: Result<T, Error>, ok: impl FnOnce(&T) -> String) -> Outcome {
-    match r {
-        Ok(v) => Outcome {
-            summary: format!("Ok: {}", ok(&v)),
-            ok: true,
-            error: None,
-            stream: false,
-        },
-        Err(e) => Outcome {
-            summary: format!("Err({}): {e}", variant(&e)),
-            ok: false,
-            error: Some(e),
-            stream: false,
-        },
+/// A result of any kind: the known kinds' own summaries, else what every
+/// result has.
+fn result_summary(r: &AnyResult) -> String {
+    if let Some(r) = r.as_image() {
+        return image_summary(r.value());
     }
+    if let Some(r) = r.as_video() {
+        return video_summary(r.value());
+    }
+    if let Some(r) = r.as_audio() {
+        return audio_summary(r.value());
+    }
+    let verdict = r
+        .verdict()
+        .map(|v| format!("{} {}", v.classification, v.confidence))
+        .unwrap_or_else(|| "none".into());
+    format!(
+        "{} result identifier={} status={} verdict={verdict}",
+        r.kind(),
+        r.identifier().unwrap_or("none"),
+        r.status()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "none".into()),
+    )
+}
+
+fn items_summary(items: &[String]) -> String {
+    format!("{} result(s): [{}]", items.len(), items.join("; "))
 }
 
 fn image_summary(r: &types::ImageResponse) -> String {
@@ -570,11 +603,6 @@ fn override_summary(r: &Option<types::OverrideResponse>) -> String {
     }
 }
 
-fn list_summary(v: &[types::ImageResponse]) -> String {
-    let items: Vec<String> = v.iter().map(image_summary).collect();
-    format!("{} result(s): [{}]", v.len(), items.join("; "))
-}
-
 fn heatmap_summary(h: &Option<bytes::Bytes>) -> String {
     match h {
         None => "None (no heatmap)".into(),
@@ -596,24 +624,26 @@ fn snippet(body: &[u8]) -> String {
 }
 
 /// An error of the generated client, summarised without anything volatile
-/// (its `Display` shows the whole `reqwest::Response`, port included).
-async fn raw_error(e: api::Error<types::ErrorBody>) -> String {
-    raw_error_with(e, |status, body| {
-        let extra: BTreeMap<_, _> = body.extra.into_iter().collect();
-        format!(
-            "raw ErrorResponse ({status}): error={:?} message={:?} fields={:?}",
-            body.error, body.message, extra
-        )
-    })
-    .await
-}
-
-/// [`raw_error`] for any error body type, `body` summarising a decoded one.
-async fn raw_error_with<E>(e: api::Error<E>, body: impl FnOnce(u16, E) -> String) -> String {
+/// (its `Display` shows the whole `reqwest::Response`, port included); an
+/// error body the shared `ErrorBody` decodes is shown by its fields.
+async fn raw_error(e: api::Error<Value>) -> String {
     match e {
         api::Error::ErrorResponse(rv) => {
             let status = rv.status().as_u16();
-            body(status, rv.into_inner())
+            let body = rv.into_inner();
+            match serde_json::from_value::<types::ErrorBody>(body.clone()) {
+                Ok(body) => {
+                    let extra: BTreeMap<_, _> = body.extra.into_iter().collect();
+                    format!(
+                        "raw ErrorResponse ({status}): error={:?} message={:?} fields={:?}",
+                        body.error, body.message, extra
+                    )
+                }
+                Err(_) => format!(
+                    "raw ErrorResponse ({status}): {}",
+                    snippet(body.to_string().as_bytes())
+                ),
+            }
         }
         api::Error::UnexpectedResponse(resp) => {
             let status = resp.status().as_u16();
@@ -643,290 +673,69 @@ async fn raw_error_with<E>(e: api::Error<E>, body: impl FnOnce(u16, E) -> String
     }
 }
 
-async fn raw<T>(
-    r: Result<api::ResponseValue<T>, api::Error<types::ErrorBody>>,
-    ok: impl FnOnce(&T) -> String,
-) -> Outcome {
-    match r {
-        Ok(v) => Outcome {
-            summary: format!("Ok (raw, {}): {}", v.status().as_u16(), ok(&v)),
-            ok: true,
-            error: None,
-            stream: false,
-        },
-        Err(e) => Outcome {
-            summary: raw_error(e).await,
-            ok: false,
-            error: None,
-            stream: false,
-        },
+/// The schema `op` documents for a JSON answer with `status`: its
+/// component's name, `[Name]` for a list of them.
+fn answer_schema(op: &str, status: u16) -> Option<String> {
+    let spec = crate::support::spec::doc();
+    let def = operations(spec).into_iter().find(|(n, _)| n == op)?.1;
+    let response = resolve(spec, def["responses"].get(status.to_string())?);
+    let schema = response.pointer("/content/application~1json/schema")?;
+    let name = |s: &Value| {
+        s.get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.rsplit('/').next())
+            .map(str::to_string)
+    };
+    match name(schema) {
+        Some(n) => Some(n),
+        None => Some(format!("[{}]", name(schema.get("items")?)?)),
     }
 }
 
-/// Calls `op` once. The alias paths have no method on the ergonomic client,
-/// so they go through its generated client ([`Client::api`]), which shares
-/// the key, retries and timeouts; their errors are the generated ones.
-async fn call(client: &Client, op: &str) -> Outcome {
-    let id: Identifier = ID.parse().unwrap();
-    let ids = vec![id.clone(), SECOND_ID.parse().unwrap()];
-    let raw_ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-    let identifier = |i: &Identifier| format!("identifier {i}");
-    match op {
-        "health" => typed(client.health().await, |h| format!("health {h}")),
-        "classify_image" => typed(
-            client
-                .classify_image(Source::bytes("a.png", png_sample()))
-                .options(ImageOptions::new().ref_id("wire-matrix").with_heatmap(true))
-                .send()
-                .await,
-            identifier,
-        ),
-        "classify_image_from_url" => typed(
-            client
-                .classify_image(Source::url("https://media.example.com/a.jpg"))
-                .options(ImageOptions::new().with_tampering(true))
-                .send()
-                .await,
-            identifier,
-        ),
-        "classify_video" => typed(
-            client
-                .classify_video(Source::bytes("v.mp4", mp4_sample()))
-                .options(VideoOptions::new().frames(Frames::V10).with_audio(true))
-                .send()
-                .await,
-            identifier,
-        ),
-        "classify_video_from_url" => typed(
-            client
-                .classify_video(Source::url("https://media.example.com/v.mp4"))
-                .options(VideoOptions::new().frames(Frames::V5))
-                .send()
-                .await,
-            identifier,
-        ),
-        "get_image_classification" => typed(client.image_result(&id).await, |r| image_summary(r)),
-        "get_video_classification" => typed(client.video_result(&id).await, |r| video_summary(r)),
-        "list_image_classifications" => typed(client.image_results(&ids).await, |v| {
-            list_summary(&v.iter().map(|r| r.value().clone()).collect::<Vec<_>>())
+/// A JSON answer of the generated client, summarised by the type the spec
+/// gives it (a type with no summary here, or a value that is not of it:
+/// the JSON, cut).
+fn raw_json_summary(op: &str, status: u16, v: &Value) -> String {
+    fn typed<T: serde::de::DeserializeOwned>(
+        v: &Value,
+        f: impl Fn(&T) -> String,
+    ) -> Option<String> {
+        serde_json::from_value::<T>(v.clone()).ok().map(|t| f(&t))
+    }
+    fn list<T: serde::de::DeserializeOwned>(v: &Value, f: impl Fn(&T) -> String) -> Option<String> {
+        typed(v, |items: &Vec<T>| {
+            items_summary(&items.iter().map(&f).collect::<Vec<_>>())
+        })
+    }
+    let summary = match answer_schema(op, status).as_deref() {
+        Some("ImageResponse") => typed(v, image_summary),
+        Some("VideoResponse") => typed(v, video_summary),
+        Some("AudioResponse") => typed(v, audio_summary),
+        Some("[ImageResponse]") => list(v, image_summary),
+        Some("[VideoResponse]") => list(v, video_summary),
+        Some("[AudioResponse]") => list(v, audio_summary),
+        Some("OverrideResponse") => typed(v, |r: &types::OverrideResponse| {
+            override_summary(&Some(r.clone()))
         }),
-        "get_image_heatmap" => typed(client.heatmap(&id).await, heatmap_summary),
-        "get_image_classification_alias" => {
-            raw(
-                client.api().get_image_classification_alias(ID).await,
-                image_summary,
+        Some("PartnerUserResponse") => typed(v, |u: &types::PartnerUserResponse| {
+            format!("user {} {:?}", u.data.id, u.data.name)
+        }),
+        Some("PartnerUserPage") => typed(v, |p: &types::PartnerUserPage| {
+            format!(
+                "page {} of {}: {} user(s), total {}",
+                p.current_page,
+                p.last_page.unwrap_or(0),
+                p.data.len(),
+                p.total
             )
-            .await
-        }
-        "list_image_classifications_alias" => {
-            raw(
-                client
-                    .api()
-                    .list_image_classifications_alias(&raw_ids)
-                    .await,
-                |v| list_summary(v),
-            )
-            .await
-        }
-        "get_image_heatmap_alias" => match client.api().get_image_heatmap_alias(ID).await {
-            Ok(v) => {
-                use futures::TryStreamExt;
-                let status = v.status().as_u16();
-                let body: Vec<u8> = v
-                    .into_inner()
-                    .into_inner()
-                    .try_fold(Vec::new(), |mut acc, b| async move {
-                        acc.extend_from_slice(&b);
-                        Ok(acc)
-                    })
-                    .await
-                    .unwrap_or_default();
-                Outcome {
-                    summary: format!(
-                        "Ok (raw, {status}): {} bytes{}",
-                        body.len(),
-                        if body.starts_with(PNG_SIGNATURE) {
-                            ", a PNG"
-                        } else {
-                            ""
-                        }
-                    ),
-                    ok: true,
-                    error: None,
-                    stream: true,
-                }
-            }
-            Err(e) => Outcome {
-                summary: raw_error(e).await,
-                ok: false,
-                error: None,
-                stream: false,
-            },
-        },
-        // The operations of the rendered pages, through the generated client
-        // (shared key, retries and timeouts); their errors are the generated ones.
-        "classify_audio" => {
-            let audio = identifai::api::FilePart::bytes("s.mp3", mp3_sample())
-                .with_content_type("audio/mpeg");
-            let form = api::forms::ClassifyAudioForm::new(audio).ref_id("wire-matrix");
-            raw_stream(
-                client
-                    .api()
-                    .classify_audio(Some(types::ResponseFormat::ApplicationJson), form)
-                    .await,
-            )
-            .await
-        }
-        "classify_audio_from_url" => {
-            let form =
-                api::forms::ClassifyAudioFromUrlForm::new("https://media.example.com/s.wav".into())
-                    .no_cache(true);
-            raw_stream(client.api().classify_audio_from_url(None, form).await).await
-        }
-        "save_partner_user" => {
-            let form = api::forms::SavePartnerUserForm::new(
-                None,
-                "User".into(),
-                "user@example.com".into(),
-                "Average".into(),
-                1,
-            );
-            raw(client.api().save_partner_user(form).await, |u| {
-                format!("user {} {:?}", u.data.id, u.data.name)
-            })
-            .await
-        }
-        "get_audio_classification" => {
-            raw(
-                client.api().get_audio_classification(ID).await,
-                audio_summary,
-            )
-            .await
-        }
-        "list_audio_classifications" => {
-            raw(
-                client.api().list_audio_classifications(&raw_ids).await,
-                |v| {
-                    let items: Vec<String> = v.iter().map(audio_summary).collect();
-                    format!("{} result(s): [{}]", v.len(), items.join("; "))
-                },
-            )
-            .await
-        }
-        "list_video_classifications" => {
-            raw(
-                client.api().list_video_classifications(&raw_ids).await,
-                |v| {
-                    let items: Vec<String> = v.iter().map(video_summary).collect();
-                    format!("{} result(s): [{}]", v.len(), items.join("; "))
-                },
-            )
-            .await
-        }
-        "override_image_classification"
-        | "override_video_classification"
-        | "override_audio_classification" => {
-            let body = types::OverrideRequest {
-                classification: types::Classification::Human,
-            };
-            let api = client.api();
-            let r = match op {
-                "override_image_classification" => {
-                    api.override_image_classification(HASH, &body).await
-                }
-                "override_video_classification" => {
-                    api.override_video_classification(HASH, &body).await
-                }
-                _ => api.override_audio_classification(HASH, &body).await,
-            };
-            raw(r, override_summary).await
-        }
-        "list_partner_users" => {
-            raw(
-                client
-                    .api()
-                    .list_partner_users(
-                        Some(&types::SortDirection::Asc),
-                        None,
-                        Some(1),
-                        Some(50),
-                        None,
-                        Some("example.com"),
-                    )
-                    .await,
-                |p| {
-                    format!(
-                        "page {} of {}: {} user(s), total {}",
-                        p.current_page,
-                        p.last_page.unwrap_or(0),
-                        p.data.len(),
-                        p.total
-                    )
-                },
-            )
-            .await
-        }
-        "get_partner_pricings" => {
-            raw(client.api().get_partner_pricings().await, |p| {
-                let ids: Vec<String> = p.plans().iter().map(|p| p.id.to_string()).collect();
-                format!("pricings: {} plan(s) [{}]", ids.len(), ids.join(", "))
-            })
-            .await
-        }
-        // An operation with no case above (one the spec added): through the
-        // dispatcher generated from the spec.
-        other => generic(client, other).await,
-    }
-}
-
-/// The sample arguments the generated dispatcher asks for: the sample
-/// identifier for every path parameter (the hash for an override's),
-/// two identifiers for a list.
-fn samples(name: &str) -> Option<Value> {
-    match name {
-        "identifier" => Some(json!(ID)),
-        "hash" => Some(json!(HASH)),
-        "identifiers[]" => Some(json!([ID, SECOND_ID])),
+        }),
+        Some("PartnerPricings") => typed(v, |p: &types::PartnerPricings| {
+            let ids: Vec<String> = p.plans().iter().map(|p| p.id.to_string()).collect();
+            format!("pricings: {} plan(s) [{}]", ids.len(), ids.join(", "))
+        }),
         _ => None,
-    }
-}
-
-/// Calls an operation `call` has no case for through its generated method,
-/// with sample arguments from the spec (`api::conformance::call_operation`,
-/// generated from it), so a new operation is in the matrix by regeneration
-/// alone.
-async fn generic(client: &Client, name: &str) -> Outcome {
-    let op = api::Operation::named(name)
-        .unwrap_or_else(|| panic!("`{name}` is not in the generated operation list"));
-    match api::conformance::call_operation(client.api(), op, &samples).await {
-        Ok(called) => {
-            let (what, stream) = match &called.body {
-                api::conformance::CalledBody::Json(v) => (snippet(v.to_string().as_bytes()), false),
-                api::conformance::CalledBody::Bytes(b) => (format!("{:?}", snippet(b)), true),
-            };
-            Outcome {
-                summary: format!("Ok (raw, {}): {what}", called.status),
-                ok: true,
-                error: None,
-                stream,
-            }
-        }
-        Err(api::Error::InvalidRequest(why)) if why.starts_with("sample argument") => {
-            panic!("{name}: the generated call has no usable sample: {why}")
-        }
-        Err(e) => Outcome {
-            summary: raw_error_with(e, |status, body| {
-                format!(
-                    "raw ErrorResponse ({status}): {}",
-                    snippet(body.to_string().as_bytes())
-                )
-            })
-            .await,
-            ok: false,
-            error: None,
-            stream: false,
-        },
-    }
+    };
+    summary.unwrap_or_else(|| snippet(v.to_string().as_bytes()))
 }
 
 // ---------------------------------------------------------------------------
@@ -1098,7 +907,8 @@ async fn run(
             then.body(a.body.clone());
         })
         .await;
-    let outcome = tokio::time::timeout(Duration::from_secs(20), call(client, op))
+    let call = async { outcome_of(op, calls::call(client, op).await).await };
+    let outcome = tokio::time::timeout(Duration::from_secs(20), call)
         .await
         .unwrap_or_else(|_| panic!("{op} / {}: no outcome within 20 s", answer.label));
     let requests = seen.lock().unwrap().clone();
