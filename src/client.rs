@@ -11,7 +11,7 @@ use crate::answer::Classified;
 use crate::api::types::{Classification, HealthStatus};
 use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
-use crate::kind::{AnyResult, Kind, MediaKind, OverrideOutput};
+use crate::media_kind::{AnyResult, Kind, MediaKind, OverrideOutput};
 use crate::source::UploadLimits;
 use crate::transport::pacing::{Pacer, RateLimits};
 use crate::transport::retry::RetryConfig;

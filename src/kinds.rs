@@ -14,9 +14,9 @@
 // `AnyClassify` are shadowed by the private imports below, so that their one
 // public path stays the crate root's.
 pub use crate::client::per_kind::*;
-pub use crate::kind::*;
+pub use crate::media_kind::*;
 #[allow(unused_imports, hidden_glob_reexports)]
 use crate::{
     client::per_kind::AnyClassify,
-    kind::{AnyResult, Kind},
+    media_kind::{AnyResult, Kind},
 };

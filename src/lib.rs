@@ -132,8 +132,8 @@ pub mod config;
 pub mod contract;
 mod error;
 mod identifier;
-mod kind;
 pub mod kinds;
+mod media_kind;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -162,7 +162,7 @@ pub use client::per_kind::AnyClassify;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, FieldErrors, InputError, Result};
 pub use identifier::Identifier;
-pub use kind::{AnyResult, Kind};
+pub use media_kind::{AnyResult, Kind};
 pub use source::{Progress, Sent, Source};
 pub use submit::{Classify, Receipt};
 pub use transport::Transport;

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::api::{mime_matches, FilePart};
 use crate::error::{Error, InputError};
-use crate::kind::Kind;
+use crate::media_kind::Kind;
 
 /// Whether two concrete content types name the same format under different
 /// spellings: an `x-` prefix (`audio/x-wav`, `audio/x-flac`) and the few

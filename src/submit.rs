@@ -35,7 +35,7 @@ use crate::error::{Error, InputError, Result};
 use crate::identifier::Identifier;
 use crate::source::{prepare, Accepts, Prepared, Progress, ProgressFn, Source};
 
-use crate::kind::{Image, MediaKind};
+use crate::media_kind::{Image, MediaKind};
 
 /// What the upload checks take for kind `K` on `client`.
 fn accepts<K: MediaKind>(client: &Client) -> Accepts {

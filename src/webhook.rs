@@ -32,7 +32,7 @@
 
 use crate::api::types::{AudioResponse, ImageResponse, VideoResponse};
 use crate::error::{Error, Result};
-use crate::kind::{AnyResult, Audio, Image, Kind, MediaKind, Video};
+use crate::media_kind::{AnyResult, Audio, Image, Kind, MediaKind, Video};
 
 /// Parses a result of kind `kind` posted to a webhook, keeping its JSON
 /// (every kind the spec has, by regeneration). A body that is not JSON, or

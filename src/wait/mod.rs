@@ -36,8 +36,8 @@ use crate::answer::Classified;
 use crate::client::Client;
 use crate::error::Result;
 use crate::identifier::Identifier;
-pub(crate) use crate::kind::State;
-use crate::kind::{AnyResult, Kind, MediaKind};
+pub(crate) use crate::media_kind::State;
+use crate::media_kind::{AnyResult, Kind, MediaKind};
 pub(crate) use fleet::Board;
 pub(crate) use poller::Poller;
 

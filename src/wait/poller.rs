@@ -33,7 +33,7 @@ use crate::api::types::Status;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
-use crate::kind::{AnyResult, Kind};
+use crate::media_kind::{AnyResult, Kind};
 use crate::wait::fleet::{Delivery, Failing, Timing};
 use crate::wait::{Board, State, WaitConfig};
 

@@ -240,26 +240,6 @@ async fn list_partner_users(client: &Client) -> Answer {
                 serde_json::to_value(v.into_inner()).expect("a decoded page re-encodes"),
             ),
         })),
-        Err(e) => Err(Failed::Raw(Box::new(json_error(e)))),
-    }
-}
-
-/// A generated client's error with its decoded body as JSON (what the
-/// generated dispatcher's errors carry).
-fn json_error<E: serde::Serialize>(e: api::Error<E>) -> api::Error<Value> {
-    use api::Error;
-    match e {
-        Error::ErrorResponse(rv) => {
-            let (status, headers) = (rv.status(), rv.headers().clone());
-            let value = serde_json::to_value(rv.into_inner()).unwrap_or(Value::Null);
-            Error::ErrorResponse(api::ResponseValue::new(value, status, headers))
-        }
-        Error::InvalidRequest(s) => Error::InvalidRequest(s),
-        Error::CommunicationError(e) => Error::CommunicationError(e),
-        Error::InvalidUpgrade(e) => Error::InvalidUpgrade(e),
-        Error::ResponseBodyError(e) => Error::ResponseBodyError(e),
-        Error::InvalidResponsePayload(b, e) => Error::InvalidResponsePayload(b, e),
-        Error::UnexpectedResponse(r) => Error::UnexpectedResponse(r),
-        Error::Custom(s) => Error::Custom(s),
+        Err(e) => Err(Failed::Raw(Box::new(api::conformance::err_json(e)))),
     }
 }

@@ -20,9 +20,10 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const OUT_DIR: Option<&str> = option_env!("OUT_DIR");
 /// The one circle allowed: the builder trio (the builders call back into
-/// the client). The generated per-kind code is split so that `kinds` stays
-/// below it: `Kind`, `AnyResult` and `impl MediaKind for Image` in `kinds`,
-/// `impl Client { fn classify_image .. }` in `client`.
+/// the client). The generated per-kind code is split so that `media_kind`
+/// stays below it: `AnyResult` and `impl MediaKind for Image` in
+/// `media_kind` (`Kind` itself at the bottom, in `api`), `impl Client { fn
+/// classify_image .. }` in `client`.
 const ALLOWED: [&str; 3] = ["client", "submit", "wait"];
 
 fn tokens(path: &Path) -> Vec<TokenTree> {

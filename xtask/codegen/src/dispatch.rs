@@ -623,9 +623,9 @@ fn dispatcher_helpers() -> TokenStream {
             Ok(Called { status, body: CalledBody::Bytes(bytes) })
         }
 
-        /// The generated error, its decoded body (if any) as JSON.
-        #[allow(dead_code)]
-        fn err_json<E: ::serde::Serialize>(e: super::Error<E>) -> super::Error<Value> {
+        /// The generated error, its decoded body (if any) as JSON (what
+        /// [`call_operation`]'s errors carry).
+        pub fn err_json<E: ::serde::Serialize>(e: super::Error<E>) -> super::Error<Value> {
             use super::Error;
             match e {
                 Error::ErrorResponse(rv) => {

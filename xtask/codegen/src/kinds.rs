@@ -30,9 +30,9 @@ pub(crate) struct KindSpec {
     pub(crate) ops: BTreeMap<String, KindOp>,
 }
 
-/// The generated per-kind code, in two files: the bottom (`Kind`,
+/// The generated per-kind code, in two files: the bottom (`Kind`'s methods,
 /// `AnyResult`, the marker types and their trait impls, `include!`d by
-/// `src/kinds.rs`) names nothing of the client, the submissions or the
+/// `src/media_kind.rs`) names nothing of the client, the submissions or the
 /// waits; the top (`AnyClassify` and `impl Client`, `include!`d by
 /// `src/client.rs`) builds on them.
 pub(crate) struct KindsCode {
@@ -70,7 +70,7 @@ fn article(kind: &str) -> String {
 /// `x-identifai: {kind: image|video|audio, role: ...}`:
 ///
 /// - a marker type per kind (`kinds::Image`, ...) implementing
-///   `crate::kind::MediaKind` and its sealed plumbing: its options group
+///   `crate::media_kind::MediaKind` and its sealed plumbing: its options group
 ///   (the submit form's `x-options-group`), result type (the `result`
 ///   operation's 200 schema), accepted content types (the file part's
 ///   `encoding`), size limit (`x-identifai.max_bytes`, else the file field's
@@ -135,7 +135,7 @@ pub(crate) fn media_kinds(spec: &OpenAPI, forms: &mut Forms) -> Result<KindsCode
         kinds: quote! {
             // The media kinds of the API and their per-kind code, generated
             // from the operations the spec marks with `x-identifai`. Layer
-            // code: `src/kinds.rs` includes it, outside `api`.
+            // code: `src/media_kind.rs` includes it, outside `api`.
             #[allow(unused_imports)]
             use crate::api::{forms, types};
 
@@ -667,7 +667,7 @@ fn client_code(parts: &[KindParts], order: &[String], override_type: &TokenStrea
         // spec marks with `x-identifai`: `src/client.rs` includes it.
         #[allow(unused_imports)]
         use crate::api::types;
-        use crate::kind::{AnyResult, Kind, #(#variants),*};
+        use crate::media_kind::{AnyResult, Kind, #(#variants),*};
 
         #(
             #[doc = #alias_docs]

@@ -141,7 +141,7 @@ pub struct Generated {
     /// client, forms, the conformance registry. It names nothing of the
     /// crate outside `crate::api`.
     pub api: String,
-    /// The per-kind layer code (`include!`d by `src/kinds.rs`): `Kind`,
+    /// The per-kind layer code (`include!`d by `src/media_kind.rs`): `Kind`'s per-kind methods,
     /// `AnyResult`, the kinds' marker types and their trait impls.
     pub kinds: String,
     /// The per-kind `Client` methods (`include!`d by `src/client.rs`).

@@ -116,6 +116,7 @@ pub(crate) fn open_enum_tokens(
          decodes as [`{name}::{catch_all}`] and encodes back unchanged."
     );
     let known = values.len();
+    let json_schema = json_schema_impl(&ident, schema_name, values);
     quote! {
         #[doc = #enum_doc]
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -185,6 +186,17 @@ pub(crate) fn open_enum_tokens(
             }
         }
 
+        #json_schema
+    }
+}
+
+/// `impl JsonSchema for #ident`: a string of `values`, named `schema_name`.
+pub(crate) fn json_schema_impl(
+    ident: &syn::Ident,
+    schema_name: &str,
+    values: &[String],
+) -> TokenStream {
+    quote! {
         impl ::schemars::JsonSchema for #ident {
             fn schema_name() -> ::std::string::String {
                 #schema_name.to_string()
