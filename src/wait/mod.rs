@@ -195,17 +195,6 @@ impl<'c, K: MediaKind> Wait<'c, K> {
         self
     }
 
-    /// Does nothing: every wait joins the client's poller, whose pace is the
-    /// client's [`WaitConfig::initial_interval`] (see
-    /// [`ClientBuilder::wait`](crate::ClientBuilder::wait)).
-    #[deprecated(
-        since = "0.2.0",
-        note = "waits share the client's poller: set WaitConfig::with_initial_interval on the ClientBuilder"
-    )]
-    pub fn interval(self, _interval: Duration) -> Self {
-        self
-    }
-
     /// Replaces the whole configuration.
     pub fn config(mut self, config: WaitConfig) -> Self {
         self.config = config;
@@ -275,17 +264,6 @@ impl<'c> WaitAll<'c> {
     /// Gives up on the ones not done after `deadline`.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.config.deadline = deadline;
-        self
-    }
-
-    /// Does nothing: every wait joins the client's poller, whose pace is the
-    /// client's [`WaitConfig::initial_interval`] (see
-    /// [`ClientBuilder::wait`](crate::ClientBuilder::wait)).
-    #[deprecated(
-        since = "0.2.0",
-        note = "waits share the client's poller: set WaitConfig::with_initial_interval on the ClientBuilder"
-    )]
-    pub fn interval(self, _interval: Duration) -> Self {
         self
     }
 

@@ -626,6 +626,34 @@ mod tests {
         );
     }
 
+    /// The log keeps the send times the longest window's limit needs, no
+    /// more (and the pending marks of those it drops go with them).
+    #[tokio::test]
+    async fn the_log_is_trimmed_to_the_limit() {
+        let Some(redis) = Redis::start("the_log_is_trimmed_to_the_limit") else {
+            return;
+        };
+        let store = store_on(&redis);
+        let windows = [(Duration::from_millis(100), 2)];
+        let mut sent = 0;
+        for _ in 0..200 {
+            let (wait, seq) = store.reserve(Class::Post, &windows).await.unwrap();
+            if seq != 0 {
+                store.seen(Class::Post, seq).await;
+                sent += 1;
+                if sent == 5 {
+                    break;
+                }
+            }
+            tokio::time::sleep(wait).await;
+        }
+        assert_eq!(sent, 5, "five slots over three windows");
+        let keys = &store.keys[Class::Post.index()];
+        assert_eq!(redis.cli(&["ZCARD", &keys.log]).trim(), "2");
+        let pending: u64 = redis.cli(&["HLEN", &keys.pending]).trim().parse().unwrap();
+        assert!(pending <= 2, "{pending} pending marks");
+    }
+
     /// Redis emptied under a client (a restart without persistence): the
     /// client's slots are written back, and every client waits the grace
     /// for the others' first.

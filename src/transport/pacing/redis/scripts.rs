@@ -1,14 +1,17 @@
 //! The pacer store's Lua scripts, each run atomically by Redis: reserve a
 //! slot, write a lost store's slots back, record an answer, hold after a
-//! 429. Each starts with the store's clock (`clock_lua!`).
+//! 429. Each starts with the shared prelude (`prelude_lua!`): the store's
+//! clock and the log's trim.
 
-/// The store's clock, first in every script: `clock(keys, bound)` returns
+/// The prelude of every script. The store's clock: `clock(keys, bound)` returns
 /// now (µs) and the offset to Redis's `TIME`; `keep_clock` stores them.
 /// `keys` names the clock, log, hold and hold:set keys. Redis's clock
 /// stepping back stands the store's still (never before the last reading,
 /// nor, when the clock is lost, before the latest time stored); `bound` (0:
 /// none), a client's proof of how far it can be, takes a step forward back.
-macro_rules! clock_lua {
+/// `trim(log, pending, keep)` keeps the newest `keep` send times of the
+/// log and forgets the pending marks of the ones dropped.
+macro_rules! prelude_lua {
     () => {
         r#"
 local function fmt(x) return string.format('%d', x) end
@@ -29,6 +32,15 @@ local function clock(keys, bound)
   if bound > 0 and now > bound then now = bound end
   if now < last then now = last end
   return now, now - raw
+end
+local function trim(log, pending, keep)
+  local n = redis.call('ZCARD', log)
+  if n > keep then
+    for _, gone in ipairs(redis.call('ZRANGE', log, 0, n - keep - 1)) do
+      redis.call('HDEL', pending, gone)
+    end
+    redis.call('ZREMRANGEBYRANK', log, 0, n - keep - 1)
+  end
 end
 local function keep_clock(key, now, offset, ttl)
   if ttl or redis.call('EXISTS', key) == 1 then
@@ -53,7 +65,7 @@ end
 /// waited for (asking again every headroom), up to one more window and at
 /// least the patience (as the in-process pacer does).
 pub(super) const RESERVE: &str = concat!(
-    clock_lua!(),
+    prelude_lua!(),
     r#"
 local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
 local bound = tonumber(ARGV[1])
@@ -134,13 +146,7 @@ if redis.call('EXISTS', KEYS[5]) == 0 then redis.call('SET', KEYS[5], fmt(now)) 
 local seq = redis.call('INCR', KEYS[5])
 -- %d: a number this large would lose digits through tostring.
 redis.call('ZADD', KEYS[2], fmt(now), fmt(seq))
-local n = redis.call('ZCARD', KEYS[2])
-if n > keep then
-  for _, gone in ipairs(redis.call('ZRANGE', KEYS[2], 0, n - keep - 1)) do
-    redis.call('HDEL', KEYS[6], gone)
-  end
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - keep - 1)
-end
+trim(KEYS[2], KEYS[6], keep)
 redis.call('HSET', KEYS[6], fmt(seq), '1')
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[5], ttl)
@@ -155,7 +161,7 @@ return {0, seq, now, epoch}
 /// into a store that lost them (unless it was lost again: the epoch
 /// differs). Returns {1 if written, now}.
 pub(super) const RESTORE: &str = concat!(
-    clock_lua!(),
+    prelude_lua!(),
     r#"
 local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
 local now, offset = clock(keys, tonumber(ARGV[1]))
@@ -175,13 +181,7 @@ while ARGV[i] do
 end
 redis.call('SET', KEYS[5], fmt(top), 'PX', ttl)
 local keep = tonumber(ARGV[3])
-local n = redis.call('ZCARD', KEYS[2])
-if n > keep then
-  for _, gone in ipairs(redis.call('ZRANGE', KEYS[2], 0, n - keep - 1)) do
-    redis.call('HDEL', KEYS[6], gone)
-  end
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - keep - 1)
-end
+trim(KEYS[2], KEYS[6], keep)
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[6], ttl)
 return {1, now}
@@ -192,7 +192,7 @@ return {1, now}
 /// The request `seq` was seen by the server by now: count it from now if
 /// that is later than its slot, and no longer as pending. Returns now.
 pub(super) const SEEN: &str = concat!(
-    clock_lua!(),
+    prelude_lua!(),
     r#"
 local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
 local now, offset = clock(keys, tonumber(ARGV[1]))
@@ -209,7 +209,7 @@ return now
 /// KEYS: clock, log, hold, hold:set. ARGV: clock bound µs, pause µs. Holds
 /// the method until now + pause. Returns now.
 pub(super) const HOLD: &str = concat!(
-    clock_lua!(),
+    prelude_lua!(),
     r#"
 local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
 local now, offset = clock(keys, tonumber(ARGV[1]))
