@@ -188,7 +188,8 @@ return {1, now}
 "#
 );
 
-/// KEYS: clock, log, hold, hold:set, pending. ARGV: clock bound µs, seq.
+/// KEYS: clock, log, hold, hold:set, seq (unused), pending. ARGV: clock
+/// bound µs, seq.
 /// The request `seq` was seen by the server by now: count it from now if
 /// that is later than its slot, and no longer as pending. Returns now.
 pub(super) const SEEN: &str = concat!(
@@ -197,7 +198,7 @@ pub(super) const SEEN: &str = concat!(
 local keys = {clock = KEYS[1], log = KEYS[2], holdset = KEYS[4]}
 local now, offset = clock(keys, tonumber(ARGV[1]))
 keep_clock(KEYS[1], now, offset, nil)
-redis.call('HDEL', KEYS[5], ARGV[2])
+redis.call('HDEL', KEYS[6], ARGV[2])
 local old = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if old and now > tonumber(old) then
   redis.call('ZADD', KEYS[2], 'XX', fmt(now), ARGV[2])
