@@ -140,48 +140,46 @@ pub fn sniff(path: &Path) -> Option<Kind> {
     infer::get(&head).and_then(|t| kind_of_mime(t.mime_type()))
 }
 
+/// Sets on options `$o` the flags of `$a` its type takes by the same
+/// builder method: `[flag => method(arg)]`, `flag` a `bool` field (set
+/// with `true`) or an `Option` one (set with its value).
+macro_rules! set_flags {
+    ($o:ident, $a:expr, bools: [$($b:ident => $bm:ident),* $(,)?], values: [$($v:ident => $vm:ident),* $(,)?]) => {{
+        $( if $a.$b { $o = $o.$bm(true); } )*
+        $( if let Some(x) = &$a.$v { $o = $o.$vm(x.clone()); } )*
+    }};
+}
+
+/// The flags set in `a` that a kind does not take (all but `taken`), in
+/// the order [`flags_set`] gives.
+fn not_taken(a: &SubmitArgs, taken: &[&str]) -> Vec<&'static str> {
+    flags_set(a)
+        .into_iter()
+        .filter(|f| !taken.contains(f))
+        .collect()
+}
+
+/// The flags both images and videos take.
+const IMAGE_AND_VIDEO: [&str; 7] = [
+    "--tampering",
+    "--morphing",
+    "--nsfw",
+    "--no-cache",
+    "--prevent-c2pa-forces",
+    "--ref-id",
+    "--webhook-url",
+];
+
 /// The options of an image submission, and the flags that do not apply to
 /// images.
 pub fn image_options(a: &SubmitArgs) -> (ImageOptions, Vec<&'static str>) {
     let mut o = ImageOptions::new();
-    if a.heatmap {
-        o = o.with_heatmap(true);
-    }
-    if a.tampering {
-        o = o.with_tampering(true);
-    }
-    if a.morphing {
-        o = o.with_morphing(true);
-    }
-    if a.nsfw {
-        o = o.with_nsfw(true);
-    }
-    if a.no_cache {
-        o = o.no_cache(true);
-    }
-    if a.prevent_c2pa_forces {
-        o = o.prevent_c2pa_forces(true);
-    }
-    if let Some(r) = &a.ref_id {
-        o = o.ref_id(r.clone());
-    }
-    if let Some(w) = &a.webhook_url {
-        o = o.webhook_url(w.clone());
-    }
-    let mut ignored = Vec::new();
-    if a.frames.is_some() {
-        ignored.push("--frames");
-    }
-    if a.key_frames || a.key_frames_method.is_some() {
-        ignored.push("--key-frames");
-    }
-    if a.audio {
-        ignored.push("--audio");
-    }
-    if a.ensure_face_per_frame {
-        ignored.push("--ensure-face-per-frame");
-    }
-    (o, ignored)
+    set_flags!(o, a,
+        bools: [heatmap => with_heatmap, tampering => with_tampering, morphing => with_morphing,
+                nsfw => with_nsfw, no_cache => no_cache, prevent_c2pa_forces => prevent_c2pa_forces],
+        values: [ref_id => ref_id, webhook_url => webhook_url]);
+    let taken: Vec<&str> = IMAGE_AND_VIDEO.into_iter().chain(["--heatmap"]).collect();
+    (o, not_taken(a, &taken))
 }
 
 /// The options of a video submission, and the flags that do not apply to
@@ -197,44 +195,39 @@ pub fn video_options(a: &SubmitArgs) -> (VideoOptions, Vec<&'static str>) {
     if let Some(m) = a.key_frames_method {
         o = o.key_frames_method(m);
     }
-    if a.tampering {
-        o = o.with_tampering(true);
-    }
-    if a.morphing {
-        o = o.with_morphing(true);
-    }
-    if a.audio {
-        o = o.with_audio(true);
-    }
-    if a.nsfw {
-        o = o.with_nsfw(true);
-    }
-    if a.ensure_face_per_frame {
-        o = o.ensure_face_per_frame(true);
-    }
-    if a.no_cache {
-        o = o.no_cache(true);
-    }
-    if a.prevent_c2pa_forces {
-        o = o.prevent_c2pa_forces(true);
-    }
-    if let Some(r) = &a.ref_id {
-        o = o.ref_id(r.clone());
-    }
-    if let Some(w) = &a.webhook_url {
-        o = o.webhook_url(w.clone());
-    }
-    let ignored = if a.heatmap {
-        vec!["--heatmap"]
-    } else {
-        Vec::new()
-    };
-    (o, ignored)
+    set_flags!(o, a,
+        bools: [tampering => with_tampering, morphing => with_morphing, audio => with_audio,
+                nsfw => with_nsfw, ensure_face_per_frame => ensure_face_per_frame,
+                no_cache => no_cache, prevent_c2pa_forces => prevent_c2pa_forces],
+        values: [ref_id => ref_id, webhook_url => webhook_url]);
+    let taken: Vec<&str> = IMAGE_AND_VIDEO
+        .into_iter()
+        .chain([
+            "--frames",
+            "--key-frames",
+            "--audio",
+            "--ensure-face-per-frame",
+        ])
+        .collect();
+    (o, not_taken(a, &taken))
 }
 
 /// The options of an audio submission, and the flags that do not apply to
 /// audio. The forms differ: an upload takes `--prevent-c2pa-forces`, a URL
 /// (`by_url`) does not (the speech-from-URL page lists no such field).
+pub fn audio_options(a: &SubmitArgs, by_url: bool) -> (AudioOptions, Vec<&'static str>) {
+    let mut o = AudioOptions::new();
+    set_flags!(o, a,
+        bools: [no_cache => no_cache],
+        values: [ref_id => ref_id, webhook_url => webhook_url]);
+    let mut taken = vec!["--no-cache", "--ref-id", "--webhook-url"];
+    if !by_url {
+        set_flags!(o, a, bools: [prevent_c2pa_forces => prevent_c2pa_forces], values: []);
+        taken.push("--prevent-c2pa-forces");
+    }
+    (o, not_taken(a, &taken))
+}
+
 /// The submission flags set in `a`: all of them are ignored for a kind this
 /// command has no options for (a kind the spec adds is sent with its
 /// defaults).
@@ -259,42 +252,6 @@ pub fn flags_set(a: &SubmitArgs) -> Vec<&'static str> {
     set.into_iter()
         .filter_map(|(on, flag)| on.then_some(flag))
         .collect()
-}
-
-pub fn audio_options(a: &SubmitArgs, by_url: bool) -> (AudioOptions, Vec<&'static str>) {
-    let mut o = AudioOptions::new();
-    if a.no_cache {
-        o = o.no_cache(true);
-    }
-    if a.prevent_c2pa_forces && !by_url {
-        o = o.prevent_c2pa_forces(true);
-    }
-    if let Some(r) = &a.ref_id {
-        o = o.ref_id(r.clone());
-    }
-    if let Some(w) = &a.webhook_url {
-        o = o.webhook_url(w.clone());
-    }
-    let mut ignored = Vec::new();
-    for (set, flag) in [
-        (a.heatmap, "--heatmap"),
-        (a.frames.is_some(), "--frames"),
-        (
-            a.key_frames || a.key_frames_method.is_some(),
-            "--key-frames",
-        ),
-        (a.tampering, "--tampering"),
-        (a.morphing, "--morphing"),
-        (a.audio, "--audio"),
-        (a.nsfw, "--nsfw"),
-        (a.ensure_face_per_frame, "--ensure-face-per-frame"),
-        (a.prevent_c2pa_forces && by_url, "--prevent-c2pa-forces"),
-    ] {
-        if set {
-            ignored.push(flag);
-        }
-    }
-    (o, ignored)
 }
 
 /// The SHA-256 of a file, in hex, read in chunks. Anything but a regular
@@ -333,6 +290,84 @@ mod tests {
         assert_eq!(
             Input::parse(OsStr::new("photos/http.png")),
             Input::Path("photos/http.png".into())
+        );
+    }
+
+    /// Every submission flag set.
+    fn all_flags() -> SubmitArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct T {
+            #[command(flatten)]
+            a: SubmitArgs,
+        }
+        let argv = [
+            "t",
+            "--heatmap",
+            "--tampering",
+            "--morphing",
+            "--nsfw",
+            "--frames",
+            "10",
+            "--key-frames",
+            "--audio",
+            "--ensure-face-per-frame",
+            "--ref-id",
+            "r",
+            "--no-cache",
+            "--prevent-c2pa-forces",
+            "--webhook-url",
+            "https://h.test/w",
+        ];
+        T::try_parse_from(argv).unwrap().a
+    }
+
+    #[test]
+    fn each_kind_takes_its_flags_and_names_the_others() {
+        let a = all_flags();
+        let (image, ignored) = image_options(&a);
+        assert_eq!(
+            ignored,
+            [
+                "--frames",
+                "--key-frames",
+                "--audio",
+                "--ensure-face-per-frame"
+            ]
+        );
+        let want = ImageOptions::new()
+            .with_heatmap(true)
+            .with_tampering(true)
+            .with_morphing(true)
+            .with_nsfw(true)
+            .no_cache(true)
+            .prevent_c2pa_forces(true)
+            .ref_id("r".to_string())
+            .webhook_url("https://h.test/w".to_string());
+        assert_eq!(image, want);
+        let (video, ignored) = video_options(&a);
+        assert_eq!(ignored, ["--heatmap"]);
+        assert_ne!(video, VideoOptions::new());
+        let (upload, ignored) = audio_options(&a, false);
+        assert_eq!(
+            ignored,
+            [
+                "--heatmap",
+                "--tampering",
+                "--morphing",
+                "--nsfw",
+                "--frames",
+                "--key-frames",
+                "--audio",
+                "--ensure-face-per-frame"
+            ]
+        );
+        let (by_url, ignored_by_url) = audio_options(&a, true);
+        assert_eq!(ignored_by_url.len(), ignored.len() + 1);
+        assert!(ignored_by_url.contains(&"--prevent-c2pa-forces"));
+        assert_ne!(
+            upload, by_url,
+            "only the upload takes --prevent-c2pa-forces"
         );
     }
 
