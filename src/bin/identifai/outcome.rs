@@ -23,6 +23,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A result fetched: its record, the typed value and what to report.
+    fn fetched(record: Record, typed: AnyResult, problems: Vec<String>) -> Outcome {
+        Outcome {
+            record,
+            typed: Some(typed),
+            notes: Notes::default(),
+            problems,
+            missing: false,
+        }
+    }
+
     pub fn failed(ctx: &Context, record: Record, what: &str, e: &Error) -> Outcome {
         Outcome {
             problems: vec![ctx.error_line(what, e)],
@@ -54,13 +65,7 @@ pub async fn outcome_of(
                 )))],
                 _ => Vec::new(),
             };
-            Outcome {
-                record,
-                typed: Some(typed),
-                notes: Notes::default(),
-                problems,
-                missing: false,
-            }
+            Outcome::fetched(record, typed, problems)
         }
         Err(e @ Error::ClassificationErrored { .. }) => {
             let problems = vec![ctx.error_line(&what, &e)];
@@ -74,13 +79,7 @@ pub async fn outcome_of(
                             record.error = Some(errors.clone());
                         }
                     }
-                    Outcome {
-                        record,
-                        typed: Some(typed),
-                        notes: Notes::default(),
-                        problems,
-                        missing: false,
-                    }
+                    Outcome::fetched(record, typed, problems)
                 }
                 Err(_) => {
                     let mut record = Record::failed_with(path, Some(kind.as_str()), &e);
