@@ -195,26 +195,14 @@ pub fn write(spec_path: &Path, out_dir: &Path, httpmock: bool) -> Result<(), Str
     Ok(())
 }
 
-/// Parses spec text (YAML, or JSON which is YAML) as OpenAPI 3.0.
-pub fn parse(spec_text: &str) -> Result<OpenAPI, String> {
-    let mut value: serde_json::Value =
-        serde_yaml_ng::from_str(spec_text).map_err(|e| format!("parsing: {e}"))?;
-    // The overlay's evidence levels below `published` go into the docs.
-    evidence_into_descriptions(&mut value);
-    serde_json::from_value(value).map_err(|e| format!("reading as OpenAPI 3.0: {e}"))
-}
-
-/// Generates the crate's code from the spec text (YAML or JSON); with
-/// `httpmock`, also the typed httpmock helpers of every operation.
-pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
-    let spec = parse(spec_text)?;
-    preflight(&spec)?;
-
-    // The one `Kind`, which the spec's kind enum (if marked) becomes.
-    let kind = kind_enum(&spec)?;
-    let enums = open_enums(&spec, kind.schema.as_deref())?;
-    let (progenitor_spec, own_ops) = partition(&spec)?;
-
+/// progenitor's settings: positional calls, the transport's hooks, the
+/// `x-rust-name` renames, and the open enums and `Kind` in place of
+/// typify's closed enums.
+fn progenitor_settings(
+    spec: &OpenAPI,
+    enums: &[open_enums::OpenEnum],
+    kind: &kind_enum::KindEnum,
+) -> progenitor_impl::GenerationSettings {
     let mut settings = progenitor_impl::GenerationSettings::default();
     settings
         .with_interface(progenitor_impl::InterfaceStyle::Positional)
@@ -234,7 +222,7 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
             settings.with_patch(name, &patch);
         }
     }
-    for e in &enums {
+    for e in enums {
         // typify looks replacements up by its own (sanitized) name.
         settings.with_replacement(
             typify_name(&e.name),
@@ -258,6 +246,30 @@ pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
             .into_iter(),
         );
     }
+    settings
+}
+
+/// Parses spec text (YAML, or JSON which is YAML) as OpenAPI 3.0.
+pub fn parse(spec_text: &str) -> Result<OpenAPI, String> {
+    let mut value: serde_json::Value =
+        serde_yaml_ng::from_str(spec_text).map_err(|e| format!("parsing: {e}"))?;
+    // The overlay's evidence levels below `published` go into the docs.
+    evidence_into_descriptions(&mut value);
+    serde_json::from_value(value).map_err(|e| format!("reading as OpenAPI 3.0: {e}"))
+}
+
+/// Generates the crate's code from the spec text (YAML or JSON); with
+/// `httpmock`, also the typed httpmock helpers of every operation.
+pub fn generate(spec_text: &str, httpmock: bool) -> Result<Generated, String> {
+    let spec = parse(spec_text)?;
+    preflight(&spec)?;
+
+    // The one `Kind`, which the spec's kind enum (if marked) becomes.
+    let kind = kind_enum(&spec)?;
+    let enums = open_enums(&spec, kind.schema.as_deref())?;
+    let (progenitor_spec, own_ops) = partition(&spec)?;
+
+    let settings = progenitor_settings(&spec, &enums, &kind);
     let tokens = unpanicked(&progenitor_spec, "progenitor", |spec| {
         progenitor_impl::Generator::new(&settings).generate_tokens(spec)
     })?;
