@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use quote::{format_ident, quote};
 
-use crate::samples::{deref, sample, sample_named, Purpose};
+use crate::samples::{deref, required, sample, sample_named, Purpose};
 
 /// The methods an OpenAPI path item can hold, in its order.
 const METHODS: [&str; 8] = [
@@ -351,13 +351,7 @@ fn body_inputs(
             request_content_type = Some(ct.clone());
             let schema = media.get("schema").cloned().unwrap_or(Value::Null);
             let resolved = deref(doc, &schema)?;
-            let required: Vec<&str> = resolved
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let required = required(resolved);
             let encoding = media.get("encoding").and_then(Value::as_object);
             let mut body_sample = Map::new();
             for (field, property) in resolved

@@ -273,13 +273,7 @@ fn call_sample(doc: &Value, schema: &Value, depth: usize) -> Value {
             None => json!([]),
         },
         Some("object") => {
-            let required: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let required = required(schema);
             let mut out = Map::new();
             for (name, prop) in schema
                 .get("properties")
@@ -313,4 +307,15 @@ fn call_sample(doc: &Value, schema: &Value, depth: usize) -> Value {
             }
         }
     }
+}
+
+/// The names an object schema lists as `required`.
+pub(crate) fn required(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
