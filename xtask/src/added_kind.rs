@@ -78,22 +78,26 @@ pub fn added_operation_overlay(doc: &Value) -> Result<Value> {
 /// The coverage lines a run on the added operation must print for it.
 pub const COVERAGE: &[&str] = &["WIRE-MATRIX", "ROBUSTNESS", "MOCK-ROUTE", "MOCK-FAULT"];
 
+/// The lines of `--nocapture` test output that carry `marker`, each from
+/// the marker on. With parallel tests libtest writes `test NAME ... ` and the
+/// result apart, so a test's line may land right after that prefix.
+pub fn marked<'a>(text: &'a str, marker: &'a str) -> impl Iterator<Item = &'a str> {
+    text.lines()
+        .filter_map(move |l| l.find(marker).map(|i| l[i..].trim_end()))
+}
+
 /// The coverage lines ([`COVERAGE`]) that name operation `op`.
 pub fn covered(text: &str, op: &str) -> Vec<String> {
-    let mut out: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| {
-            COVERAGE.iter().any(|p| {
-                l.strip_prefix(p)
-                    .and_then(|r| r.strip_prefix(' '))
-                    .is_some_and(|r| {
-                        r.starts_with(&format!("{op}:")) || r.starts_with(&format!("{op} "))
-                    })
-            })
-        })
-        .map(str::to_string)
-        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for prefix in COVERAGE {
+        let marker = format!("{prefix} {op}");
+        for line in marked(text, &marker) {
+            let rest = &line[marker.len()..];
+            if rest.starts_with(':') || rest.starts_with(' ') {
+                out.push(line.to_string());
+            }
+        }
+    }
     out.dedup();
     out
 }
@@ -484,9 +488,9 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
     // Each page's own answer examples (its 200s), not only the shared
     // error examples, must decode into the regenerated types.
     for op in [SUBMIT, RESULT] {
-        let line = tests
-            .lines()
-            .find(|l| l.starts_with(&format!("EXAMPLES {op}:")) && l.ends_with("(examples)"))
+        let marker = format!("EXAMPLES {op}:");
+        let line = marked(&tests, &marker)
+            .find(|l| l.ends_with("(examples)"))
             .ok_or_else(|| {
                 anyhow!(
                     "no documented answer example of {op} was checked (see {})",
@@ -495,15 +499,13 @@ pub fn prove(root: &Path, dir: &Path) -> Result<Vec<String>> {
             })?;
         shown.push(line.to_string());
     }
-    let waited = tests
-        .lines()
-        .find(|l| l.starts_with(&format!("KIND-WAIT {KIND}:")))
-        .ok_or_else(|| {
-            anyhow!(
-                "the kind test did not wait for a {KIND} (see {})",
-                log.display()
-            )
-        })?;
+    let marker = format!("KIND-WAIT {KIND}:");
+    let waited = marked(&tests, &marker).next().ok_or_else(|| {
+        anyhow!(
+            "the kind test did not wait for a {KIND} (see {})",
+            log.display()
+        )
+    })?;
     if !waited.contains(SUBMIT) || !waited.contains(RESULT) {
         bail!("the {KIND} wait did not use {SUBMIT} and {RESULT}: {waited}");
     }
@@ -628,6 +630,29 @@ mod tests {
                 "ROBUSTNESS get_xtask_mutate_probe: 8 fixed answers",
                 "MOCK-ROUTE get_xtask_mutate_probe -> Operation(\"get_xtask_mutate_probe\")",
             ]
+        );
+    }
+
+    #[test]
+    fn a_marked_line_after_the_harness_prefix_is_found() {
+        // libtest wrote `test NAME ... `, a test printed its line, then `ok`.
+        let text = "test kinds::each_kind_waits ... KIND-WAIT document: classify_document then x
+                    ok
+                    test examples::a ... EXAMPLES classify_document: 2 decode (examples)
+                    ok
+                    test wire_matrix::b ... WIRE-MATRIX classify_document: 25 answers
+";
+        assert_eq!(
+            marked(text, "KIND-WAIT document:").collect::<Vec<_>>(),
+            ["KIND-WAIT document: classify_document then x"]
+        );
+        assert_eq!(
+            marked(text, "EXAMPLES classify_document:").collect::<Vec<_>>(),
+            ["EXAMPLES classify_document: 2 decode (examples)"]
+        );
+        assert_eq!(
+            covered(text, "classify_document"),
+            ["WIRE-MATRIX classify_document: 25 answers"]
         );
     }
 }
