@@ -5,7 +5,7 @@
 //! * [`merge`] + [`overlay`] + [`spec`]: build `openapi/identifai.yaml` from
 //!   those fragments and the documented fixes in `openapi/overlay.yaml`.
 //! * [`contract`]: the contract checks, live or against the mock.
-//! * [`bench`]: the benchmarks and BENCHMARKS.md.
+//! * [`bench`](mod@bench): the benchmarks and BENCHMARKS.md.
 //! * [`mutate`]: check that the conformance tests catch a client that drifted
 //!   from the spec; [`added_kind`]: that a kind the spec adds reaches
 //!   everything by regeneration alone.

@@ -36,7 +36,7 @@ pub struct Fragment {
     pub body: String,
 }
 
-/// Finds the first `````yaml <method> <path>` block in `text`.
+/// Finds the first fenced block of four backticks, `yaml METHOD PATH`, in `text`.
 pub fn extract(text: &str) -> Option<Fragment> {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut offset = 0;

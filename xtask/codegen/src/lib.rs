@@ -1,6 +1,6 @@
 //! `identifai-codegen`: turns the identifAI OpenAPI document
 //! (`openapi/identifai.yaml`) into the Rust of the `identifai` crate's
-//! generated module. The crate's `build.rs` calls [`write`]; everything
+//! generated module. The crate's `build.rs` calls [`write()`]; everything
 //! else here is the generator, one module per job, each with unit tests on
 //! small specs.
 //!
@@ -153,7 +153,7 @@ pub struct Generated {
     pub mock_answers: Option<String>,
 }
 
-/// The file names [`write`] writes in the output directory.
+/// The file names [`write()`] writes in the output directory.
 pub const API_FILE: &str = "identifai_api.rs";
 /// See [`API_FILE`].
 pub const KINDS_FILE: &str = "identifai_kinds.rs";
