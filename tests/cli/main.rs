@@ -24,20 +24,9 @@ mod mock_process;
 mod pipes;
 mod readme;
 
-/// The binary with no identifAI variables from the environment, paced for a
-/// mock running 100 times faster, a minute at most.
-pub(crate) fn bare() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_identifai"));
-    cmd.env_remove("IDENTIFAI_API_KEY")
-        .env_remove("IDENTIFAI_BASE_URL")
-        .env("IDENTIFAI_RATE_SCALE", "0.01")
-        .env("NO_COLOR", "1")
-        .timeout(std::time::Duration::from_secs(60));
-    cmd
-}
-
-/// [`bare`] as a `std::process::Command` (no Redis pacer either, stdin
-/// closed), for the tests that read exit codes and pipes themselves.
+/// The binary with no identifAI variables from the environment (no Redis
+/// pacer either), paced for a mock running 100 times faster, stdin closed:
+/// for the tests that read exit codes and pipes themselves.
 pub(crate) fn bare_process() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_identifai"));
     cmd.env_remove("IDENTIFAI_API_KEY")
@@ -49,26 +38,33 @@ pub(crate) fn bare_process() -> std::process::Command {
     cmd
 }
 
+/// [`bare_process`] as an `assert_cmd::Command`, a minute at most.
+pub(crate) fn bare() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(bare_process());
+    cmd.timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// The flags that point the binary at `server` with its key.
+fn at(server: &identifai::mock::MockServer) -> [String; 4] {
+    [
+        "--base-url".into(),
+        server.base_url(),
+        "--api-key".into(),
+        server.api_key().into(),
+    ]
+}
+
 /// [`bare`] pointed at `server` with its key.
 pub(crate) fn cli(server: &identifai::mock::MockServer) -> assert_cmd::Command {
     let mut cmd = bare();
-    cmd.args([
-        "--base-url",
-        &server.base_url(),
-        "--api-key",
-        server.api_key(),
-    ]);
+    cmd.args(at(server));
     cmd
 }
 
 /// [`bare_process`] pointed at `server` with its key.
 pub(crate) fn cli_process(server: &identifai::mock::MockServer) -> std::process::Command {
     let mut cmd = bare_process();
-    cmd.args([
-        "--base-url",
-        &server.base_url(),
-        "--api-key",
-        server.api_key(),
-    ]);
+    cmd.args(at(server));
     cmd
 }
