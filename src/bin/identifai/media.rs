@@ -142,43 +142,35 @@ pub fn sniff(path: &Path) -> Option<Kind> {
 
 /// Sets on options `$o` the flags of `$a` its type takes by the same
 /// builder method: `[flag => method(arg)]`, `flag` a `bool` field (set
-/// with `true`) or an `Option` one (set with its value).
+/// with `true`) or an `Option` one (set with its value). Evaluates to the
+/// fields it names: the flags the kind takes.
 macro_rules! set_flags {
     ($o:ident, $a:expr, bools: [$($b:ident => $bm:ident),* $(,)?], values: [$($v:ident => $vm:ident),* $(,)?]) => {{
         $( if $a.$b { $o = $o.$bm(true); } )*
         $( if let Some(x) = &$a.$v { $o = $o.$vm(x.clone()); } )*
+        vec![$(stringify!($b),)* $(stringify!($v),)*]
     }};
 }
 
-/// The flags set in `a` that a kind does not take (all but `taken`), in
-/// the order [`flags_set`] gives.
+/// The flags set in `a` that a kind does not take: all but those of the
+/// fields `taken` (`no_cache` is `--no-cache`), in the order [`flags_set`]
+/// gives.
 fn not_taken(a: &SubmitArgs, taken: &[&str]) -> Vec<&'static str> {
+    let field = |flag: &str| flag.trim_start_matches("--").replace('-', "_");
     flags_set(a)
         .into_iter()
-        .filter(|f| !taken.contains(f))
+        .filter(|f| !taken.contains(&field(f).as_str()))
         .collect()
 }
-
-/// The flags both images and videos take.
-const IMAGE_AND_VIDEO: [&str; 7] = [
-    "--tampering",
-    "--morphing",
-    "--nsfw",
-    "--no-cache",
-    "--prevent-c2pa-forces",
-    "--ref-id",
-    "--webhook-url",
-];
 
 /// The options of an image submission, and the flags that do not apply to
 /// images.
 pub fn image_options(a: &SubmitArgs) -> (ImageOptions, Vec<&'static str>) {
     let mut o = ImageOptions::new();
-    set_flags!(o, a,
+    let taken = set_flags!(o, a,
         bools: [heatmap => with_heatmap, tampering => with_tampering, morphing => with_morphing,
                 nsfw => with_nsfw, no_cache => no_cache, prevent_c2pa_forces => prevent_c2pa_forces],
         values: [ref_id => ref_id, webhook_url => webhook_url]);
-    let taken: Vec<&str> = IMAGE_AND_VIDEO.into_iter().chain(["--heatmap"]).collect();
     (o, not_taken(a, &taken))
 }
 
@@ -195,20 +187,12 @@ pub fn video_options(a: &SubmitArgs) -> (VideoOptions, Vec<&'static str>) {
     if let Some(m) = a.key_frames_method {
         o = o.key_frames_method(m);
     }
-    set_flags!(o, a,
+    let mut taken = set_flags!(o, a,
         bools: [tampering => with_tampering, morphing => with_morphing, audio => with_audio,
                 nsfw => with_nsfw, ensure_face_per_frame => ensure_face_per_frame,
                 no_cache => no_cache, prevent_c2pa_forces => prevent_c2pa_forces],
         values: [ref_id => ref_id, webhook_url => webhook_url]);
-    let taken: Vec<&str> = IMAGE_AND_VIDEO
-        .into_iter()
-        .chain([
-            "--frames",
-            "--key-frames",
-            "--audio",
-            "--ensure-face-per-frame",
-        ])
-        .collect();
+    taken.extend(["frames", "key_frames"]);
     (o, not_taken(a, &taken))
 }
 
@@ -217,13 +201,13 @@ pub fn video_options(a: &SubmitArgs) -> (VideoOptions, Vec<&'static str>) {
 /// (`by_url`) does not (the speech-from-URL page lists no such field).
 pub fn audio_options(a: &SubmitArgs, by_url: bool) -> (AudioOptions, Vec<&'static str>) {
     let mut o = AudioOptions::new();
-    set_flags!(o, a,
+    let mut taken = set_flags!(o, a,
         bools: [no_cache => no_cache],
         values: [ref_id => ref_id, webhook_url => webhook_url]);
-    let mut taken = vec!["--no-cache", "--ref-id", "--webhook-url"];
     if !by_url {
-        set_flags!(o, a, bools: [prevent_c2pa_forces => prevent_c2pa_forces], values: []);
-        taken.push("--prevent-c2pa-forces");
+        taken.extend(
+            set_flags!(o, a, bools: [prevent_c2pa_forces => prevent_c2pa_forces], values: []),
+        );
     }
     (o, not_taken(a, &taken))
 }
