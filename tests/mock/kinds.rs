@@ -30,6 +30,11 @@ async fn every_kind_is_classified_and_waited_for_through_its_generated_method() 
         .build()
         .expect("a client of the mock");
     for (n, kind) in Kind::ALL.into_iter().enumerate() {
+        assert_eq!(
+            kind.index(),
+            n,
+            "{kind}: Kind::index is its place in Kind::ALL"
+        );
         let (name, bytes, content_type) = sample_of(kind, n as u32);
         let source = Source::bytes(name, bytes).content_type(content_type);
         let submission = client.classify_as(kind, source);
